@@ -1,0 +1,209 @@
+/**
+ * Configuration: the only module that reads environment variables. `loadConfig` returns a frozen, typed
+ * Config or throws one ConfigError that lists every problem at once (never a secret's value).
+ */
+
+export const ESET_REGIONS = ["eu", "de", "us", "ca"] as const;
+export type EsetRegion = (typeof ESET_REGIONS)[number];
+
+export interface DefenderConfig {
+  tenantId: string;
+  clientId: string;
+  clientSecret: string;
+  apiUrl: URL;
+  tokenUrl: URL;
+  scope: string;
+}
+
+export interface EsetConfig {
+  username: string;
+  password: string;
+  region: EsetRegion;
+  apiUrl: URL;
+  tokenUrl: URL;
+}
+
+export interface Config {
+  port: number;
+  host: string;
+  /** No source has credentials (or DEMO=1): run the built-in simulator and point both sources at it. */
+  demo: boolean;
+  defender?: DefenderConfig;
+  eset?: EsetConfig;
+  upstreamTimeoutMs: number;
+  requestDeadlineMs: number;
+  upstreamMaxRetries: number;
+  upstreamRetryBaseMs: number;
+  upstreamRetryMaxMs: number;
+  defenderConcurrency: number;
+  esetPendingPollMs: number;
+  logLevel: string;
+  simulatorPort: number;
+  simulatorLatencyMs: number;
+}
+
+export class ConfigError extends Error {
+  override readonly name = "ConfigError";
+  constructor(readonly problems: readonly string[]) {
+    super(
+      `usergraph cannot start: the configuration has ${problems.length} problem${problems.length === 1 ? "" : "s"}:\n` +
+        problems.map((p) => `  - ${p}`).join("\n"),
+    );
+  }
+}
+
+const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+export function loadConfig(env: Env = process.env): Config {
+  const problems: string[] = [];
+  const read = new Reader(env, problems);
+
+  const demoFlag = read.bool("DEMO", false);
+  const defender = readDefender(read, env, problems);
+  const eset = readEset(read, env, problems);
+  const demo = demoFlag || (defender === undefined && eset === undefined && !hasAnyCredential(env));
+
+  const config: Config = {
+    port: read.int("PORT", 4000, 0, 65535),
+    host: env.HOST?.trim() || (demo ? "127.0.0.1" : "0.0.0.0"),
+    demo,
+    defender: demo ? undefined : defender,
+    eset: demo ? undefined : eset,
+    upstreamTimeoutMs: read.int("UPSTREAM_TIMEOUT_MS", 10_000, 1, 600_000),
+    requestDeadlineMs: read.int("REQUEST_DEADLINE_MS", 20_000, 1, 600_000),
+    upstreamMaxRetries: read.int("UPSTREAM_MAX_RETRIES", 2, 0, 10),
+    upstreamRetryBaseMs: read.int("UPSTREAM_RETRY_BASE_MS", 250, 0, 60_000),
+    upstreamRetryMaxMs: read.int("UPSTREAM_RETRY_MAX_MS", 4_000, 0, 600_000),
+    defenderConcurrency: read.int("DEFENDER_CONCURRENCY", 10, 1, 100),
+    esetPendingPollMs: read.int("ESET_PENDING_POLL_MS", 1_000, 1, 60_000),
+    logLevel: read.oneOf("LOG_LEVEL", LOG_LEVELS, "info"),
+    simulatorPort: read.int("SIMULATOR_PORT", 0, 0, 65535),
+    simulatorLatencyMs: read.int("SIMULATOR_LATENCY_MS", 0, 0, 60_000),
+  };
+  if (problems.length > 0) throw new ConfigError(problems);
+  return Object.freeze(config);
+}
+
+function hasAnyCredential(env: Env): boolean {
+  return ["DEFENDER_TENANT_ID", "DEFENDER_CLIENT_ID", "DEFENDER_CLIENT_SECRET", "ESET_USERNAME", "ESET_PASSWORD"].some(
+    (name) => (env[name] ?? "").trim() !== "",
+  );
+}
+
+function readDefender(read: Reader, env: Env, problems: string[]): DefenderConfig | undefined {
+  const names = ["DEFENDER_TENANT_ID", "DEFENDER_CLIENT_ID", "DEFENDER_CLIENT_SECRET"] as const;
+  const given = names.filter((n) => (env[n] ?? "").trim() !== "");
+  if (given.length === 0) return undefined;
+  if (given.length < names.length) {
+    const missing = names.filter((n) => !given.includes(n));
+    problems.push(`${missing.join(" and ")} ${missing.length === 1 ? "is" : "are"} missing: Defender needs all of ${names.join(", ")} (set: ${given.join(", ")})`);
+    return undefined;
+  }
+  const tenantId = env.DEFENDER_TENANT_ID!.trim();
+  if (!/^[A-Za-z0-9.-]{1,256}$/.test(tenantId)) {
+    problems.push("DEFENDER_TENANT_ID must be a tenant GUID or a domain name such as contoso.onmicrosoft.com");
+  }
+  const apiUrl = read.url("DEFENDER_API_URL", "https://api.security.microsoft.com");
+  const tokenUrl = read.url(
+    "DEFENDER_TOKEN_URL",
+    "https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token",
+    (s) => s.replace("{tenant}", encodeURIComponent(tenantId)),
+  );
+  if (!apiUrl || !tokenUrl) return undefined;
+  return {
+    tenantId,
+    clientId: env.DEFENDER_CLIENT_ID!.trim(),
+    clientSecret: env.DEFENDER_CLIENT_SECRET!,
+    apiUrl,
+    tokenUrl,
+    scope: env.DEFENDER_SCOPE?.trim() || "https://api.securitycenter.microsoft.com/.default",
+  };
+}
+
+function readEset(read: Reader, env: Env, problems: string[]): EsetConfig | undefined {
+  const region = read.oneOf("ESET_REGION", ESET_REGIONS, "eu", "; ESET user management has no Japan host") as EsetRegion;
+  const names = ["ESET_USERNAME", "ESET_PASSWORD"] as const;
+  const given = names.filter((n) => (env[n] ?? "") !== "");
+  if (given.length === 0) return undefined;
+  if (given.length < names.length) {
+    const missing = names.find((n) => !given.includes(n))!;
+    problems.push(`${missing} is missing: ESET needs both ESET_USERNAME and ESET_PASSWORD`);
+    return undefined;
+  }
+  const apiUrl = read.url("ESET_API_URL", "https://{region}.user-management.eset.systems", (s) => s.replace("{region}", region));
+  const tokenUrl = read.url("ESET_TOKEN_URL", "https://{region}.business-account.iam.eset.systems/oauth/token", (s) =>
+    s.replace("{region}", region),
+  );
+  if (!apiUrl || !tokenUrl) return undefined;
+  return { username: env.ESET_USERNAME!.trim(), password: env.ESET_PASSWORD!, region, apiUrl, tokenUrl };
+}
+
+/** Reads one variable at a time, collecting problems instead of throwing at the first. */
+class Reader {
+  constructor(
+    private readonly env: Env,
+    private readonly problems: string[],
+  ) {}
+
+  private raw(name: string): string | undefined {
+    const v = this.env[name];
+    return v === undefined || v.trim() === "" ? undefined : v.trim();
+  }
+
+  int(name: string, fallback: number, min: number, max: number): number {
+    const v = this.raw(name);
+    if (v === undefined) return fallback;
+    const n = Number(v);
+    if (!/^\d+$/.test(v) || n < min || n > max) {
+      this.problems.push(`${name} must be a whole number from ${min} to ${max} (got "${truncate(v)}")`);
+      return fallback;
+    }
+    return n;
+  }
+
+  bool(name: string, fallback: boolean): boolean {
+    const v = this.raw(name)?.toLowerCase();
+    if (v === undefined) return fallback;
+    if (["1", "true", "yes", "on"].includes(v)) return true;
+    if (["0", "false", "no", "off"].includes(v)) return false;
+    this.problems.push(`${name} must be 1 or 0 (got "${truncate(v)}")`);
+    return fallback;
+  }
+
+  oneOf(name: string, allowed: readonly string[], fallback: string, hint = ""): string {
+    const v = this.raw(name)?.toLowerCase();
+    if (v === undefined) return fallback;
+    if (!allowed.includes(v)) {
+      this.problems.push(`${name} must be one of ${allowed.join(", ")} (got "${truncate(v)}")${hint}`);
+      return fallback;
+    }
+    return v;
+  }
+
+  url(name: string, fallback: string, expand: (s: string) => string = (s) => s): URL | undefined {
+    const text = expand(this.raw(name) ?? fallback);
+    let url: URL;
+    try {
+      url = new URL(text);
+    } catch {
+      this.problems.push(`${name} must be an absolute http(s) URL (got "${truncate(text)}")`);
+      return undefined;
+    }
+    if (url.username !== "" || url.password !== "") {
+      this.problems.push(`${name} must not carry credentials in the URL; use the credential variables`);
+      return undefined;
+    }
+    const loopback = ["localhost", "127.0.0.1", "[::1]"].includes(url.hostname);
+    if (url.protocol !== "https:" && !(url.protocol === "http:" && loopback)) {
+      this.problems.push(`${name} must use https (plain http is accepted only for loopback test servers; got "${truncate(text)}")`);
+      return undefined;
+    }
+    return url;
+  }
+}
+
+function truncate(s: string): string {
+  return s.length > 80 ? `${s.slice(0, 77)}...` : s;
+}

@@ -1,0 +1,43 @@
+import type { Logger } from "pino";
+import { createLoaders, type LoaderDeps, type Loaders } from "./loaders/create-loaders";
+import { Deadline } from "./upstream/deadline";
+
+/** Per-request state. Resolvers are singletons, so everything request-scoped lives here. */
+export interface Context {
+  loaders: Loaders;
+  /** The request's time budget for every upstream attempt, retry and poll. */
+  deadline: Deadline;
+  requestId: string;
+  log: Logger;
+  /** Reports an enum value a vendor sent that usergraph does not know (logged once per process). */
+  reportUnknownEnum: (enumName: string, wireValue: string) => void;
+}
+
+export interface ContextDeps extends LoaderDeps {
+  requestDeadlineMs: number;
+  log: Logger;
+}
+
+/**
+ * Builds the context factory once at start-up. The unknown-enum memory is shared (log each value once per
+ * process); loaders and the deadline are new for every request.
+ */
+export function contextFactory(deps: ContextDeps): (requestId: string) => Context {
+  const seenEnums = new Set<string>();
+  const reportUnknownEnum = (enumName: string, wireValue: string): void => {
+    const key = `${enumName}:${wireValue}`;
+    if (seenEnums.has(key) || seenEnums.size > 1000) return;
+    seenEnums.add(key);
+    deps.log.warn({ enumName, wireValue }, "upstream sent an enum value usergraph does not know; served as UNSPECIFIED");
+  };
+  return (requestId) => {
+    const deadline = new Deadline(deps.requestDeadlineMs);
+    return {
+      loaders: createLoaders(deps, deadline),
+      deadline,
+      requestId,
+      log: deps.log.child({ requestId }),
+      reportUnknownEnum,
+    };
+  };
+}

@@ -1,0 +1,46 @@
+import type { Config } from "./config";
+import { DEMO } from "./simulator/demo-data";
+import { SIMULATOR_CREDENTIALS, type Simulator } from "./simulator/simulator";
+
+/** Points both sources at a running simulator, with the credentials it accepts. */
+export function withSimulatorSources(config: Config, simulator: Simulator): Config {
+  return Object.freeze({
+    ...config,
+    defender: {
+      tenantId: SIMULATOR_CREDENTIALS.tenantId,
+      clientId: SIMULATOR_CREDENTIALS.clientId,
+      clientSecret: SIMULATOR_CREDENTIALS.clientSecret,
+      scope: SIMULATOR_CREDENTIALS.scope,
+      apiUrl: new URL(simulator.url),
+      tokenUrl: new URL(simulator.defenderTokenUrl),
+    },
+    eset: {
+      username: SIMULATOR_CREDENTIALS.esetUsername,
+      password: SIMULATOR_CREDENTIALS.esetPassword,
+      region: "eu" as const,
+      apiUrl: new URL(simulator.url),
+      tokenUrl: new URL(simulator.esetTokenUrl),
+    },
+  });
+}
+
+/** What `npm start` prints in demo mode: where to go and what to try. */
+export function demoBanner(graphqlUrl: string, simulatorUrl: string): string {
+  const esc = (s: string) => s.replace(/\\/g, "\\\\");
+  return [
+    "",
+    "usergraph is running in DEMO mode: no vendor credentials are configured, so both sources",
+    `point at the built-in simulator (${simulatorUrl}) and serve demo users.`,
+    "",
+    `  Apollo Sandbox:  ${graphqlUrl}   (open it in a browser)`,
+    "",
+    "Try:",
+    `  { defenderUser(id: "${esc(DEMO.defenderAlice)}") { id logonTypes } esetUser(uuid: "${DEMO.esetAlice}") { displayName identities { providerType } } }`,
+    "",
+    `  curl -s ${graphqlUrl} -H 'content-type: application/json' \\`,
+    `    -d '{"query":"{ esetUsers(uuids: [\\"${DEMO.esetAlice}\\", \\"${DEMO.esetBob}\\", \\"unknown\\"]) { uuid displayName protectionStatus activeProductIds } }"}'`,
+    "",
+    "Set DEFENDER_* and/or ESET_* variables (see README.md) to talk to the real vendors.",
+    "",
+  ].join("\n");
+}

@@ -1,0 +1,148 @@
+import { unwrapResolverError } from "@apollo/server/errors";
+import type { GraphQLFormattedError } from "graphql";
+import { ArgumentValidationError } from "type-graphql";
+import type { SourceName } from "../upstream/source";
+import { UpstreamError } from "../upstream/upstream-error";
+import { ErrorCode } from "./error-code";
+
+/**
+ * The error table (DESIGN.md "Errors"): an upstream failure → its public code. Everything about how a
+ * vendor failure is presented lives here and in `messageFor`.
+ */
+export function codeFor(err: UpstreamError): ErrorCode {
+  switch (err.kind) {
+    case "not-configured":
+      return ErrorCode.SOURCE_NOT_CONFIGURED;
+    case "pending":
+      return ErrorCode.UPSTREAM_PENDING;
+    case "rate-limited":
+      return ErrorCode.RATE_LIMITED;
+    case "timeout":
+      return ErrorCode.UPSTREAM_TIMEOUT;
+    case "network":
+      return ErrorCode.UPSTREAM_UNREACHABLE;
+    case "parse":
+      return ErrorCode.UPSTREAM_BAD_RESPONSE;
+    case "http":
+      break;
+  }
+  const status = err.status ?? 0;
+  if (err.phase === "token") {
+    // A token endpoint refusing us (Entra answers 400/401 invalid_client) is a credential problem, not bad input.
+    if (status === 400 || status === 401) return ErrorCode.UPSTREAM_UNAUTHENTICATED;
+  }
+  if (status === 400) return ErrorCode.BAD_USER_INPUT;
+  if (status === 401) return ErrorCode.UPSTREAM_UNAUTHENTICATED;
+  if (status === 403) return ErrorCode.UPSTREAM_FORBIDDEN;
+  if (status === 429) return ErrorCode.RATE_LIMITED;
+  if (status === 501 || status === 503) return ErrorCode.UPSTREAM_UNAVAILABLE;
+  if (status === 504) return ErrorCode.UPSTREAM_TIMEOUT;
+  if (status === 202) return ErrorCode.UPSTREAM_PENDING;
+  return ErrorCode.UPSTREAM_ERROR;
+}
+
+const NAME: Record<SourceName, string> = { DEFENDER: "Defender for Endpoint", ESET: "ESET Connect" };
+
+/** What happened and what to do, in words a dashboard can show. Never a token, secret or credentialed URL. */
+export function messageFor(err: UpstreamError, code: ErrorCode): string {
+  const name = NAME[err.source];
+  const status = err.status === undefined ? "" : ` (HTTP ${err.status})`;
+  const credentials =
+    err.source === "DEFENDER" ? "DEFENDER_TENANT_ID, DEFENDER_CLIENT_ID and DEFENDER_CLIENT_SECRET" : "ESET_USERNAME and ESET_PASSWORD";
+  switch (code) {
+    case ErrorCode.SOURCE_NOT_CONFIGURED:
+      return `${name} is not configured on this usergraph: an operator must set ${credentials}.`;
+    case ErrorCode.UPSTREAM_PENDING:
+      return `${name} is still preparing this answer; send the same query again in a few seconds.`;
+    case ErrorCode.RATE_LIMITED:
+      return err.retryAfter === undefined
+        ? `${name} is rate-limiting usergraph${status}; try again shortly.`
+        : `${name} is rate-limiting usergraph${status}; try again in ${err.retryAfter} s.`;
+    case ErrorCode.UPSTREAM_TIMEOUT:
+      return err.status === 504
+        ? `${name} timed out answering${status}; try again.`
+        : `${name} did not answer in time; try again.`;
+    case ErrorCode.UPSTREAM_UNREACHABLE:
+      return `usergraph could not connect to ${name} (connection refused, reset or DNS failure); try again later.`;
+    case ErrorCode.UPSTREAM_BAD_RESPONSE:
+      return `${name} sent an answer usergraph could not read (not JSON, or not the documented shape).`;
+    case ErrorCode.UPSTREAM_UNAUTHENTICATED:
+      return err.phase === "token"
+        ? `${name} refused usergraph's credentials when it asked for a token${status}; an operator must check ${credentials}.`
+        : `${name} rejected usergraph's token even after a refresh${status}; an operator must check ${credentials}.`;
+    case ErrorCode.UPSTREAM_FORBIDDEN:
+      return err.source === "DEFENDER"
+        ? `Defender for Endpoint refused access${status}: the Entra app needs the WindowsDefenderATP application permission User.Read.All, with admin consent.`
+        : `ESET Connect refused access${status}: the API user needs the Integrations permission and access to user management.`;
+    case ErrorCode.UPSTREAM_UNAVAILABLE:
+      return err.status === 501
+        ? `ESET Connect user management is not available for this account${status}: it needs an ESET Cloud Office Security subscription.`
+        : `${name} is unavailable or under maintenance${status}; try again later.`;
+    case ErrorCode.BAD_USER_INPUT:
+      return `${name} rejected the argument as invalid${status}.`;
+    default:
+      return `${name} failed${status} and did not recover after retries; try again later.`;
+  }
+}
+
+/** Apollo's own codes: requests that never reached a resolver. Passed through unchanged. */
+const APOLLO_CODES = new Set([
+  "GRAPHQL_PARSE_FAILED",
+  "GRAPHQL_VALIDATION_FAILED",
+  "BAD_USER_INPUT",
+  "BAD_REQUEST",
+  "PERSISTED_QUERY_NOT_FOUND",
+  "PERSISTED_QUERY_NOT_SUPPORTED",
+  "OPERATION_RESOLUTION_FAILURE",
+]);
+
+/**
+ * Apollo's formatError hook: the one mapping of anything thrown to `errors[].extensions`. Upstream errors
+ * get their code and vendor facts; argument validation lists every problem without echoing the input;
+ * anything unexpected is masked (it is logged with its stack by the logging plugin, never sent).
+ */
+export function formatError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
+  const original = unwrapResolverError(error);
+  const where = { locations: formatted.locations, path: formatted.path };
+
+  if (original instanceof UpstreamError) {
+    const code = codeFor(original);
+    return {
+      message: messageFor(original, code),
+      ...where,
+      extensions: compact({
+        code,
+        source: original.source,
+        status: original.status,
+        upstreamCode: original.upstreamCode,
+        upstreamRequestId: original.upstreamRequestId,
+        retryAfter: original.retryAfter,
+      }),
+    };
+  }
+
+  if (original instanceof ArgumentValidationError) {
+    const problems = original.extensions.validationErrors.map((v) => ({
+      argument: v.property,
+      problems: Object.values(v.constraints ?? {}),
+    }));
+    return {
+      message: `Invalid argument: ${problems.map((p) => `${p.argument}: ${p.problems.join("; ")}`).join(" | ")}`,
+      ...where,
+      extensions: { code: ErrorCode.BAD_USER_INPUT, validationErrors: problems },
+    };
+  }
+
+  const code = formatted.extensions?.code;
+  if (typeof code === "string" && APOLLO_CODES.has(code)) {
+    const { stacktrace: _stacktrace, ...extensions } = formatted.extensions ?? {};
+    return { ...formatted, extensions };
+  }
+  return { message: "Internal server error", ...where, extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR } };
+}
+
+function compact(o: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(o)) if (v !== undefined) out[k] = v;
+  return out;
+}

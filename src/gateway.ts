@@ -1,0 +1,96 @@
+import "reflect-metadata";
+import type { AddressInfo } from "node:net";
+import type { DestinationStream, Logger } from "pino";
+import type { Config } from "./config";
+import { withSimulatorSources } from "./demo";
+import { createLogger, Redactor } from "./logger";
+import { buildAppSchema } from "./schema";
+import { createServer, type AppServer } from "./server";
+import { startSimulator, type Simulator } from "./simulator/simulator";
+import { createClients, type Clients } from "./upstream/create-clients";
+
+export interface Gateway {
+  /** http://host:port/graphql */
+  url: string;
+  config: Config;
+  log: Logger;
+  server: AppServer;
+  /** Only in demo mode. */
+  simulator?: Simulator;
+  /** Graceful: finish in-flight requests, then close the pool and the simulator. */
+  stop(): Promise<void>;
+}
+
+export interface GatewayOptions {
+  /** Where log lines go (stdout by default). */
+  logDestination?: DestinationStream;
+}
+
+/**
+ * Wires the whole service from a Config: logger with redaction, the simulator in demo mode, upstream
+ * clients, schema and HTTP server, then listens. `main.ts` and the tests both start usergraph this way.
+ */
+export async function startGateway(input: Config, options: GatewayOptions = {}): Promise<Gateway> {
+  const redactor = new Redactor();
+  const log = createLogger({ level: input.logLevel, redactor, destination: options.logDestination });
+
+  let simulator: Simulator | undefined;
+  let config = input;
+  if (config.demo) {
+    simulator = await startSimulator({ port: config.simulatorPort, latencyMs: config.simulatorLatencyMs });
+    config = withSimulatorSources(config, simulator);
+  }
+  redactor.addSecret(config.defender?.clientSecret);
+  redactor.addSecret(config.eset?.password);
+
+  let clients: Clients | undefined;
+  let server: AppServer | undefined;
+  try {
+    clients = createClients({
+      defender: config.defender,
+      eset: config.eset,
+      attemptTimeoutMs: config.upstreamTimeoutMs,
+      retry: { maxRetries: config.upstreamMaxRetries, baseDelayMs: config.upstreamRetryBaseMs, maxDelayMs: config.upstreamRetryMaxMs },
+      esetPendingPollMs: config.esetPendingPollMs,
+      log,
+      onToken: (token) => redactor.addToken(token),
+    });
+    server = await createServer({
+      schema: await buildAppSchema(),
+      log,
+      landingPage: true,
+      introspection: true,
+      contextDeps: {
+        defender: clients.defender,
+        eset: clients.eset,
+        defenderConcurrency: config.defenderConcurrency,
+        requestDeadlineMs: config.requestDeadlineMs,
+        log,
+      },
+    });
+    await server.app.listen({ port: config.port, host: config.host });
+  } catch (err) {
+    await server?.stop().catch(() => {});
+    await clients?.close().catch(() => {});
+    await simulator?.close();
+    throw err;
+  }
+
+  const { port } = server.app.server.address() as AddressInfo;
+  const shownHost = config.host === "0.0.0.0" || config.host === "::" ? "localhost" : config.host;
+  const started = server;
+  const openClients = clients;
+  return {
+    url: `http://${shownHost.includes(":") ? `[${shownHost}]` : shownHost}:${port}/graphql`,
+    config,
+    log,
+    server: started,
+    simulator,
+    async stop() {
+      await started.stop();
+      await openClients.close();
+      await simulator?.close();
+      log.flush();
+    },
+  };
+}

@@ -1,0 +1,19 @@
+import { Length, Matches } from "class-validator";
+import { ArgsType, Field, ID } from "type-graphql";
+import { DEFENDER_ID_MAX_LENGTH, DEFENDER_ID_MESSAGE, DEFENDER_ID_PATTERN } from "./id-rules";
+
+@ArgsType()
+export class DefenderUserArgs {
+  @Field(() => ID, { description: 'The account\'s user name, bare ("user1") or "domain\\user". Not the full UPN.' })
+  @Length(1, DEFENDER_ID_MAX_LENGTH, { message: DEFENDER_ID_MESSAGE })
+  @Matches(DEFENDER_ID_PATTERN, { message: DEFENDER_ID_MESSAGE })
+  id!: string;
+}
+
+@ArgsType()
+export class DefenderUsersArgs {
+  @Field(() => [ID], { description: "User names to look up; repeats are fetched once." })
+  @Length(1, DEFENDER_ID_MAX_LENGTH, { each: true, message: `each id: ${DEFENDER_ID_MESSAGE}` })
+  @Matches(DEFENDER_ID_PATTERN, { each: true, message: `each id: ${DEFENDER_ID_MESSAGE}` })
+  ids!: string[];
+}

@@ -1,0 +1,21 @@
+import type { DefenderUserDto } from "../upstream/defender.dto";
+import type { DefenderUser } from "./defender-user.type";
+import { bool, date, int, splitList, str } from "./normalize";
+
+/** Defender wire user → DefenderUser. Pure; `@odata.context` is dropped. */
+export function toDefenderUser(dto: DefenderUserDto): DefenderUser {
+  return {
+    id: dto.id,
+    accountName: str(dto.accountName),
+    accountDomain: str(dto.accountDomain) ?? str(dto.accountDomainName),
+    accountSid: str(dto.accountSid),
+    firstSeen: date(dto.firstSeen),
+    lastSeen: date(dto.lastSeen),
+    mostPrevalentMachineId: str(dto.mostPrevalentMachineId),
+    leastPrevalentMachineId: str(dto.leastPrevalentMachineId),
+    logonTypes: splitList(dto.logonTypes),
+    logOnMachinesCount: int(dto.logOnMachinesCount),
+    isDomainAdmin: bool(dto.isDomainAdmin),
+    isOnlyNetworkUser: bool(dto.isOnlyNetworkUser),
+  };
+}

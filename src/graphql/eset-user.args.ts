@@ -1,0 +1,19 @@
+import { Length, Matches } from "class-validator";
+import { ArgsType, Field, ID } from "type-graphql";
+import { ESET_UUID_MAX_LENGTH, ESET_UUID_MESSAGE, ESET_UUID_PATTERN } from "./id-rules";
+
+@ArgsType()
+export class EsetUserArgs {
+  @Field(() => ID, { description: "The ESET user uuid (opaque; usually, but not always, an RFC 4122 UUID)." })
+  @Length(1, ESET_UUID_MAX_LENGTH, { message: ESET_UUID_MESSAGE })
+  @Matches(ESET_UUID_PATTERN, { message: ESET_UUID_MESSAGE })
+  uuid!: string;
+}
+
+@ArgsType()
+export class EsetUsersArgs {
+  @Field(() => [ID], { description: "ESET user uuids to look up; repeats are fetched once." })
+  @Length(1, ESET_UUID_MAX_LENGTH, { each: true, message: `each uuid: ${ESET_UUID_MESSAGE}` })
+  @Matches(ESET_UUID_PATTERN, { each: true, message: `each uuid: ${ESET_UUID_MESSAGE}` })
+  uuids!: string[];
+}

@@ -1,0 +1,77 @@
+import pino, { type DestinationStream, type Logger } from "pino";
+
+/**
+ * Remembers every secret the process holds (configured secrets, live tokens) and blanks them out of any
+ * text. It runs on each finished log line, so a secret that a library echoes inside an error message or a
+ * request option is caught too, not only the fields we thought of.
+ */
+export class Redactor {
+  /** Configured credentials: kept for the life of the process. */
+  private readonly fixed = new Set<string>();
+  /** Tokens seen at run time: bounded, oldest first out (an expired token is harmless). */
+  private readonly rolling = new Set<string>();
+  private static readonly MAX_ROLLING = 64;
+
+  /** A configured secret (client secret, password). */
+  addSecret(secret: string | undefined): void {
+    if (isWorthRedacting(secret)) this.fixed.add(secret);
+  }
+
+  /** A token obtained at run time (access or refresh token). */
+  addToken(token: string | undefined): void {
+    if (!isWorthRedacting(token) || this.rolling.has(token)) return;
+    this.rolling.add(token);
+    if (this.rolling.size > Redactor.MAX_ROLLING) this.rolling.delete(this.rolling.values().next().value as string);
+  }
+
+  scrub(text: string): string {
+    let out = text;
+    for (const set of [this.fixed, this.rolling]) {
+      for (const secret of set) {
+        if (out.includes(secret)) out = out.split(secret).join("[REDACTED]");
+        // The JSON-escaped form, for secrets with quotes or backslashes inside a serialized log line.
+        const escaped = JSON.stringify(secret).slice(1, -1);
+        if (escaped !== secret && out.includes(escaped)) out = out.split(escaped).join("[REDACTED]");
+      }
+    }
+    return out;
+  }
+}
+
+/** Very short values would blank out ordinary words; nobody configures a 3-character secret. */
+function isWorthRedacting(secret: string | undefined): secret is string {
+  return secret !== undefined && secret.length >= 4;
+}
+
+export interface LoggerOptions {
+  level: string;
+  redactor: Redactor;
+  /** Where lines go; stdout by default. Tests pass a collecting stream. */
+  destination?: DestinationStream;
+}
+
+export function createLogger(options: LoggerOptions): Logger {
+  return pino(
+    {
+      level: options.level,
+      base: { service: "usergraph" },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      redact: {
+        paths: [
+          "req.headers.authorization",
+          "req.headers.cookie",
+          'req.headers["x-api-key"]',
+          "headers.authorization",
+          "*.password",
+          "*.clientSecret",
+          "*.client_secret",
+          "*.access_token",
+          "*.refresh_token",
+        ],
+        censor: "[REDACTED]",
+      },
+      hooks: { streamWrite: (line) => options.redactor.scrub(line) },
+    },
+    options.destination ?? pino.destination({ sync: false }),
+  );
+}

@@ -1,0 +1,70 @@
+import { randomUUID } from "node:crypto";
+import { ApolloServer } from "@apollo/server";
+import { ApolloServerPluginCacheControlDisabled } from "@apollo/server/plugin/disabled";
+import { ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
+import { ApolloServerPluginLandingPageLocalDefault } from "@apollo/server/plugin/landingPage/default";
+import fastifyApollo, { fastifyApolloDrainPlugin } from "@as-integrations/fastify";
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
+import type { GraphQLSchema } from "graphql";
+import type { Logger } from "pino";
+import { contextFactory, type Context, type ContextDeps } from "./context";
+import { formatError } from "./errors/format-error";
+import { requestLogPlugin } from "./plugins/request-log.plugin";
+
+export interface ServerOptions {
+  schema: GraphQLSchema;
+  contextDeps: ContextDeps;
+  log: Logger;
+  /** Apollo Sandbox at GET /graphql in a browser. */
+  landingPage: boolean;
+  introspection: boolean;
+}
+
+export interface AppServer {
+  app: FastifyInstance;
+  apollo: ApolloServer<Context>;
+  /** Stops accepting, lets in-flight requests finish, then closes the HTTP server. */
+  stop(): Promise<void>;
+}
+
+/** A caller-supplied request id is echoed back only when it looks like one; otherwise we make our own. */
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+export async function createServer(options: ServerOptions): Promise<AppServer> {
+  const app: FastifyInstance = Fastify({
+    loggerInstance: options.log as FastifyBaseLogger,
+    disableRequestLogging: true,
+    requestIdHeader: false,
+    genReqId: (req) => {
+      const given = req.headers["x-request-id"];
+      return typeof given === "string" && REQUEST_ID.test(given) ? given : randomUUID();
+    },
+  });
+  app.addHook("onRequest", async (request, reply) => {
+    void reply.header("x-request-id", request.id);
+  });
+
+  const apollo = new ApolloServer<Context>({
+    schema: options.schema,
+    formatError,
+    introspection: options.introspection,
+    includeStacktraceInErrorResponses: false,
+    logger: options.log.child({ component: "apollo" }),
+    plugins: [
+      fastifyApolloDrainPlugin(app),
+      // Per-field cache-control bookkeeping costs time on every field; usergraph sets no cache hints.
+      ApolloServerPluginCacheControlDisabled(),
+      options.landingPage ? ApolloServerPluginLandingPageLocalDefault({ embed: true }) : ApolloServerPluginLandingPageDisabled(),
+      requestLogPlugin(),
+    ],
+  });
+  await apollo.start();
+
+  const makeContext = contextFactory(options.contextDeps);
+  await app.register(fastifyApollo(apollo), {
+    path: "/graphql",
+    context: async (request) => makeContext(request.id),
+  });
+
+  return { app, apollo, stop: () => apollo.stop() };
+}

@@ -1,0 +1,442 @@
+import { randomUUID } from "node:crypto";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo, Socket } from "node:net";
+import { demoData, type WireObject } from "./demo-data";
+import type { ActiveFault, Fault, FaultTarget } from "./faults";
+import { stringifyWire } from "./wire-json";
+
+/** Credentials the simulator accepts; demo mode configures the clients with them. */
+export const SIMULATOR_CREDENTIALS = {
+  tenantId: "00000000-0000-4000-8000-00000000d3e0",
+  clientId: "usergraph-demo-client",
+  clientSecret: "demo-client-secret-not-for-production",
+  scope: "https://api.securitycenter.microsoft.com/.default",
+  esetUsername: "usergraph-demo@example.com",
+  esetPassword: "demo-eset-password-not-for-production",
+} as const;
+
+export interface SimulatorOptions {
+  port?: number;
+  host?: string;
+  /** Added before every API answer (not token answers). */
+  latencyMs?: number;
+  /** Lifetime of issued access tokens. */
+  tokenTtlSec?: number;
+  /** Extra generated ESET users beyond the demo set, for paging. */
+  extraEsetUsers?: number;
+}
+
+export type SimSource = "DEFENDER" | "ESET";
+
+export interface RecordedRequest {
+  source: SimSource;
+  kind: "token" | "api";
+  method: string;
+  /** The raw path as it arrived (still percent-encoded). */
+  path: string;
+  headers: IncomingMessage["headers"];
+  body: string;
+  /** The decoded id, for single-user GETs. */
+  id?: string;
+  status?: number;
+  at: number;
+}
+
+interface PendingAnswer {
+  key: string;
+  remaining: number;
+}
+
+/**
+ * A real HTTP server that speaks both vendor APIs as UPSTREAMS.md describes them, with their token
+ * endpoints, error bodies and quirks, and with faults that tests inject. Demo mode, tests and benchmarks
+ * all run against it.
+ */
+export class Simulator {
+  readonly requests: RecordedRequest[] = [];
+  readonly defenderUsers = new Map<string, WireObject>();
+  readonly esetUsers = new Map<string, WireObject>();
+  latencyMs: number;
+  tokenTtlSec: number;
+  /** Send int64 fields as JSON strings (protojson's default) instead of numbers. */
+  int64AsString = false;
+
+  private readonly faults: ActiveFault[] = [];
+  private readonly tokens = new Map<string, { source: SimSource; expiresAt: number }>();
+  private readonly refreshTokens = new Set<string>();
+  private readonly pending = new Map<string, PendingAnswer>();
+  private readonly sockets = new Set<Socket>();
+  private server?: Server;
+  private baseUrl = "";
+
+  constructor(private readonly options: SimulatorOptions = {}) {
+    this.latencyMs = options.latencyMs ?? 0;
+    this.tokenTtlSec = options.tokenTtlSec ?? 3599;
+    this.loadDemoData();
+  }
+
+  get url(): string {
+    return this.baseUrl;
+  }
+
+  /** The Entra token endpoint for the simulator's tenant. */
+  get defenderTokenUrl(): string {
+    return `${this.baseUrl}/${SIMULATOR_CREDENTIALS.tenantId}/oauth2/v2.0/token`;
+  }
+
+  get esetTokenUrl(): string {
+    return `${this.baseUrl}/oauth/token`;
+  }
+
+  async start(): Promise<this> {
+    this.server = createServer((req, res) => void this.handle(req, res));
+    this.server.keepAliveTimeout = 60_000;
+    this.server.on("connection", (socket) => {
+      this.sockets.add(socket);
+      socket.on("close", () => this.sockets.delete(socket));
+    });
+    await new Promise<void>((resolve, reject) => {
+      this.server!.once("error", reject);
+      this.server!.listen(this.options.port ?? 0, this.options.host ?? "127.0.0.1", () => resolve());
+    });
+    const { port } = this.server.address() as AddressInfo;
+    this.baseUrl = `http://127.0.0.1:${port}`;
+    return this;
+  }
+
+  async close(): Promise<void> {
+    for (const socket of this.sockets) socket.destroy();
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+  }
+
+  inject(fault: Fault): void {
+    this.faults.push({ ...fault, remaining: fault.times ?? 1 });
+  }
+
+  /** Forget faults, recorded requests and pending answers; keep data and tokens. */
+  reset(): void {
+    this.faults.length = 0;
+    this.requests.length = 0;
+    this.pending.clear();
+    this.int64AsString = false;
+    this.latencyMs = this.options.latencyMs ?? 0;
+  }
+
+  /** Every access token issued so far stops working (the next API call gets 401). */
+  revokeTokens(): void {
+    this.tokens.clear();
+  }
+
+  /** Recorded requests matching a filter. */
+  count(filter: Partial<Pick<RecordedRequest, "source" | "kind" | "method">> & { pathIncludes?: string } = {}): number {
+    return this.requests.filter(
+      (r) =>
+        (filter.source === undefined || r.source === filter.source) &&
+        (filter.kind === undefined || r.kind === filter.kind) &&
+        (filter.method === undefined || r.method === filter.method) &&
+        (filter.pathIncludes === undefined || r.path.includes(filter.pathIncludes)),
+    ).length;
+  }
+
+  private loadDemoData(): void {
+    const data = demoData();
+    for (const u of data.defender) this.defenderUsers.set(u.id as string, u);
+    for (const u of data.eset) this.esetUsers.set(u.uuid as string, u);
+    for (let i = 0; i < (this.options.extraEsetUsers ?? 0); i++) {
+      const n = String(i).padStart(6, "0");
+      this.esetUsers.set(`00000000-0000-4000-8000-000000${n}`, {
+        uuid: `00000000-0000-4000-8000-000000${n}`,
+        displayName: `Generated User ${n}`,
+        primaryEmailAddress: `user${i}@generated.example`,
+        protectionStatus: i % 2 === 0 ? "PROTECTION_STATUS_UNPROTECTED" : "PROTECTION_STATUS_FULLY_PROTECTED",
+      });
+    }
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const body = await readBody(req);
+    const path = req.url ?? "/";
+    const route = this.route(req.method ?? "GET", path);
+    const record: RecordedRequest = {
+      source: route.source,
+      kind: route.kind,
+      method: req.method ?? "GET",
+      path,
+      headers: req.headers,
+      body,
+      at: Date.now(),
+    };
+    this.requests.push(record);
+    const send = (status: number, payload: string, headers: Record<string, string> = {}): void => {
+      record.status = status;
+      res.writeHead(status, {
+        "content-type": headers["content-type"] ?? "application/json; charset=utf-8",
+        ...(route.source === "ESET" ? { "request-id": randomUUID() } : {}),
+        ...headers,
+      });
+      res.end(payload);
+    };
+
+    const fault = this.takeFault(route.target, path, req.headers["response-id"] !== undefined);
+    if (fault?.kind === "delay" || (route.kind === "api" && this.latencyMs > 0)) {
+      await sleep((fault?.kind === "delay" ? (fault.delayMs ?? 0) : 0) + (route.kind === "api" ? this.latencyMs : 0));
+    }
+    if (fault && fault.kind !== "delay") {
+      switch (fault.kind) {
+        case "reset":
+          req.socket.destroy();
+          return;
+        case "hang":
+          return; // the socket is destroyed on close()
+        case "bad-json":
+          return send(200, "<html><body>Service temporarily unavailable</body></html>", { "content-type": "text/html" });
+        case "wrong-shape":
+          return send(200, JSON.stringify({ value: "not what the documentation describes" }));
+        case "status": {
+          const status = fault.status ?? 500;
+          return send(status, fault.body ?? this.errorBody(route.source, route.kind, status), fault.headers);
+        }
+        case "pending": {
+          const responseId = randomUUID();
+          this.pending.set(responseId, { key: requestKey(req.method, path, body), remaining: Math.max(0, (fault.polls ?? 1) - 1) });
+          return send(202, "", { "response-id": responseId });
+        }
+      }
+    }
+
+    try {
+      const answer = this.answer(route, req, path, body);
+      send(answer.status, answer.body, answer.headers);
+    } catch (err) {
+      send(500, JSON.stringify({ code: 13, message: `simulator error: ${(err as Error).message}` }));
+    }
+  }
+
+  private route(method: string, path: string): { source: SimSource; kind: "token" | "api"; target: FaultTarget } {
+    if (method === "POST" && /^\/[^/]+\/oauth2\/v2\.0\/token$/.test(path)) return { source: "DEFENDER", kind: "token", target: "defender-token" };
+    if (path.startsWith("/api/")) return { source: "DEFENDER", kind: "api", target: "defender" };
+    if (path === "/oauth/token") return { source: "ESET", kind: "token", target: "eset-token" };
+    return { source: "ESET", kind: "api", target: "eset" };
+  }
+
+  private takeFault(target: FaultTarget, path: string, isPoll: boolean): ActiveFault | undefined {
+    const index = this.faults.findIndex(
+      (f) => f.target === target && (f.pathIncludes === undefined || path.includes(f.pathIncludes)) && !(isPoll && f.kind === "pending"),
+    );
+    if (index < 0) return undefined;
+    const fault = this.faults[index]!;
+    fault.remaining--;
+    if (fault.remaining <= 0) this.faults.splice(index, 1);
+    return fault;
+  }
+
+  private answer(
+    route: { source: SimSource; kind: "token" | "api" },
+    req: IncomingMessage,
+    path: string,
+    body: string,
+  ): { status: number; body: string; headers?: Record<string, string> } {
+    if (route.kind === "token") return route.source === "DEFENDER" ? this.entraToken(path, body) : this.esetToken(body);
+
+    const auth = req.headers.authorization ?? "";
+    const token = this.tokens.get(auth.replace(/^Bearer /, ""));
+    if (!auth.startsWith("Bearer ") || !token || token.source !== route.source || token.expiresAt <= Date.now()) {
+      return { status: 401, body: this.errorBody(route.source, "api", 401) };
+    }
+    if (route.source === "DEFENDER") return this.defender(req.method ?? "GET", path);
+
+    const responseId = req.headers["response-id"];
+    if (typeof responseId === "string") {
+      const pending = this.pending.get(responseId);
+      if (!pending) return { status: 404, body: this.errorBody("ESET", "api", 404) };
+      if (pending.key !== requestKey(req.method, path, body)) {
+        return { status: 400, body: JSON.stringify({ code: 3, message: "response-id belongs to a different request", details: [] }) };
+      }
+      if (pending.remaining > 0) {
+        pending.remaining--;
+        return { status: 202, body: "", headers: { "response-id": responseId } };
+      }
+      // ESET: once the valid response is retrieved the cache is cleared.
+      this.pending.delete(responseId);
+    }
+    return this.eset(req.method ?? "GET", path, body);
+  }
+
+  private entraToken(path: string, body: string) {
+    const form = new URLSearchParams(body);
+    const tenant = path.split("/")[1];
+    const correlation = randomUUID();
+    const fail = (status: number, error: string, description: string) => ({
+      status,
+      body: JSON.stringify({ error, error_description: description, error_codes: [7000215], correlation_id: correlation, trace_id: randomUUID() }),
+    });
+    if (tenant !== SIMULATOR_CREDENTIALS.tenantId) return fail(400, "invalid_request", "AADSTS90002: Tenant not found.");
+    if (form.get("grant_type") !== "client_credentials") return fail(400, "unsupported_grant_type", "AADSTS70003: The app requested an unsupported grant type.");
+    if (form.get("client_id") !== SIMULATOR_CREDENTIALS.clientId) return fail(400, "unauthorized_client", "AADSTS700016: Application not found in the directory.");
+    if (form.get("client_secret") !== SIMULATOR_CREDENTIALS.clientSecret) return fail(401, "invalid_client", "AADSTS7000215: Invalid client secret provided.");
+    if (!(form.get("scope") ?? "").endsWith("/.default")) return fail(400, "invalid_scope", "AADSTS1002012: The provided value for scope is not valid.");
+    const accessToken = this.issue("DEFENDER");
+    return { status: 200, body: JSON.stringify({ token_type: "Bearer", expires_in: this.tokenTtlSec, ext_expires_in: 0, access_token: accessToken }) };
+  }
+
+  private esetToken(body: string) {
+    const form = new URLSearchParams(body);
+    const grant = form.get("grant_type");
+    const invalid = (description: string) => ({ status: 400, body: JSON.stringify({ error: "invalid_grant", error_description: description }) });
+    if (grant === "password") {
+      if (form.get("username") !== SIMULATOR_CREDENTIALS.esetUsername || form.get("password") !== SIMULATOR_CREDENTIALS.esetPassword) {
+        return invalid("Invalid username or password");
+      }
+    } else if (grant === "refresh_token") {
+      const refresh = form.get("refresh_token") ?? "";
+      // Refresh tokens rotate: each works once.
+      if (!this.refreshTokens.delete(refresh)) return invalid("Invalid or already used refresh token");
+    } else {
+      return { status: 400, body: JSON.stringify({ error: "unsupported_grant_type" }) };
+    }
+    const refreshToken = `sim-eset-refresh-${randomUUID()}`;
+    this.refreshTokens.add(refreshToken);
+    return {
+      status: 200,
+      body: JSON.stringify({ access_token: this.issue("ESET"), refresh_token: refreshToken, token_type: "Bearer", expires_in: this.tokenTtlSec }),
+    };
+  }
+
+  private issue(source: SimSource): string {
+    const token = `sim-${source.toLowerCase()}-${randomUUID()}`;
+    this.tokens.set(token, { source, expiresAt: Date.now() + this.tokenTtlSec * 1000 });
+    return token;
+  }
+
+  private defender(method: string, path: string) {
+    const m = /^\/api\/users\/([^/?]+)\/?(\?.*)?$/.exec(path);
+    if (method !== "GET" || !m) return { status: 404, body: this.errorBody("DEFENDER", "api", 404) };
+    const id = safeDecode(m[1]!);
+    const user = id === undefined ? undefined : this.defenderUsers.get(id);
+    this.requests[this.requests.length - 1]!.id = id;
+    if (!user) {
+      return {
+        status: 404,
+        body: JSON.stringify({ error: { code: "ResourceNotFound", message: `User ${id ?? ""} was not found`, target: randomUUID() } }),
+      };
+    }
+    return {
+      status: 200,
+      body: JSON.stringify({ "@odata.context": `${this.baseUrl}/api/$metadata#Users/$entity`, ...user }),
+    };
+  }
+
+  private eset(method: string, path: string, body: string) {
+    const [pathname, query = ""] = path.split("?", 2) as [string, string?];
+    const notFound = { status: 404, body: this.errorBody("ESET", "api", 404) };
+    const invalid = (message: string, code = 3) => ({ status: 400, body: JSON.stringify({ code, message, details: [] }) });
+
+    if (method === "POST" && pathname === "/v1/users:batchGetUsers") {
+      let uuids: unknown;
+      try {
+        uuids = (JSON.parse(body) as { usersUuids?: unknown }).usersUuids;
+      } catch {
+        return invalid("request body is not JSON");
+      }
+      if (!Array.isArray(uuids) || uuids.length === 0) return invalid("usersUuids must not be empty");
+      if (uuids.length > 1000) return invalid("the size of the batch is limited to 1000 users", 11);
+      const users = uuids.map((u) => this.esetUsers.get(String(u)));
+      // Atomic: one unknown uuid fails the whole call.
+      if (users.some((u) => u === undefined)) return notFound;
+      return { status: 200, body: stringifyWire({ users }, this.int64AsString) };
+    }
+    const one = /^\/v1\/users\/([^/]+)$/.exec(pathname);
+    if (method === "GET" && one) {
+      const uuid = safeDecode(one[1]!);
+      this.requests[this.requests.length - 1]!.id = uuid;
+      const user = uuid === undefined ? undefined : this.esetUsers.get(uuid);
+      return user ? { status: 200, body: stringifyWire({ user }, this.int64AsString) } : notFound;
+    }
+    if (method === "GET" && pathname === "/v1/users") return this.listUsers(new URLSearchParams(query));
+    return notFound;
+  }
+
+  private listUsers(params: URLSearchParams) {
+    const get = (camel: string, snake: string) => params.get(camel) ?? params.get(snake) ?? undefined;
+    const requested = Number(get("pageSize", "page_size") ?? 0);
+    const pageSize = requested <= 0 ? 50 : Math.min(requested, 1000);
+    const token = get("pageToken", "page_token") ?? "";
+    const offset = token === "" ? 0 : Number(Buffer.from(token, "base64url").toString("utf8").replace(/^offset:/, ""));
+    if (!Number.isInteger(offset) || offset < 0) {
+      return { status: 400, body: JSON.stringify({ code: 3, message: "invalid page token", details: [] }) };
+    }
+    const displayName = get("displayName", "display_name")?.toLowerCase();
+    const email = get("email", "email")?.toLowerCase();
+    const status = get("protectionStatus", "protection_status");
+    const group = get("userGroupUuid", "user_group_uuid");
+    const tenant = get("cloudOfficeTenantReference", "cloud_office_tenant_reference");
+    const license = get("hasCloudOfficeMsLicense", "has_cloud_office_ms_license");
+    const all = [...this.esetUsers.values()].filter((u) => {
+      const cloud = (u.cloudOffice ?? {}) as WireObject;
+      const emails = [u.primaryEmailAddress, ...((u.proxyEmailAddresses as unknown[]) ?? [])].map((e) => String(e ?? "").toLowerCase());
+      return (
+        (displayName === undefined || String(u.displayName ?? "").toLowerCase().includes(displayName)) &&
+        (email === undefined || emails.some((e) => e.includes(email))) &&
+        (status === undefined || (u.protectionStatus ?? "PROTECTION_STATUS_UNSPECIFIED") === status) &&
+        (group === undefined || ((u.userGroupUuids as unknown[]) ?? []).includes(group)) &&
+        (tenant === undefined || cloud.tenantReference === tenant) &&
+        (license === undefined || String(cloud.hasMsLicense ?? false) === license)
+      );
+    });
+    const page = all.slice(offset, offset + pageSize);
+    const next = offset + pageSize < all.length ? Buffer.from(`offset:${offset + pageSize}`).toString("base64url") : "";
+    return { status: 200, body: stringifyWire({ users: page, nextPageToken: next, totalSize: BigInt(all.length) }, this.int64AsString) };
+  }
+
+  /** The vendor's error body for a status: Defender's `{error:{code,message,target}}`, ESET's rpcStatus. */
+  private errorBody(source: SimSource, kind: "token" | "api", status: number): string {
+    if (kind === "token") return JSON.stringify({ error: status >= 500 ? "temporarily_unavailable" : "invalid_request" });
+    if (source === "DEFENDER") {
+      const code = DEFENDER_CODES[status] ?? "InternalServerError";
+      return JSON.stringify({ error: { code, message: `Simulated ${code}`, target: randomUUID() } });
+    }
+    const code = ESET_GRPC_CODES[status] ?? 13;
+    return JSON.stringify({ code, message: `simulated HTTP ${status}`, details: [] });
+  }
+}
+
+const DEFENDER_CODES: Record<number, string> = {
+  400: "BadRequest",
+  401: "Unauthorized",
+  403: "Forbidden",
+  404: "ResourceNotFound",
+  429: "TooManyRequests",
+  500: "InternalServerError",
+};
+
+const ESET_GRPC_CODES: Record<number, number> = { 400: 3, 401: 16, 403: 7, 404: 5, 429: 8, 500: 13, 501: 12, 502: 14, 503: 14, 504: 4 };
+
+/** Starts a simulator on loopback. */
+export function startSimulator(options: SimulatorOptions = {}): Promise<Simulator> {
+  return new Simulator(options).start();
+}
+
+function requestKey(method: string | undefined, path: string, body: string): string {
+  return `${method} ${path}\n${body}`;
+}
+
+function safeDecode(segment: string): string | undefined {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return undefined;
+  }
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
+    req.on("error", reject);
+  });
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

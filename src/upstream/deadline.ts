@@ -1,0 +1,33 @@
+import { UpstreamError } from "./upstream-error";
+import type { SourceName } from "./source";
+
+/**
+ * The time budget of one GraphQL request. Every upstream attempt, retry wait and ESET poll of that request
+ * fits inside it, so a client never waits longer than REQUEST_DEADLINE_MS for an answer.
+ */
+export class Deadline {
+  private readonly expiresAt: number;
+
+  constructor(budgetMs: number, now: number = Date.now()) {
+    this.expiresAt = now + budgetMs;
+  }
+
+  remaining(): number {
+    return Math.max(0, this.expiresAt - Date.now());
+  }
+
+  expired(): boolean {
+    return this.remaining() <= 0;
+  }
+
+  assertTimeLeft(source: SourceName): void {
+    if (this.expired()) {
+      throw new UpstreamError(source, "timeout", `${source}: request deadline reached before the upstream answered`);
+    }
+  }
+}
+
+/** Resolves after `ms`; used for backoff and polling waits. */
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

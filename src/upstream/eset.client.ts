@@ -1,0 +1,81 @@
+import type { Deadline } from "./deadline";
+import type { EsetRpcStatusDto, EsetUserDto } from "./eset.dto";
+import { header, tryParseJson, type ErrorFacts, type JsonApi } from "./http-json";
+import type { HttpResult } from "./http-transport";
+import { isObject } from "./json-shape";
+import { encodePathSegment } from "./path";
+import { UpstreamError } from "./upstream-error";
+
+/** ESET documents batchGetUsers as limited to 1000 uuids; more gets 400 OUT_OF_RANGE. */
+export const ESET_BATCH_LIMIT = 1000;
+
+/** ESET Connect user-management API: one method per REST endpoint, wire DTOs out. */
+export class EsetClient {
+  constructor(private readonly api: JsonApi) {}
+
+  /** `GET /v1/users/{userUuid}`; null when ESET answers 404. */
+  async getUser(uuid: string, deadline: Deadline): Promise<EsetUserDto | null> {
+    let body: unknown;
+    try {
+      body = await this.api.request({ method: "GET", path: `/v1/users/${encodePathSegment(uuid)}`, deadline });
+    } catch (err) {
+      if (err instanceof UpstreamError && err.kind === "http" && err.status === 404) return null;
+      throw err;
+    }
+    if (!isObject(body) || !isUser(body.user)) {
+      throw new UpstreamError("ESET", "parse", "ESET GET /v1/users/{uuid} answered 200 without a user");
+    }
+    return body.user;
+  }
+
+  /**
+   * `POST /v1/users:batchGetUsers` for at most 1000 uuids. Atomic: when one uuid is unknown the whole call
+   * fails (an `UpstreamError`, status 404 as far as anyone has seen), and callers isolate the unknown ones.
+   * Returns the users found, keyed by uuid.
+   */
+  async batchGetUsers(uuids: readonly string[], deadline: Deadline): Promise<Map<string, EsetUserDto>> {
+    if (uuids.length > ESET_BATCH_LIMIT) throw new RangeError(`batchGetUsers takes at most ${ESET_BATCH_LIMIT} uuids`);
+    const body = await this.api.request({
+      method: "POST",
+      path: "/v1/users:batchGetUsers",
+      body: { usersUuids: uuids },
+      deadline,
+    });
+    const users = isObject(body) ? (body.users ?? []) : undefined;
+    if (!Array.isArray(users) || !users.every(isUser)) {
+      throw new UpstreamError("ESET", "parse", "ESET batchGetUsers answered 200 without a users list");
+    }
+    return new Map(users.map((u) => [u.uuid, u]));
+  }
+}
+
+export function esetErrorFacts(res: HttpResult): ErrorFacts {
+  const body = tryParseJson(res.text) as EsetRpcStatusDto | undefined;
+  const raw = isObject(body) ? body.code : undefined;
+  const code = typeof raw === "number" ? (GRPC_CODE_NAMES[raw] ?? String(raw)) : typeof raw === "string" ? raw : undefined;
+  return { upstreamCode: code, upstreamRequestId: header(res, "request-id") };
+}
+
+/** grpc-gateway error bodies carry the numeric gRPC status; clients read names more easily. */
+const GRPC_CODE_NAMES: Record<number, string> = {
+  1: "CANCELLED",
+  2: "UNKNOWN",
+  3: "INVALID_ARGUMENT",
+  4: "DEADLINE_EXCEEDED",
+  5: "NOT_FOUND",
+  6: "ALREADY_EXISTS",
+  7: "PERMISSION_DENIED",
+  8: "RESOURCE_EXHAUSTED",
+  9: "FAILED_PRECONDITION",
+  10: "ABORTED",
+  11: "OUT_OF_RANGE",
+  12: "UNIMPLEMENTED",
+  13: "INTERNAL",
+  14: "UNAVAILABLE",
+  15: "DATA_LOSS",
+  16: "UNAUTHENTICATED",
+};
+
+function isUser(v: unknown): v is EsetUserDto {
+  return isObject(v) && typeof v.uuid === "string" && v.uuid !== "";
+}

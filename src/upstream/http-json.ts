@@ -1,0 +1,229 @@
+import { sleep, type Deadline } from "./deadline";
+import type { HttpAttempt, HttpResult, HttpTransport } from "./http-transport";
+import { parseRetryAfter, type RetryPolicy } from "./retry-policy";
+import type { SourceName } from "./source";
+import type { TokenSource } from "./token-cache";
+import { UpstreamError, type UpstreamPhase } from "./upstream-error";
+
+/** What a vendor's error body and headers tell us, for `extensions.upstreamCode` / `upstreamRequestId`. */
+export interface ErrorFacts {
+  upstreamCode?: string;
+  upstreamRequestId?: string;
+}
+
+export interface SendOptions {
+  source: SourceName;
+  phase: UpstreamPhase;
+  deadline: Deadline;
+  /** Builds each attempt afresh, so a retry carries the current token. */
+  build: () => Promise<Omit<HttpAttempt, "timeoutMs" | "source">>;
+}
+
+/** Called once per HTTP attempt, for logs (and later metrics). */
+export type AttemptObserver = (event: {
+  source: SourceName;
+  phase: UpstreamPhase;
+  method: string;
+  path: string;
+  status?: number;
+  error?: string;
+  durationMs: number;
+  attempt: number;
+  upstreamRequestId?: string;
+}) => void;
+
+/**
+ * Sends one logical request with retries: network errors and 429/5xx are retried with backoff (honouring
+ * Retry-After), always within the request deadline. Returns the last answer, whatever its status, so the
+ * caller can handle 401, 202 and 404 in its own terms.
+ */
+export class RetryingSender {
+  constructor(
+    private readonly transport: HttpTransport,
+    private readonly retry: RetryPolicy,
+    private readonly attemptTimeoutMs: number,
+    private readonly observe: AttemptObserver,
+  ) {}
+
+  async send(options: SendOptions): Promise<HttpResult> {
+    const { source, phase, deadline } = options;
+    for (let retries = 0; ; retries++) {
+      deadline.assertTimeLeft(source);
+      const base = await options.build();
+      const attempt: HttpAttempt = {
+        ...base,
+        source,
+        timeoutMs: Math.max(1, Math.min(this.attemptTimeoutMs, deadline.remaining())),
+      };
+      const started = performance.now();
+      let res: HttpResult;
+      try {
+        res = await this.transport.send(attempt);
+      } catch (err) {
+        const e = err as UpstreamError;
+        this.observe({
+          source,
+          phase,
+          method: attempt.method,
+          path: attempt.url.pathname,
+          error: e.kind,
+          durationMs: performance.now() - started,
+          attempt: retries + 1,
+        });
+        if (e.kind === "network" && this.retry.canRetry(retries)) {
+          const wait = this.retry.backoffMs(retries);
+          if (wait < deadline.remaining()) {
+            await sleep(wait);
+            continue;
+          }
+        }
+        throw e;
+      }
+      this.observe({
+        source,
+        phase,
+        method: attempt.method,
+        path: attempt.url.pathname,
+        status: res.status,
+        durationMs: performance.now() - started,
+        attempt: retries + 1,
+        upstreamRequestId: header(res, "request-id") ?? header(res, "x-ms-request-id"),
+      });
+      if (!this.retry.isRetryableStatus(res.status) || !this.retry.canRetry(retries)) return res;
+      const retryAfterMs = parseRetryAfter(res.headers["retry-after"]);
+      const wait = retryAfterMs ?? this.retry.backoffMs(retries);
+      if (wait >= deadline.remaining()) {
+        if (res.status === 429) {
+          throw new UpstreamError(
+            source,
+            "rate-limited",
+            `${source} asked us to wait ${Math.ceil(wait / 1000)} s, longer than the request has left`,
+            { phase, status: 429, retryAfter: Math.ceil(wait / 1000) },
+          );
+        }
+        return res;
+      }
+      await sleep(wait);
+    }
+  }
+}
+
+export interface JsonApiOptions {
+  source: SourceName;
+  baseUrl: URL;
+  sender: RetryingSender;
+  token: TokenSource;
+  /** Reads upstreamCode / upstreamRequestId out of an error answer. */
+  errorFacts: (res: HttpResult) => ErrorFacts;
+  /** Parses a success body; ESET needs int64-safe parsing. */
+  parseBody?: (text: string) => unknown;
+  /** ESET only: resend with the `response-id` header while the vendor answers 202. */
+  pending?: { initialPollMs: number; maxPollMs: number };
+}
+
+export interface JsonRequest {
+  method: "GET" | "POST";
+  /** Path below the base URL, already encoded. */
+  path: string;
+  body?: unknown;
+  deadline: Deadline;
+}
+
+/**
+ * One vendor API: bearer auth with one refresh-and-retry on 401, the ESET 202/`response-id` dance, and
+ * JSON parsing. Non-success answers become `UpstreamError` with the vendor's code and request id.
+ */
+export class JsonApi {
+  constructor(private readonly options: JsonApiOptions) {}
+
+  async request(req: JsonRequest): Promise<unknown> {
+    const { source, token, pending } = this.options;
+    const url = new URL(this.options.baseUrl.pathname.replace(/\/$/, "") + req.path, this.options.baseUrl);
+    const body = req.body === undefined ? undefined : JSON.stringify(req.body);
+    let refreshed = false;
+    let responseId: string | undefined;
+    let restartedExpiredPending = false;
+    let pollMs = pending?.initialPollMs ?? 0;
+    for (;;) {
+      let usedToken = "";
+      const res = await this.options.sender.send({
+        source,
+        phase: "api",
+        deadline: req.deadline,
+        build: async () => {
+          usedToken = await token.getToken(req.deadline);
+          const headers: Record<string, string> = { authorization: `Bearer ${usedToken}`, accept: "application/json" };
+          if (body !== undefined) headers["content-type"] = "application/json";
+          if (responseId !== undefined) headers["response-id"] = responseId;
+          return { method: req.method, url, headers, body };
+        },
+      });
+      if (res.status === 401 && !refreshed) {
+        // The token may have been revoked or expired early: get a new one and try once more.
+        token.invalidate(usedToken);
+        refreshed = true;
+        continue;
+      }
+      if (res.status === 202 && pending) {
+        responseId = header(res, "response-id") ?? responseId;
+        if (pollMs >= req.deadline.remaining()) {
+          throw new UpstreamError(source, "pending", `${source} still processing ${req.method} ${req.path} at the deadline`, {
+            status: 202,
+            upstreamRequestId: header(res, "request-id"),
+          });
+        }
+        await sleep(pollMs);
+        pollMs = Math.min(Math.ceil(pollMs * 1.5), pending.maxPollMs);
+        continue;
+      }
+      if (res.status === 404 && responseId !== undefined && !restartedExpiredPending) {
+        // ESET clears a cached answer after 10 minutes or once it was fetched: the 404 is about the
+        // response-id, not the resource. Ask again from scratch, once.
+        responseId = undefined;
+        restartedExpiredPending = true;
+        continue;
+      }
+      if (res.status >= 200 && res.status < 300) return this.parse(res, req);
+      const facts = this.options.errorFacts(res);
+      throw new UpstreamError(source, "http", `${source} ${req.method} ${req.path} answered ${res.status}`, {
+        status: res.status,
+        upstreamCode: facts.upstreamCode,
+        upstreamRequestId: facts.upstreamRequestId,
+        retryAfter: res.status === 429 ? retryAfterSeconds(res) : undefined,
+      });
+    }
+  }
+
+  private parse(res: HttpResult, req: JsonRequest): unknown {
+    try {
+      return (this.options.parseBody ?? JSON.parse)(res.text);
+    } catch (err) {
+      throw new UpstreamError(this.options.source, "parse", `${this.options.source} ${req.method} ${req.path}: body is not JSON`, {
+        status: res.status,
+        upstreamRequestId: this.options.errorFacts(res).upstreamRequestId,
+        cause: err,
+      });
+    }
+  }
+}
+
+export function header(res: HttpResult, name: string): string | undefined {
+  const v = res.headers[name];
+  const s = Array.isArray(v) ? v[0] : v;
+  return s === undefined || s === "" ? undefined : s;
+}
+
+function retryAfterSeconds(res: HttpResult): number | undefined {
+  const ms = parseRetryAfter(res.headers["retry-after"]);
+  return ms === undefined ? undefined : Math.ceil(ms / 1000);
+}
+
+/** Parses an error body that may be JSON, text or empty. Never throws. */
+export function tryParseJson(text: string): unknown {
+  if (text === "") return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}

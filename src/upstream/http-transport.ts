@@ -1,0 +1,111 @@
+import { Agent, errors as undiciErrors } from "undici";
+import { UpstreamError } from "./upstream-error";
+import type { SourceName } from "./source";
+
+export interface HttpAttempt {
+  source: SourceName;
+  method: "GET" | "POST";
+  url: URL;
+  headers: Record<string, string>;
+  body?: string;
+  /** Abort the attempt after this long (per-attempt timeout, already capped by the request deadline). */
+  timeoutMs: number;
+}
+
+export interface HttpResult {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  text: string;
+}
+
+export interface HttpTransportOptions {
+  /** Sockets kept per origin. */
+  connectionsPerOrigin?: number;
+  /** How long an idle keep-alive socket stays open. */
+  keepAliveTimeoutMs?: number;
+}
+
+const NETWORK_CODES = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "EPIPE",
+  "UND_ERR_SOCKET",
+  "UND_ERR_CLOSED",
+]);
+
+/**
+ * The one place usergraph talks HTTP to a vendor: a keep-alive undici pool shared by both sources.
+ * One call is one attempt; retries, auth and parsing live in `http-json.ts`.
+ */
+export class HttpTransport {
+  private readonly agent: Agent;
+
+  constructor(options: HttpTransportOptions = {}) {
+    this.agent = new Agent({
+      connections: options.connectionsPerOrigin ?? 64,
+      keepAliveTimeout: options.keepAliveTimeoutMs ?? 30_000,
+      pipelining: 1,
+    });
+  }
+
+  async send(attempt: HttpAttempt): Promise<HttpResult> {
+    const controller = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      controller.abort();
+    }, attempt.timeoutMs);
+    try {
+      const res = await this.agent.request({
+        origin: attempt.url.origin,
+        path: attempt.url.pathname + attempt.url.search,
+        method: attempt.method,
+        headers: attempt.headers,
+        body: attempt.body,
+        signal: controller.signal,
+      });
+      const text = await res.body.text();
+      return { status: res.statusCode, headers: res.headers, text };
+    } catch (err) {
+      throw toTransportError(attempt, err, timedOut);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.agent.close();
+  }
+}
+
+function toTransportError(attempt: HttpAttempt, err: unknown, timedOut: boolean): UpstreamError {
+  const where = `${attempt.method} ${attempt.url.origin}${attempt.url.pathname}`;
+  if (timedOut || err instanceof undiciErrors.HeadersTimeoutError || err instanceof undiciErrors.BodyTimeoutError) {
+    return new UpstreamError(attempt.source, "timeout", `${where} timed out after ${attempt.timeoutMs} ms`);
+  }
+  const code = errorCode(err);
+  if (err instanceof undiciErrors.ConnectTimeoutError) {
+    return new UpstreamError(attempt.source, "network", `${where}: connect timeout`, { cause: err });
+  }
+  if (code !== undefined && NETWORK_CODES.has(code)) {
+    return new UpstreamError(attempt.source, "network", `${where}: ${code}`, { cause: err });
+  }
+  // Anything else undici throws is still a failure to get an answer over the network.
+  return new UpstreamError(attempt.source, "network", `${where}: ${code ?? (err as Error)?.name ?? "error"}`, {
+    cause: err,
+  });
+}
+
+function errorCode(err: unknown): string | undefined {
+  let e: unknown = err;
+  for (let depth = 0; e && depth < 3; depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === "string") return code;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return undefined;
+}

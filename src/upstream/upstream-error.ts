@@ -1,0 +1,51 @@
+import type { SourceName } from "./source";
+
+/**
+ * What went wrong, in transport terms. `errors/format-error.ts` turns a kind (and, for `http`, the status)
+ * into the public error code; nothing below the GraphQL layer knows those codes.
+ */
+export type UpstreamErrorKind =
+  | "http" // the vendor answered with a non-success status
+  | "timeout" // our own per-attempt timeout or the request deadline
+  | "network" // connection refused, reset, DNS
+  | "parse" // the body was not JSON, or not the documented shape
+  | "pending" // ESET still answered 202 when the deadline came
+  | "rate-limited" // a Retry-After longer than the time left
+  | "not-configured"; // the source has no credentials
+
+/** Where the failing call went: the token endpoint or the API itself. A 400 from a token endpoint is a credential problem. */
+export type UpstreamPhase = "token" | "api";
+
+export interface UpstreamErrorDetails {
+  phase?: UpstreamPhase;
+  status?: number;
+  upstreamCode?: string;
+  upstreamRequestId?: string;
+  /** Seconds the vendor asked us to wait (429 Retry-After). */
+  retryAfter?: number;
+  cause?: unknown;
+}
+
+/** An upstream call failed. The message is for logs: it never holds a token, a secret or a request body. */
+export class UpstreamError extends Error {
+  override readonly name = "UpstreamError";
+  readonly phase: UpstreamPhase;
+  readonly status?: number;
+  readonly upstreamCode?: string;
+  readonly upstreamRequestId?: string;
+  readonly retryAfter?: number;
+
+  constructor(
+    readonly source: SourceName,
+    readonly kind: UpstreamErrorKind,
+    message: string,
+    details: UpstreamErrorDetails = {},
+  ) {
+    super(message, details.cause === undefined ? undefined : { cause: details.cause });
+    this.phase = details.phase ?? "api";
+    this.status = details.status;
+    this.upstreamCode = details.upstreamCode;
+    this.upstreamRequestId = details.upstreamRequestId;
+    this.retryAfter = details.retryAfter;
+  }
+}
