@@ -4,7 +4,7 @@ module.exports = {
   testMatch: ["<rootDir>/test/**/*.test.ts"],
   transform: {
     // Type errors are caught once by `npm run typecheck`; per-file transpilation keeps jest fast.
-    "^.+\\.ts$": ["ts-jest", { tsconfig: "tsconfig.json", isolatedModules: true }],
+    "^.+\\.ts$": ["ts-jest", { tsconfig: "tsconfig.json" }],
   },
   clearMocks: true,
   testTimeout: 20000,

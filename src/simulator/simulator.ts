@@ -60,12 +60,17 @@ export class Simulator {
   tokenTtlSec: number;
   /** Send int64 fields as JSON strings (protojson's default) instead of numbers. */
   int64AsString = false;
+  /** The most API requests of one source that were in flight at once since the last reset. */
+  readonly peakInFlight: Record<SimSource, number> = { DEFENDER: 0, ESET: 0 };
+  /** Every access and refresh token handed out, so tests can check none of them leaks. */
+  readonly issuedTokens: string[] = [];
 
   private readonly faults: ActiveFault[] = [];
   private readonly tokens = new Map<string, { source: SimSource; expiresAt: number }>();
   private readonly refreshTokens = new Set<string>();
   private readonly pending = new Map<string, PendingAnswer>();
   private readonly sockets = new Set<Socket>();
+  private readonly inFlight: Record<SimSource, number> = { DEFENDER: 0, ESET: 0 };
   private server?: Server;
   private baseUrl = "";
 
@@ -120,11 +125,23 @@ export class Simulator {
     this.pending.clear();
     this.int64AsString = false;
     this.latencyMs = this.options.latencyMs ?? 0;
+    this.peakInFlight.DEFENDER = 0;
+    this.peakInFlight.ESET = 0;
   }
 
   /** Every access token issued so far stops working (the next API call gets 401). */
   revokeTokens(): void {
     this.tokens.clear();
+  }
+
+  /** Every refresh token issued so far stops working (the next refresh grant gets 400 invalid_grant). */
+  revokeRefreshTokens(): void {
+    this.refreshTokens.clear();
+  }
+
+  /** The form fields of each token request so far (never includes the response). */
+  tokenRequests(source: SimSource): URLSearchParams[] {
+    return this.requests.filter((r) => r.source === source && r.kind === "token").map((r) => new URLSearchParams(r.body));
   }
 
   /** Recorded requests matching a filter. */
@@ -167,6 +184,12 @@ export class Simulator {
       at: Date.now(),
     };
     this.requests.push(record);
+    if (route.kind === "api") {
+      const source = route.source;
+      this.inFlight[source]++;
+      this.peakInFlight[source] = Math.max(this.peakInFlight[source], this.inFlight[source]);
+      res.once("close", () => this.inFlight[source]--);
+    }
     const send = (status: number, payload: string, headers: Record<string, string> = {}): void => {
       record.status = status;
       res.writeHead(status, {
@@ -296,6 +319,7 @@ export class Simulator {
     }
     const refreshToken = `sim-eset-refresh-${randomUUID()}`;
     this.refreshTokens.add(refreshToken);
+    this.issuedTokens.push(refreshToken);
     return {
       status: 200,
       body: JSON.stringify({ access_token: this.issue("ESET"), refresh_token: refreshToken, token_type: "Bearer", expires_in: this.tokenTtlSec }),
@@ -304,6 +328,7 @@ export class Simulator {
 
   private issue(source: SimSource): string {
     const token = `sim-${source.toLowerCase()}-${randomUUID()}`;
+    this.issuedTokens.push(token);
     this.tokens.set(token, { source, expiresAt: Date.now() + this.tokenTtlSec * 1000 });
     return token;
   }

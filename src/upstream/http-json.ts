@@ -65,7 +65,7 @@ export class RetryingSender {
           source,
           phase,
           method: attempt.method,
-          path: attempt.url.pathname,
+          path: attempt.path,
           error: e.kind,
           durationMs: performance.now() - started,
           attempt: retries + 1,
@@ -83,7 +83,7 @@ export class RetryingSender {
         source,
         phase,
         method: attempt.method,
-        path: attempt.url.pathname,
+        path: attempt.path,
         status: res.status,
         durationMs: performance.now() - started,
         attempt: retries + 1,
@@ -138,7 +138,8 @@ export class JsonApi {
 
   async request(req: JsonRequest): Promise<unknown> {
     const { source, token, pending } = this.options;
-    const url = new URL(this.options.baseUrl.pathname.replace(/\/$/, "") + req.path, this.options.baseUrl);
+    const origin = this.options.baseUrl.origin;
+    const path = this.options.baseUrl.pathname.replace(/\/$/, "") + req.path;
     const body = req.body === undefined ? undefined : JSON.stringify(req.body);
     let refreshed = false;
     let responseId: string | undefined;
@@ -155,7 +156,7 @@ export class JsonApi {
           const headers: Record<string, string> = { authorization: `Bearer ${usedToken}`, accept: "application/json" };
           if (body !== undefined) headers["content-type"] = "application/json";
           if (responseId !== undefined) headers["response-id"] = responseId;
-          return { method: req.method, url, headers, body };
+          return { method: req.method, origin, path, headers, body };
         },
       });
       if (res.status === 401 && !refreshed) {

@@ -5,7 +5,13 @@ import type { SourceName } from "./source";
 export interface HttpAttempt {
   source: SourceName;
   method: "GET" | "POST";
-  url: URL;
+  /** scheme://host[:port] */
+  origin: string;
+  /**
+   * The path exactly as it goes on the wire. Kept as a string, never passed through `new URL`: the URL
+   * parser turns an encoded `%2E%2E` segment back into `..` and resolves it.
+   */
+  path: string;
   headers: Record<string, string>;
   body?: string;
   /** Abort the attempt after this long (per-attempt timeout, already capped by the request deadline). */
@@ -61,8 +67,8 @@ export class HttpTransport {
     }, attempt.timeoutMs);
     try {
       const res = await this.agent.request({
-        origin: attempt.url.origin,
-        path: attempt.url.pathname + attempt.url.search,
+        origin: attempt.origin,
+        path: attempt.path,
         method: attempt.method,
         headers: attempt.headers,
         body: attempt.body,
@@ -83,7 +89,7 @@ export class HttpTransport {
 }
 
 function toTransportError(attempt: HttpAttempt, err: unknown, timedOut: boolean): UpstreamError {
-  const where = `${attempt.method} ${attempt.url.origin}${attempt.url.pathname}`;
+  const where = `${attempt.method} ${attempt.origin}${attempt.path}`;
   if (timedOut || err instanceof undiciErrors.HeadersTimeoutError || err instanceof undiciErrors.BodyTimeoutError) {
     return new UpstreamError(attempt.source, "timeout", `${where} timed out after ${attempt.timeoutMs} ms`);
   }

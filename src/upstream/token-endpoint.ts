@@ -22,7 +22,8 @@ export async function postTokenForm(
     deadline,
     build: async () => ({
       method: "POST",
-      url,
+      origin: url.origin,
+      path: url.pathname + url.search,
       headers: { "content-type": "application/x-www-form-urlencoded", accept: "application/json" },
       body,
     }),

@@ -1,0 +1,102 @@
+import { print } from "graphql";
+import type { TypedDocumentNode } from "@graphql-typed-document-node/core";
+import { loadConfig } from "../../src/config";
+import { startGateway, type Gateway } from "../../src/gateway";
+import { SIMULATOR_CREDENTIALS, startSimulator, type Simulator, type SimulatorOptions } from "../../src/simulator/simulator";
+import { LogCapture } from "./log-capture";
+
+export interface GraphQLResponse<TData> {
+  status: number;
+  headers: Headers;
+  body: {
+    data?: TData | null;
+    errors?: Array<{ message: string; path?: Array<string | number>; extensions?: Record<string, unknown> }>;
+  };
+  /** The raw response text, for checks that must see everything (secrets). */
+  text: string;
+}
+
+export interface Stack {
+  sim: Simulator;
+  gateway: Gateway;
+  logs: LogCapture;
+  /** Every response body this stack returned, for secret checks. */
+  responses: string[];
+  gql<TData, TVars>(doc: TypedDocumentNode<TData, TVars>, variables: TVars, headers?: Record<string, string>): Promise<GraphQLResponse<TData>>;
+  post(body: string, headers?: Record<string, string>): Promise<GraphQLResponse<unknown>>;
+  close(): Promise<void>;
+}
+
+/** Environment that points both sources at a simulator, with its credentials. */
+export function simulatorEnv(sim: Simulator): Record<string, string> {
+  return {
+    DEFENDER_TENANT_ID: SIMULATOR_CREDENTIALS.tenantId,
+    DEFENDER_CLIENT_ID: SIMULATOR_CREDENTIALS.clientId,
+    DEFENDER_CLIENT_SECRET: SIMULATOR_CREDENTIALS.clientSecret,
+    DEFENDER_API_URL: sim.url,
+    DEFENDER_TOKEN_URL: sim.defenderTokenUrl,
+    ESET_USERNAME: SIMULATOR_CREDENTIALS.esetUsername,
+    ESET_PASSWORD: SIMULATOR_CREDENTIALS.esetPassword,
+    ESET_API_URL: sim.url,
+    ESET_TOKEN_URL: sim.esetTokenUrl,
+  };
+}
+
+/** Fast retries and polls so failure paths finish in milliseconds. */
+const FAST = {
+  PORT: "0",
+  HOST: "127.0.0.1",
+  LOG_LEVEL: "debug",
+  UPSTREAM_RETRY_BASE_MS: "2",
+  UPSTREAM_RETRY_MAX_MS: "20",
+  ESET_PENDING_POLL_MS: "5",
+};
+
+/**
+ * A simulator and a usergraph pointed at it, both on loopback, as real HTTP servers. `env` overrides or
+ * removes (with "") variables; `simulatorEnv` is the default wiring.
+ */
+export async function startStack(
+  env: Record<string, string> = {},
+  simOptions: SimulatorOptions = {},
+  wire: (sim: Simulator) => Record<string, string> = simulatorEnv,
+): Promise<Stack> {
+  const sim = await startSimulator(simOptions);
+  const logs = new LogCapture();
+  const merged: Record<string, string> = { ...FAST, ...wire(sim), ...env };
+  let gateway: Gateway;
+  try {
+    gateway = await startGateway(loadConfig(merged), { logDestination: logs });
+  } catch (err) {
+    await sim.close();
+    throw err;
+  }
+  const responses: string[] = [];
+  const post = async (body: string, headers: Record<string, string> = {}): Promise<GraphQLResponse<never>> => {
+    const res = await fetch(gateway.url, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...headers },
+      body,
+    });
+    const text = await res.text();
+    responses.push(text);
+    return { status: res.status, headers: res.headers, body: JSON.parse(text), text };
+  };
+  return {
+    sim,
+    gateway,
+    logs,
+    responses,
+    gql: (doc, variables, headers) => post(JSON.stringify({ query: print(doc), variables }), headers),
+    post,
+    close: async () => {
+      await gateway.stop();
+      await sim.close();
+    },
+  };
+}
+
+/** The codes of a response's errors, in order. */
+export function codes(res: GraphQLResponse<unknown>): unknown[] {
+  return (res.body.errors ?? []).map((e) => e.extensions?.code);
+}
