@@ -50,6 +50,9 @@ export async function createServer(options: ServerOptions): Promise<AppServer> {
     formatError,
     introspection: options.introspection,
     includeStacktraceInErrorResponses: false,
+    // main.ts owns SIGTERM/SIGINT. Apollo's own handlers would stop the server behind our back and then
+    // re-raise the signal, racing our graceful shutdown (seen: the process never exited).
+    stopOnTerminationSignals: false,
     logger: options.log.child({ component: "apollo" }),
     plugins: [
       fastifyApolloDrainPlugin(app),

@@ -1,0 +1,133 @@
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { join } from "node:path";
+import { DEMO } from "../../src/simulator/demo-data";
+import { startSimulator, type Simulator } from "../../src/simulator/simulator";
+import { simulatorEnv } from "../helpers/stack";
+
+/**
+ * Starts the real entry point (`node dist/main.js`, as `npm start` does) in a child process and talks to
+ * it over HTTP: demo mode with no credentials, a refusal listing every configuration problem, and real
+ * mode against a simulator standing in for the vendors.
+ */
+const root = join(__dirname, "..", "..");
+const outDir = join(root, "dist-test");
+const main = join(outDir, "main.js");
+const baseEnv = { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp" };
+
+beforeAll(() => {
+  execFileSync(process.execPath, [join(root, "node_modules", "typescript", "bin", "tsc"), "-p", "tsconfig.build.json", "--outDir", outDir], {
+    cwd: root,
+    stdio: "pipe",
+  });
+}, 120_000);
+
+interface Running {
+  child: ChildProcess;
+  stdout: () => string;
+  stderr: () => string;
+  exited: Promise<number | null>;
+}
+
+function run(env: Record<string, string>): Running {
+  const child = spawn(process.execPath, [main], { env: { ...baseEnv, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  let out = "";
+  let err = "";
+  child.stdout!.on("data", (d: Buffer) => (out += d.toString()));
+  child.stderr!.on("data", (d: Buffer) => (err += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  return { child, stdout: () => out, stderr: () => err, exited };
+}
+
+async function waitFor(read: () => string, pattern: RegExp, ms = 20_000): Promise<RegExpMatchArray> {
+  const until = Date.now() + ms;
+  for (;;) {
+    const m = read().match(pattern);
+    if (m) return m;
+    if (Date.now() > until) throw new Error(`timed out waiting for ${pattern}; output so far:\n${read()}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+async function query(url: string, q: string): Promise<{ data?: Record<string, unknown>; errors?: unknown[] }> {
+  const res = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ query: q }) });
+  return (await res.json()) as { data?: Record<string, unknown>; errors?: unknown[] };
+}
+
+describe("start-up", () => {
+  it("runs demo mode with no credentials: Sandbox, introspection, the README query, and a clean SIGTERM", async () => {
+    const app = run({ PORT: "0" });
+    try {
+      const [, url] = await waitFor(app.stdout, /Apollo Sandbox:\s+(http:\/\/127\.0\.0\.1:\d+\/graphql)/);
+      expect(app.stdout()).toContain("DEMO mode");
+      expect(app.stdout()).toContain(`defenderUser(id: "contoso\\\\alice")`);
+
+      const body = await query(
+        url!,
+        `{ defenderUser(id: "contoso\\\\alice") { id logonTypes } esetUser(uuid: "${DEMO.esetAlice}") { displayName identities { providerType } } }`,
+      );
+      expect(body).toEqual({
+        data: {
+          defenderUser: { id: "contoso\\alice", logonTypes: ["Network", "RemoteInteractive"] },
+          esetUser: { displayName: "Alice Example", identities: [{ providerType: "MICROSOFT" }, { providerType: "LOCAL" }] },
+        },
+      });
+
+      const landing = await fetch(url!, { headers: { accept: "text/html" } });
+      expect(landing.status).toBe(200);
+      expect(await landing.text()).toMatch(/sandbox/i);
+
+      const schema = await query(url!, "{ __schema { queryType { fields { name } } } }");
+      expect(JSON.stringify(schema)).toContain("esetUsers");
+
+      app.child.kill("SIGTERM");
+      expect(await app.exited).toBe(0);
+    } finally {
+      app.child.kill("SIGKILL");
+    }
+  }, 30_000);
+
+  it("refuses to start with one message that lists every configuration problem, never a secret", async () => {
+    const app = run({
+      PORT: "http",
+      DEFENDER_TENANT_ID: "contoso.onmicrosoft.com",
+      ESET_USERNAME: "api-user@example.com",
+      ESET_PASSWORD: "hunter2-super-secret",
+      ESET_REGION: "jpn",
+      ESET_API_URL: "http://eset.example.com",
+      UPSTREAM_TIMEOUT_MS: "-5",
+    });
+    expect(await app.exited).toBe(78);
+    const message = app.stderr();
+    expect(message).toContain("the configuration has 5 problems");
+    expect(message).toContain("PORT must be a whole number");
+    expect(message).toContain("DEFENDER_CLIENT_ID and DEFENDER_CLIENT_SECRET are missing");
+    expect(message).toContain("ESET_REGION must be one of eu, de, us, ca");
+    expect(message).toContain("ESET_API_URL must use https");
+    expect(message).toContain("UPSTREAM_TIMEOUT_MS must be a whole number");
+    expect(message).not.toContain("hunter2-super-secret");
+    expect(app.stdout()).toBe("");
+  }, 30_000);
+
+  describe("with credentials", () => {
+    let sim: Simulator;
+    beforeAll(async () => {
+      sim = await startSimulator();
+    });
+    afterAll(() => sim.close());
+
+    it("talks to the configured vendors instead of starting the simulator", async () => {
+      const app = run({ PORT: "0", HOST: "127.0.0.1", ...simulatorEnv(sim) });
+      try {
+        const [, url] = await waitFor(app.stdout, /serving Defender and ESET at (http:\/\/127\.0\.0\.1:\d+\/graphql)/);
+        expect(app.stdout()).not.toContain("DEMO mode");
+        const body = await query(url!, `{ esetUser(uuid: "${DEMO.esetBob}") { displayName } }`);
+        expect(body).toEqual({ data: { esetUser: { displayName: "Bob Fabrikam" } } });
+        expect(sim.count({ source: "ESET", kind: "api" })).toBe(1);
+        app.child.kill("SIGINT");
+        expect(await app.exited).toBe(0);
+      } finally {
+        app.child.kill("SIGKILL");
+      }
+    }, 30_000);
+  });
+});

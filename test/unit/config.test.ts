@@ -1,0 +1,70 @@
+import { ConfigError, loadConfig } from "../../src/config";
+
+describe("loadConfig", () => {
+  it("runs demo mode on loopback with documented defaults when nothing is set", () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({
+      demo: true,
+      port: 4000,
+      host: "127.0.0.1",
+      upstreamTimeoutMs: 10_000,
+      requestDeadlineMs: 20_000,
+      defender: undefined,
+      eset: undefined,
+    });
+    expect(Object.isFrozen(config)).toBe(true);
+  });
+
+  it("enables Defender with all three variables and fills the tenant into the token URL", () => {
+    const config = loadConfig({ DEFENDER_TENANT_ID: "contoso.onmicrosoft.com", DEFENDER_CLIENT_ID: "app", DEFENDER_CLIENT_SECRET: "s3cret-value" });
+    expect(config.demo).toBe(false);
+    expect(config.host).toBe("0.0.0.0");
+    expect(config.eset).toBeUndefined();
+    expect(config.defender?.tokenUrl.href).toBe("https://login.microsoftonline.com/contoso.onmicrosoft.com/oauth2/v2.0/token");
+    expect(config.defender?.apiUrl.href).toBe("https://api.security.microsoft.com/");
+    expect(config.defender?.scope).toBe("https://api.securitycenter.microsoft.com/.default");
+  });
+
+  it("derives ESET hosts from the region", () => {
+    const config = loadConfig({ ESET_USERNAME: "u@example.com", ESET_PASSWORD: "pw-value", ESET_REGION: "DE" });
+    expect(config.eset?.apiUrl.href).toBe("https://de.user-management.eset.systems/");
+    expect(config.eset?.tokenUrl.href).toBe("https://de.business-account.iam.eset.systems/oauth/token");
+  });
+
+  it("forces demo mode with DEMO=1 even when credentials are set", () => {
+    const config = loadConfig({ DEMO: "1", ESET_USERNAME: "u@example.com", ESET_PASSWORD: "pw-value" });
+    expect(config.demo).toBe(true);
+    expect(config.eset).toBeUndefined();
+  });
+
+  it("lists every problem in one error and never the secret values", () => {
+    let error: ConfigError | undefined;
+    try {
+      loadConfig({
+        DEFENDER_CLIENT_SECRET: "very-secret-value",
+        ESET_PASSWORD: "another-secret",
+        DEMO: "perhaps",
+        LOG_LEVEL: "loud",
+        DEFENDER_CONCURRENCY: "0",
+      });
+    } catch (err) {
+      error = err as ConfigError;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(error!.problems).toHaveLength(5);
+    expect(error!.message).not.toContain("very-secret-value");
+    expect(error!.message).not.toContain("another-secret");
+    expect(error!.problems.join("\n")).toMatch(/DEFENDER_TENANT_ID and DEFENDER_CLIENT_ID are missing/);
+    expect(error!.problems.join("\n")).toMatch(/ESET_USERNAME is missing/);
+  });
+
+  it("refuses credentials inside URLs and plain http to non-loopback hosts", () => {
+    expect(() =>
+      loadConfig({ ESET_USERNAME: "u", ESET_PASSWORD: "pw-value", ESET_API_URL: "https://user:pw@eu.user-management.eset.systems" }),
+    ).toThrow(/must not carry credentials/);
+    expect(() => loadConfig({ ESET_USERNAME: "u", ESET_PASSWORD: "pw-value", ESET_TOKEN_URL: "http://10.0.0.5/oauth/token" })).toThrow(
+      /must use https/,
+    );
+    expect(loadConfig({ ESET_USERNAME: "u", ESET_PASSWORD: "pw-value", ESET_API_URL: "http://127.0.0.1:8080" }).eset?.apiUrl.port).toBe("8080");
+  });
+});
