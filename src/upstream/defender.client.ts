@@ -12,13 +12,8 @@ export class DefenderClient {
 
   /** `GET /api/users/{id}`; null when Defender answers 404. */
   async getUser(id: string, deadline: Deadline): Promise<DefenderUserDto | null> {
-    let body: unknown;
-    try {
-      body = await this.api.request({ method: "GET", path: `/api/users/${encodePathSegment(id)}`, deadline });
-    } catch (err) {
-      if (err instanceof UpstreamError && err.kind === "http" && err.status === 404) return null;
-      throw err;
-    }
+    const body = await this.api.requestOrUndefined({ method: "GET", path: `/api/users/${encodePathSegment(id)}`, deadline });
+    if (body === undefined) return null;
     if (!isObject(body) || typeof body.id !== "string" || body.id === "") {
       throw new UpstreamError("DEFENDER", "parse", "Defender GET /api/users/{id} answered 200 without a user id");
     }

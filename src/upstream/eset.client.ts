@@ -15,13 +15,8 @@ export class EsetClient {
 
   /** `GET /v1/users/{userUuid}`; null when ESET answers 404. */
   async getUser(uuid: string, deadline: Deadline): Promise<EsetUserDto | null> {
-    let body: unknown;
-    try {
-      body = await this.api.request({ method: "GET", path: `/v1/users/${encodePathSegment(uuid)}`, deadline });
-    } catch (err) {
-      if (err instanceof UpstreamError && err.kind === "http" && err.status === 404) return null;
-      throw err;
-    }
+    const body = await this.api.requestOrUndefined({ method: "GET", path: `/v1/users/${encodePathSegment(uuid)}`, deadline });
+    if (body === undefined) return null;
     if (!isObject(body) || !isUser(body.user)) {
       throw new UpstreamError("ESET", "parse", "ESET GET /v1/users/{uuid} answered 200 without a user");
     }

@@ -195,6 +195,16 @@ export class JsonApi {
     }
   }
 
+  /** `request`, except that a 404 answer resolves to undefined (no JSON body parses to that): "no such resource" is data, not an error. */
+  async requestOrUndefined(req: JsonRequest): Promise<unknown> {
+    try {
+      return await this.request(req);
+    } catch (err) {
+      if (err instanceof UpstreamError && err.kind === "http" && err.status === 404) return undefined;
+      throw err;
+    }
+  }
+
   private parse(res: HttpResult, req: JsonRequest): unknown {
     try {
       return (this.options.parseBody ?? JSON.parse)(res.text);
