@@ -1,3 +1,5 @@
+import { parseRateWindows, type RateWindow } from "./upstream/rate-limiter";
+
 /**
  * Configuration: the only module that reads environment variables. `loadConfig` returns a frozen, typed
  * Config or throws one ConfigError that lists every problem at once (never a secret's value).
@@ -40,6 +42,19 @@ export interface Config {
   logLevel: string;
   simulatorPort: number;
   simulatorLatencyMs: number;
+  /** Outbound limits per source; empty = unlimited. */
+  defenderRateLimits: RateWindow[];
+  esetRateLimits: RateWindow[];
+  rateLimitMaxQueue: number;
+  defenderCacheTtlMs: number;
+  esetCacheTtlMs: number;
+  cacheNegativeTtlMs: number;
+  cacheStaleIfErrorMs: number;
+  cacheMaxEntries: number;
+  cacheMaxBytes: number;
+  circuitFailureThreshold: number;
+  circuitOpenMs: number;
+  shutdownGraceMs: number;
 }
 
 export class ConfigError extends Error {
@@ -64,6 +79,7 @@ export function loadConfig(env: Env = process.env): Config {
   const defender = readDefender(read, env, problems);
   const eset = readEset(read, env, problems);
   const demo = demoFlag || (defender === undefined && eset === undefined && !hasAnyCredential(env));
+  const cacheTtlSeconds = read.int("CACHE_TTL_SECONDS", 60, 0, 86_400);
 
   const config: Config = {
     port: read.int("PORT", 4000, 0, 65535),
@@ -81,6 +97,19 @@ export function loadConfig(env: Env = process.env): Config {
     logLevel: read.oneOf("LOG_LEVEL", LOG_LEVELS, "info"),
     simulatorPort: read.int("SIMULATOR_PORT", 0, 0, 65535),
     simulatorLatencyMs: read.int("SIMULATOR_LATENCY_MS", 0, 0, 60_000),
+    // Vendors' documented limits: Defender 100 calls a minute and 1,500 an hour per app; ESET 10 a second.
+    defenderRateLimits: read.rate("DEFENDER_RATE_LIMITS", "100/60s,1500/1h"),
+    esetRateLimits: read.rate("ESET_RATE_LIMITS", "10/1s"),
+    rateLimitMaxQueue: read.int("RATE_LIMIT_MAX_QUEUE", 1000, 0, 1_000_000),
+    defenderCacheTtlMs: 1000 * read.int("DEFENDER_CACHE_TTL_SECONDS", cacheTtlSeconds, 0, 86_400),
+    esetCacheTtlMs: 1000 * read.int("ESET_CACHE_TTL_SECONDS", cacheTtlSeconds, 0, 86_400),
+    cacheNegativeTtlMs: 1000 * read.int("CACHE_NEGATIVE_TTL_SECONDS", 10, 0, 86_400),
+    cacheStaleIfErrorMs: 1000 * read.int("CACHE_STALE_IF_ERROR_SECONDS", 0, 0, 86_400),
+    cacheMaxEntries: read.int("CACHE_MAX_ENTRIES", 50_000, 1, 100_000_000),
+    cacheMaxBytes: 1024 * 1024 * read.int("CACHE_MAX_MB", 64, 1, 1_000_000),
+    circuitFailureThreshold: read.int("CIRCUIT_FAILURE_THRESHOLD", 5, 1, 1_000_000),
+    circuitOpenMs: 1000 * read.int("CIRCUIT_OPEN_SECONDS", 30, 1, 86_400),
+    shutdownGraceMs: read.int("SHUTDOWN_GRACE_MS", 10_000, 0, 600_000),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(config);
@@ -180,6 +209,15 @@ class Reader {
       return fallback;
     }
     return v;
+  }
+
+  rate(name: string, fallback: string): RateWindow[] {
+    const parsed = parseRateWindows(this.raw(name) ?? fallback);
+    if (typeof parsed === "string") {
+      this.problems.push(`${name}: ${parsed}, comma-separated, or "off"`);
+      return parseRateWindows(fallback) as RateWindow[];
+    }
+    return parsed;
   }
 
   url(name: string, fallback: string, expand: (s: string) => string = (s) => s): URL | undefined {

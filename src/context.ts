@@ -1,5 +1,6 @@
 import type { Logger } from "pino";
 import { createLoaders, type LoaderDeps, type Loaders } from "./loaders/create-loaders";
+import type { StaleNote } from "./loaders/entity-store";
 import { Deadline } from "./upstream/deadline";
 
 /** Per-request state. Resolvers are singletons, so everything request-scoped lives here. */
@@ -11,6 +12,8 @@ export interface Context {
   log: Logger;
   /** Reports an enum value a vendor sent that usergraph does not know (logged once per process). */
   reportUnknownEnum: (enumName: string, wireValue: string) => void;
+  /** Entries served stale because a vendor failed; reported in the response's `extensions.stale`. */
+  stale: StaleNote[];
 }
 
 export interface ContextDeps extends LoaderDeps {
@@ -32,9 +35,11 @@ export function contextFactory(deps: ContextDeps): (requestId: string) => Contex
   };
   return (requestId) => {
     const deadline = new Deadline(deps.requestDeadlineMs);
+    const stale: StaleNote[] = [];
     return {
-      loaders: createLoaders(deps, deadline),
+      loaders: createLoaders(deps, deadline, (note) => stale.push(note)),
       deadline,
+      stale,
       requestId,
       log: deps.log.child({ requestId }),
       reportUnknownEnum,

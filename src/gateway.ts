@@ -5,6 +5,7 @@ import type { Config } from "./config";
 import { withSimulatorSources } from "./demo";
 import { createLogger, Redactor } from "./logger";
 import { buildAppSchema } from "./schema";
+import { createStores, type Stores } from "./loaders/create-stores";
 import { createServer, type AppServer } from "./server";
 import { startSimulator, type Simulator } from "./simulator/simulator";
 import { createClients, type Clients } from "./upstream/create-clients";
@@ -17,6 +18,8 @@ export interface Gateway {
   server: AppServer;
   /** Only in demo mode. */
   simulator?: Simulator;
+  clients: Clients;
+  stores: Stores;
   /** Graceful: finish in-flight requests, then close the pool and the simulator. */
   stop(): Promise<void>;
 }
@@ -44,6 +47,7 @@ export async function startGateway(input: Config, options: GatewayOptions = {}):
   redactor.addSecret(config.eset?.password);
 
   let clients: Clients | undefined;
+  let stores: Stores | undefined;
   let server: AppServer | undefined;
   try {
     clients = createClients({
@@ -54,19 +58,35 @@ export async function startGateway(input: Config, options: GatewayOptions = {}):
       esetPendingPollMs: config.esetPendingPollMs,
       log,
       onToken: (token) => redactor.addToken(token),
+      rateLimits: { DEFENDER: config.defenderRateLimits, ESET: config.esetRateLimits },
+      rateLimitMaxQueue: config.rateLimitMaxQueue,
+      circuit: { failureThreshold: config.circuitFailureThreshold, openMs: config.circuitOpenMs },
+    });
+    const { defender, eset } = clients;
+    stores = createStores({
+      defender: defender && {
+        client: defender.client,
+        identity: `${config.defender!.tenantId}|${config.defender!.clientId}|${config.defender!.apiUrl.href}`,
+        concurrency: config.defenderConcurrency,
+        ttlMs: config.defenderCacheTtlMs,
+      },
+      eset: eset && { client: eset.client, identity: `${config.eset!.username}|${config.eset!.apiUrl.href}`, ttlMs: config.esetCacheTtlMs },
+      negativeTtlMs: config.cacheNegativeTtlMs,
+      staleIfErrorMs: config.cacheStaleIfErrorMs,
+      maxEntries: config.cacheMaxEntries,
+      maxBytes: config.cacheMaxBytes,
     });
     server = await createServer({
       schema: await buildAppSchema(),
       log,
       landingPage: true,
       introspection: true,
-      contextDeps: {
-        defender: clients.defender,
-        eset: clients.eset,
-        defenderConcurrency: config.defenderConcurrency,
-        requestDeadlineMs: config.requestDeadlineMs,
-        log,
-      },
+      shutdownGraceMs: config.shutdownGraceMs,
+      probes: [
+        ...(defender ? [{ source: "DEFENDER" as const, token: defender.token, circuit: defender.guards.circuit }] : []),
+        ...(eset ? [{ source: "ESET" as const, token: eset.token, circuit: eset.guards.circuit }] : []),
+      ],
+      contextDeps: { ...stores, requestDeadlineMs: config.requestDeadlineMs, log },
     });
     await server.app.listen({ port: config.port, host: config.host });
   } catch (err) {
@@ -86,6 +106,8 @@ export async function startGateway(input: Config, options: GatewayOptions = {}):
     log,
     server: started,
     simulator,
+    clients: openClients,
+    stores,
     async stop() {
       await started.stop();
       await openClients.close();

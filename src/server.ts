@@ -9,6 +9,7 @@ import type { GraphQLSchema } from "graphql";
 import type { Logger } from "pino";
 import { contextFactory, type Context, type ContextDeps } from "./context";
 import { formatError } from "./errors/format-error";
+import { checkReadiness, type SourceProbe } from "./health";
 import { requestLogPlugin } from "./plugins/request-log.plugin";
 
 export interface ServerOptions {
@@ -18,12 +19,15 @@ export interface ServerOptions {
   /** Apollo Sandbox at GET /graphql in a browser. */
   landingPage: boolean;
   introspection: boolean;
+  probes: SourceProbe[];
+  /** How long in-flight requests get to finish on shutdown before connections are cut. */
+  shutdownGraceMs: number;
 }
 
 export interface AppServer {
   app: FastifyInstance;
   apollo: ApolloServer<Context>;
-  /** Stops accepting, lets in-flight requests finish, then closes the HTTP server. */
+  /** Stops accepting, lets in-flight requests finish (up to the grace period), then closes the HTTP server. */
   stop(): Promise<void>;
 }
 
@@ -64,11 +68,32 @@ export async function createServer(options: ServerOptions): Promise<AppServer> {
   });
   await apollo.start();
 
+  let draining = false;
+  app.get("/health/live", async () => ({ status: "ok" }));
+  app.get("/health/ready", async (_request, reply) => {
+    const readiness = await checkReadiness(options.probes, draining);
+    return reply.code(readiness.status === "ready" ? 200 : 503).send(readiness);
+  });
+
   const makeContext = contextFactory(options.contextDeps);
   await app.register(fastifyApollo(apollo), {
     path: "/graphql",
     context: async (request) => makeContext(request.id),
   });
 
-  return { app, apollo, stop: () => apollo.stop() };
+  return {
+    app,
+    apollo,
+    stop: async () => {
+      draining = true;
+      // Apollo's drain closes fastify, which stops accepting and waits for in-flight requests; past the
+      // grace period the remaining connections are cut.
+      const force = setTimeout(() => app.server.closeAllConnections(), options.shutdownGraceMs);
+      try {
+        await apollo.stop();
+      } finally {
+        clearTimeout(force);
+      }
+    },
+  };
 }

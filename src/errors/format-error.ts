@@ -17,6 +17,8 @@ export function codeFor(err: UpstreamError): ErrorCode {
       return ErrorCode.UPSTREAM_PENDING;
     case "rate-limited":
       return ErrorCode.RATE_LIMITED;
+    case "circuit-open":
+      return ErrorCode.UPSTREAM_UNAVAILABLE;
     case "timeout":
       return ErrorCode.UPSTREAM_TIMEOUT;
     case "network":
@@ -55,6 +57,9 @@ export function messageFor(err: UpstreamError, code: ErrorCode): string {
     case ErrorCode.UPSTREAM_PENDING:
       return `${name} is still preparing this answer; send the same query again in a few seconds.`;
     case ErrorCode.RATE_LIMITED:
+      if (err.status === undefined) {
+        return `usergraph is holding calls to ${name} back to stay within its rate limit; try again in ${err.retryAfter ?? 1} s.`;
+      }
       return err.retryAfter === undefined
         ? `${name} is rate-limiting usergraph${status}; try again shortly.`
         : `${name} is rate-limiting usergraph${status}; try again in ${err.retryAfter} s.`;
@@ -75,6 +80,9 @@ export function messageFor(err: UpstreamError, code: ErrorCode): string {
         ? `Defender for Endpoint refused access${status}: the Entra app needs the WindowsDefenderATP application permission User.Read.All, with admin consent.`
         : `ESET Connect refused access${status}: the API user needs the Integrations permission and access to user management.`;
     case ErrorCode.UPSTREAM_UNAVAILABLE:
+      if (err.kind === "circuit-open") {
+        return `${name} failed repeatedly, so usergraph stopped calling it for now; it tries again in ${err.retryAfter ?? 1} s.`;
+      }
       return err.status === 501
         ? `ESET Connect user management is not available for this account${status}: it needs an ESET Cloud Office Security subscription.`
         : `${name} is unavailable or under maintenance${status}; try again later.`;

@@ -3,19 +3,28 @@ import type { Deadline } from "../upstream/deadline";
 import type { DefenderClient } from "../upstream/defender.client";
 import type { DefenderUserDto } from "../upstream/defender.dto";
 import { mapSettledWithLimit } from "./concurrency";
+import type { EntityStore, Outcome, StaleNote } from "./entity-store";
 import { notConfigured } from "./not-configured";
 
 /**
- * Defender has no batch endpoint: a batch is one GET per distinct id, at most `concurrency` at a time.
- * DataLoader's per-request cache makes the same id asked twice (aliases, lists) one fetch.
+ * Defender has no batch endpoint: fetching a batch is one GET per distinct id, at most `concurrency` at a
+ * time (the rate limiter may hold some back further).
  */
+export function fetchDefenderUsers(client: DefenderClient, concurrency: number) {
+  return async (ids: string[], deadline: Deadline): Promise<Map<string, Outcome<DefenderUserDto>>> => {
+    const results = await mapSettledWithLimit(ids, concurrency, (id) => client.getUser(id, deadline));
+    return new Map(ids.map((id, i) => [id, results[i]!]));
+  };
+}
+
+/** Per request: DataLoader's cache makes the same id asked twice (aliases, lists) one load. */
 export function createDefenderUserLoader(
-  client: DefenderClient | undefined,
+  store: EntityStore<DefenderUserDto> | undefined,
   deadline: Deadline,
-  concurrency: number,
+  onStale: (note: StaleNote) => void,
 ): DataLoader<string, DefenderUserDto | null> {
   return new DataLoader<string, DefenderUserDto | null>(async (ids) => {
-    if (!client) return ids.map(() => notConfigured("DEFENDER"));
-    return mapSettledWithLimit(ids, concurrency, (id) => client.getUser(id, deadline));
+    if (!store) return ids.map(() => notConfigured("DEFENDER"));
+    return store.loadMany(ids, deadline, onStale);
   });
 }

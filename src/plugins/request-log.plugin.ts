@@ -24,6 +24,10 @@ export function requestLogPlugin(): ApolloServerPlugin<Context> {
           }
         },
         async willSendResponse({ operationName, response }) {
+          if (contextValue.stale.length > 0 && response.body.kind === "single") {
+            // Partial honesty: the data is there, but some of it is older than the cache TTL.
+            response.body.singleResult.extensions = { ...response.body.singleResult.extensions, stale: contextValue.stale };
+          }
           const errors = response.body.kind === "single" ? response.body.singleResult.errors : undefined;
           contextValue.log.info(
             {

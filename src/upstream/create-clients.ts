@@ -3,10 +3,13 @@ import { DefenderClient, defenderErrorFacts } from "./defender.client";
 import { entraClientCredentials, type EntraCredentials } from "./entra-token";
 import { EsetClient, esetErrorFacts } from "./eset.client";
 import { EsetTokenFlow, type EsetCredentials } from "./eset-token";
-import { JsonApi, RetryingSender, type AttemptObserver } from "./http-json";
+import { CircuitBreaker, type CircuitState } from "./circuit-breaker";
+import { JsonApi, PendingMemory, RetryingSender, type AttemptObserver, type SourceGuards } from "./http-json";
 import { HttpTransport } from "./http-transport";
 import { parseJsonLossless } from "./lossless-json";
+import { RateLimiter, type RateWindow } from "./rate-limiter";
 import { RetryPolicy, type RetryOptions } from "./retry-policy";
+import type { SourceName } from "./source";
 import { TokenCache } from "./token-cache";
 
 export interface ClientsOptions {
@@ -18,11 +21,22 @@ export interface ClientsOptions {
   log: Logger;
   /** Told about every token obtained, so logs can redact it. */
   onToken: (token: string) => void;
+  rateLimits: Record<SourceName, RateWindow[]>;
+  rateLimitMaxQueue: number;
+  circuit: { failureThreshold: number; openMs: number };
+}
+
+/** A configured source: its client plus what readiness checks and metrics look at. */
+export interface SourceRuntime<C> {
+  client: C;
+  token: TokenCache;
+  guards: Required<SourceGuards>;
 }
 
 export interface Clients {
-  defender?: DefenderClient;
-  eset?: EsetClient;
+  defender?: SourceRuntime<DefenderClient>;
+  eset?: SourceRuntime<EsetClient>;
+  pendingMemory: PendingMemory;
   close(): Promise<void>;
 }
 
@@ -47,21 +61,32 @@ export function createClients(options: ClientsOptions): Clients {
       "upstream call",
     );
   };
-  const sender = new RetryingSender(transport, new RetryPolicy(options.retry), options.attemptTimeoutMs, observe);
+  const guardsFor = (source: SourceName): Required<SourceGuards> => ({
+    limiter: new RateLimiter(source, options.rateLimits[source], options.rateLimitMaxQueue),
+    circuit: new CircuitBreaker(source, options.circuit.failureThreshold, options.circuit.openMs, (state: CircuitState) =>
+      log[state === "closed" ? "info" : "warn"]({ source, circuit: state }, `circuit ${state}`),
+    ),
+  });
+  const guards: Partial<Record<SourceName, Required<SourceGuards>>> = {};
+  if (options.defender) guards.DEFENDER = guardsFor("DEFENDER");
+  if (options.eset) guards.ESET = guardsFor("ESET");
+  const sender = new RetryingSender(transport, new RetryPolicy(options.retry), options.attemptTimeoutMs, observe, guards);
+  const pendingMemory = new PendingMemory();
 
-  let defender: DefenderClient | undefined;
+  let defender: SourceRuntime<DefenderClient> | undefined;
   if (options.defender) {
     const token = new TokenCache(entraClientCredentials(sender, options.defender), options.onToken);
-    defender = new DefenderClient(
+    const client = new DefenderClient(
       new JsonApi({ source: "DEFENDER", baseUrl: options.defender.apiUrl, sender, token, errorFacts: defenderErrorFacts }),
     );
+    defender = { client, token, guards: guards.DEFENDER! };
   }
 
-  let eset: EsetClient | undefined;
+  let eset: SourceRuntime<EsetClient> | undefined;
   if (options.eset) {
     const flow = new EsetTokenFlow(sender, options.eset, log, options.onToken);
     const token = new TokenCache(flow.fetch, options.onToken);
-    eset = new EsetClient(
+    const client = new EsetClient(
       new JsonApi({
         source: "ESET",
         baseUrl: options.eset.apiUrl,
@@ -69,10 +94,19 @@ export function createClients(options: ClientsOptions): Clients {
         token,
         errorFacts: esetErrorFacts,
         parseBody: parseJsonLossless,
-        pending: { initialPollMs: options.esetPendingPollMs, maxPollMs: Math.max(options.esetPendingPollMs, 5_000) },
+        pending: { initialPollMs: options.esetPendingPollMs, maxPollMs: Math.max(options.esetPendingPollMs, 5_000), memory: pendingMemory },
       }),
     );
+    eset = { client, token, guards: guards.ESET! };
   }
 
-  return { defender, eset, close: () => transport.close() };
+  return {
+    defender,
+    eset,
+    pendingMemory,
+    close: async () => {
+      for (const g of Object.values(guards)) g?.limiter.close();
+      await transport.close();
+    },
+  };
 }

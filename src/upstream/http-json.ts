@@ -1,5 +1,7 @@
 import { sleep, type Deadline } from "./deadline";
+import type { CircuitBreaker } from "./circuit-breaker";
 import type { HttpAttempt, HttpResult, HttpTransport } from "./http-transport";
+import type { RateLimiter } from "./rate-limiter";
 import { parseRetryAfter, type RetryPolicy } from "./retry-policy";
 import type { SourceName } from "./source";
 import type { TokenSource } from "./token-cache";
@@ -32,6 +34,15 @@ export type AttemptObserver = (event: {
   upstreamRequestId?: string;
 }) => void;
 
+/** What protects one source's API: its outbound rate limit and its circuit breaker. */
+export interface SourceGuards {
+  limiter?: RateLimiter;
+  circuit?: CircuitBreaker;
+}
+
+/** 5xx and network trouble say the vendor is unwell; 4xx and 429 say nothing about its health. */
+const UNHEALTHY_STATUS = new Set([500, 502, 503, 504]);
+
 /**
  * Sends one logical request with retries: network errors and 429/5xx are retried with backoff (honouring
  * Retry-After), always within the request deadline. Returns the last answer, whatever its status, so the
@@ -43,13 +54,25 @@ export class RetryingSender {
     private readonly retry: RetryPolicy,
     private readonly attemptTimeoutMs: number,
     private readonly observe: AttemptObserver,
+    private readonly guards: Partial<Record<SourceName, SourceGuards>> = {},
   ) {}
 
   async send(options: SendOptions): Promise<HttpResult> {
     const { source, phase, deadline } = options;
+    // Token endpoints are a different service with their own limits: only API calls are guarded.
+    const { limiter, circuit } = phase === "api" ? (this.guards[source] ?? {}) : {};
     for (let retries = 0; ; retries++) {
       deadline.assertTimeLeft(source);
       const base = await options.build();
+      circuit?.beforeCall();
+      if (limiter) {
+        try {
+          await limiter.acquire(deadline);
+        } catch (err) {
+          circuit?.releaseProbe();
+          throw err;
+        }
+      }
       const attempt: HttpAttempt = {
         ...base,
         source,
@@ -70,6 +93,7 @@ export class RetryingSender {
           durationMs: performance.now() - started,
           attempt: retries + 1,
         });
+        circuit?.recordFailure();
         if (e.kind === "network" && this.retry.canRetry(retries)) {
           const wait = this.retry.backoffMs(retries);
           if (wait < deadline.remaining()) {
@@ -89,8 +113,13 @@ export class RetryingSender {
         attempt: retries + 1,
         upstreamRequestId: header(res, "request-id") ?? header(res, "x-ms-request-id"),
       });
-      if (!this.retry.isRetryableStatus(res.status) || !this.retry.canRetry(retries)) return res;
+      if (UNHEALTHY_STATUS.has(res.status)) circuit?.recordFailure();
+      else if (res.status < 400) circuit?.recordSuccess();
+      else circuit?.recordNeutral();
       const retryAfterMs = parseRetryAfter(res.headers["retry-after"]);
+      // A 429's Retry-After holds back every caller of this source, not only this one.
+      if (res.status === 429 && retryAfterMs !== undefined) limiter?.pauseFor(retryAfterMs);
+      if (!this.retry.isRetryableStatus(res.status) || !this.retry.canRetry(retries)) return res;
       const wait = retryAfterMs ?? this.retry.backoffMs(retries);
       if (wait >= deadline.remaining()) {
         if (res.status === 429) {
@@ -118,7 +147,45 @@ export interface JsonApiOptions {
   /** Parses a success body; ESET needs int64-safe parsing. */
   parseBody?: (text: string) => unknown;
   /** ESET only: resend with the `response-id` header while the vendor answers 202. */
-  pending?: { initialPollMs: number; maxPollMs: number };
+  pending?: { initialPollMs: number; maxPollMs: number; memory: PendingMemory };
+}
+
+/**
+ * ESET keeps a 202'd answer for 10 minutes under its response-id. When our deadline passes first, the id is
+ * remembered by request, so the client's retry of the same query resumes polling instead of asking ESET to
+ * start the same query again.
+ */
+export class PendingMemory {
+  private readonly entries = new Map<string, { responseId: string; expiresAt: number }>();
+
+  constructor(
+    private readonly ttlMs = 9 * 60_000, // a minute less than ESET's 10, so we never present a cleared id
+    private readonly maxEntries = 10_000,
+  ) {}
+
+  get(key: string): string | undefined {
+    const entry = this.entries.get(key);
+    if (entry === undefined) return undefined;
+    if (entry.expiresAt <= Date.now()) {
+      this.entries.delete(key);
+      return undefined;
+    }
+    return entry.responseId;
+  }
+
+  set(key: string, responseId: string): void {
+    this.entries.delete(key);
+    if (this.entries.size >= this.maxEntries) this.entries.delete(this.entries.keys().next().value as string);
+    this.entries.set(key, { responseId, expiresAt: Date.now() + this.ttlMs });
+  }
+
+  delete(key: string): void {
+    this.entries.delete(key);
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
 }
 
 export interface JsonRequest {
@@ -142,23 +209,31 @@ export class JsonApi {
     const path = this.options.baseUrl.pathname.replace(/\/$/, "") + req.path;
     const body = req.body === undefined ? undefined : JSON.stringify(req.body);
     let refreshed = false;
-    let responseId: string | undefined;
+    const pendingKey = `${req.method} ${path}\n${body ?? ""}`;
+    let responseId = pending?.memory.get(pendingKey);
     let restartedExpiredPending = false;
     let pollMs = pending?.initialPollMs ?? 0;
     for (;;) {
       let usedToken = "";
-      const res = await this.options.sender.send({
-        source,
-        phase: "api",
-        deadline: req.deadline,
-        build: async () => {
-          usedToken = await token.getToken(req.deadline);
-          const headers: Record<string, string> = { authorization: `Bearer ${usedToken}`, accept: "application/json" };
-          if (body !== undefined) headers["content-type"] = "application/json";
-          if (responseId !== undefined) headers["response-id"] = responseId;
-          return { method: req.method, origin, path, headers, body };
-        },
-      });
+      let res: HttpResult;
+      try {
+        res = await this.options.sender.send({
+          source,
+          phase: "api",
+          deadline: req.deadline,
+          build: async () => {
+            usedToken = await token.getToken(req.deadline);
+            const headers: Record<string, string> = { authorization: `Bearer ${usedToken}`, accept: "application/json" };
+            if (body !== undefined) headers["content-type"] = "application/json";
+            if (responseId !== undefined) headers["response-id"] = responseId;
+            return { method: req.method, origin, path, headers, body };
+          },
+        });
+      } catch (err) {
+        // Whatever stopped us mid-poll, ESET still holds the answer: let the next identical request resume.
+        if (responseId !== undefined) pending?.memory.set(pendingKey, responseId);
+        throw err;
+      }
       if (res.status === 401 && !refreshed) {
         // The token may have been revoked or expired early: get a new one and try once more.
         token.invalidate(usedToken);
@@ -168,6 +243,7 @@ export class JsonApi {
       if (res.status === 202 && pending) {
         responseId = header(res, "response-id") ?? responseId;
         if (pollMs >= req.deadline.remaining()) {
+          if (responseId !== undefined) pending.memory.set(pendingKey, responseId);
           throw new UpstreamError(source, "pending", `${source} still processing ${req.method} ${req.path} at the deadline`, {
             status: 202,
             upstreamRequestId: header(res, "request-id"),
@@ -181,9 +257,11 @@ export class JsonApi {
         // ESET clears a cached answer after 10 minutes or once it was fetched: the 404 is about the
         // response-id, not the resource. Ask again from scratch, once.
         responseId = undefined;
+        pending?.memory.delete(pendingKey);
         restartedExpiredPending = true;
         continue;
       }
+      if (responseId !== undefined) pending?.memory.delete(pendingKey);
       if (res.status >= 200 && res.status < 300) return this.parse(res, req);
       const facts = this.options.errorFacts(res);
       throw new UpstreamError(source, "http", `${source} ${req.method} ${req.path} answered ${res.status}`, {

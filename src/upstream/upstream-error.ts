@@ -10,7 +10,8 @@ export type UpstreamErrorKind =
   | "network" // connection refused, reset, DNS
   | "parse" // the body was not JSON, or not the documented shape
   | "pending" // ESET still answered 202 when the deadline came
-  | "rate-limited" // a Retry-After longer than the time left
+  | "rate-limited" // a Retry-After longer than the time left, or no rate-limit slot before the deadline
+  | "circuit-open" // the source failed repeatedly; we are not calling it for a while
   | "not-configured"; // the source has no credentials
 
 /** Where the failing call went: the token endpoint or the API itself. A 400 from a token endpoint is a credential problem. */

@@ -42,7 +42,10 @@ export function simulatorEnv(sim: Simulator): Record<string, string> {
   };
 }
 
-/** Fast retries and polls so failure paths finish in milliseconds. */
+/**
+ * Fast retries and polls so failure paths finish in milliseconds; the cache, the rate limits and the
+ * circuit breaker are out of the way unless a test turns them on, so call counts mean one thing.
+ */
 const FAST = {
   PORT: "0",
   HOST: "127.0.0.1",
@@ -50,6 +53,11 @@ const FAST = {
   UPSTREAM_RETRY_BASE_MS: "2",
   UPSTREAM_RETRY_MAX_MS: "20",
   ESET_PENDING_POLL_MS: "5",
+  CACHE_TTL_SECONDS: "0",
+  CACHE_NEGATIVE_TTL_SECONDS: "0",
+  DEFENDER_RATE_LIMITS: "off",
+  ESET_RATE_LIMITS: "off",
+  CIRCUIT_FAILURE_THRESHOLD: "1000000",
 };
 
 /**
