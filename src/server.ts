@@ -69,6 +69,10 @@ export async function createServer(options: ServerOptions): Promise<AppServer> {
   await apollo.start();
 
   let draining = false;
+  // While draining, answers close their connection, so keep-alive clients do not hold shutdown open.
+  app.addHook("onSend", async (_request, reply) => {
+    if (draining) void reply.header("connection", "close");
+  });
   app.get("/health/live", async () => ({ status: "ok" }));
   app.get("/health/ready", async (_request, reply) => {
     const readiness = await checkReadiness(options.probes, draining);

@@ -65,9 +65,10 @@ export class RetryingSender {
       deadline.assertTimeLeft(source);
       const base = await options.build();
       circuit?.beforeCall();
+      let release: (() => void) | undefined;
       if (limiter) {
         try {
-          await limiter.acquire(deadline);
+          release = await limiter.acquire(deadline);
         } catch (err) {
           circuit?.releaseProbe();
           throw err;
@@ -83,6 +84,7 @@ export class RetryingSender {
       try {
         res = await this.transport.send(attempt);
       } catch (err) {
+        release?.();
         const e = err as UpstreamError;
         this.observe({
           source,
@@ -103,6 +105,7 @@ export class RetryingSender {
         }
         throw e;
       }
+      release?.();
       this.observe({
         source,
         phase,

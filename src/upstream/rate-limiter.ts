@@ -14,14 +14,20 @@ interface Waiter {
   timer?: NodeJS.Timeout;
 }
 
+/** Call when the attempt is over (answer, error or timeout): its slot starts ageing out of the window then. */
+export type Release = () => void;
+
 /**
  * Outbound rate limiting for one source, as sliding-window logs: a call may go when, in every window, fewer
- * than `limit` calls went out in the last `windowMs`. Calls over the limit wait in one FIFO queue (fair:
+ * than `limit` calls are in flight or finished within the last `windowMs`. A call's slot is timed from when
+ * it finished, not when it was sent: the vendor counts arrivals, and an arrival can lag our send by any
+ * network delay, so timing from the send could show the vendor a few calls too many in some window. Calls over the limit wait in one FIFO queue (fair:
  * first come, first served), bounded by `maxQueue`. A call that could not get a slot before its request's
  * deadline fails at once as rate-limited, with the expected wait, and never reaches the vendor.
  */
 export class RateLimiter {
   private readonly logs: number[][];
+  private inFlight = 0;
   private readonly queue: Waiter[] = [];
   private wakeTimer?: NodeJS.Timeout;
   private pausedUntil = 0;
@@ -41,22 +47,22 @@ export class RateLimiter {
     return this.queue.length;
   }
 
-  /** Resolves when the call may go out. Rejects with an UpstreamError (rate-limited) when it cannot in time. */
-  acquire(deadline: Deadline): Promise<void> {
-    if (this.queue.length === 0 && this.waitFor(0) === 0) {
-      this.record();
-      return Promise.resolve();
-    }
+  /**
+   * Resolves when the call may go out, with the function to call once it is over. Rejects with an
+   * UpstreamError (rate-limited) when no slot can be had before the deadline.
+   */
+  acquire(deadline: Deadline): Promise<Release> {
+    if (this.queue.length === 0 && this.waitFor(0) === 0) return Promise.resolve(this.take());
     const expectedWait = this.waitFor(this.queue.length);
     if (this.queue.length >= this.maxQueue || expectedWait >= deadline.remaining()) {
       return Promise.reject(this.refusal(expectedWait));
     }
     const started = this.now();
-    return new Promise<void>((resolve, reject) => {
+    return new Promise<Release>((resolve, reject) => {
       const waiter: Waiter = {
         resolve: () => {
           this.waitedMs += this.now() - started;
-          resolve();
+          resolve(this.take());
         },
         reject,
       };
@@ -90,9 +96,17 @@ export class RateLimiter {
     return new UpstreamError(this.source, "rate-limited", `${this.source}: no rate-limit slot within the request deadline`, { retryAfter });
   }
 
-  private record(): void {
-    const t = this.now();
-    for (const log of this.logs) log.push(t);
+  private take(): Release {
+    this.inFlight++;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.inFlight--;
+      const t = this.now();
+      for (const log of this.logs) log.push(t);
+      this.schedule();
+    };
   }
 
   /** How long until the call `position` places behind the queue head could go (an estimate past one window). */
@@ -102,12 +116,14 @@ export class RateLimiter {
     this.windows.forEach((w, i) => {
       const log = this.logs[i]!;
       while (log.length > 0 && log[0]! <= t - w.windowMs) log.shift();
-      const free = w.limit - log.length;
+      const free = w.limit - log.length - this.inFlight;
       if (position < free) return;
       const k = position - free; // slots that must open up before ours
       const cycles = Math.floor(k / w.limit);
-      const opensAt = log[k % w.limit]! + w.windowMs * (cycles + 1);
-      wait = Math.max(wait, opensAt - t);
+      // Finished calls free their slot a window after they finished; calls still in flight at the earliest
+      // a window from now.
+      const base = k % w.limit < log.length ? log[k % w.limit]! : t;
+      wait = Math.max(wait, base + w.windowMs * (cycles + 1) - t);
     });
     return wait;
   }
@@ -124,7 +140,6 @@ export class RateLimiter {
       }
       const waiter = this.queue.shift()!;
       clearTimeout(waiter.timer);
-      this.record();
       waiter.resolve();
     }
   }
