@@ -22,8 +22,10 @@ export interface SimulatorOptions {
   latencyMs?: number;
   /** Lifetime of issued access tokens. */
   tokenTtlSec?: number;
-  /** Extra generated ESET users beyond the demo set, for paging. */
+  /** Extra generated ESET users beyond the demo set, for paging and load. */
   extraEsetUsers?: number;
+  /** Extra generated Defender users (`bench\user000000`, …), for load. */
+  extraDefenderUsers?: number;
 }
 
 export type SimSource = "DEFENDER" | "ESET";
@@ -159,6 +161,20 @@ export class Simulator {
     const data = demoData();
     for (const u of data.defender) this.defenderUsers.set(u.id as string, u);
     for (const u of data.eset) this.esetUsers.set(u.uuid as string, u);
+    for (let i = 0; i < (this.options.extraDefenderUsers ?? 0); i++) {
+      const id = `bench\\user${String(i).padStart(6, "0")}`;
+      this.defenderUsers.set(id, {
+        id,
+        accountName: `user${String(i).padStart(6, "0")}`,
+        accountDomain: "bench",
+        firstSeen: "2025-01-01T00:00:00Z",
+        lastSeen: "2026-11-01T00:00:00Z",
+        logonTypes: "Network, Interactive",
+        logOnMachinesCount: 1 + (i % 5),
+        isDomainAdmin: false,
+        isOnlyNetworkUser: false,
+      });
+    }
     for (let i = 0; i < (this.options.extraEsetUsers ?? 0); i++) {
       const n = String(i).padStart(6, "0");
       this.esetUsers.set(`00000000-0000-4000-8000-000000${n}`, {
