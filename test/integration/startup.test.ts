@@ -86,6 +86,23 @@ describe("start-up", () => {
     }
   }, 30_000);
 
+  it("answers every in-flight request when SIGTERM arrives under load, then exits 0", async () => {
+    const app = run({ PORT: "0", SIMULATOR_LATENCY_MS: "400" });
+    try {
+      const [, url] = await waitFor(app.stdout, /Apollo Sandbox:\s+(http:\/\/127\.0\.0\.1:\d+\/graphql)/);
+      const ids = ["user1", "contoso\\\\user1", "contoso\\\\alice", "fabrikam\\\\bob", "contoso\\\\svc-backup"];
+      const inflight = Array.from({ length: 20 }, (_, i) => query(url!, `{ defenderUser(id: "${ids[i % ids.length]}") { id } }`));
+      await new Promise((r) => setTimeout(r, 150));
+      app.child.kill("SIGTERM");
+      const bodies = await Promise.all(inflight);
+      expect(bodies.map((b) => b.errors)).toEqual(bodies.map(() => undefined));
+      expect(bodies.every((b) => typeof (b.data?.defenderUser as { id?: string } | null)?.id === "string")).toBe(true);
+      expect(await app.exited).toBe(0);
+    } finally {
+      app.child.kill("SIGKILL");
+    }
+  }, 30_000);
+
   it("refuses to start with one message that lists every configuration problem, never a secret", async () => {
     const app = run({
       PORT: "http",
