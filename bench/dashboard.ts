@@ -1,7 +1,7 @@
 import "reflect-metadata";
 import { loadConfig } from "../src/config";
 import { startGateway } from "../src/gateway";
-import { SIMULATOR_CREDENTIALS, startSimulator } from "../src/simulator/simulator";
+import { simulatorEnv, startSimulator } from "../src/simulator/simulator";
 
 /**
  * A SOC dashboard showing 50 people from both products, refreshing every 10 s for a minute, against the
@@ -22,15 +22,7 @@ async function run(label: string, cacheTtlSeconds: number) {
       HOST: "127.0.0.1",
       LOG_LEVEL: "silent",
       CACHE_TTL_SECONDS: String(cacheTtlSeconds),
-      DEFENDER_TENANT_ID: SIMULATOR_CREDENTIALS.tenantId,
-      DEFENDER_CLIENT_ID: SIMULATOR_CREDENTIALS.clientId,
-      DEFENDER_CLIENT_SECRET: SIMULATOR_CREDENTIALS.clientSecret,
-      DEFENDER_API_URL: sim.url,
-      DEFENDER_TOKEN_URL: sim.defenderTokenUrl,
-      ESET_USERNAME: SIMULATOR_CREDENTIALS.esetUsername,
-      ESET_PASSWORD: SIMULATOR_CREDENTIALS.esetPassword,
-      ESET_API_URL: sim.url,
-      ESET_TOKEN_URL: sim.esetTokenUrl,
+      ...simulatorEnv(sim),
     }),
   );
   const ids = [...sim.defenderUsers.keys()].filter((id) => id.startsWith("bench\\")).slice(0, PEOPLE);

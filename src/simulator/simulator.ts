@@ -452,6 +452,21 @@ const DEFENDER_CODES: Record<number, string> = {
 
 const ESET_GRPC_CODES: Record<number, number> = { 400: 3, 401: 16, 403: 7, 404: 5, 429: 8, 500: 13, 501: 12, 502: 14, 503: 14, 504: 4 };
 
+/** Environment variables that point both usergraph sources at a simulator, with the credentials it accepts. */
+export function simulatorEnv(sim: Simulator): Record<string, string> {
+  return {
+    DEFENDER_TENANT_ID: SIMULATOR_CREDENTIALS.tenantId,
+    DEFENDER_CLIENT_ID: SIMULATOR_CREDENTIALS.clientId,
+    DEFENDER_CLIENT_SECRET: SIMULATOR_CREDENTIALS.clientSecret,
+    DEFENDER_API_URL: sim.url,
+    DEFENDER_TOKEN_URL: sim.defenderTokenUrl,
+    ESET_USERNAME: SIMULATOR_CREDENTIALS.esetUsername,
+    ESET_PASSWORD: SIMULATOR_CREDENTIALS.esetPassword,
+    ESET_API_URL: sim.url,
+    ESET_TOKEN_URL: sim.esetTokenUrl,
+  };
+}
+
 /** Starts a simulator on loopback. */
 export function startSimulator(options: SimulatorOptions = {}): Promise<Simulator> {
   return new Simulator(options).start();

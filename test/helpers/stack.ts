@@ -2,7 +2,7 @@ import { print } from "graphql";
 import type { TypedDocumentNode } from "@graphql-typed-document-node/core";
 import { loadConfig } from "../../src/config";
 import { startGateway, type Gateway } from "../../src/gateway";
-import { SIMULATOR_CREDENTIALS, startSimulator, type Simulator, type SimulatorOptions } from "../../src/simulator/simulator";
+import { simulatorEnv, startSimulator, type Simulator, type SimulatorOptions } from "../../src/simulator/simulator";
 import { LogCapture } from "./log-capture";
 
 export interface GraphQLResponse<TData> {
@@ -27,20 +27,7 @@ export interface Stack {
   close(): Promise<void>;
 }
 
-/** Environment that points both sources at a simulator, with its credentials. */
-export function simulatorEnv(sim: Simulator): Record<string, string> {
-  return {
-    DEFENDER_TENANT_ID: SIMULATOR_CREDENTIALS.tenantId,
-    DEFENDER_CLIENT_ID: SIMULATOR_CREDENTIALS.clientId,
-    DEFENDER_CLIENT_SECRET: SIMULATOR_CREDENTIALS.clientSecret,
-    DEFENDER_API_URL: sim.url,
-    DEFENDER_TOKEN_URL: sim.defenderTokenUrl,
-    ESET_USERNAME: SIMULATOR_CREDENTIALS.esetUsername,
-    ESET_PASSWORD: SIMULATOR_CREDENTIALS.esetPassword,
-    ESET_API_URL: sim.url,
-    ESET_TOKEN_URL: sim.esetTokenUrl,
-  };
-}
+export { simulatorEnv };
 
 /**
  * Fast retries and polls so failure paths finish in milliseconds; the cache, the rate limits and the
