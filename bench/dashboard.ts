@@ -22,6 +22,7 @@ async function run(label: string, cacheTtlSeconds: number) {
       HOST: "127.0.0.1",
       LOG_LEVEL: "silent",
       CACHE_TTL_SECONDS: String(cacheTtlSeconds),
+      AUTH_MODE: "none",
       ...simulatorEnv(sim),
     }),
   );

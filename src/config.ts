@@ -1,3 +1,5 @@
+import { parseApiKeys, type AuthOptions } from "./auth/authenticator";
+import type { OperationLimits } from "./limits/operation-limits";
 import { parseRateWindows, type RateWindow } from "./upstream/rate-limiter";
 
 /**
@@ -55,6 +57,14 @@ export interface Config {
   circuitFailureThreshold: number;
   circuitOpenMs: number;
   shutdownGraceMs: number;
+  /** Client authentication; `open` when none is configured (demo mode, or AUTH_MODE=none on purpose). */
+  auth: AuthOptions & { open: boolean };
+  production: boolean;
+  introspection: boolean;
+  sandbox: boolean;
+  corsOrigins: string[];
+  limits: OperationLimits;
+  maxBodyBytes: number;
 }
 
 export class ConfigError extends Error {
@@ -80,6 +90,7 @@ export function loadConfig(env: Env = process.env): Config {
   const eset = readEset(read, env, problems);
   const demo = demoFlag || (defender === undefined && eset === undefined && !hasAnyCredential(env));
   const cacheTtlSeconds = read.int("CACHE_TTL_SECONDS", 60, 0, 86_400);
+  const production = (env.NODE_ENV ?? "").trim() === "production";
 
   const config: Config = {
     port: read.int("PORT", 4000, 0, 65535),
@@ -110,9 +121,65 @@ export function loadConfig(env: Env = process.env): Config {
     circuitFailureThreshold: read.int("CIRCUIT_FAILURE_THRESHOLD", 5, 1, 1_000_000),
     circuitOpenMs: 1000 * read.int("CIRCUIT_OPEN_SECONDS", 30, 1, 86_400),
     shutdownGraceMs: read.int("SHUTDOWN_GRACE_MS", 10_000, 0, 600_000),
+    auth: readAuth(read, env, problems, demo || (defender === undefined && eset === undefined)),
+    production,
+    introspection: read.bool("GRAPHQL_INTROSPECTION", !production),
+    sandbox: read.bool("GRAPHQL_SANDBOX", !production),
+    corsOrigins: (env.CORS_ORIGINS ?? "").split(",").map((o) => o.trim()).filter((o) => o !== ""),
+    limits: {
+      maxDepth: read.int("MAX_DEPTH", 10, 1, 1000),
+      maxAliases: read.int("MAX_ALIASES", 30, 0, 100_000),
+      maxFields: read.int("MAX_FIELDS", 1000, 1, 1_000_000),
+      maxCost: read.int("MAX_COST", 50_000, 1, 100_000_000),
+      maxListIds: {
+        defenderUsers: read.int("MAX_DEFENDER_IDS", 100, 1, 100_000),
+        esetUsers: read.int("MAX_ESET_IDS", 1000, 1, 1_000_000),
+      },
+    },
+    maxBodyBytes: read.int("MAX_BODY_BYTES", 1024 * 1024, 1024, 1024 * 1024 * 1024),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(config);
+}
+
+/**
+ * Client authentication. Secure by default: with real vendor credentials configured and no client
+ * authentication, start-up refuses unless AUTH_MODE=none says the operator means it.
+ */
+function readAuth(read: Reader, env: Env, problems: string[], noVendorCredentials: boolean): AuthOptions & { open: boolean } {
+  const mode = read.oneOf("AUTH_MODE", ["none", "required"], "required");
+  const keysSpec = env.AUTH_API_KEYS?.trim() ?? "";
+  const parsedKeys = keysSpec === "" ? [] : parseApiKeys(keysSpec);
+  if (typeof parsedKeys === "string") problems.push(`AUTH_API_KEYS: ${parsedKeys}`);
+  const apiKeys = typeof parsedKeys === "string" ? [] : parsedKeys;
+
+  const secret = env.AUTH_JWT_SECRET ?? "";
+  const jwksUrl = env.AUTH_JWKS_URL?.trim() ?? "";
+  let jwt: AuthOptions["jwt"];
+  if (secret !== "" || jwksUrl !== "") {
+    if (secret !== "" && jwksUrl !== "") problems.push("set either AUTH_JWT_SECRET or AUTH_JWKS_URL, not both");
+    if (secret !== "" && secret.length < 32) problems.push("AUTH_JWT_SECRET must be at least 32 characters (HS256 wants 256 bits)");
+    const issuer = env.AUTH_JWT_ISSUER?.trim() ?? "";
+    const audience = env.AUTH_JWT_AUDIENCE?.trim() ?? "";
+    if (issuer === "") problems.push("AUTH_JWT_ISSUER is missing: JWTs are only accepted from a named issuer");
+    if (audience === "") problems.push("AUTH_JWT_AUDIENCE is missing: JWTs are only accepted for a named audience");
+    const url = jwksUrl === "" ? undefined : read.url("AUTH_JWKS_URL", jwksUrl);
+    jwt = {
+      secret: secret === "" ? undefined : new TextEncoder().encode(secret),
+      jwksUrl: url,
+      issuer,
+      audience,
+      clockToleranceSec: read.int("AUTH_JWT_CLOCK_SKEW_SECONDS", 60, 0, 3600),
+    };
+  }
+  const configured = apiKeys.length > 0 || jwt !== undefined;
+  if (mode === "none" && configured) problems.push("AUTH_MODE=none contradicts AUTH_API_KEYS / AUTH_JWT_SECRET / AUTH_JWKS_URL: drop one");
+  if (mode !== "none" && !configured && !noVendorCredentials) {
+    problems.push(
+      "vendor credentials are configured but no client authentication is: set AUTH_API_KEYS, AUTH_JWT_SECRET or AUTH_JWKS_URL (see README, Security), or AUTH_MODE=none to serve without it on purpose",
+    );
+  }
+  return { apiKeys, jwt, open: !configured };
 }
 
 function hasAnyCredential(env: Env): boolean {

@@ -1,4 +1,5 @@
 import type { Logger } from "pino";
+import type { Principal } from "./auth/principal";
 import { createLoaders, type LoaderDeps, type Loaders } from "./loaders/create-loaders";
 import type { StaleNote } from "./loaders/entity-store";
 import { Deadline } from "./upstream/deadline";
@@ -9,6 +10,8 @@ export interface Context {
   /** The request's time budget for every upstream attempt, retry and poll. */
   deadline: Deadline;
   requestId: string;
+  /** Who is asking; resolvers check its scopes per source. */
+  principal: Principal;
   log: Logger;
   /** Reports an enum value a vendor sent that usergraph does not know (logged once per process). */
   reportUnknownEnum: (enumName: string, wireValue: string) => void;
@@ -25,7 +28,7 @@ export interface ContextDeps extends LoaderDeps {
  * Builds the context factory once at start-up. The unknown-enum memory is shared (log each value once per
  * process); loaders and the deadline are new for every request.
  */
-export function contextFactory(deps: ContextDeps): (requestId: string) => Context {
+export function contextFactory(deps: ContextDeps): (requestId: string, principal: Principal) => Context {
   const seenEnums = new Set<string>();
   const reportUnknownEnum = (enumName: string, wireValue: string): void => {
     const key = `${enumName}:${wireValue}`;
@@ -33,7 +36,7 @@ export function contextFactory(deps: ContextDeps): (requestId: string) => Contex
     seenEnums.add(key);
     deps.log.warn({ enumName, wireValue }, "upstream sent an enum value usergraph does not know; served as UNSPECIFIED");
   };
-  return (requestId) => {
+  return (requestId, principal) => {
     const deadline = new Deadline(deps.requestDeadlineMs);
     const stale: StaleNote[] = [];
     return {
@@ -41,7 +44,8 @@ export function contextFactory(deps: ContextDeps): (requestId: string) => Contex
       deadline,
       stale,
       requestId,
-      log: deps.log.child({ requestId }),
+      principal,
+      log: deps.log.child({ requestId, caller: principal.subject }),
       reportUnknownEnum,
     };
   };

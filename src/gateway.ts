@@ -3,6 +3,7 @@ import type { AddressInfo } from "node:net";
 import type { DestinationStream, Logger } from "pino";
 import type { Config } from "./config";
 import { withSimulatorSources } from "./demo";
+import { Authenticator } from "./auth/authenticator";
 import { createLogger, Redactor } from "./logger";
 import { buildAppSchema } from "./schema";
 import { createStores, type Stores } from "./loaders/create-stores";
@@ -45,6 +46,8 @@ export async function startGateway(input: Config, options: GatewayOptions = {}):
   }
   redactor.addSecret(config.defender?.clientSecret);
   redactor.addSecret(config.eset?.password);
+  if (config.auth.jwt?.secret) redactor.addSecret(new TextDecoder().decode(config.auth.jwt.secret));
+  for (const key of config.auth.apiKeys) redactor.addSecret(key.clear);
 
   let clients: Clients | undefined;
   let stores: Stores | undefined;
@@ -79,9 +82,14 @@ export async function startGateway(input: Config, options: GatewayOptions = {}):
     server = await createServer({
       schema: await buildAppSchema(),
       log,
-      landingPage: true,
-      introspection: true,
+      landingPage: config.sandbox,
+      introspection: config.introspection,
       shutdownGraceMs: config.shutdownGraceMs,
+      authenticator: config.auth.open ? undefined : new Authenticator(config.auth),
+      limits: config.limits,
+      maxBodyBytes: config.maxBodyBytes,
+      requestTimeoutMs: config.requestDeadlineMs + 10_000,
+      corsOrigins: config.corsOrigins,
       probes: [
         ...(defender ? [{ source: "DEFENDER" as const, token: defender.token, circuit: defender.guards.circuit }] : []),
         ...(eset ? [{ source: "ESET" as const, token: eset.token, circuit: eset.guards.circuit }] : []),

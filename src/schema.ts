@@ -1,5 +1,6 @@
 import { lexicographicSortSchema, printSchema, type GraphQLSchema } from "graphql";
 import { buildSchema } from "type-graphql";
+import { scopeChecker } from "./auth/auth-checker";
 import { DefenderUserResolver } from "./graphql/defender-user.resolver";
 import { EsetUserResolver } from "./graphql/eset-user.resolver";
 import { DateTimeScalar } from "./graphql/scalars";
@@ -9,6 +10,7 @@ export function buildAppSchema(): Promise<GraphQLSchema> {
   return buildSchema({
     resolvers: [DefenderUserResolver, EsetUserResolver],
     scalarsMap: [{ type: Date, scalar: DateTimeScalar }],
+    authChecker: scopeChecker,
     validate: { forbidUnknownValues: false, validationError: { target: false, value: false } },
   });
 }

@@ -4,10 +4,16 @@ import { ApolloServerPluginCacheControlDisabled } from "@apollo/server/plugin/di
 import { ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
 import { ApolloServerPluginLandingPageLocalDefault } from "@apollo/server/plugin/landingPage/default";
 import fastifyApollo, { fastifyApolloDrainPlugin } from "@as-integrations/fastify";
+import fastifyCors from "@fastify/cors";
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import type { GraphQLSchema } from "graphql";
 import type { Logger } from "pino";
+import type { Authenticator } from "./auth/authenticator";
+import type { Principal } from "./auth/principal";
+import { ALL_SCOPES } from "./auth/scopes";
 import { contextFactory, type Context, type ContextDeps } from "./context";
+import { ErrorCode } from "./errors/error-code";
+import { operationCostPlugin, operationShapeRule, type OperationLimits } from "./limits/operation-limits";
 import { formatError } from "./errors/format-error";
 import { checkReadiness, type SourceProbe } from "./health";
 import { requestLogPlugin } from "./plugins/request-log.plugin";
@@ -22,6 +28,13 @@ export interface ServerOptions {
   probes: SourceProbe[];
   /** How long in-flight requests get to finish on shutdown before connections are cut. */
   shutdownGraceMs: number;
+  /** Undefined: the endpoint is open (demo mode, or AUTH_MODE=none). */
+  authenticator?: Authenticator;
+  limits: OperationLimits;
+  maxBodyBytes: number;
+  /** Whole-request timeout at the HTTP layer (slow clients included). */
+  requestTimeoutMs: number;
+  corsOrigins: string[];
 }
 
 export interface AppServer {
@@ -37,6 +50,8 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 export async function createServer(options: ServerOptions): Promise<AppServer> {
   const app: FastifyInstance = Fastify({
     loggerInstance: options.log as FastifyBaseLogger,
+    bodyLimit: options.maxBodyBytes,
+    requestTimeout: options.requestTimeoutMs,
     // One line per GraphQL request comes from the request-log plugin instead of fastify's two.
     logController: new LogController({ disableRequestLogging: true }),
     requestIdHeader: false,
@@ -47,6 +62,35 @@ export async function createServer(options: ServerOptions): Promise<AppServer> {
   });
   app.addHook("onRequest", async (request, reply) => {
     void reply.header("x-request-id", request.id);
+    void reply.header("x-content-type-options", "nosniff");
+    if (!request.url.startsWith("/graphql")) {
+      // Health and other plain routes: nothing here is meant to be framed, cached or sniffed.
+      void reply.header("x-frame-options", "DENY");
+      void reply.header("content-security-policy", "default-src 'none'; frame-ancestors 'none'");
+      void reply.header("referrer-policy", "no-referrer");
+      void reply.header("cache-control", "no-store");
+    }
+  });
+  if (options.corsOrigins.length > 0) {
+    await app.register(fastifyCors, {
+      origin: options.corsOrigins,
+      methods: ["GET", "POST", "OPTIONS"],
+      allowedHeaders: ["content-type", "authorization", "x-api-key", "x-request-id", "apollo-require-preflight"],
+      exposedHeaders: ["x-request-id"],
+      maxAge: 600,
+    });
+  }
+  // Requests fastify refuses before Apollo sees them still get a GraphQL-shaped error that names the problem.
+  app.setErrorHandler(async (error: { statusCode?: number; code?: string; message: string }, request, reply) => {
+    const status = error.statusCode ?? 500;
+    const known: Record<number, [string, string]> = {
+      413: [ErrorCode.PAYLOAD_TOO_LARGE, `The request body is larger than ${options.maxBodyBytes} bytes (MAX_BODY_BYTES).`],
+      415: [ErrorCode.UNSUPPORTED_MEDIA_TYPE, "Send GraphQL requests as application/json."],
+      400: [ErrorCode.BAD_REQUEST, error.code === "FST_ERR_CTP_INVALID_JSON_BODY" || error instanceof SyntaxError ? "The request body is not valid JSON." : "The request is malformed."],
+    };
+    const [code, message] = known[status] ?? [ErrorCode.INTERNAL_SERVER_ERROR, "Internal server error"];
+    if (status >= 500) request.log.error({ err: error }, "request failed");
+    return reply.code(status).send({ errors: [{ message, extensions: { code } }] });
   });
 
   const apollo = new ApolloServer<Context>({
@@ -54,6 +98,8 @@ export async function createServer(options: ServerOptions): Promise<AppServer> {
     formatError,
     introspection: options.introspection,
     includeStacktraceInErrorResponses: false,
+    csrfPrevention: true,
+    validationRules: [operationShapeRule(options.limits)],
     // main.ts owns SIGTERM/SIGINT. Apollo's own handlers would stop the server behind our back and then
     // re-raise the signal, racing our graceful shutdown (seen: the process never exited).
     stopOnTerminationSignals: false,
@@ -63,6 +109,7 @@ export async function createServer(options: ServerOptions): Promise<AppServer> {
       // Per-field cache-control bookkeeping costs time on every field; usergraph sets no cache hints.
       ApolloServerPluginCacheControlDisabled(),
       options.landingPage ? ApolloServerPluginLandingPageLocalDefault({ embed: true }) : ApolloServerPluginLandingPageDisabled(),
+      operationCostPlugin(options.limits),
       requestLogPlugin(),
     ],
   });
@@ -80,9 +127,28 @@ export async function createServer(options: ServerOptions): Promise<AppServer> {
   });
 
   const makeContext = contextFactory(options.contextDeps);
+  const openPrincipal: Principal = { kind: "open", subject: "anonymous", scopes: new Set(ALL_SCOPES) };
+  const principals = new WeakMap<object, Principal>();
+  const authenticator = options.authenticator;
+  if (authenticator) {
+    app.addHook("preHandler", async (request, reply) => {
+      if (!request.url.startsWith("/graphql") || request.method === "OPTIONS") return;
+      // The Sandbox page itself (a browser GET asking for HTML) is public; the operations it sends are not.
+      if (request.method === "GET" && !request.url.includes("?") && String(request.headers.accept ?? "").includes("text/html")) return;
+      const result = await authenticator.authenticate(request.headers);
+      if ("error" in result) {
+        return reply
+          .code(401)
+          .header("www-authenticate", `Bearer realm="usergraph", error="${result.error}", error_description="${result.description}"`)
+          .send({ errors: [{ message: `Unauthenticated: ${result.description}.`, extensions: { code: ErrorCode.UNAUTHENTICATED } }] });
+      }
+      principals.set(request, result);
+      return undefined;
+    });
+  }
   await app.register(fastifyApollo(apollo), {
     path: "/graphql",
-    context: async (request) => makeContext(request.id),
+    context: async (request) => makeContext(request.id, principals.get(request) ?? openPrincipal),
   });
 
   return {

@@ -1,6 +1,7 @@
 import { unwrapResolverError } from "@apollo/server/errors";
 import type { GraphQLFormattedError } from "graphql";
 import { ArgumentValidationError } from "type-graphql";
+import { MissingScopeError } from "../auth/missing-scope.error";
 import type { SourceName } from "../upstream/source";
 import { UpstreamError } from "../upstream/upstream-error";
 import { ErrorCode } from "./error-code";
@@ -93,8 +94,9 @@ export function messageFor(err: UpstreamError, code: ErrorCode): string {
   }
 }
 
-/** Apollo's own codes: requests that never reached a resolver. Passed through unchanged. */
+/** Codes of requests refused before any resolver ran (Apollo's and our limits). Passed through, message capped. */
 const APOLLO_CODES = new Set([
+  "OPERATION_LIMIT_EXCEEDED",
   "GRAPHQL_PARSE_FAILED",
   "GRAPHQL_VALIDATION_FAILED",
   "BAD_USER_INPUT",
@@ -129,6 +131,14 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown): G
     };
   }
 
+  if (original instanceof MissingScopeError) {
+    return {
+      message: `This caller may not read ${NAME[original.source]} users: it needs the ${original.requiredScope} scope.`,
+      ...where,
+      extensions: { code: ErrorCode.FORBIDDEN, source: original.source, requiredScope: original.requiredScope },
+    };
+  }
+
   if (original instanceof ArgumentValidationError) {
     const problems = original.extensions.validationErrors.map((v) => ({
       argument: v.property,
@@ -144,10 +154,14 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown): G
   const code = formatted.extensions?.code;
   if (typeof code === "string" && APOLLO_CODES.has(code)) {
     const { stacktrace: _stacktrace, ...extensions } = formatted.extensions ?? {};
-    return { ...formatted, extensions };
+    // graphql-js quotes offending values in some messages; never send a huge input back.
+    const message = formatted.message.length > MAX_MESSAGE ? `${formatted.message.slice(0, MAX_MESSAGE)}… (truncated)` : formatted.message;
+    return { ...formatted, message, extensions };
   }
   return { message: "Internal server error", ...where, extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR } };
 }
+
+const MAX_MESSAGE = 300;
 
 function compact(o: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};

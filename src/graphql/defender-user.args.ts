@@ -1,4 +1,4 @@
-import { Length, Matches } from "class-validator";
+import { ArrayNotEmpty, Length, Matches } from "class-validator";
 import { ArgsType, Field, ID } from "type-graphql";
 import { DEFENDER_ID_MAX_LENGTH, DEFENDER_ID_MESSAGE, DEFENDER_ID_PATTERN } from "./id-rules";
 
@@ -15,5 +15,6 @@ export class DefenderUsersArgs {
   @Field(() => [ID], { description: "User names to look up; repeats are fetched once." })
   @Length(1, DEFENDER_ID_MAX_LENGTH, { each: true, message: `each id: ${DEFENDER_ID_MESSAGE}` })
   @Matches(DEFENDER_ID_PATTERN, { each: true, message: `each id: ${DEFENDER_ID_MESSAGE}` })
+  @ArrayNotEmpty({ message: "ids must name at least one id" })
   ids!: string[];
 }

@@ -1,4 +1,5 @@
-import { Args, Ctx, Query, Resolver } from "type-graphql";
+import { Args, Authorized, Ctx, Query, Resolver } from "type-graphql";
+import { SOURCE_SCOPES } from "../auth/scopes";
 import type { Context } from "../context";
 import { DefenderUserArgs, DefenderUsersArgs } from "./defender-user.args";
 import { toDefenderUser } from "./defender-user.mapper";
@@ -6,6 +7,7 @@ import { DefenderUser } from "./defender-user.type";
 
 @Resolver(() => DefenderUser)
 export class DefenderUserResolver {
+  @Authorized(SOURCE_SCOPES.DEFENDER)
   @Query(() => DefenderUser, {
     nullable: true,
     description: "One Defender for Endpoint user by user name; null when Defender does not know it (404).",
@@ -14,6 +16,7 @@ export class DefenderUserResolver {
     return ctx.loaders.defenderUser.load(id).then((dto) => (dto ? toDefenderUser(dto) : null));
   }
 
+  @Authorized(SOURCE_SCOPES.DEFENDER)
   @Query(() => [DefenderUser], {
     nullable: "items",
     description:

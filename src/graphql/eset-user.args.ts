@@ -1,4 +1,4 @@
-import { Length, Matches } from "class-validator";
+import { ArrayNotEmpty, Length, Matches } from "class-validator";
 import { ArgsType, Field, ID } from "type-graphql";
 import { ESET_UUID_MAX_LENGTH, ESET_UUID_MESSAGE, ESET_UUID_PATTERN } from "./id-rules";
 
@@ -15,5 +15,6 @@ export class EsetUsersArgs {
   @Field(() => [ID], { description: "ESET user uuids to look up; repeats are fetched once." })
   @Length(1, ESET_UUID_MAX_LENGTH, { each: true, message: `each uuid: ${ESET_UUID_MESSAGE}` })
   @Matches(ESET_UUID_PATTERN, { each: true, message: `each uuid: ${ESET_UUID_MESSAGE}` })
+  @ArrayNotEmpty({ message: "uuids must name at least one uuid" })
   uuids!: string[];
 }

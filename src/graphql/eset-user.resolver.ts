@@ -1,4 +1,5 @@
-import { Args, Ctx, Query, Resolver } from "type-graphql";
+import { Args, Authorized, Ctx, Query, Resolver } from "type-graphql";
+import { SOURCE_SCOPES } from "../auth/scopes";
 import type { Context } from "../context";
 import { EsetUserArgs, EsetUsersArgs } from "./eset-user.args";
 import { toEsetUser } from "./eset-user.mapper";
@@ -6,6 +7,7 @@ import { EsetUser } from "./eset-user.type";
 
 @Resolver(() => EsetUser)
 export class EsetUserResolver {
+  @Authorized(SOURCE_SCOPES.ESET)
   @Query(() => EsetUser, {
     nullable: true,
     description: "One ESET Connect user by uuid; null when ESET does not know it (404).",
@@ -14,6 +16,7 @@ export class EsetUserResolver {
     return ctx.loaders.esetUser.load(uuid).then((dto) => (dto ? toEsetUser(dto, ctx.reportUnknownEnum) : null));
   }
 
+  @Authorized(SOURCE_SCOPES.ESET)
   @Query(() => [EsetUser], {
     nullable: "items",
     description:

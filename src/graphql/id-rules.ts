@@ -5,11 +5,16 @@
  */
 export const DEFENDER_ID_MAX_LENGTH = 256;
 /**
- * No control characters (C0, DEL, C1): they have no place in an account name and break logs. Not only
- * dots either: Windows forbids such names, and `.`/`..` would be resolved as path segments on the way.
+ * A Windows account name, bare or `domain\user`: none of the characters Windows forbids in account names
+ * (/ \ [ ] : ; | = , + * ? < > "), except the one backslash between domain and user; no control or
+ * invisible formatting characters (they break logs and can disguise an id); not only dots. So `../x` and
+ * friends are refused here, before any call, while path encoding stays as the second line of defence.
  */
-export const DEFENDER_ID_PATTERN = /^(?!\.+$)[^\u0000-\u001f\u007f-\u009f]+$/;
-export const DEFENDER_ID_MESSAGE = `a Defender user id is 1 to ${DEFENDER_ID_MAX_LENGTH} characters, not only dots, without control characters`;
+const ACCOUNT_PART = '[^\\\\/\\[\\]:;|=,+*?<>"\\u0000-\\u001f\\u007f-\\u009f\\u200b-\\u200f\\u202a-\\u202e\\u2060-\\u2069\\ufeff]+';
+export const DEFENDER_ID_PATTERN = new RegExp(`^(?!\\.+$)(?:${ACCOUNT_PART}\\\\)?${ACCOUNT_PART}$`);
+export const DEFENDER_ID_MESSAGE =
+  `a Defender user id is a Windows account name, bare or domain\\user, 1 to ${DEFENDER_ID_MAX_LENGTH} characters, ` +
+  'without / [ ] : ; | = , + * ? < > " or control characters, and not only dots';
 
 export const ESET_UUID_MAX_LENGTH = 100;
 export const ESET_UUID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._~:-]*$/;

@@ -45,6 +45,7 @@ const FAST = {
   DEFENDER_RATE_LIMITS: "off",
   ESET_RATE_LIMITS: "off",
   CIRCUIT_FAILURE_THRESHOLD: "1000000",
+  AUTH_MODE: "none",
 };
 
 /**

@@ -125,6 +125,12 @@ describe("start-up", () => {
     expect(app.stdout()).toBe("");
   }, 30_000);
 
+  it("refuses to serve vendor credentials without client authentication unless told AUTH_MODE=none", async () => {
+    const app = run({ PORT: "0", ESET_USERNAME: "api-user@example.com", ESET_PASSWORD: "pw-for-refusal-test" });
+    expect(await app.exited).toBe(78);
+    expect(app.stderr()).toContain("no client authentication is: set AUTH_API_KEYS, AUTH_JWT_SECRET or AUTH_JWKS_URL");
+  }, 30_000);
+
   describe("with credentials", () => {
     let sim: Simulator;
     beforeAll(async () => {
@@ -133,12 +139,18 @@ describe("start-up", () => {
     afterAll(() => sim.close());
 
     it("talks to the configured vendors instead of starting the simulator", async () => {
-      const app = run({ PORT: "0", HOST: "127.0.0.1", ...simulatorEnv(sim) });
+      const app = run({ PORT: "0", HOST: "127.0.0.1", AUTH_API_KEYS: "startup-test-key-0123456789", ...simulatorEnv(sim) });
       try {
         const [, url] = await waitFor(app.stdout, /serving Defender and ESET at (http:\/\/127\.0\.0\.1:\d+\/graphql)/);
         expect(app.stdout()).not.toContain("DEMO mode");
-        const body = await query(url!, `{ esetUser(uuid: "${DEMO.esetBob}") { displayName } }`);
-        expect(body).toEqual({ data: { esetUser: { displayName: "Bob Fabrikam" } } });
+        const anonymous = await fetch(url!, { method: "POST", headers: { "content-type": "application/json" }, body: '{"query":"{ __typename }"}' });
+        expect(anonymous.status).toBe(401);
+        const res = await fetch(url!, {
+          method: "POST",
+          headers: { "content-type": "application/json", "x-api-key": "startup-test-key-0123456789" },
+          body: JSON.stringify({ query: `{ esetUser(uuid: "${DEMO.esetBob}") { displayName } }` }),
+        });
+        expect(await res.json()).toEqual({ data: { esetUser: { displayName: "Bob Fabrikam" } } });
         expect(sim.count({ source: "ESET", kind: "api" })).toBe(1);
         app.child.kill("SIGINT");
         expect(await app.exited).toBe(0);

@@ -16,7 +16,12 @@ describe("loadConfig", () => {
   });
 
   it("enables Defender with all three variables and fills the tenant into the token URL", () => {
-    const config = loadConfig({ DEFENDER_TENANT_ID: "contoso.onmicrosoft.com", DEFENDER_CLIENT_ID: "app", DEFENDER_CLIENT_SECRET: "s3cret-value" });
+    const config = loadConfig({
+      DEFENDER_TENANT_ID: "contoso.onmicrosoft.com",
+      DEFENDER_CLIENT_ID: "app",
+      DEFENDER_CLIENT_SECRET: "s3cret-value",
+      AUTH_API_KEYS: "a-long-enough-api-key-123",
+    });
     expect(config.demo).toBe(false);
     expect(config.host).toBe("0.0.0.0");
     expect(config.eset).toBeUndefined();
@@ -26,7 +31,7 @@ describe("loadConfig", () => {
   });
 
   it("derives ESET hosts from the region", () => {
-    const config = loadConfig({ ESET_USERNAME: "u@example.com", ESET_PASSWORD: "pw-value", ESET_REGION: "DE" });
+    const config = loadConfig({ ESET_USERNAME: "u@example.com", ESET_PASSWORD: "pw-value", ESET_REGION: "DE", AUTH_MODE: "none" });
     expect(config.eset?.apiUrl.href).toBe("https://de.user-management.eset.systems/");
     expect(config.eset?.tokenUrl.href).toBe("https://de.business-account.iam.eset.systems/oauth/token");
   });
@@ -65,6 +70,8 @@ describe("loadConfig", () => {
     expect(() => loadConfig({ ESET_USERNAME: "u", ESET_PASSWORD: "pw-value", ESET_TOKEN_URL: "http://10.0.0.5/oauth/token" })).toThrow(
       /must use https/,
     );
-    expect(loadConfig({ ESET_USERNAME: "u", ESET_PASSWORD: "pw-value", ESET_API_URL: "http://127.0.0.1:8080" }).eset?.apiUrl.port).toBe("8080");
+    expect(loadConfig({ ESET_USERNAME: "u", ESET_PASSWORD: "pw-value", ESET_API_URL: "http://127.0.0.1:8080", AUTH_MODE: "none" }).eset?.apiUrl.port).toBe(
+      "8080",
+    );
   });
 });

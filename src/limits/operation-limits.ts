@@ -1,0 +1,157 @@
+import type { ApolloServerPlugin } from "@apollo/server";
+import {
+  GraphQLError,
+  Kind,
+  type FragmentDefinitionNode,
+  type OperationDefinitionNode,
+  type SelectionSetNode,
+  type ValidationContext,
+  type ValueNode,
+} from "graphql";
+
+export interface OperationLimits {
+  maxDepth: number;
+  maxAliases: number;
+  maxFields: number;
+  maxCost: number;
+  /** Most ids one list argument may carry, per list field. */
+  maxListIds: Record<string, number>;
+}
+
+/** Which list argument of which field carries ids, and the variable that limits it (for messages). */
+export const LIST_ARGUMENTS: Record<string, { arg: string; setting: string }> = {
+  defenderUsers: { arg: "ids", setting: "MAX_DEFENDER_IDS" },
+  esetUsers: { arg: "uuids", setting: "MAX_ESET_IDS" },
+};
+
+export const OPERATION_LIMIT_CODE = "OPERATION_LIMIT_EXCEEDED";
+
+/**
+ * A validation rule that measures each operation before anything runs: selection depth, aliases and
+ * field count (fragments expanded once each). Errors name the limit and the setting that raises it.
+ */
+export function operationShapeRule(limits: OperationLimits) {
+  return (context: ValidationContext) => {
+    const fragments = new Map<string, FragmentDefinitionNode>();
+    for (const def of context.getDocument().definitions) if (def.kind === Kind.FRAGMENT_DEFINITION) fragments.set(def.name.value, def);
+    return {
+      OperationDefinition(node: OperationDefinitionNode) {
+        const stats = { aliases: 0, fields: 0, depth: 0 };
+        measure(node.selectionSet, 1, fragments, new Set(), stats, limits);
+        const over: Array<[string, string, number, number]> = [];
+        if (stats.depth > limits.maxDepth) over.push(["depth", "MAX_DEPTH", limits.maxDepth, stats.depth]);
+        if (stats.aliases > limits.maxAliases) over.push(["aliases", "MAX_ALIASES", limits.maxAliases, stats.aliases]);
+        if (stats.fields > limits.maxFields) over.push(["fields", "MAX_FIELDS", limits.maxFields, stats.fields]);
+        for (const [what, setting, max, actual] of over) {
+          context.reportError(
+            new GraphQLError(`The operation has ${what === "depth" ? `a depth of ${actual}` : `${actual} ${what}`}; the limit is ${max} (${setting}).`, {
+              nodes: [node],
+              extensions: { limit: setting, max, actual },
+            }),
+          );
+        }
+      },
+    };
+  };
+}
+
+function measure(
+  set: SelectionSetNode,
+  depth: number,
+  fragments: Map<string, FragmentDefinitionNode>,
+  seen: Set<string>,
+  stats: { aliases: number; fields: number; depth: number },
+  limits: OperationLimits,
+): void {
+  stats.depth = Math.max(stats.depth, depth);
+  // Stop walking once any limit is clearly exceeded: the error is certain and the rest is wasted work.
+  if (stats.fields > limits.maxFields * 2 || stats.depth > limits.maxDepth * 2) return;
+  for (const sel of set.selections) {
+    if (sel.kind === Kind.FIELD) {
+      stats.fields++;
+      if (sel.alias) stats.aliases++;
+      if (sel.selectionSet) measure(sel.selectionSet, depth + 1, fragments, seen, stats, limits);
+    } else if (sel.kind === Kind.INLINE_FRAGMENT) {
+      measure(sel.selectionSet, depth, fragments, seen, stats, limits);
+    } else if (!seen.has(sel.name.value)) {
+      seen.add(sel.name.value);
+      const fragment = fragments.get(sel.name.value);
+      if (fragment) measure(fragment.selectionSet, depth, fragments, seen, stats, limits);
+    }
+  }
+}
+
+/**
+ * After validation, with variables known: every id list within its per-source limit, and the operation's
+ * cost within MAX_COST, where a field costs 1 plus its children and an id-list field costs its length times
+ * that. Refused operations never reach a resolver, so no vendor is called.
+ */
+export function operationCostPlugin(limits: OperationLimits): ApolloServerPlugin {
+  return {
+    async requestDidStart() {
+      return {
+        async didResolveOperation({ operation, document, request }) {
+          if (!operation) return;
+          const fragments = new Map<string, FragmentDefinitionNode>();
+          for (const def of document.definitions) if (def.kind === Kind.FRAGMENT_DEFINITION) fragments.set(def.name.value, def);
+          const variables = request.variables ?? {};
+          const problems: string[] = [];
+          const cost = costOf(operation.selectionSet, fragments, variables, limits, problems, new Set());
+          if (cost > limits.maxCost) problems.push(`its cost is ${cost}; the limit is ${limits.maxCost} (MAX_COST)`);
+          if (problems.length > 0) {
+            throw new GraphQLError(`The operation exceeds usergraph's limits: ${problems.join("; ")}.`, {
+              extensions: { code: OPERATION_LIMIT_CODE, problems, http: { status: 400 } },
+            });
+          }
+        },
+      };
+    },
+  };
+}
+
+function costOf(
+  set: SelectionSetNode,
+  fragments: Map<string, FragmentDefinitionNode>,
+  variables: Record<string, unknown>,
+  limits: OperationLimits,
+  problems: string[],
+  seen: Set<string>,
+): number {
+  let total = 0;
+  for (const sel of set.selections) {
+    if (sel.kind === Kind.INLINE_FRAGMENT) {
+      total += costOf(sel.selectionSet, fragments, variables, limits, problems, seen);
+      continue;
+    }
+    if (sel.kind === Kind.FRAGMENT_SPREAD) {
+      const fragment = fragments.get(sel.name.value);
+      if (fragment && !seen.has(sel.name.value)) {
+        total += costOf(fragment.selectionSet, fragments, variables, limits, problems, new Set([...seen, sel.name.value]));
+      }
+      continue;
+    }
+    const children = sel.selectionSet ? costOf(sel.selectionSet, fragments, variables, limits, problems, seen) : 0;
+    const list = LIST_ARGUMENTS[sel.name.value];
+    const arg = list && sel.arguments?.find((a) => a.name.value === list.arg);
+    if (list && arg) {
+      const length = listLength(arg.value, variables);
+      const max = limits.maxListIds[sel.name.value] ?? Infinity;
+      if (length > max) {
+        problems.push(`${sel.alias?.value ?? sel.name.value}(${list.arg}:) has ${length} ids; the limit is ${max} (${list.setting})`);
+      }
+      total += Math.max(1, length) * (1 + children);
+    } else {
+      total += 1 + children;
+    }
+  }
+  return total;
+}
+
+function listLength(value: ValueNode, variables: Record<string, unknown>): number {
+  if (value.kind === Kind.LIST) return value.values.length;
+  if (value.kind === Kind.VARIABLE) {
+    const v = variables[value.name.value];
+    return Array.isArray(v) ? v.length : 1;
+  }
+  return 1;
+}
