@@ -37,7 +37,7 @@ export function operationShapeRule(limits: OperationLimits) {
     return {
       OperationDefinition(node: OperationDefinitionNode) {
         const stats = { aliases: 0, fields: 0, depth: 0 };
-        measure(node.selectionSet, 1, fragments, new Set(), stats, limits);
+        measure(node.selectionSet, 1, fragments, new Set(), stats);
         const over: Array<[string, string, number, number]> = [];
         if (stats.depth > limits.maxDepth) over.push(["depth", "MAX_DEPTH", limits.maxDepth, stats.depth]);
         if (stats.aliases > limits.maxAliases) over.push(["aliases", "MAX_ALIASES", limits.maxAliases, stats.aliases]);
@@ -61,22 +61,21 @@ function measure(
   fragments: Map<string, FragmentDefinitionNode>,
   seen: Set<string>,
   stats: { aliases: number; fields: number; depth: number },
-  limits: OperationLimits,
 ): void {
+  // One pass over the document (each fragment once), so the cost is linear in a body already capped by
+  // MAX_BODY_BYTES.
   stats.depth = Math.max(stats.depth, depth);
-  // Stop walking once any limit is clearly exceeded: the error is certain and the rest is wasted work.
-  if (stats.fields > limits.maxFields * 2 || stats.depth > limits.maxDepth * 2) return;
   for (const sel of set.selections) {
     if (sel.kind === Kind.FIELD) {
       stats.fields++;
       if (sel.alias) stats.aliases++;
-      if (sel.selectionSet) measure(sel.selectionSet, depth + 1, fragments, seen, stats, limits);
+      if (sel.selectionSet) measure(sel.selectionSet, depth + 1, fragments, seen, stats);
     } else if (sel.kind === Kind.INLINE_FRAGMENT) {
-      measure(sel.selectionSet, depth, fragments, seen, stats, limits);
+      measure(sel.selectionSet, depth, fragments, seen, stats);
     } else if (!seen.has(sel.name.value)) {
       seen.add(sel.name.value);
       const fragment = fragments.get(sel.name.value);
-      if (fragment) measure(fragment.selectionSet, depth, fragments, seen, stats, limits);
+      if (fragment) measure(fragment.selectionSet, depth, fragments, seen, stats);
     }
   }
 }
