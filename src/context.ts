@@ -38,6 +38,7 @@ export function contextFactory(deps: ContextDeps): (requestId: string, principal
   };
   return (requestId, principal) => {
     const deadline = new Deadline(deps.requestDeadlineMs);
+    deadline.requestId = requestId;
     const stale: StaleNote[] = [];
     return {
       loaders: createLoaders(deps, deadline, (note) => stale.push(note)),

@@ -5,6 +5,7 @@ import type { Config } from "./config";
 import { withSimulatorSources } from "./demo";
 import { Authenticator } from "./auth/authenticator";
 import { createLogger, Redactor } from "./logger";
+import { Metrics } from "./metrics";
 import { buildAppSchema } from "./schema";
 import { createStores, type Stores } from "./loaders/create-stores";
 import { createServer, type AppServer } from "./server";
@@ -21,6 +22,7 @@ export interface Gateway {
   simulator?: Simulator;
   clients: Clients;
   stores: Stores;
+  metrics: Metrics;
   /** Graceful: finish in-flight requests, then close the pool and the simulator. */
   stop(): Promise<void>;
 }
@@ -49,6 +51,7 @@ export async function startGateway(input: Config, options: GatewayOptions = {}):
   if (config.auth.jwt?.secret) redactor.addSecret(new TextDecoder().decode(config.auth.jwt.secret));
   for (const key of config.auth.apiKeys) redactor.addSecret(key.clear);
 
+  const metrics = new Metrics();
   let clients: Clients | undefined;
   let stores: Stores | undefined;
   let server: AppServer | undefined;
@@ -64,6 +67,7 @@ export async function startGateway(input: Config, options: GatewayOptions = {}):
       rateLimits: { DEFENDER: config.defenderRateLimits, ESET: config.esetRateLimits },
       rateLimitMaxQueue: config.rateLimitMaxQueue,
       circuit: { failureThreshold: config.circuitFailureThreshold, openMs: config.circuitOpenMs },
+      metrics,
     });
     const { defender, eset } = clients;
     stores = createStores({
@@ -78,7 +82,11 @@ export async function startGateway(input: Config, options: GatewayOptions = {}):
       staleIfErrorMs: config.cacheStaleIfErrorMs,
       maxEntries: config.cacheMaxEntries,
       maxBytes: config.cacheMaxBytes,
+      observe: (source, result, count) => metrics.cacheLookups.inc({ source, result }, count),
     });
+    const cache = stores.cache;
+    (metrics.cacheEntries as unknown as { collect?: () => void }).collect = () => metrics.cacheEntries.set(cache.entries);
+    (metrics.cacheBytes as unknown as { collect?: () => void }).collect = () => metrics.cacheBytes.set(cache.bytes);
     server = await createServer({
       schema: await buildAppSchema(),
       log,
@@ -90,6 +98,7 @@ export async function startGateway(input: Config, options: GatewayOptions = {}):
       maxBodyBytes: config.maxBodyBytes,
       requestTimeoutMs: config.requestDeadlineMs + 10_000,
       corsOrigins: config.corsOrigins,
+      metrics,
       probes: [
         ...(defender ? [{ source: "DEFENDER" as const, token: defender.token, circuit: defender.guards.circuit }] : []),
         ...(eset ? [{ source: "ESET" as const, token: eset.token, circuit: eset.guards.circuit }] : []),
@@ -116,6 +125,7 @@ export async function startGateway(input: Config, options: GatewayOptions = {}):
     simulator,
     clients: openClients,
     stores,
+    metrics,
     async stop() {
       await started.stop();
       await openClients.close();

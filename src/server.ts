@@ -13,6 +13,7 @@ import type { Principal } from "./auth/principal";
 import { ALL_SCOPES } from "./auth/scopes";
 import { contextFactory, type Context, type ContextDeps } from "./context";
 import { ErrorCode } from "./errors/error-code";
+import type { Metrics } from "./metrics";
 import { operationCostPlugin, operationShapeRule, type OperationLimits } from "./limits/operation-limits";
 import { formatError } from "./errors/format-error";
 import { checkReadiness, type SourceProbe } from "./health";
@@ -35,6 +36,7 @@ export interface ServerOptions {
   /** Whole-request timeout at the HTTP layer (slow clients included). */
   requestTimeoutMs: number;
   corsOrigins: string[];
+  metrics: Metrics;
 }
 
 export interface AppServer {
@@ -110,7 +112,7 @@ export async function createServer(options: ServerOptions): Promise<AppServer> {
       ApolloServerPluginCacheControlDisabled(),
       options.landingPage ? ApolloServerPluginLandingPageLocalDefault({ embed: true }) : ApolloServerPluginLandingPageDisabled(),
       operationCostPlugin(options.limits),
-      requestLogPlugin(),
+      requestLogPlugin(options.metrics),
     ],
   });
   await apollo.start();
@@ -121,6 +123,10 @@ export async function createServer(options: ServerOptions): Promise<AppServer> {
     if (draining) void reply.header("connection", "close");
   });
   app.get("/health/live", async () => ({ status: "ok" }));
+  app.get("/metrics", async (_request, reply) => {
+    const body = await options.metrics.registry.metrics();
+    return reply.header("content-type", options.metrics.registry.contentType).send(body);
+  });
   app.get("/health/ready", async (_request, reply) => {
     const readiness = await checkReadiness(options.probes, draining);
     return reply.code(readiness.status === "ready" ? 200 : 503).send(readiness);

@@ -5,7 +5,7 @@ import type { DefenderUserDto } from "../upstream/defender.dto";
 import type { EsetClient } from "../upstream/eset.client";
 import type { EsetUserDto } from "../upstream/eset.dto";
 import { fetchDefenderUsers } from "./defender-user.loader";
-import { EntityStore } from "./entity-store";
+import { EntityStore, type LookupObserver } from "./entity-store";
 import { fetchEsetUsers } from "./eset-user.loader";
 import type { LoaderDeps } from "./create-loaders";
 
@@ -16,6 +16,7 @@ export interface StoresOptions {
   staleIfErrorMs: number;
   maxEntries: number;
   maxBytes: number;
+  observe?: LookupObserver;
 }
 
 export interface Stores extends LoaderDeps {
@@ -25,7 +26,7 @@ export interface Stores extends LoaderDeps {
 /** One cache and one store per configured source, created once at start-up. */
 export function createStores(options: StoresOptions): Stores {
   const cache = new EntityCache({ maxEntries: options.maxEntries, maxBytes: options.maxBytes });
-  const common = { cache, negativeMs: options.negativeTtlMs, staleIfErrorMs: options.staleIfErrorMs };
+  const common = { cache, negativeMs: options.negativeTtlMs, staleIfErrorMs: options.staleIfErrorMs, observe: options.observe };
   return {
     cache,
     defenderStore: options.defender

@@ -14,6 +14,9 @@ export interface StaleNote {
   reason: string;
 }
 
+/** Told about each lookup's result, for metrics. */
+export type LookupObserver = (source: SourceName, result: "hit" | "miss" | "joined" | "stale", count: number) => void;
+
 export interface EntityStoreOptions<V> {
   source: SourceName;
   /** Source plus an identity of the credentials, so two configurations never read each other's entries. */
@@ -27,6 +30,7 @@ export interface EntityStoreOptions<V> {
   staleIfErrorMs: number;
   /** Fetches keys nobody is fetching yet. Must settle every key (value, null or Error); never throws per key. */
   fetchMany: (keys: string[], deadline: Deadline) => Promise<Map<string, Outcome<V>>>;
+  observe?: LookupObserver;
 }
 
 /**
@@ -69,6 +73,15 @@ export class EntityStore<V> {
       toFetch.push(key);
       toFetchIndex.push(i);
     });
+
+    const hitsNow = keys.length - toFetch.length - waits.length;
+    deadline.usage.cacheHits += hitsNow;
+    const observe = this.options.observe;
+    if (observe) {
+      if (hitsNow > 0) observe(this.options.source, "hit", hitsNow);
+      if (waits.length > 0) observe(this.options.source, "joined", waits.length);
+      if (toFetch.length > 0) observe(this.options.source, "miss", toFetch.length);
+    }
 
     if (toFetch.length > 0) {
       const fetched = this.options
@@ -114,6 +127,7 @@ export class EntityStore<V> {
     if (ageMs > this.options.freshMs + this.options.staleIfErrorMs) return outcome;
     const reason = outcome instanceof UpstreamError && outcome.status !== undefined ? `HTTP ${outcome.status}` : (outcome as UpstreamError).kind;
     onStale({ source: this.options.source, id: key, ageSeconds: Math.round(ageMs / 1000), reason });
+    this.options.observe?.(this.options.source, "stale", 1);
     return entry.value as V;
   }
 }

@@ -1,13 +1,15 @@
 import type { ApolloServerPlugin } from "@apollo/server";
 import { unwrapResolverError } from "@apollo/server/errors";
 import type { Context } from "../context";
+import type { Metrics } from "../metrics";
 import { UpstreamError } from "../upstream/upstream-error";
 
 /**
- * One log line per GraphQL request (operation, duration, error codes as sent), plus the full story of any
- * unexpected error that formatError masks: its stack stays in the log, never in the response.
+ * One log line per GraphQL request (operation, duration, upstream calls, cache hits, error codes as sent)
+ * and its duration histogram, plus the full story of any unexpected error that formatError masks: its
+ * stack stays in the log, never in the response.
  */
-export function requestLogPlugin(): ApolloServerPlugin<Context> {
+export function requestLogPlugin(metrics: Metrics): ApolloServerPlugin<Context> {
   return {
     async requestDidStart({ contextValue }) {
       const started = performance.now();
@@ -28,11 +30,18 @@ export function requestLogPlugin(): ApolloServerPlugin<Context> {
             // Partial honesty: the data is there, but some of it is older than the cache TTL.
             response.body.singleResult.extensions = { ...response.body.singleResult.extensions, stale: contextValue.stale };
           }
-          const errors = response.body.kind === "single" ? response.body.singleResult.errors : undefined;
+          const result = response.body.kind === "single" ? response.body.singleResult : undefined;
+          const errors = result?.errors;
+          const seconds = (performance.now() - started) / 1000;
+          const outcome = !errors?.length ? "success" : result?.data ? "partial" : "error";
+          metrics.requestDuration.observe({ operation: metrics.operationLabel(operationName), outcome }, seconds);
           contextValue.log.info(
             {
               operationName: operationName ?? null,
-              durationMs: Math.round((performance.now() - started) * 10) / 10,
+              outcome,
+              durationMs: Math.round(seconds * 10_000) / 10,
+              upstreamCalls: contextValue.deadline.usage.upstreamCalls,
+              cacheHits: contextValue.deadline.usage.cacheHits,
               errorCodes: errors?.map((e) => e.extensions?.code),
             },
             "graphql request",

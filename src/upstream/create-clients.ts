@@ -1,4 +1,5 @@
 import type { Logger } from "pino";
+import type { Metrics } from "../metrics";
 import { DefenderClient, defenderErrorFacts } from "./defender.client";
 import { entraClientCredentials, type EntraCredentials } from "./entra-token";
 import { EsetClient, esetErrorFacts } from "./eset.client";
@@ -24,6 +25,7 @@ export interface ClientsOptions {
   rateLimits: Record<SourceName, RateWindow[]>;
   rateLimitMaxQueue: number;
   circuit: { failureThreshold: number; openMs: number };
+  metrics?: Metrics;
 }
 
 /** A configured source: its client plus what readiness checks and metrics look at. */
@@ -44,9 +46,11 @@ export interface Clients {
 export function createClients(options: ClientsOptions): Clients {
   const transport = new HttpTransport();
   const log = options.log.child({ component: "upstream" });
+  const metrics = options.metrics;
   const observe: AttemptObserver = (e) => {
-    const level = e.error !== undefined || (e.status !== undefined && e.status >= 400) ? "info" : "debug";
-    log[level](
+    metrics?.upstreamCalls.inc({ source: e.source, phase: e.phase, status: String(e.status ?? e.error), attempt: String(e.attempt) });
+    metrics?.upstreamDuration.observe({ source: e.source, phase: e.phase }, e.durationMs / 1000);
+    log.info(
       {
         source: e.source,
         phase: e.phase,
@@ -57,25 +61,43 @@ export function createClients(options: ClientsOptions): Clients {
         durationMs: Math.round(e.durationMs * 10) / 10,
         attempt: e.attempt,
         upstreamRequestId: e.upstreamRequestId,
+        requestId: e.requestId,
       },
       "upstream call",
     );
   };
-  const guardsFor = (source: SourceName): Required<SourceGuards> => ({
-    limiter: new RateLimiter(source, options.rateLimits[source], options.rateLimitMaxQueue),
-    circuit: new CircuitBreaker(source, options.circuit.failureThreshold, options.circuit.openMs, (state: CircuitState) =>
-      log[state === "closed" ? "info" : "warn"]({ source, circuit: state }, `circuit ${state}`),
-    ),
-  });
+  const guardsFor = (source: SourceName): Required<SourceGuards> => {
+    const limiter = new RateLimiter(source, options.rateLimits[source], options.rateLimitMaxQueue, Date.now, (ms) =>
+      metrics?.rateLimitWait.observe({ source }, ms / 1000),
+    );
+    metrics?.setCircuit(source, "closed");
+    const circuit = new CircuitBreaker(source, options.circuit.failureThreshold, options.circuit.openMs, (state: CircuitState) => {
+      metrics?.setCircuit(source, state);
+      log[state === "closed" ? "info" : "warn"]({ source, circuit: state }, `circuit ${state}`);
+    });
+    return { limiter, circuit };
+  };
   const guards: Partial<Record<SourceName, Required<SourceGuards>>> = {};
   if (options.defender) guards.DEFENDER = guardsFor("DEFENDER");
   if (options.eset) guards.ESET = guardsFor("ESET");
+  metrics?.rateLimitQueue.reset();
+  const queueGauge = metrics?.rateLimitQueue;
+  if (queueGauge) {
+    // Read at scrape time rather than updated on every enqueue.
+    (queueGauge as unknown as { collect?: () => void }).collect = () => {
+      for (const [source, g] of Object.entries(guards)) queueGauge.set({ source }, g?.limiter.queueDepth ?? 0);
+    };
+  }
+  const tokenObserver = (source: SourceName) => (token: string) => {
+    options.onToken(token);
+    metrics?.tokenRefreshes.inc({ source });
+  };
   const sender = new RetryingSender(transport, new RetryPolicy(options.retry), options.attemptTimeoutMs, observe, guards);
   const pendingMemory = new PendingMemory();
 
   let defender: SourceRuntime<DefenderClient> | undefined;
   if (options.defender) {
-    const token = new TokenCache(entraClientCredentials(sender, options.defender), options.onToken);
+    const token = new TokenCache(entraClientCredentials(sender, options.defender), tokenObserver("DEFENDER"));
     const client = new DefenderClient(
       new JsonApi({ source: "DEFENDER", baseUrl: options.defender.apiUrl, sender, token, errorFacts: defenderErrorFacts }),
     );
@@ -85,7 +107,7 @@ export function createClients(options: ClientsOptions): Clients {
   let eset: SourceRuntime<EsetClient> | undefined;
   if (options.eset) {
     const flow = new EsetTokenFlow(sender, options.eset, log, options.onToken);
-    const token = new TokenCache(flow.fetch, options.onToken);
+    const token = new TokenCache(flow.fetch, tokenObserver("ESET"));
     const client = new EsetClient(
       new JsonApi({
         source: "ESET",

@@ -32,6 +32,7 @@ export type AttemptObserver = (event: {
   durationMs: number;
   attempt: number;
   upstreamRequestId?: string;
+  requestId?: string;
 }) => void;
 
 /** What protects one source's API: its outbound rate limit and its circuit breaker. */
@@ -80,6 +81,7 @@ export class RetryingSender {
         timeoutMs: Math.max(1, Math.min(this.attemptTimeoutMs, deadline.remaining())),
       };
       const started = performance.now();
+      deadline.usage.upstreamCalls++;
       let res: HttpResult;
       try {
         res = await this.transport.send(attempt);
@@ -94,6 +96,7 @@ export class RetryingSender {
           error: e.kind,
           durationMs: performance.now() - started,
           attempt: retries + 1,
+          requestId: deadline.requestId,
         });
         circuit?.recordFailure();
         if (e.kind === "network" && this.retry.canRetry(retries)) {
@@ -115,6 +118,7 @@ export class RetryingSender {
         durationMs: performance.now() - started,
         attempt: retries + 1,
         upstreamRequestId: header(res, "request-id") ?? header(res, "x-ms-request-id"),
+        requestId: deadline.requestId,
       });
       if (UNHEALTHY_STATUS.has(res.status)) circuit?.recordFailure();
       else if (res.status < 400) circuit?.recordSuccess();

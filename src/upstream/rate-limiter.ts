@@ -39,6 +39,8 @@ export class RateLimiter {
     private readonly windows: readonly RateWindow[],
     private readonly maxQueue: number,
     private readonly now: () => number = Date.now,
+    /** Told how long each granted call waited (0 when it went straight through), for metrics. */
+    private readonly onWait: (ms: number) => void = () => {},
   ) {
     this.logs = windows.map(() => []);
   }
@@ -52,7 +54,10 @@ export class RateLimiter {
    * UpstreamError (rate-limited) when no slot can be had before the deadline.
    */
   acquire(deadline: Deadline): Promise<Release> {
-    if (this.queue.length === 0 && this.waitFor(0) === 0) return Promise.resolve(this.take());
+    if (this.queue.length === 0 && this.waitFor(0) === 0) {
+      this.onWait(0);
+      return Promise.resolve(this.take());
+    }
     const expectedWait = this.waitFor(this.queue.length);
     if (this.queue.length >= this.maxQueue || expectedWait >= deadline.remaining()) {
       return Promise.reject(this.refusal(expectedWait));
@@ -62,6 +67,7 @@ export class RateLimiter {
       const waiter: Waiter = {
         resolve: () => {
           this.waitedMs += this.now() - started;
+          this.onWait(this.now() - started);
           resolve(this.take());
         },
         reject,

@@ -1,0 +1,84 @@
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
+import type { SourceName } from "./upstream/source";
+
+const CIRCUIT_VALUE = { closed: 0, "half-open": 1, open: 2 } as const;
+
+/**
+ * Prometheus metrics (GET /metrics), one registry per gateway so tests and several gateways in one
+ * process never mix their numbers. Names and labels are listed in the README.
+ */
+export class Metrics {
+  readonly registry = new Registry();
+  private readonly operations = new Set<string>();
+
+  readonly requestDuration = new Histogram({
+    name: "usergraph_graphql_request_duration_seconds",
+    help: "GraphQL request duration, by operation name and outcome (success, partial, error).",
+    labelNames: ["operation", "outcome"] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20],
+    registers: [this.registry],
+  });
+  readonly upstreamCalls = new Counter({
+    name: "usergraph_upstream_calls_total",
+    help: "HTTP attempts to a vendor, by source, phase (api, token), status (HTTP status, timeout or network) and attempt number.",
+    labelNames: ["source", "phase", "status", "attempt"] as const,
+    registers: [this.registry],
+  });
+  readonly upstreamDuration = new Histogram({
+    name: "usergraph_upstream_call_duration_seconds",
+    help: "Duration of one HTTP attempt to a vendor, by source and phase.",
+    labelNames: ["source", "phase"] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [this.registry],
+  });
+  readonly cacheLookups = new Counter({
+    name: "usergraph_cache_lookups_total",
+    help: "Entity lookups by source and result: hit (fresh in cache), miss (fetched), joined (shared an in-flight fetch), stale (served stale on a vendor error).",
+    labelNames: ["source", "result"] as const,
+    registers: [this.registry],
+  });
+  readonly cacheEntries = new Gauge({ name: "usergraph_cache_entries", help: "Entries in the entity cache.", registers: [this.registry] });
+  readonly cacheBytes = new Gauge({ name: "usergraph_cache_bytes", help: "Approximate bytes held by the entity cache.", registers: [this.registry] });
+  readonly rateLimitWait = new Histogram({
+    name: "usergraph_rate_limiter_wait_seconds",
+    help: "Time a call waited for an outbound rate-limit slot, by source.",
+    labelNames: ["source"] as const,
+    buckets: [0.001, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20],
+    registers: [this.registry],
+  });
+  readonly rateLimitQueue = new Gauge({
+    name: "usergraph_rate_limiter_queue_depth",
+    help: "Calls waiting for an outbound rate-limit slot, by source.",
+    labelNames: ["source"] as const,
+    registers: [this.registry],
+  });
+  readonly circuitState = new Gauge({
+    name: "usergraph_circuit_state",
+    help: "Circuit breaker state by source: 0 closed, 1 half-open, 2 open.",
+    labelNames: ["source"] as const,
+    registers: [this.registry],
+  });
+  readonly tokenRefreshes = new Counter({
+    name: "usergraph_token_refreshes_total",
+    help: "Access tokens obtained from a vendor's token endpoint, by source.",
+    labelNames: ["source"] as const,
+    registers: [this.registry],
+  });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry, prefix: "usergraph_" });
+  }
+
+  setCircuit(source: SourceName, state: keyof typeof CIRCUIT_VALUE): void {
+    this.circuitState.set({ source }, CIRCUIT_VALUE[state]);
+  }
+
+  /** Operation names come from clients: at most 100 distinct label values, then "other". */
+  operationLabel(name: string | null | undefined): string {
+    if (!name) return "anonymous";
+    if (this.operations.has(name)) return name;
+    if (this.operations.size >= 100 || !/^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(name)) return "other";
+    this.operations.add(name);
+    return name;
+  }
+}
