@@ -12,7 +12,10 @@ export interface Context {
   requestId: string;
   /** Who is asking; resolvers check its scopes per source. */
   principal: Principal;
+  /** Bound to this request (requestId, caller); created on first use. */
   log: Logger;
+  /** The process logger, for the one line per request that names its ids explicitly. */
+  rootLog: Logger;
   /** Reports an enum value a vendor sent that usergraph does not know (logged once per process). */
   reportUnknownEnum: (enumName: string, wireValue: string) => void;
   /** Entries served stale because a vendor failed; reported in the response's `extensions.stale`. */
@@ -40,13 +43,18 @@ export function contextFactory(deps: ContextDeps): (requestId: string, principal
     const deadline = new Deadline(deps.requestDeadlineMs);
     deadline.requestId = requestId;
     const stale: StaleNote[] = [];
+    let log: Logger | undefined;
     return {
       loaders: createLoaders(deps, deadline, (note) => stale.push(note)),
       deadline,
       stale,
       requestId,
       principal,
-      log: deps.log.child({ requestId, caller: principal.subject }),
+      // A pino child costs a serialisation of its bindings: made on first use, not per request.
+      get log() {
+        return (log ??= deps.log.child({ requestId, caller: principal.subject }));
+      },
+      rootLog: deps.log,
       reportUnknownEnum,
     };
   };

@@ -55,23 +55,20 @@ export function createLogger(options: LoggerOptions): Logger {
     {
       level: options.level,
       base: { service: "usergraph" },
-      timestamp: pino.stdTimeFunctions.isoTime,
-      redact: {
-        paths: [
-          "req.headers.authorization",
-          "req.headers.cookie",
-          'req.headers["x-api-key"]',
-          "headers.authorization",
-          "*.password",
-          "*.clientSecret",
-          "*.client_secret",
-          "*.access_token",
-          "*.refresh_token",
-        ],
-        censor: "[REDACTED]",
-      },
+      // Secrets are blanked from each finished line (Redactor), which also covers what no path list
+      // would: a library echoing a secret inside a message. `time` stays epoch milliseconds (cheapest).
       hooks: { streamWrite: (line) => options.redactor.scrub(line) },
     },
-    options.destination ?? pino.destination({ sync: false }),
+    options.destination ?? bufferedStdout(),
   );
+}
+
+/**
+ * stdout through a 4 KiB buffer: one write syscall per few dozen lines instead of one per line (it was
+ * 8% of CPU under load), flushed at least every 250 ms and on shutdown (`logger.flush()`).
+ */
+function bufferedStdout(): DestinationStream {
+  const destination = pino.destination({ sync: false, minLength: 4096 });
+  setInterval(() => destination.flush(), 250).unref();
+  return destination;
 }

@@ -1,5 +1,6 @@
 import { lexicographicSortSchema, printSchema, type GraphQLSchema } from "graphql";
-import { buildSchema } from "type-graphql";
+import { validateOrReject, type ValidatorOptions } from "class-validator";
+import { ArgumentValidationError, buildSchema } from "type-graphql";
 import { scopeChecker } from "./auth/auth-checker";
 import { DefenderUserResolver } from "./graphql/defender-user.resolver";
 import { EsetUserResolver } from "./graphql/eset-user.resolver";
@@ -11,8 +12,26 @@ export function buildAppSchema(): Promise<GraphQLSchema> {
     resolvers: [DefenderUserResolver, EsetUserResolver],
     scalarsMap: [{ type: Date, scalar: DateTimeScalar }],
     authChecker: scopeChecker,
-    validate: { forbidUnknownValues: false, validationError: { target: false, value: false } },
+    validateFn: validateArgs,
   });
+}
+
+const VALIDATOR_OPTIONS: ValidatorOptions = { forbidUnknownValues: false, validationError: { target: false, value: false } };
+
+/**
+ * class-validator decides, and words every refusal. An argument class may offer `isPlainlyValid`, the same
+ * rules compiled into a quick check: when that passes, the metadata walk is skipped on the hot path (a
+ * test holds the two to agreeing on every sample).
+ */
+async function validateArgs(argValue: unknown, argType: unknown): Promise<void> {
+  if (argValue === null || typeof argValue !== "object") return;
+  const quick = (argType as { isPlainlyValid?: (value: unknown) => boolean }).isPlainlyValid;
+  if (quick?.(argValue)) return;
+  try {
+    await validateOrReject(argValue, VALIDATOR_OPTIONS);
+  } catch (errors) {
+    throw new ArgumentValidationError(errors as ConstructorParameters<typeof ArgumentValidationError>[0]);
+  }
 }
 
 export const SCHEMA_HEADER = "# Generated from the code by `npm run schema:emit`; do not edit. A test fails when this file drifts.\n\n";

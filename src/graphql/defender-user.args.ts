@@ -1,6 +1,6 @@
 import { ArrayNotEmpty, Length, Matches } from "class-validator";
 import { ArgsType, Field, ID } from "type-graphql";
-import { DEFENDER_ID_MAX_LENGTH, DEFENDER_ID_MESSAGE, DEFENDER_ID_PATTERN } from "./id-rules";
+import { DEFENDER_ID_MAX_LENGTH, DEFENDER_ID_MESSAGE, DEFENDER_ID_PATTERN, isValidDefenderId } from "./id-rules";
 
 @ArgsType()
 export class DefenderUserArgs {
@@ -8,6 +8,10 @@ export class DefenderUserArgs {
   @Length(1, DEFENDER_ID_MAX_LENGTH, { message: DEFENDER_ID_MESSAGE })
   @Matches(DEFENDER_ID_PATTERN, { message: DEFENDER_ID_MESSAGE })
   id!: string;
+
+  static isPlainlyValid(args: DefenderUserArgs): boolean {
+    return isValidDefenderId(args.id);
+  }
 }
 
 @ArgsType()
@@ -17,4 +21,8 @@ export class DefenderUsersArgs {
   @Matches(DEFENDER_ID_PATTERN, { each: true, message: `each id: ${DEFENDER_ID_MESSAGE}` })
   @ArrayNotEmpty({ message: "ids must name at least one id" })
   ids!: string[];
+
+  static isPlainlyValid(args: DefenderUsersArgs): boolean {
+    return Array.isArray(args.ids) && args.ids.length > 0 && args.ids.every(isValidDefenderId);
+  }
 }

@@ -19,3 +19,12 @@ export const DEFENDER_ID_MESSAGE =
 export const ESET_UUID_MAX_LENGTH = 100;
 export const ESET_UUID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._~:-]*$/;
 export const ESET_UUID_MESSAGE = `an ESET user uuid is 1 to ${ESET_UUID_MAX_LENGTH} characters of letters, digits and . _ ~ : -`;
+
+/** The same rules as the class-validator decorators, as plain predicates for the hot path. */
+export function isValidDefenderId(id: unknown): boolean {
+  return typeof id === "string" && id.length >= 1 && id.length <= DEFENDER_ID_MAX_LENGTH && DEFENDER_ID_PATTERN.test(id);
+}
+
+export function isValidEsetUuid(uuid: unknown): boolean {
+  return typeof uuid === "string" && uuid.length >= 1 && uuid.length <= ESET_UUID_MAX_LENGTH && ESET_UUID_PATTERN.test(uuid);
+}

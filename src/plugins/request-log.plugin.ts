@@ -35,8 +35,10 @@ export function requestLogPlugin(metrics: Metrics): ApolloServerPlugin<Context> 
           const seconds = (performance.now() - started) / 1000;
           const outcome = !errors?.length ? "success" : result?.data ? "partial" : "error";
           metrics.requestDuration.observe({ operation: metrics.operationLabel(operationName), outcome }, seconds);
-          contextValue.log.info(
+          contextValue.rootLog.info(
             {
+              requestId: contextValue.requestId,
+              caller: contextValue.principal.subject,
               operationName: operationName ?? null,
               outcome,
               durationMs: Math.round(seconds * 10_000) / 10,

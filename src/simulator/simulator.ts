@@ -244,7 +244,7 @@ export class Simulator {
     }
 
     try {
-      const answer = this.answer(route, req, path, body);
+      const answer = this.answer(route, req, path, body, record);
       send(answer.status, answer.body, answer.headers);
     } catch (err) {
       send(500, JSON.stringify({ code: 13, message: `simulator error: ${(err as Error).message}` }));
@@ -274,6 +274,7 @@ export class Simulator {
     req: IncomingMessage,
     path: string,
     body: string,
+    record: RecordedRequest,
   ): { status: number; body: string; headers?: Record<string, string> } {
     if (route.kind === "token") return route.source === "DEFENDER" ? this.entraToken(path, body) : this.esetToken(body);
 
@@ -282,7 +283,7 @@ export class Simulator {
     if (!auth.startsWith("Bearer ") || !token || token.source !== route.source || token.expiresAt <= Date.now()) {
       return { status: 401, body: this.errorBody(route.source, "api", 401) };
     }
-    if (route.source === "DEFENDER") return this.defender(req.method ?? "GET", path);
+    if (route.source === "DEFENDER") return this.defender(req.method ?? "GET", path, record);
 
     const responseId = req.headers["response-id"];
     if (typeof responseId === "string") {
@@ -298,7 +299,7 @@ export class Simulator {
       // ESET: once the valid response is retrieved the cache is cleared.
       this.pending.delete(responseId);
     }
-    return this.eset(req.method ?? "GET", path, body);
+    return this.eset(req.method ?? "GET", path, body, record);
   }
 
   private entraToken(path: string, body: string) {
@@ -349,12 +350,12 @@ export class Simulator {
     return token;
   }
 
-  private defender(method: string, path: string) {
+  private defender(method: string, path: string, record: RecordedRequest) {
     const m = /^\/api\/users\/([^/?]+)\/?(\?.*)?$/.exec(path);
     if (method !== "GET" || !m) return { status: 404, body: this.errorBody("DEFENDER", "api", 404) };
     const id = safeDecode(m[1]!);
     const user = id === undefined ? undefined : this.defenderUsers.get(id);
-    this.requests[this.requests.length - 1]!.id = id;
+    record.id = id;
     if (!user) {
       return {
         status: 404,
@@ -367,7 +368,7 @@ export class Simulator {
     };
   }
 
-  private eset(method: string, path: string, body: string) {
+  private eset(method: string, path: string, body: string, record: RecordedRequest) {
     const [pathname, query = ""] = path.split("?", 2) as [string, string?];
     const notFound = { status: 404, body: this.errorBody("ESET", "api", 404) };
     const invalid = (message: string, code = 3) => ({ status: 400, body: JSON.stringify({ code, message, details: [] }) });
@@ -389,7 +390,7 @@ export class Simulator {
     const one = /^\/v1\/users\/([^/]+)$/.exec(pathname);
     if (method === "GET" && one) {
       const uuid = safeDecode(one[1]!);
-      this.requests[this.requests.length - 1]!.id = uuid;
+      record.id = uuid;
       const user = uuid === undefined ? undefined : this.esetUsers.get(uuid);
       return user ? { status: 200, body: stringifyWire({ user }, this.int64AsString) } : notFound;
     }

@@ -1,0 +1,248 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { readFileSync, writeFileSync } from "node:fs";
+import { cpus, totalmem } from "node:os";
+import { join } from "node:path";
+import autocannon from "autocannon";
+import { SIMULATOR_CREDENTIALS } from "../src/simulator/simulator";
+
+/**
+ * `npm run bench`: the simulator (fixed latency, no faults) and every system under test in their own
+ * processes, autocannon here; interleaved rounds, medians, ratios against the targets of issue 5, and the
+ * table written to bench/results.md.
+ */
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 3);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10);
+const LATENCIES = (process.env.BENCH_LATENCIES ?? "5,50").split(",").map(Number);
+const POOL = 20_000;
+const WARM_POOL = 1000;
+const root = join(__dirname, "..", "..");
+
+type SystemId = "a" | "b" | "c" | "d" | "e";
+type QueryId = "one-defender" | "one-eset" | "defender-25" | "eset-100" | "both" | "typename";
+const SYSTEMS: Record<SystemId, string> = {
+  a: "(a) upstream direct",
+  b: "(b) thin proxy",
+  c: "(c) Apollo + datasource-rest",
+  d: "(d) usergraph, cache off",
+  e: "(e) usergraph, cache warm",
+};
+const QUERIES: QueryId[] = ["one-defender", "one-eset", "defender-25", "eset-100", "both", "typename"];
+
+const defenderId = (i: number) => `bench\\user${String(i % POOL).padStart(6, "0")}`;
+const esetUuid = (i: number) => `00000000-0000-4000-8000-000000${String(i % POOL).padStart(6, "0")}`;
+
+const GQL = {
+  "one-defender": "query OneDefender($id: ID!) { defenderUser(id: $id) { id accountName logonTypes lastSeen isDomainAdmin } }",
+  "one-eset": "query OneEset($uuid: ID!) { esetUser(uuid: $uuid) { uuid displayName protectionStatus activeProductIds } }",
+  "defender-25": "query Defender25($ids: [ID!]!) { defenderUsers(ids: $ids) { id accountName logonTypes lastSeen } }",
+  "eset-100": "query Eset100($uuids: [ID!]!) { esetUsers(uuids: $uuids) { uuid displayName protectionStatus } }",
+  both: "query Both($id: ID!, $uuid: ID!) { defenderUser(id: $id) { id logonTypes } esetUser(uuid: $uuid) { displayName identities { providerType } } }",
+  typename: "{ __typename }",
+};
+
+interface Child {
+  proc: ChildProcess;
+  info: Record<string, string>;
+}
+
+function start(script: string, env: Record<string, string> = {}): Promise<Child> {
+  const proc = spawn(process.execPath, [join(__dirname, "sut", `${script}.js`)], {
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  return new Promise((resolve, reject) => {
+    let out = "";
+    proc.stdout!.on("data", (d: Buffer) => {
+      out += d.toString();
+      const m = /READY (.*)\n/.exec(out);
+      if (m) {
+        proc.stdout!.removeAllListeners("data");
+        proc.stdout!.resume(); // discard the rest (usergraph's log lines)
+        resolve({ proc, info: JSON.parse(m[1]!) as Record<string, string> });
+      }
+    });
+    proc.on("exit", (code) => reject(new Error(`${script} exited with ${code}`)));
+  });
+}
+
+function peakRssMb(pid: number | undefined): number {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  return Math.round(Number(/VmHWM:\s+(\d+)/.exec(status)![1]) / 1024);
+}
+
+async function control(sim: Child, path: string): Promise<{ DEFENDER: number; ESET: number }> {
+  return (await (await fetch(sim.info.control + path)).json()) as { DEFENDER: number; ESET: number };
+}
+
+async function token(url: string, form: Record<string, string>): Promise<string> {
+  const res = await fetch(url, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: new URLSearchParams(form) });
+  return ((await res.json()) as { access_token: string }).access_token;
+}
+
+/** Builds the request a system gets for a query; `warm` keeps ids inside the pre-warmed pool. */
+function requestFor(system: SystemId, query: QueryId, i: number, tokens: { defender: string; eset: string }) {
+  const n = system === "e" ? i % WARM_POOL : i;
+  const ids25 = Array.from({ length: 25 }, (_, k) => defenderId(system === "e" ? (n * 25 + k) % WARM_POOL : n * 25 + k));
+  const uuids100 = Array.from({ length: 100 }, (_, k) => esetUuid(system === "e" ? (n * 100 + k) % WARM_POOL : n * 100 + k));
+  if (system === "a") {
+    if (query === "one-defender") return { method: "GET", path: `/api/users/${encodeURIComponent(defenderId(n))}`, headers: { authorization: `Bearer ${tokens.defender}` } };
+    if (query === "one-eset") return { method: "GET", path: `/v1/users/${esetUuid(n)}`, headers: { authorization: `Bearer ${tokens.eset}` } };
+    if (query === "eset-100") {
+      return { method: "POST", path: "/v1/users:batchGetUsers", headers: { authorization: `Bearer ${tokens.eset}`, "content-type": "application/json" }, body: JSON.stringify({ usersUuids: uuids100 }) };
+    }
+    return undefined;
+  }
+  if (system === "b") {
+    const body =
+      query === "one-defender" ? { defender: [defenderId(n)] } : query === "one-eset" ? { eset: [esetUuid(n)] } : query === "defender-25" ? { defender: ids25 } : query === "eset-100" ? { eset: uuids100 } : query === "both" ? { defender: [defenderId(n)], eset: [esetUuid(n)] } : undefined;
+    return body && { method: "POST", path: "/", headers: { "content-type": "application/json" }, body: JSON.stringify(body) };
+  }
+  if (query === "typename" && system === "c") return undefined;
+  const variables = { id: defenderId(n), uuid: esetUuid(n), ids: ids25, uuids: uuids100 };
+  return { method: "POST", path: "/graphql", headers: { "content-type": "application/json" }, body: JSON.stringify({ query: GQL[query], variables }) };
+}
+
+interface Sample {
+  rps: number;
+  p50: number;
+  p99: number;
+  callsPerQuery: number;
+  errors: number;
+}
+
+async function measure(url: string, sim: Child, build: (i: number) => ReturnType<typeof requestFor>): Promise<Sample> {
+  const before = await control(sim, "/stats");
+  let i = Math.floor(Math.random() * POOL);
+  const result = await autocannon({
+    url,
+    connections: CONNECTIONS,
+    duration: DURATION_S,
+    requests: [
+      {
+        setupRequest: (req) => {
+          const r = build(i++)!;
+          return { ...req, method: r.method as "GET" | "POST", path: r.path, headers: r.headers, body: r.body } as typeof req;
+        },
+      },
+    ],
+  });
+  const after = await control(sim, "/stats");
+  const ok = result["2xx"];
+  return {
+    rps: ok / DURATION_S,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    callsPerQuery: ok === 0 ? 0 : (after.DEFENDER - before.DEFENDER + after.ESET - before.ESET) / ok,
+    errors: result.non2xx + result.errors + result.timeouts,
+  };
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length === 0 ? NaN : s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+
+async function main(): Promise<void> {
+  const sim = await start("simulator", { BENCH_USERS: String(POOL) });
+  const env = { SIM_URL: sim.info.url!, DEFENDER_TOKEN_URL: sim.info.defenderTokenUrl!, ESET_TOKEN_URL: sim.info.esetTokenUrl! };
+  const tokens = {
+    defender: await token(sim.info.defenderTokenUrl!, {
+      grant_type: "client_credentials",
+      client_id: SIMULATOR_CREDENTIALS.clientId,
+      client_secret: SIMULATOR_CREDENTIALS.clientSecret,
+      scope: SIMULATOR_CREDENTIALS.scope,
+    }),
+    eset: await token(sim.info.esetTokenUrl!, { grant_type: "password", username: SIMULATOR_CREDENTIALS.esetUsername, password: SIMULATOR_CREDENTIALS.esetPassword }),
+  };
+  const children: Record<Exclude<SystemId, "a">, Child> = {
+    b: await start("thin-proxy", env),
+    c: await start("apollo-datasource-rest", env),
+    d: await start("usergraph", { ...env, CACHE_TTL_SECONDS: "0" }),
+    e: await start("usergraph", { ...env, CACHE_TTL_SECONDS: "86400" }),
+  };
+  const urlOf = (s: SystemId) => (s === "a" ? sim.info.url! : children[s].info.url!.replace(/\/graphql$|\/$/, ""));
+
+  // Warm (e): every id of its pool once.
+  for (let k = 0; k < WARM_POOL; k += 100) {
+    const ids = Array.from({ length: 100 }, (_, j) => defenderId(k + j));
+    await fetch(`${urlOf("e")}/graphql`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ query: GQL["defender-25"], variables: { ids } }) });
+  }
+  await fetch(`${urlOf("e")}/graphql`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ query: GQL["eset-100"].replace("esetUsers", "esetUsers"), variables: { uuids: Array.from({ length: WARM_POOL }, (_, j) => esetUuid(j)) } }),
+  });
+
+  const samples = new Map<string, Sample[]>();
+  const key = (l: number, s: SystemId, q: QueryId) => `${l}|${s}|${q}`;
+  for (let round = 1; round <= ROUNDS; round++) {
+    for (const latency of LATENCIES) {
+      await control(sim, `/latency?ms=${latency}`);
+      for (const query of QUERIES) {
+        for (const system of Object.keys(SYSTEMS) as SystemId[]) {
+          if (!requestFor(system, query, 0, tokens)) continue;
+          const sample = await measure(urlOf(system), sim, (i) => requestFor(system, query, i, tokens));
+          const k = key(latency, system, query);
+          samples.set(k, [...(samples.get(k) ?? []), sample]);
+          process.stderr.write(`round ${round} ${latency}ms ${query} ${system}: ${sample.rps.toFixed(0)} req/s p50 ${sample.p50} ms\n`);
+        }
+      }
+    }
+  }
+
+  const rss: Record<string, number> = { a: peakRssMb(sim.proc.pid), b: peakRssMb(children.b.proc.pid), c: peakRssMb(children.c.proc.pid), d: peakRssMb(children.d.proc.pid), e: peakRssMb(children.e.proc.pid) };
+  const med = (l: number, s: SystemId, q: QueryId) => {
+    const xs = samples.get(key(l, s, q));
+    if (!xs) return undefined;
+    return { rps: median(xs.map((x) => x.rps)), p50: median(xs.map((x) => x.p50)), p99: median(xs.map((x) => x.p99)), calls: median(xs.map((x) => x.callsPerQuery)), errors: xs.reduce((a, x) => a + x.errors, 0) };
+  };
+
+  const lines: string[] = [];
+  lines.push(`# usergraph benchmark`, "");
+  lines.push(`Machine: ${cpus().length} × ${cpus()[0]?.model ?? "?"}, ${Math.round(totalmem() / 2 ** 30)} GiB; Node ${process.version}.`);
+  const pkg = (name: string) => (JSON.parse(readFileSync(join(root, "node_modules", name, "package.json"), "utf8")) as { version: string }).version;
+  lines.push(`Versions: @apollo/server ${pkg("@apollo/server")}, graphql ${pkg("graphql")}, type-graphql ${pkg("type-graphql")}, fastify ${pkg("fastify")}, undici ${pkg("undici")}, @apollo/datasource-rest ${pkg("@apollo/datasource-rest")}, autocannon ${pkg("autocannon")}.`);
+  lines.push(`Method: ${ROUNDS} interleaved rounds × ${DURATION_S} s per cell, ${CONNECTIONS} connections, medians shown; every process on the same 2-core machine (simulator, the systems and autocannon compete for CPU, so compare ratios within this run, not absolute numbers). Distinct ids per request for (a)–(d); (e) cycles through ${WARM_POOL} pre-warmed ids. usergraph runs with LOG_LEVEL=info (one log line per request), rate limits off.`, "");
+
+  for (const latency of LATENCIES) {
+    lines.push(`## Upstream latency ${latency} ms`, "", "| query | system | req/s | p50 ms | p99 ms | upstream calls/query | errors |", "|---|---|---|---|---|---|---|");
+    for (const query of QUERIES) {
+      for (const system of Object.keys(SYSTEMS) as SystemId[]) {
+        const m = med(latency, system, query);
+        if (!m) continue;
+        lines.push(`| ${query} | ${SYSTEMS[system]} | ${m.rps.toFixed(0)} | ${m.p50.toFixed(1)} | ${m.p99.toFixed(1)} | ${m.calls.toFixed(2)} | ${m.errors} |`);
+      }
+    }
+    lines.push("");
+  }
+  lines.push("## Peak RSS", "", "| system | MiB |", "|---|---|");
+  lines.push(`| simulator (serves (a)) | ${rss.a} |`, `| (b) thin proxy | ${rss.b} |`, `| (c) Apollo + datasource-rest | ${rss.c} |`, `| (d) usergraph, cache off | ${rss.d} |`, `| (e) usergraph, cache warm | ${rss.e} |`, "");
+
+  lines.push("## Targets", "", "| target | measured | met |", "|---|---|---|");
+  const target = (name: string, value: number | undefined, ok: (v: number) => boolean, fmt: (v: number) => string) =>
+    lines.push(`| ${name} | ${value === undefined || Number.isNaN(value) ? "n/a" : fmt(value)} | ${value !== undefined && ok(value) ? "yes" : "**no**"} |`);
+  const ratio = (v: number) => `${v.toFixed(2)}×`;
+  for (const latency of LATENCIES) {
+    for (const q of ["defender-25", "eset-100"] as const) {
+      target(`(d) ≥ 1.5× (c) throughput, ${q}, ${latency} ms`, med(latency, "d", q)!.rps / med(latency, "c", q)!.rps, (v) => v >= 1.5, ratio);
+    }
+    target(`(d) ≥ 0.5× (b) throughput, one-defender, ${latency} ms`, med(latency, "d", "one-defender")!.rps / med(latency, "b", "one-defender")!.rps, (v) => v >= 0.5, ratio);
+    target(`(d) p50 within 1 ms of (b), one-defender, ${latency} ms`, med(latency, "d", "one-defender")!.p50 - med(latency, "b", "one-defender")!.p50, (v) => v <= 1, (v) => `${v.toFixed(1)} ms`);
+    for (const q of ["one-defender", "one-eset", "defender-25", "eset-100", "both"] as const) {
+      target(`(e) ≥ 0.8× \`{ __typename }\` throughput, ${q}, ${latency} ms`, med(latency, "e", q)!.rps / med(latency, "e", "typename")!.rps, (v) => v >= 0.8, ratio);
+    }
+    target(`eset-100 = 1 upstream call, (d), ${latency} ms`, med(latency, "d", "eset-100")!.calls, (v) => Math.abs(v - 1) < 0.01, (v) => v.toFixed(2));
+    target(`defender-25 = 25 upstream calls, (d), ${latency} ms`, med(latency, "d", "defender-25")!.calls, (v) => Math.abs(v - 25) < 0.01, (v) => v.toFixed(2));
+    target(`defender-25 p50 near ⌈25/10⌉ × ${latency} ms = ${3 * latency} ms, (d)`, med(latency, "d", "defender-25")!.p50, (v) => v <= 3 * latency * 1.5 + 5, (v) => `${v.toFixed(1)} ms`);
+  }
+  const table = lines.join("\n") + "\n";
+  writeFileSync(join(root, "bench", "results.md"), table);
+  process.stdout.write(table);
+  for (const c of [sim, ...Object.values(children)]) c.proc.kill("SIGKILL");
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`${(err as Error).stack ?? String(err)}\n`);
+  process.exit(1);
+});

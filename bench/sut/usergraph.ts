@@ -1,0 +1,36 @@
+import "reflect-metadata";
+import { loadConfig } from "../../src/config";
+import { startGateway } from "../../src/gateway";
+import { SIMULATOR_CREDENTIALS } from "../../src/simulator/simulator";
+import { ready } from "./common";
+
+/** (d)/(e) usergraph itself, configured as in production but for the cache TTL and no vendor rate limits. */
+async function main(): Promise<void> {
+  const sim = process.env.SIM_URL!;
+  const gateway = await startGateway(
+    loadConfig({
+      PORT: "0",
+      HOST: "127.0.0.1",
+      LOG_LEVEL: "info",
+      AUTH_MODE: "none",
+      CACHE_TTL_SECONDS: process.env.CACHE_TTL_SECONDS ?? "0",
+      // The bench measures usergraph's own overhead, not the vendors' quotas.
+      DEFENDER_RATE_LIMITS: "off",
+      ESET_RATE_LIMITS: "off",
+      DEFENDER_TENANT_ID: SIMULATOR_CREDENTIALS.tenantId,
+      DEFENDER_CLIENT_ID: SIMULATOR_CREDENTIALS.clientId,
+      DEFENDER_CLIENT_SECRET: SIMULATOR_CREDENTIALS.clientSecret,
+      DEFENDER_API_URL: sim,
+      DEFENDER_TOKEN_URL: process.env.DEFENDER_TOKEN_URL!,
+      ESET_USERNAME: SIMULATOR_CREDENTIALS.esetUsername,
+      ESET_PASSWORD: SIMULATOR_CREDENTIALS.esetPassword,
+      ESET_API_URL: sim,
+      ESET_TOKEN_URL: process.env.ESET_TOKEN_URL!,
+    }),
+  );
+  ready({ url: gateway.url });
+  // A clean exit, so `--cpu-prof` profiles get written.
+  process.on("SIGINT", () => void gateway.stop().then(() => process.exit(0)));
+}
+
+void main();

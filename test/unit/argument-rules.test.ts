@@ -1,0 +1,35 @@
+import "reflect-metadata";
+import { validate } from "class-validator";
+import { DefenderUserArgs, DefenderUsersArgs } from "../../src/graphql/defender-user.args";
+import { EsetUserArgs, EsetUsersArgs } from "../../src/graphql/eset-user.args";
+
+/** The hot-path quick checks must never accept what class-validator refuses (and should accept what it accepts). */
+const samples = [
+  "user1", "contoso\\alice", "名前", "o'brien j", "x..", "a b", "user1@contoso.com", "6f0d6c2e-3b5a-4b8e-9d3c-1a2b3c4d5e6f",
+  "usr_01HZX3K9A7", "", ".", "..", "../x", "a/b", "a\\b\\c", "ctl\u0007", "rtl\u202Eover", "zw\u200Bsp", "x".repeat(100), "x".repeat(101),
+  "x".repeat(256), "x".repeat(257), "semi;colon", "star*", "q?", "tab\tx", "名/前", ":", "a:b", "~tilde", "-dash",
+];
+
+async function classValidatorAccepts(instance: object): Promise<boolean> {
+  return (await validate(instance, { forbidUnknownValues: false })).length === 0;
+}
+
+function make<T extends object>(cls: new () => T, values: Partial<T>): T {
+  return Object.assign(new cls(), values);
+}
+
+describe("argument quick checks agree with class-validator", () => {
+  it.each(samples)("single ids: %j", async (id) => {
+    const d = make(DefenderUserArgs, { id });
+    expect(DefenderUserArgs.isPlainlyValid(d)).toBe(await classValidatorAccepts(d));
+    const e = make(EsetUserArgs, { uuid: id });
+    expect(EsetUserArgs.isPlainlyValid(e)).toBe(await classValidatorAccepts(e));
+  });
+
+  it.each([[["user1", "contoso\\alice"]], [[]], [["ok", "a/b"]], [["usr_1", "名前"]]])("lists: %j", async (ids) => {
+    const d = make(DefenderUsersArgs, { ids });
+    expect(DefenderUsersArgs.isPlainlyValid(d)).toBe(await classValidatorAccepts(d));
+    const e = make(EsetUsersArgs, { uuids: ids });
+    expect(EsetUsersArgs.isPlainlyValid(e)).toBe(await classValidatorAccepts(e));
+  });
+});
