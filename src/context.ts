@@ -43,19 +43,30 @@ export function contextFactory(deps: ContextDeps): (requestId: string, principal
     const deadline = new Deadline(deps.requestDeadlineMs);
     deadline.requestId = requestId;
     const stale: StaleNote[] = [];
-    let log: Logger | undefined;
-    return {
-      loaders: createLoaders(deps, deadline, (note) => stale.push(note)),
-      deadline,
-      stale,
-      requestId,
-      principal,
-      // A pino child costs a serialisation of its bindings: made on first use, not per request.
-      get log() {
-        return (log ??= deps.log.child({ requestId, caller: principal.subject }));
-      },
-      rootLog: deps.log,
-      reportUnknownEnum,
-    };
+    const loaders = createLoaders(deps, deadline, (note) => stale.push(note));
+    return new RequestContext(loaders, deadline, stale, requestId, principal, deps.log, reportUnknownEnum);
   };
+}
+
+/**
+ * A class, not an object literal, because Apollo clones the context with Object.assign: a getter on the
+ * prototype survives that lazily, where an own getter would be called (and its child logger built) on
+ * every request.
+ */
+class RequestContext implements Context {
+  private boundLog?: Logger;
+
+  constructor(
+    readonly loaders: Loaders,
+    readonly deadline: Deadline,
+    readonly stale: StaleNote[],
+    readonly requestId: string,
+    readonly principal: Principal,
+    readonly rootLog: Logger,
+    readonly reportUnknownEnum: (enumName: string, wireValue: string) => void,
+  ) {}
+
+  get log(): Logger {
+    return (this.boundLog ??= this.rootLog.child({ requestId: this.requestId, caller: this.principal.subject }));
+  }
 }

@@ -6,36 +6,39 @@ import pino, { type DestinationStream, type Logger } from "pino";
  * request option is caught too, not only the fields we thought of.
  */
 export class Redactor {
-  /** Configured credentials: kept for the life of the process. */
-  private readonly fixed = new Set<string>();
+  /** Configured credentials: kept for the life of the process. Values: the JSON-escaped form. */
+  private readonly fixed = new Map<string, string>();
   /** Tokens seen at run time: bounded, oldest first out (an expired token is harmless). */
-  private readonly rolling = new Set<string>();
+  private readonly rolling = new Map<string, string>();
   private static readonly MAX_ROLLING = 64;
 
   /** A configured secret (client secret, password). */
   addSecret(secret: string | undefined): void {
-    if (isWorthRedacting(secret)) this.fixed.add(secret);
+    if (isWorthRedacting(secret)) this.fixed.set(secret, escapeJson(secret));
   }
 
   /** A token obtained at run time (access or refresh token). */
   addToken(token: string | undefined): void {
     if (!isWorthRedacting(token) || this.rolling.has(token)) return;
-    this.rolling.add(token);
-    if (this.rolling.size > Redactor.MAX_ROLLING) this.rolling.delete(this.rolling.values().next().value as string);
+    this.rolling.set(token, escapeJson(token));
+    if (this.rolling.size > Redactor.MAX_ROLLING) this.rolling.delete(this.rolling.keys().next().value as string);
   }
 
   scrub(text: string): string {
     let out = text;
-    for (const set of [this.fixed, this.rolling]) {
-      for (const secret of set) {
+    for (const map of [this.fixed, this.rolling]) {
+      for (const [secret, escaped] of map) {
         if (out.includes(secret)) out = out.split(secret).join("[REDACTED]");
         // The JSON-escaped form, for secrets with quotes or backslashes inside a serialized log line.
-        const escaped = JSON.stringify(secret).slice(1, -1);
         if (escaped !== secret && out.includes(escaped)) out = out.split(escaped).join("[REDACTED]");
       }
     }
     return out;
   }
+}
+
+function escapeJson(s: string): string {
+  return JSON.stringify(s).slice(1, -1);
 }
 
 /** Very short values would blank out ordinary words; nobody configures a 3-character secret. */

@@ -1,7 +1,6 @@
 import { lexicographicSortSchema, printSchema, type GraphQLSchema } from "graphql";
 import { validateOrReject, type ValidatorOptions } from "class-validator";
 import { ArgumentValidationError, buildSchema } from "type-graphql";
-import { scopeChecker } from "./auth/auth-checker";
 import { DefenderUserResolver } from "./graphql/defender-user.resolver";
 import { EsetUserResolver } from "./graphql/eset-user.resolver";
 import { DateTimeScalar } from "./graphql/scalars";
@@ -11,7 +10,6 @@ export function buildAppSchema(): Promise<GraphQLSchema> {
   return buildSchema({
     resolvers: [DefenderUserResolver, EsetUserResolver],
     scalarsMap: [{ type: Date, scalar: DateTimeScalar }],
-    authChecker: scopeChecker,
     validateFn: validateArgs,
   });
 }

@@ -2,8 +2,19 @@ import type { DefenderUserDto } from "../upstream/defender.dto";
 import type { DefenderUser } from "./defender-user.type";
 import { bool, date, int, splitList, str } from "./normalize";
 
-/** Defender wire user → DefenderUser. Pure; `@odata.context` is dropped. */
+const mapped = new WeakMap<DefenderUserDto, DefenderUser>();
+
+/**
+ * Defender wire user → DefenderUser. Pure; `@odata.context` is dropped. Memoised by DTO identity: a
+ * cached DTO is mapped once, not on every cache hit.
+ */
 export function toDefenderUser(dto: DefenderUserDto): DefenderUser {
+  let user = mapped.get(dto);
+  if (user === undefined) mapped.set(dto, (user = map(dto)));
+  return user;
+}
+
+function map(dto: DefenderUserDto): DefenderUser {
   return {
     id: dto.id,
     accountName: str(dto.accountName),

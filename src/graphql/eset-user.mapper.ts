@@ -5,8 +5,19 @@ import type { EsetUser } from "./eset-user.type";
 import type { Identity } from "./identity.type";
 import { bool, date, enumValue, int64List, str, strList, type UnknownEnumReporter } from "./normalize";
 
-/** ESET wire user → EsetUser. Pure but for reporting enum values it does not know. */
+const mapped = new WeakMap<EsetUserDto, EsetUser>();
+
+/**
+ * ESET wire user → EsetUser. Pure but for reporting enum values it does not know (once, on first mapping).
+ * Memoised by DTO identity: a cached DTO is mapped once, not on every cache hit.
+ */
 export function toEsetUser(dto: EsetUserDto, report: UnknownEnumReporter): EsetUser {
+  let user = mapped.get(dto);
+  if (user === undefined) mapped.set(dto, (user = map(dto, report)));
+  return user;
+}
+
+function map(dto: EsetUserDto, report: UnknownEnumReporter): EsetUser {
   return {
     uuid: dto.uuid,
     displayName: str(dto.displayName),

@@ -6,9 +6,14 @@ import { createDefenderUserLoader } from "./defender-user.loader";
 import type { EntityStore, StaleNote } from "./entity-store";
 import { createEsetUserLoader } from "./eset-user.loader";
 
+/** A value now (fresh in the entity cache) or later (through the request's DataLoader). */
+export interface EntityLoader<V> {
+  load(key: string): V | null | Promise<V | null>;
+}
+
 export interface Loaders {
-  defenderUser: DataLoader<string, DefenderUserDto | null>;
-  esetUser: DataLoader<string, EsetUserDto | null>;
+  defenderUser: EntityLoader<DefenderUserDto>;
+  esetUser: EntityLoader<EsetUserDto>;
 }
 
 /** The process-wide stores (cache + single-flight) the loaders read through; absent for unconfigured sources. */
@@ -20,7 +25,18 @@ export interface LoaderDeps {
 /** Fresh loaders for one GraphQL request: their caches must never outlive it. */
 export function createLoaders(deps: LoaderDeps, deadline: Deadline, onStale: (note: StaleNote) => void): Loaders {
   return {
-    defenderUser: createDefenderUserLoader(deps.defenderStore, deadline, onStale),
-    esetUser: createEsetUserLoader(deps.esetStore, deadline, onStale),
+    defenderUser: withCacheFastPath(deps.defenderStore, deadline, () => createDefenderUserLoader(deps.defenderStore, deadline, onStale)),
+    esetUser: withCacheFastPath(deps.esetStore, deadline, () => createEsetUserLoader(deps.esetStore, deadline, onStale)),
+  };
+}
+
+/** Cache hits answer synchronously; everything else (and the DataLoader itself) waits for the first miss. */
+function withCacheFastPath<V>(store: EntityStore<V> | undefined, deadline: Deadline, create: () => DataLoader<string, V | null>): EntityLoader<V> {
+  let loader: DataLoader<string, V | null> | undefined;
+  return {
+    load(key) {
+      const hit = store?.peekFresh(key, deadline);
+      return hit !== undefined ? hit : (loader ??= create()).load(key);
+    },
   };
 }

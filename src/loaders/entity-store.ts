@@ -105,6 +105,19 @@ export class EntityStore<V> {
     return out;
   }
 
+  /**
+   * The fresh cached outcome of a key, or undefined: lets a resolver answer a cache hit synchronously,
+   * without DataLoader's tick and the promise hops of `loadMany`.
+   */
+  peekFresh(key: string, deadline: Deadline): V | null | undefined {
+    const entry = this.options.cache?.get(this.options.keyPrefix + key);
+    if (entry === undefined || Date.now() >= entry.freshUntil) return undefined;
+    this.hits++;
+    deadline.usage.cacheHits++;
+    this.options.observe?.(this.options.source, "hit", 1);
+    return entry.value as V | null;
+  }
+
   get inflightKeys(): number {
     return this.inflight.size;
   }
