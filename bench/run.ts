@@ -1,9 +1,8 @@
-import { spawn, type ChildProcess } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { join } from "node:path";
 import autocannon from "autocannon";
-import { SIMULATOR_CREDENTIALS } from "../src/simulator/simulator";
+import { simulatorTokens, startChild as start, type Child } from "./children";
 
 /**
  * `npm run bench`: the simulator (fixed latency, no faults) and every system under test in their own
@@ -41,43 +40,25 @@ const GQL = {
   typename: "{ __typename }",
 };
 
-interface Child {
-  proc: ChildProcess;
-  info: Record<string, string>;
-}
-
-function start(script: string, env: Record<string, string> = {}): Promise<Child> {
-  const proc = spawn(process.execPath, [join(__dirname, "sut", `${script}.js`)], {
-    env: { ...process.env, ...env },
-    stdio: ["ignore", "pipe", "inherit"],
-  });
-  return new Promise((resolve, reject) => {
-    let out = "";
-    proc.stdout!.on("data", (d: Buffer) => {
-      out += d.toString();
-      const m = /READY (.*)\n/.exec(out);
-      if (m) {
-        proc.stdout!.removeAllListeners("data");
-        proc.stdout!.resume(); // discard the rest (usergraph's log lines)
-        resolve({ proc, info: JSON.parse(m[1]!) as Record<string, string> });
-      }
-    });
-    proc.on("exit", (code) => reject(new Error(`${script} exited with ${code}`)));
-  });
-}
-
 function peakRssMb(pid: number | undefined): number {
   const status = readFileSync(`/proc/${pid}/status`, "utf8");
   return Math.round(Number(/VmHWM:\s+(\d+)/.exec(status)![1]) / 1024);
 }
 
-async function control(sim: Child, path: string): Promise<{ DEFENDER: number; ESET: number }> {
-  return (await (await fetch(sim.info.control + path)).json()) as { DEFENDER: number; ESET: number };
+/** Waits until no upstream call arrives for 300 ms; returns the calls counted since the last read. */
+async function quiesce(sim: Child): Promise<{ DEFENDER: number; ESET: number }> {
+  const total = await control(sim, "/stats");
+  for (;;) {
+    await new Promise((r) => setTimeout(r, 300));
+    const more = await control(sim, "/stats");
+    if (more.DEFENDER + more.ESET === 0) return total;
+    total.DEFENDER += more.DEFENDER;
+    total.ESET += more.ESET;
+  }
 }
 
-async function token(url: string, form: Record<string, string>): Promise<string> {
-  const res = await fetch(url, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: new URLSearchParams(form) });
-  return ((await res.json()) as { access_token: string }).access_token;
+async function control(sim: Child, path: string): Promise<{ DEFENDER: number; ESET: number }> {
+  return (await (await fetch(sim.info.control + path)).json()) as { DEFENDER: number; ESET: number };
 }
 
 /** Builds the request a system gets for a query; `warm` keeps ids inside the pre-warmed pool. */
@@ -111,13 +92,14 @@ interface Sample {
   errors: number;
 }
 
-async function measure(url: string, sim: Child, build: (i: number) => ReturnType<typeof requestFor>): Promise<Sample> {
-  const before = await control(sim, "/stats");
+async function measure(url: string, sim: Child, build: (i: number) => ReturnType<typeof requestFor>, overallRate?: number): Promise<Sample> {
+  await quiesce(sim);
   let i = Math.floor(Math.random() * POOL);
   const result = await autocannon({
     url,
     connections: CONNECTIONS,
     duration: DURATION_S,
+    ...(overallRate ? { overallRate } : {}),
     requests: [
       {
         setupRequest: (req) => {
@@ -127,16 +109,22 @@ async function measure(url: string, sim: Child, build: (i: number) => ReturnType
       },
     ],
   });
-  const after = await control(sim, "/stats");
+  // A system may still be working on requests autocannon gave up waiting for: let it finish, so its calls
+  // are counted here and never land in the next cell's window.
+  const after = await quiesce(sim);
   const ok = result["2xx"];
+  const sent = result.requests.sent;
   return {
     rps: ok / DURATION_S,
     p50: result.latency.p50,
     p99: result.latency.p99,
-    callsPerQuery: ok === 0 ? 0 : (after.DEFENDER - before.DEFENDER + after.ESET - before.ESET) / ok,
+    callsPerQuery: sent === 0 ? 0 : (after.DEFENDER + after.ESET) / sent,
     errors: result.non2xx + result.errors + result.timeouts,
   };
 }
+
+/** Below saturation, p50 is the latency a system adds, not queueing: the fair reading for "p50 within 1 ms". */
+const PACED_RATE = Number(process.env.BENCH_PACED_RATE ?? 200);
 
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -146,15 +134,7 @@ const median = (xs: number[]) => {
 async function main(): Promise<void> {
   const sim = await start("simulator", { BENCH_USERS: String(POOL) });
   const env = { SIM_URL: sim.info.url!, DEFENDER_TOKEN_URL: sim.info.defenderTokenUrl!, ESET_TOKEN_URL: sim.info.esetTokenUrl! };
-  const tokens = {
-    defender: await token(sim.info.defenderTokenUrl!, {
-      grant_type: "client_credentials",
-      client_id: SIMULATOR_CREDENTIALS.clientId,
-      client_secret: SIMULATOR_CREDENTIALS.clientSecret,
-      scope: SIMULATOR_CREDENTIALS.scope,
-    }),
-    eset: await token(sim.info.esetTokenUrl!, { grant_type: "password", username: SIMULATOR_CREDENTIALS.esetUsername, password: SIMULATOR_CREDENTIALS.esetPassword }),
-  };
+  const tokens = await simulatorTokens(sim.info.defenderTokenUrl!, sim.info.esetTokenUrl!);
   const children: Record<Exclude<SystemId, "a">, Child> = {
     b: await start("thin-proxy", env),
     c: await start("apollo-datasource-rest", env),
@@ -187,6 +167,12 @@ async function main(): Promise<void> {
           samples.set(k, [...(samples.get(k) ?? []), sample]);
           process.stderr.write(`round ${round} ${latency}ms ${query} ${system}: ${sample.rps.toFixed(0)} req/s p50 ${sample.p50} ms\n`);
         }
+      }
+      for (const system of ["b", "d"] as const) {
+        const sample = await measure(urlOf(system), sim, (i) => requestFor(system, "one-defender", i, tokens), PACED_RATE);
+        const k = key(latency, system, "paced" as QueryId);
+        samples.set(k, [...(samples.get(k) ?? []), sample]);
+        process.stderr.write(`round ${round} ${latency}ms paced ${system}: p50 ${sample.p50} ms\n`);
       }
     }
   }
@@ -228,13 +214,15 @@ async function main(): Promise<void> {
       target(`(d) ≥ 1.5× (c) throughput, ${q}, ${latency} ms`, med(latency, "d", q)!.rps / med(latency, "c", q)!.rps, (v) => v >= 1.5, ratio);
     }
     target(`(d) ≥ 0.5× (b) throughput, one-defender, ${latency} ms`, med(latency, "d", "one-defender")!.rps / med(latency, "b", "one-defender")!.rps, (v) => v >= 0.5, ratio);
-    target(`(d) p50 within 1 ms of (b), one-defender, ${latency} ms`, med(latency, "d", "one-defender")!.p50 - med(latency, "b", "one-defender")!.p50, (v) => v <= 1, (v) => `${v.toFixed(1)} ms`);
+    target(`(d) p50 within 1 ms of (b), one-defender, ${latency} ms, saturated (${CONNECTIONS} connections)`, med(latency, "d", "one-defender")!.p50 - med(latency, "b", "one-defender")!.p50, (v) => v <= 1, (v) => `${v.toFixed(1)} ms`);
+    target(`(d) p50 within 1 ms of (b), one-defender, ${latency} ms, paced at ${PACED_RATE} req/s`, med(latency, "d", "paced" as QueryId)!.p50 - med(latency, "b", "paced" as QueryId)!.p50, (v) => v <= 1, (v) => `${v.toFixed(1)} ms`);
     for (const q of ["one-defender", "one-eset", "defender-25", "eset-100", "both"] as const) {
       target(`(e) ≥ 0.8× \`{ __typename }\` throughput, ${q}, ${latency} ms`, med(latency, "e", q)!.rps / med(latency, "e", "typename")!.rps, (v) => v >= 0.8, ratio);
     }
     target(`eset-100 = 1 upstream call, (d), ${latency} ms`, med(latency, "d", "eset-100")!.calls, (v) => Math.abs(v - 1) < 0.01, (v) => v.toFixed(2));
     target(`defender-25 = 25 upstream calls, (d), ${latency} ms`, med(latency, "d", "defender-25")!.calls, (v) => Math.abs(v - 25) < 0.01, (v) => v.toFixed(2));
-    target(`defender-25 p50 near ⌈25/10⌉ × ${latency} ms = ${3 * latency} ms, (d)`, med(latency, "d", "defender-25")!.p50, (v) => v <= 3 * latency * 1.5 + 5, (v) => `${v.toFixed(1)} ms`);
+    // DEFENDER_CONCURRENCY is 25: one wave of GETs.
+    target(`defender-25 p50 near ⌈25/25⌉ × ${latency} ms = ${latency} ms, (d), saturated`, med(latency, "d", "defender-25")!.p50, (v) => v <= latency * 1.5 + 5, (v) => `${v.toFixed(1)} ms`);
   }
   const table = lines.join("\n") + "\n";
   writeFileSync(join(root, "bench", "results.md"), table);

@@ -40,6 +40,8 @@ export interface Config {
   upstreamRetryBaseMs: number;
   upstreamRetryMaxMs: number;
   defenderConcurrency: number;
+  /** Keep-alive sockets per vendor host. */
+  upstreamConnections: number;
   esetPendingPollMs: number;
   logLevel: string;
   simulatorPort: number;
@@ -103,7 +105,8 @@ export function loadConfig(env: Env = process.env): Config {
     upstreamMaxRetries: read.int("UPSTREAM_MAX_RETRIES", 2, 0, 10),
     upstreamRetryBaseMs: read.int("UPSTREAM_RETRY_BASE_MS", 250, 0, 60_000),
     upstreamRetryMaxMs: read.int("UPSTREAM_RETRY_MAX_MS", 4_000, 0, 600_000),
-    defenderConcurrency: read.int("DEFENDER_CONCURRENCY", 10, 1, 100),
+    defenderConcurrency: read.int("DEFENDER_CONCURRENCY", 25, 1, 100),
+    upstreamConnections: read.int("UPSTREAM_CONNECTIONS", 128, 1, 10_000),
     esetPendingPollMs: read.int("ESET_PENDING_POLL_MS", 1_000, 1, 60_000),
     logLevel: read.oneOf("LOG_LEVEL", LOG_LEVELS, "info"),
     simulatorPort: read.int("SIMULATOR_PORT", 0, 0, 65535),

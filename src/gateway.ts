@@ -68,6 +68,7 @@ export async function startGateway(input: Config, options: GatewayOptions = {}):
       rateLimitMaxQueue: config.rateLimitMaxQueue,
       circuit: { failureThreshold: config.circuitFailureThreshold, openMs: config.circuitOpenMs },
       metrics,
+      connectionsPerOrigin: config.upstreamConnections,
     });
     const { defender, eset } = clients;
     stores = createStores({

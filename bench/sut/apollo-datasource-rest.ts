@@ -6,7 +6,7 @@ import { startStandaloneServer } from "@apollo/server/standalone";
 import { RESTDataSource } from "@apollo/datasource-rest";
 import { toDefenderUser } from "../../src/graphql/defender-user.mapper";
 import { toEsetUser } from "../../src/graphql/eset-user.mapper";
-import { SIMULATOR_CREDENTIALS } from "../../src/simulator/simulator";
+import { simulatorTokens } from "../children";
 import type { DefenderUserDto } from "../../src/upstream/defender.dto";
 import type { EsetUserDto } from "../../src/upstream/eset.dto";
 import { ready } from "./common";
@@ -18,11 +18,6 @@ import { ready } from "./common";
  * It reuses usergraph's mappers so both answer the same JSON.
  */
 const sim = process.env.SIM_URL!;
-
-async function token(url: string, form: Record<string, string>): Promise<string> {
-  const res = await fetch(url, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: new URLSearchParams(form) });
-  return ((await res.json()) as { access_token: string }).access_token;
-}
 
 class DefenderAPI extends RESTDataSource {
   override baseURL = `${sim}/api/`;
@@ -65,13 +60,7 @@ interface Ctx {
 }
 
 async function main(): Promise<void> {
-  const defenderToken = await token(process.env.DEFENDER_TOKEN_URL!, {
-    grant_type: "client_credentials",
-    client_id: SIMULATOR_CREDENTIALS.clientId,
-    client_secret: SIMULATOR_CREDENTIALS.clientSecret,
-    scope: SIMULATOR_CREDENTIALS.scope,
-  });
-  const esetToken = await token(process.env.ESET_TOKEN_URL!, { grant_type: "password", username: SIMULATOR_CREDENTIALS.esetUsername, password: SIMULATOR_CREDENTIALS.esetPassword });
+  const { defender: defenderToken, eset: esetToken } = await simulatorTokens(process.env.DEFENDER_TOKEN_URL!, process.env.ESET_TOKEN_URL!);
   const typeDefs = readFileSync(join(__dirname, "..", "..", "..", "schema", "schema.graphql"), "utf8");
   const noop = () => {};
   const server = new ApolloServer<Ctx>({

@@ -8,7 +8,11 @@ import { envInt, ready } from "./common";
  * source so far), POST /latency?ms=N. No faults.
  */
 async function main(): Promise<void> {
-  const sim = await startSimulator({ extraDefenderUsers: envInt("BENCH_USERS", 20_000), extraEsetUsers: envInt("BENCH_USERS", 20_000) });
+  const sim = await startSimulator({
+    extraDefenderUsers: envInt("BENCH_USERS", 20_000),
+    extraEsetUsers: envInt("BENCH_USERS", 20_000),
+    synthesizeDefenderUsers: process.env.SYNTHESIZE === "1",
+  });
   const control = createServer((req, res) => {
     const url = new URL(req.url ?? "/", "http://x");
     if (url.pathname === "/latency") sim.latencyMs = Number(url.searchParams.get("ms") ?? 0);

@@ -1,21 +1,16 @@
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Agent } from "undici";
-import { SIMULATOR_CREDENTIALS } from "../../src/simulator/simulator";
+import { simulatorTokens } from "../children";
 import { ready } from "./common";
 
 /**
  * (b) The thin proxy: the least a service can do and still make the same upstream calls. POST / with
- * {"defender": [ids], "eset": [uuids]} → one GET per Defender id (10 at a time), one ESET GET for one uuid
+ * {"defender": [ids], "eset": [uuids]} → one GET per Defender id (25 at a time, as usergraph's default), one ESET GET for one uuid
  * or one batchGetUsers for more, the upstream JSON returned as is. No GraphQL, validation or mapping.
  */
 const sim = process.env.SIM_URL!;
-const agent = new Agent({ connections: 64, keepAliveTimeout: 30_000 });
-
-async function token(url: string, form: Record<string, string>): Promise<string> {
-  const res = await agent.request({ origin: new URL(url).origin, path: new URL(url).pathname, method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: new URLSearchParams(form).toString() });
-  return ((await res.body.json()) as { access_token: string }).access_token;
-}
+const agent = new Agent({ connections: 256, keepAliveTimeout: 30_000 });
 
 async function call(method: "GET" | "POST", path: string, auth: string, body?: string): Promise<unknown> {
   const res = await agent.request({ origin: sim, path, method, headers: { authorization: `Bearer ${auth}`, "content-type": "application/json" }, body });
@@ -24,13 +19,7 @@ async function call(method: "GET" | "POST", path: string, auth: string, body?: s
 }
 
 async function main(): Promise<void> {
-  const defenderToken = await token(process.env.DEFENDER_TOKEN_URL!, {
-    grant_type: "client_credentials",
-    client_id: SIMULATOR_CREDENTIALS.clientId,
-    client_secret: SIMULATOR_CREDENTIALS.clientSecret,
-    scope: SIMULATOR_CREDENTIALS.scope,
-  });
-  const esetToken = await token(process.env.ESET_TOKEN_URL!, { grant_type: "password", username: SIMULATOR_CREDENTIALS.esetUsername, password: SIMULATOR_CREDENTIALS.esetPassword });
+  const { defender: defenderToken, eset: esetToken } = await simulatorTokens(process.env.DEFENDER_TOKEN_URL!, process.env.ESET_TOKEN_URL!);
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
@@ -45,7 +34,7 @@ async function main(): Promise<void> {
           out.defender[i] = await call("GET", `/api/users/${encodeURIComponent(defender[i]!)}`, defenderToken);
         }
       };
-      for (let w = 0; w < Math.min(10, defender.length); w++) pending.push(worker());
+      for (let w = 0; w < Math.min(25, defender.length); w++) pending.push(worker());
       if (eset.length === 1) pending.push(call("GET", `/v1/users/${encodeURIComponent(eset[0]!)}`, esetToken).then((v) => void (out.eset = v)));
       else if (eset.length > 1) pending.push(call("POST", "/v1/users:batchGetUsers", esetToken, JSON.stringify({ usersUuids: eset })).then((v) => void (out.eset = v)));
       await Promise.all(pending);

@@ -17,6 +17,7 @@ async function main(): Promise<void> {
       // The bench measures usergraph's own overhead, not the vendors' quotas.
       DEFENDER_RATE_LIMITS: "off",
       ESET_RATE_LIMITS: "off",
+      UPSTREAM_CONNECTIONS: "256",
       DEFENDER_TENANT_ID: SIMULATOR_CREDENTIALS.tenantId,
       DEFENDER_CLIENT_ID: SIMULATOR_CREDENTIALS.clientId,
       DEFENDER_CLIENT_SECRET: SIMULATOR_CREDENTIALS.clientSecret,

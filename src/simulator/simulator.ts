@@ -26,6 +26,8 @@ export interface SimulatorOptions {
   extraEsetUsers?: number;
   /** Extra generated Defender users (`bench\user000000`, …), for load. */
   extraDefenderUsers?: number;
+  /** Answer any `bench\\userN` id with a generated user, without storing it (soak tests over a million ids). */
+  synthesizeDefenderUsers?: boolean;
 }
 
 export type SimSource = "DEFENDER" | "ESET";
@@ -162,18 +164,8 @@ export class Simulator {
     for (const u of data.defender) this.defenderUsers.set(u.id as string, u);
     for (const u of data.eset) this.esetUsers.set(u.uuid as string, u);
     for (let i = 0; i < (this.options.extraDefenderUsers ?? 0); i++) {
-      const id = `bench\\user${String(i).padStart(6, "0")}`;
-      this.defenderUsers.set(id, {
-        id,
-        accountName: `user${String(i).padStart(6, "0")}`,
-        accountDomain: "bench",
-        firstSeen: "2025-01-01T00:00:00Z",
-        lastSeen: "2026-11-01T00:00:00Z",
-        logonTypes: "Network, Interactive",
-        logOnMachinesCount: 1 + (i % 5),
-        isDomainAdmin: false,
-        isOnlyNetworkUser: false,
-      });
+      const user = benchDefenderUser(`user${String(i).padStart(6, "0")}`, i);
+      this.defenderUsers.set(user.id as string, user);
     }
     for (let i = 0; i < (this.options.extraEsetUsers ?? 0); i++) {
       const n = String(i).padStart(6, "0");
@@ -354,7 +346,11 @@ export class Simulator {
     const m = /^\/api\/users\/([^/?]+)\/?(\?.*)?$/.exec(path);
     if (method !== "GET" || !m) return { status: 404, body: this.errorBody("DEFENDER", "api", 404) };
     const id = safeDecode(m[1]!);
-    const user = id === undefined ? undefined : this.defenderUsers.get(id);
+    let user = id === undefined ? undefined : this.defenderUsers.get(id);
+    if (!user && this.options.synthesizeDefenderUsers && id !== undefined) {
+      const m = /^bench\\(user(\d+))$/.exec(id);
+      if (m) user = benchDefenderUser(m[1]!, Number(m[2]));
+    }
     record.id = id;
     if (!user) {
       return {
@@ -452,6 +448,20 @@ const DEFENDER_CODES: Record<number, string> = {
 };
 
 const ESET_GRPC_CODES: Record<number, number> = { 400: 3, 401: 16, 403: 7, 404: 5, 429: 8, 500: 13, 501: 12, 502: 14, 503: 14, 504: 4 };
+
+function benchDefenderUser(name: string, i: number): WireObject {
+  return {
+    id: `bench\\${name}`,
+    accountName: name,
+    accountDomain: "bench",
+    firstSeen: "2025-01-01T00:00:00Z",
+    lastSeen: "2026-11-01T00:00:00Z",
+    logonTypes: "Network, Interactive",
+    logOnMachinesCount: 1 + (i % 5),
+    isDomainAdmin: false,
+    isOnlyNetworkUser: false,
+  };
+}
 
 /** Environment variables that point both usergraph sources at a simulator, with the credentials it accepts. */
 export function simulatorEnv(sim: Simulator): Record<string, string> {

@@ -26,6 +26,7 @@ export interface ClientsOptions {
   rateLimitMaxQueue: number;
   circuit: { failureThreshold: number; openMs: number };
   metrics?: Metrics;
+  connectionsPerOrigin?: number;
 }
 
 /** A configured source: its client plus what readiness checks and metrics look at. */
@@ -44,7 +45,7 @@ export interface Clients {
 
 /** Builds the process-wide upstream machinery once: one pool, one token cache per source, one client each. */
 export function createClients(options: ClientsOptions): Clients {
-  const transport = new HttpTransport();
+  const transport = new HttpTransport({ connectionsPerOrigin: options.connectionsPerOrigin });
   const log = options.log.child({ component: "upstream" });
   const metrics = options.metrics;
   const observe: AttemptObserver = (e) => {
