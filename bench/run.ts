@@ -92,14 +92,13 @@ interface Sample {
   errors: number;
 }
 
-async function measure(url: string, sim: Child, build: (i: number) => ReturnType<typeof requestFor>, overallRate?: number): Promise<Sample> {
+async function measure(url: string, sim: Child, build: (i: number) => ReturnType<typeof requestFor>, connections = CONNECTIONS): Promise<Sample> {
   await quiesce(sim);
   let i = Math.floor(Math.random() * POOL);
   const result = await autocannon({
     url,
-    connections: CONNECTIONS,
+    connections,
     duration: DURATION_S,
-    ...(overallRate ? { overallRate } : {}),
     requests: [
       {
         setupRequest: (req) => {
@@ -123,8 +122,11 @@ async function measure(url: string, sim: Child, build: (i: number) => ReturnType
   };
 }
 
-/** Below saturation, p50 is the latency a system adds, not queueing: the fair reading for "p50 within 1 ms". */
-const PACED_RATE = Number(process.env.BENCH_PACED_RATE ?? 200);
+/**
+ * One connection, one request at a time: p50 is then the latency a system adds, not queueing behind its
+ * own throughput, the fair reading for "p50 within 1 ms". (autocannon's overallRate pacing reported p50s
+ * below the upstream latency itself, so it is not used.)
+ */
 
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -169,10 +171,10 @@ async function main(): Promise<void> {
         }
       }
       for (const system of ["b", "d"] as const) {
-        const sample = await measure(urlOf(system), sim, (i) => requestFor(system, "one-defender", i, tokens), PACED_RATE);
+        const sample = await measure(urlOf(system), sim, (i) => requestFor(system, "one-defender", i, tokens), 1);
         const k = key(latency, system, "paced" as QueryId);
         samples.set(k, [...(samples.get(k) ?? []), sample]);
-        process.stderr.write(`round ${round} ${latency}ms paced ${system}: p50 ${sample.p50} ms\n`);
+        process.stderr.write(`round ${round} ${latency}ms one-connection ${system}: p50 ${sample.p50} ms\n`);
       }
     }
   }
@@ -215,7 +217,7 @@ async function main(): Promise<void> {
     }
     target(`(d) ≥ 0.5× (b) throughput, one-defender, ${latency} ms`, med(latency, "d", "one-defender")!.rps / med(latency, "b", "one-defender")!.rps, (v) => v >= 0.5, ratio);
     target(`(d) p50 within 1 ms of (b), one-defender, ${latency} ms, saturated (${CONNECTIONS} connections)`, med(latency, "d", "one-defender")!.p50 - med(latency, "b", "one-defender")!.p50, (v) => v <= 1, (v) => `${v.toFixed(1)} ms`);
-    target(`(d) p50 within 1 ms of (b), one-defender, ${latency} ms, paced at ${PACED_RATE} req/s`, med(latency, "d", "paced" as QueryId)!.p50 - med(latency, "b", "paced" as QueryId)!.p50, (v) => v <= 1, (v) => `${v.toFixed(1)} ms`);
+    target(`(d) p50 within 1 ms of (b), one-defender, ${latency} ms, one connection`, med(latency, "d", "paced" as QueryId)!.p50 - med(latency, "b", "paced" as QueryId)!.p50, (v) => v <= 1, (v) => `${v.toFixed(1)} ms`);
     for (const q of ["one-defender", "one-eset", "defender-25", "eset-100", "both"] as const) {
       target(`(e) ≥ 0.8× \`{ __typename }\` throughput, ${q}, ${latency} ms`, med(latency, "e", q)!.rps / med(latency, "e", "typename")!.rps, (v) => v >= 0.8, ratio);
     }
