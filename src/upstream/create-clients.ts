@@ -49,8 +49,7 @@ export function createClients(options: ClientsOptions): Clients {
   const log = options.log.child({ component: "upstream" });
   const metrics = options.metrics;
   const observe: AttemptObserver = (e) => {
-    metrics?.upstreamCalls.inc({ source: e.source, phase: e.phase, status: String(e.status ?? e.error), attempt: String(e.attempt) });
-    metrics?.upstreamDuration.observe({ source: e.source, phase: e.phase }, e.durationMs / 1000);
+    metrics?.recordUpstreamCall(e.source, e.phase, String(e.status ?? e.error), e.attempt, e.durationMs / 1000);
     // Every attempt at debug; failures, retries and non-2xx at info, so a busy gateway's info log stays one
     // line per request while trouble is always visible.
     const level = e.error !== undefined || e.attempt > 1 || (e.status !== undefined && e.status >= 400) ? "info" : "debug";
