@@ -86,8 +86,7 @@ export async function startGateway(input: Config, options: GatewayOptions = {}):
       observe: (source, result, count) => metrics.cacheLookups.inc({ source, result }, count),
     });
     const cache = stores.cache;
-    (metrics.cacheEntries as unknown as { collect?: () => void }).collect = () => metrics.cacheEntries.set(cache.entries);
-    (metrics.cacheBytes as unknown as { collect?: () => void }).collect = () => metrics.cacheBytes.set(cache.bytes);
+    metrics.watchCache(() => ({ entries: cache.entries, bytes: cache.bytes }));
     server = await createServer({
       schema: await buildAppSchema(),
       log,

@@ -37,8 +37,22 @@ export class Metrics {
     labelNames: ["source", "result"] as const,
     registers: [this.registry],
   });
-  readonly cacheEntries = new Gauge({ name: "usergraph_cache_entries", help: "Entries in the entity cache.", registers: [this.registry] });
-  readonly cacheBytes = new Gauge({ name: "usergraph_cache_bytes", help: "Approximate bytes held by the entity cache.", registers: [this.registry] });
+  /** Read at scrape time from whatever `watch` registered, rather than updated on every change. */
+  private cacheSize: () => { entries: number; bytes: number } = () => ({ entries: 0, bytes: 0 });
+  private queueDepths: () => Array<[SourceName, number]> = () => [];
+
+  readonly cacheEntries: Gauge = new Gauge({
+    name: "usergraph_cache_entries",
+    help: "Entries in the entity cache.",
+    registers: [this.registry],
+    collect: (): void => this.cacheEntries.set(this.cacheSize().entries),
+  });
+  readonly cacheBytes: Gauge = new Gauge({
+    name: "usergraph_cache_bytes",
+    help: "Approximate bytes held by the entity cache.",
+    registers: [this.registry],
+    collect: (): void => this.cacheBytes.set(this.cacheSize().bytes),
+  });
   readonly rateLimitWait = new Histogram({
     name: "usergraph_rate_limiter_wait_seconds",
     help: "Time a call waited for an outbound rate-limit slot, by source.",
@@ -46,11 +60,14 @@ export class Metrics {
     buckets: [0.001, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20],
     registers: [this.registry],
   });
-  readonly rateLimitQueue = new Gauge({
+  readonly rateLimitQueue: Gauge<"source"> = new Gauge({
     name: "usergraph_rate_limiter_queue_depth",
     help: "Calls waiting for an outbound rate-limit slot, by source.",
     labelNames: ["source"] as const,
     registers: [this.registry],
+    collect: (): void => {
+      for (const [source, depth] of this.queueDepths()) this.rateLimitQueue.set({ source }, depth);
+    },
   });
   readonly circuitState = new Gauge({
     name: "usergraph_circuit_state",
@@ -82,6 +99,14 @@ export class Metrics {
     let duration = this.durationChildren.get(dkey);
     if (duration === undefined) this.durationChildren.set(dkey, (duration = this.upstreamDuration.labels(source, phase)));
     duration.observe(seconds);
+  }
+
+  watchCache(size: () => { entries: number; bytes: number }): void {
+    this.cacheSize = size;
+  }
+
+  watchQueues(depths: () => Array<[SourceName, number]>): void {
+    this.queueDepths = depths;
   }
 
   setCircuit(source: SourceName, state: keyof typeof CIRCUIT_VALUE): void {

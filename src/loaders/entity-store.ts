@@ -41,9 +41,6 @@ export interface EntityStoreOptions<V> {
  */
 export class EntityStore<V> {
   private readonly inflight = new Map<string, Promise<Outcome<V>>>();
-  hits = 0;
-  misses = 0;
-  joined = 0;
 
   constructor(private readonly options: EntityStoreOptions<V>) {}
 
@@ -59,17 +56,14 @@ export class EntityStore<V> {
       const cacheKey = keyPrefix + key;
       const entry = cache?.get(cacheKey);
       if (entry !== undefined && now < entry.freshUntil) {
-        this.hits++;
         out[i] = entry.value as V | null;
         return;
       }
       const flight = this.inflight.get(cacheKey);
       if (flight !== undefined) {
-        this.joined++;
         waits.push(flight.then((outcome) => void (out[i] = this.orStale(key, outcome, onStale))));
         return;
       }
-      this.misses++;
       toFetch.push(key);
       toFetchIndex.push(i);
     });
@@ -112,14 +106,9 @@ export class EntityStore<V> {
   peekFresh(key: string, deadline: Deadline): V | null | undefined {
     const entry = this.options.cache?.get(this.options.keyPrefix + key);
     if (entry === undefined || Date.now() >= entry.freshUntil) return undefined;
-    this.hits++;
     deadline.usage.cacheHits++;
     this.options.observe?.(this.options.source, "hit", 1);
     return entry.value as V | null;
-  }
-
-  get inflightKeys(): number {
-    return this.inflight.size;
   }
 
   private remember(cacheKey: string, outcome: Outcome<V>): void {

@@ -83,14 +83,7 @@ export function createClients(options: ClientsOptions): Clients {
   const guards: Partial<Record<SourceName, Required<SourceGuards>>> = {};
   if (options.defender) guards.DEFENDER = guardsFor("DEFENDER");
   if (options.eset) guards.ESET = guardsFor("ESET");
-  metrics?.rateLimitQueue.reset();
-  const queueGauge = metrics?.rateLimitQueue;
-  if (queueGauge) {
-    // Read at scrape time rather than updated on every enqueue.
-    (queueGauge as unknown as { collect?: () => void }).collect = () => {
-      for (const [source, g] of Object.entries(guards)) queueGauge.set({ source }, g?.limiter.queueDepth ?? 0);
-    };
-  }
+  metrics?.watchQueues(() => (Object.entries(guards) as Array<[SourceName, Required<SourceGuards>]>).map(([source, g]) => [source, g.limiter.queueDepth]));
   const tokenObserver = (source: SourceName) => (token: string) => {
     options.onToken(token);
     metrics?.tokenRefreshes.inc({ source });

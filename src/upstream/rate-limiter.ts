@@ -31,8 +31,6 @@ export class RateLimiter {
   private readonly queue: Waiter[] = [];
   private wakeTimer?: NodeJS.Timeout;
   private pausedUntil = 0;
-  /** Total ms callers spent waiting for a slot (for metrics). */
-  waitedMs = 0;
 
   constructor(
     private readonly source: SourceName,
@@ -66,7 +64,6 @@ export class RateLimiter {
     return new Promise<Release>((resolve, reject) => {
       const waiter: Waiter = {
         resolve: () => {
-          this.waitedMs += this.now() - started;
           this.onWait(this.now() - started);
           resolve(this.take());
         },
