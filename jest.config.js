@@ -1,6 +1,8 @@
 /** @type {import('jest').Config} */
 module.exports = {
   testEnvironment: "node",
+  // Starts (or installs) the Redis the shared-tier tests use, when it is not already running.
+  globalSetup: "<rootDir>/test/global-setup.ts",
   testMatch: ["<rootDir>/test/**/*.test.ts"],
   transform: {
     // Type errors are caught once by `npm run typecheck`; per-file transpilation keeps jest fast.

@@ -67,6 +67,19 @@ export interface Config {
   corsOrigins: string[];
   limits: OperationLimits;
   maxBodyBytes: number;
+  /** Serve the Apollo Federation 2 subgraph schema (`_service`, `_entities`, `@key`) instead of the standalone one. */
+  federationSubgraph: boolean;
+  /** The shared tier (cache, rate limits, single flight, pending ids, APQ) for several replicas; absent = in process only. */
+  redis?: RedisConfig;
+}
+
+export interface RedisConfig {
+  /** redis:// or rediss:// URL; may carry a password, which is redacted from logs like every secret. */
+  url: string;
+  /** Prefix of every key usergraph writes, so deployments (and tests) can share one Redis. */
+  keyPrefix: string;
+  /** A Redis command slower than this counts as a failure: usergraph goes on without Redis for that call. */
+  commandTimeoutMs: number;
 }
 
 export class ConfigError extends Error {
@@ -140,6 +153,8 @@ export function loadConfig(env: Env = process.env): Config {
       },
     },
     maxBodyBytes: read.int("MAX_BODY_BYTES", 1024 * 1024, 1024, 1024 * 1024 * 1024),
+    federationSubgraph: read.bool("FEDERATION_SUBGRAPH", false),
+    redis: readRedis(read, env, problems),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(config);
@@ -183,6 +198,26 @@ function readAuth(read: Reader, env: Env, problems: string[], noVendorCredential
     );
   }
   return { apiKeys, jwt, open: !configured };
+}
+
+function readRedis(read: Reader, env: Env, problems: string[]): RedisConfig | undefined {
+  const text = env.REDIS_URL?.trim() ?? "";
+  const keyPrefix = env.REDIS_KEY_PREFIX ?? "usergraph:";
+  const commandTimeoutMs = read.int("REDIS_COMMAND_TIMEOUT_MS", 500, 1, 60_000);
+  if (!/^[\x21-\x7e]{1,100}$/.test(keyPrefix)) problems.push("REDIS_KEY_PREFIX must be 1 to 100 printable characters without spaces");
+  if (text === "") return undefined;
+  let url: URL | undefined;
+  try {
+    url = new URL(text);
+  } catch {
+    url = undefined;
+  }
+  // Never echo the value: a Redis URL may carry its password.
+  if (url === undefined || (url.protocol !== "redis:" && url.protocol !== "rediss:") || url.hostname === "") {
+    problems.push("REDIS_URL must be a redis:// or rediss:// URL such as redis://127.0.0.1:6379/0");
+    return undefined;
+  }
+  return { url: text, keyPrefix, commandTimeoutMs };
 }
 
 function hasAnyCredential(env: Env): boolean {

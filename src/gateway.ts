@@ -7,7 +7,10 @@ import { Authenticator } from "./auth/authenticator";
 import { createLogger, Redactor } from "./logger";
 import { Metrics } from "./metrics";
 import { buildAppSchema } from "./schema";
-import { createStores, type Stores } from "./loaders/create-stores";
+import { buildSubgraphAppSchema } from "./federation/subgraph-schema";
+import { createStores, fingerprint, type Stores } from "./loaders/create-stores";
+import { RedisApqCache } from "./redis/apq-cache";
+import { RedisLink } from "./redis/redis-link";
 import { createServer, type AppServer } from "./server";
 import { startSimulator, type Simulator } from "./simulator/simulator";
 import { createClients, type Clients } from "./upstream/create-clients";
@@ -23,6 +26,8 @@ export interface Gateway {
   clients: Clients;
   stores: Stores;
   metrics: Metrics;
+  /** Only with REDIS_URL. */
+  redis?: RedisLink;
   /** Graceful: finish in-flight requests, then close the pool and the simulator. */
   stop(): Promise<void>;
 }
@@ -52,6 +57,23 @@ export async function startGateway(input: Config, options: GatewayOptions = {}):
   for (const key of config.auth.apiKeys) redactor.addSecret(key.clear);
 
   const metrics = new Metrics();
+  let redis: RedisLink | undefined;
+  if (config.redis) {
+    const url = new URL(config.redis.url);
+    redactor.addSecret(decodeURIComponent(url.password));
+    redactor.addSecret(config.redis.url);
+    redis = new RedisLink(config.redis, log, (status) => metrics.setRedisUp(status === "up"));
+    metrics.setRedisUp(false);
+    // Start-up does not wait for Redis for long: without it usergraph serves in process and reconnects.
+    if (!(await redis.waitUntilReady(2_000))) {
+      log.warn({ component: "redis" }, "redis not reachable at start-up: serving with in-process cache and rate limits, reconnecting in the background");
+    }
+  }
+  // Whose quota and whose data: the vendors count calls per credentials, and entries must never cross accounts.
+  const identities = {
+    DEFENDER: config.defender && `${config.defender.tenantId}|${config.defender.clientId}|${config.defender.apiUrl.href}`,
+    ESET: config.eset && `${config.eset.username}|${config.eset.apiUrl.href}`,
+  };
   let clients: Clients | undefined;
   let stores: Stores | undefined;
   let server: AppServer | undefined;
@@ -69,26 +91,32 @@ export async function startGateway(input: Config, options: GatewayOptions = {}):
       circuit: { failureThreshold: config.circuitFailureThreshold, openMs: config.circuitOpenMs },
       metrics,
       connectionsPerOrigin: config.upstreamConnections,
+      redis,
+      budgets: {
+        DEFENDER: identities.DEFENDER && fingerprint(identities.DEFENDER),
+        ESET: identities.ESET && fingerprint(identities.ESET),
+      },
     });
     const { defender, eset } = clients;
     stores = createStores({
       defender: defender && {
         client: defender.client,
-        identity: `${config.defender!.tenantId}|${config.defender!.clientId}|${config.defender!.apiUrl.href}`,
+        identity: identities.DEFENDER!,
         concurrency: config.defenderConcurrency,
         ttlMs: config.defenderCacheTtlMs,
       },
-      eset: eset && { client: eset.client, identity: `${config.eset!.username}|${config.eset!.apiUrl.href}`, ttlMs: config.esetCacheTtlMs },
+      eset: eset && { client: eset.client, identity: identities.ESET!, ttlMs: config.esetCacheTtlMs },
       negativeTtlMs: config.cacheNegativeTtlMs,
       staleIfErrorMs: config.cacheStaleIfErrorMs,
       maxEntries: config.cacheMaxEntries,
       maxBytes: config.cacheMaxBytes,
       observe: (source, result, count) => metrics.cacheLookups.inc({ source, result }, count),
+      redis,
     });
     const cache = stores.cache;
     metrics.watchCache(() => ({ entries: cache.entries, bytes: cache.bytes }));
     server = await createServer({
-      schema: await buildAppSchema(),
+      schema: config.federationSubgraph ? await buildSubgraphAppSchema() : await buildAppSchema(),
       log,
       landingPage: config.sandbox,
       introspection: config.introspection,
@@ -99,6 +127,8 @@ export async function startGateway(input: Config, options: GatewayOptions = {}):
       requestTimeoutMs: config.requestDeadlineMs + 10_000,
       corsOrigins: config.corsOrigins,
       metrics,
+      redisHealth: redis && (() => redis!.health()),
+      apqCache: redis && new RedisApqCache(redis),
       probes: [
         ...(defender ? [{ source: "DEFENDER" as const, token: defender.token, circuit: defender.guards.circuit }] : []),
         ...(eset ? [{ source: "ESET" as const, token: eset.token, circuit: eset.guards.circuit }] : []),
@@ -109,6 +139,7 @@ export async function startGateway(input: Config, options: GatewayOptions = {}):
   } catch (err) {
     await server?.stop().catch(() => {});
     await clients?.close().catch(() => {});
+    await redis?.close();
     await simulator?.close();
     throw err;
   }
@@ -126,9 +157,11 @@ export async function startGateway(input: Config, options: GatewayOptions = {}):
     clients: openClients,
     stores,
     metrics,
+    redis,
     async stop() {
       await started.stop();
       await openClients.close();
+      await redis?.close();
       await simulator?.close();
       log.flush();
     },

@@ -1,3 +1,4 @@
+import type { RedisHealth } from "./redis/redis-link";
 import type { CircuitBreaker } from "./upstream/circuit-breaker";
 import { Deadline } from "./upstream/deadline";
 import type { SourceName } from "./upstream/source";
@@ -20,13 +21,20 @@ export interface SourceHealth {
 export interface Readiness {
   status: "ready" | "not ready" | "draining";
   sources: Record<SourceName, SourceHealth>;
+  /** Only with REDIS_URL. Redis being down does not make usergraph unready: it serves without it. */
+  redis?: RedisHealth;
 }
 
 /**
  * Ready when every configured source can get a token (a cached one counts) and its circuit is not open.
  * An unconfigured source does not make the service unready: its fields answer SOURCE_NOT_CONFIGURED.
  */
-export async function checkReadiness(probes: readonly SourceProbe[], draining: boolean, timeoutMs = 3000): Promise<Readiness> {
+export async function checkReadiness(
+  probes: readonly SourceProbe[],
+  draining: boolean,
+  redis?: () => RedisHealth,
+  timeoutMs = 3000,
+): Promise<Readiness> {
   const sources: Record<SourceName, SourceHealth> = { DEFENDER: { configured: false }, ESET: { configured: false } };
   let ready = !draining;
   await Promise.all(
@@ -43,5 +51,5 @@ export async function checkReadiness(probes: readonly SourceProbe[], draining: b
       sources[probe.source] = health;
     }),
   );
-  return { status: draining ? "draining" : ready ? "ready" : "not ready", sources };
+  return { status: draining ? "draining" : ready ? "ready" : "not ready", sources, ...(redis ? { redis: redis() } : {}) };
 }

@@ -33,7 +33,7 @@ export class Metrics {
   });
   readonly cacheLookups = new Counter({
     name: "usergraph_cache_lookups_total",
-    help: "Entity lookups by source and result: hit (fresh in cache), miss (fetched), joined (shared an in-flight fetch), stale (served stale on a vendor error).",
+    help: "Entity lookups by source and result: hit (fresh in cache), miss (fetched), joined (shared an in-flight fetch), stale (served stale on a vendor error), shared_hit (fresh in Redis), shared_joined (waited for another replica's fetch).",
     labelNames: ["source", "result"] as const,
     registers: [this.registry],
   });
@@ -75,6 +75,11 @@ export class Metrics {
     labelNames: ["source"] as const,
     registers: [this.registry],
   });
+  readonly redisUp = new Gauge({
+    name: "usergraph_redis_up",
+    help: "1 while the shared tier (Redis) is connected, 0 while usergraph serves without it; absent when REDIS_URL is unset.",
+    registers: [],
+  });
   readonly tokenRefreshes = new Counter({
     name: "usergraph_token_refreshes_total",
     help: "Access tokens obtained from a vendor's token endpoint, by source.",
@@ -103,6 +108,12 @@ export class Metrics {
 
   watchCache(size: () => { entries: number; bytes: number }): void {
     this.cacheSize = size;
+  }
+
+  /** Registers usergraph_redis_up (only deployments with Redis have it) and sets it. */
+  setRedisUp(up: boolean): void {
+    if (this.registry.getSingleMetric("usergraph_redis_up") === undefined) this.registry.registerMetric(this.redisUp);
+    this.redisUp.set(up ? 1 : 0);
   }
 
   watchQueues(depths: () => Array<[SourceName, number]>): void {

@@ -1,17 +1,25 @@
 import { lexicographicSortSchema, printSchema, type GraphQLSchema } from "graphql";
 import { validateOrReject, type ValidatorOptions } from "class-validator";
-import { ArgumentValidationError, buildSchema } from "type-graphql";
+import { ArgumentValidationError, buildSchema, type BuildSchemaOptions } from "type-graphql";
 import { DefenderUserResolver } from "./graphql/defender-user.resolver";
 import { EsetUserResolver } from "./graphql/eset-user.resolver";
 import { DateTimeScalar } from "./graphql/scalars";
 
 /** The executable schema, code first. Argument classes are validated with class-validator. */
 export function buildAppSchema(): Promise<GraphQLSchema> {
-  return buildSchema({
+  return buildSchema(appSchemaOptions());
+}
+
+/**
+ * What the code-first schema is built from. Shared with the federation subgraph (src/federation), so
+ * that both modes run the same resolvers, scalars and argument validation.
+ */
+export function appSchemaOptions(): BuildSchemaOptions {
+  return {
     resolvers: [DefenderUserResolver, EsetUserResolver],
     scalarsMap: [{ type: Date, scalar: DateTimeScalar }],
     validateFn: validateArgs,
-  });
+  };
 }
 
 const VALIDATOR_OPTIONS: ValidatorOptions = { forbidUnknownValues: false, validationError: { target: false, value: false } };

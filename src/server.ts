@@ -17,6 +17,8 @@ import type { Metrics } from "./metrics";
 import { operationCostPlugin, operationShapeRule, type OperationLimits } from "./limits/operation-limits";
 import { formatError } from "./errors/format-error";
 import { checkReadiness, type SourceProbe } from "./health";
+import type { KeyValueCache } from "@apollo/utils.keyvaluecache";
+import type { RedisHealth } from "./redis/redis-link";
 import { requestLogPlugin } from "./plugins/request-log.plugin";
 
 export interface ServerOptions {
@@ -37,6 +39,10 @@ export interface ServerOptions {
   requestTimeoutMs: number;
   corsOrigins: string[];
   metrics: Metrics;
+  /** With REDIS_URL: the shared tier's state, reported by /health/ready. */
+  redisHealth?: () => RedisHealth;
+  /** With REDIS_URL: persisted-query hashes shared by every replica. */
+  apqCache?: KeyValueCache<string>;
 }
 
 export interface AppServer {
@@ -101,6 +107,8 @@ export async function createServer(options: ServerOptions): Promise<AppServer> {
     introspection: options.introspection,
     includeStacktraceInErrorResponses: false,
     csrfPrevention: true,
+    // APQ: shared through Redis when there is one (an hour per hash), else Apollo's in-process default.
+    ...(options.apqCache ? { persistedQueries: { cache: options.apqCache, ttl: 3600 } } : {}),
     validationRules: [operationShapeRule(options.limits)],
     // main.ts owns SIGTERM/SIGINT. Apollo's own handlers would stop the server behind our back and then
     // re-raise the signal, racing our graceful shutdown (seen: the process never exited).
@@ -128,7 +136,7 @@ export async function createServer(options: ServerOptions): Promise<AppServer> {
     return reply.header("content-type", options.metrics.registry.contentType).send(body);
   });
   app.get("/health/ready", async (_request, reply) => {
-    const readiness = await checkReadiness(options.probes, draining);
+    const readiness = await checkReadiness(options.probes, draining, options.redisHealth);
     return reply.code(readiness.status === "ready" ? 200 : 503).send(readiness);
   });
 

@@ -32,9 +32,15 @@ export class EntityCache {
     return this.lru.get(key);
   }
 
-  set(key: string, value: unknown, freshMs: number, keepMs: number): void {
+  /** `size`, when the caller already knows the value's serialised length, spares serialising it again. */
+  set(key: string, value: unknown, freshMs: number, keepMs: number, size?: number): void {
     const now = Date.now();
-    this.lru.set(key, { value, storedAt: now, freshUntil: now + freshMs }, { ttl: Math.max(1, keepMs) });
+    this.put(key, { value, storedAt: now, freshUntil: now + freshMs }, keepMs, size);
+  }
+
+  /** Stores an entry made elsewhere (read from the shared tier), keeping its own times. */
+  put(key: string, entry: CacheEntry, keepMs: number, size?: number): void {
+    this.lru.set(key, entry, { ttl: Math.max(1, keepMs), size: size === undefined ? undefined : 2 * (key.length + size) + 64 });
   }
 
   get entries(): number {

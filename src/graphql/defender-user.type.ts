@@ -1,6 +1,8 @@
-import { Field, ID, Int, ObjectType } from "type-graphql";
+import { Directive, Field, ID, Int, ObjectType } from "type-graphql";
 import { DateTimeScalar } from "./scalars";
 
+// The federation entity key (used only in subgraph mode; graphql-js's printSchema leaves it out of schema/schema.graphql).
+@Directive('@key(fields: "id")')
 @ObjectType({
   description:
     "A user account seen by Microsoft Defender for Endpoint on onboarded devices (the MDE `user` entity, read with GET /api/users/{id}).",

@@ -1,8 +1,10 @@
-import { Field, ID, ObjectType } from "type-graphql";
+import { Directive, Field, ID, ObjectType } from "type-graphql";
 import { CloudOffice } from "./cloud-office.type";
 import { ProtectionStatus } from "./enums";
 import { Identity } from "./identity.type";
 
+// The federation entity key (used only in subgraph mode; graphql-js's printSchema leaves it out of schema/schema.graphql).
+@Directive('@key(fields: "uuid")')
 @ObjectType({
   description:
     "A physical user known to ESET Connect user management (ESET v1User). Every user can have multiple identities and multiple accounts; users are typically synchronised from Microsoft 365 or Google Workspace by ESET Cloud Office Security.",

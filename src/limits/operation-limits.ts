@@ -24,6 +24,15 @@ export const LIST_ARGUMENTS: Record<string, { arg: string; setting: string }> = 
   esetUsers: { arg: "uuids", setting: "MAX_ESET_IDS" },
 };
 
+/**
+ * Federation subgraph mode: `_entities(representations:)` is an id list too, mixed by `__typename`. Each
+ * entity type is held to the limit of the list field that loads the same ids.
+ */
+export const ENTITY_LIST_FIELDS: Record<string, string> = {
+  DefenderUser: "defenderUsers",
+  EsetUser: "esetUsers",
+};
+
 export const OPERATION_LIMIT_CODE = "OPERATION_LIMIT_EXCEEDED";
 
 /**
@@ -83,7 +92,8 @@ function measure(
 /**
  * After validation, with variables known: every id list within its per-source limit, and the operation's
  * cost within MAX_COST, where a field costs 1 plus its children and an id-list field costs its length times
- * that. Refused operations never reach a resolver, so no vendor is called.
+ * that. In subgraph mode `_entities(representations:)` counts as such a list, per `__typename`. Refused
+ * operations never reach a resolver, so no vendor is called.
  */
 export function operationCostPlugin(limits: OperationLimits): ApolloServerPlugin {
   return {
@@ -130,6 +140,23 @@ function costOf(
       continue;
     }
     const children = sel.selectionSet ? costOf(sel.selectionSet, fragments, variables, limits, problems, seen) : 0;
+    const representations = sel.name.value === "_entities" ? sel.arguments?.find((a) => a.name.value === "representations") : undefined;
+    if (representations) {
+      const perType = countByTypename(representations.value, variables);
+      for (const [typename, count] of perType) {
+        const field = ENTITY_LIST_FIELDS[typename];
+        if (field === undefined) continue;
+        const max = limits.maxListIds[field] ?? Infinity;
+        if (count > max) {
+          problems.push(
+            `${sel.alias?.value ?? sel.name.value}(representations:) has ${count} ${typename} representations; the limit is ${max} (${LIST_ARGUMENTS[field]?.setting})`,
+          );
+        }
+      }
+      const length = [...perType.values()].reduce((a, b) => a + b, 0);
+      total += Math.max(1, length) * (1 + children);
+      continue;
+    }
     const list = LIST_ARGUMENTS[sel.name.value];
     const arg = list && sel.arguments?.find((a) => a.name.value === list.arg);
     if (list && arg) {
@@ -153,4 +180,35 @@ function listLength(value: ValueNode, variables: Record<string, unknown>): numbe
     return Array.isArray(v) ? v.length : 1;
   }
   return 1;
+}
+
+/**
+ * `_entities(representations:)` entries per `__typename`, whether the list is inline or a variable (a
+ * router always sends a variable). An entry without a string `__typename` counts under "" (the subgraph
+ * library refuses it later, at no vendor cost).
+ */
+function countByTypename(value: ValueNode, variables: Record<string, unknown>): Map<string, number> {
+  const counts = new Map<string, number>();
+  const add = (typename: unknown): void => {
+    const key = typeof typename === "string" ? typename : "";
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  };
+  const typenameOfValue = (v: unknown): unknown =>
+    typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>).__typename : undefined;
+  const typenameOfNode = (node: ValueNode): unknown => {
+    if (node.kind === Kind.VARIABLE) return typenameOfValue(variables[node.name.value]);
+    if (node.kind !== Kind.OBJECT) return undefined;
+    const field = node.fields.find((f) => f.name.value === "__typename");
+    return field?.value.kind === Kind.STRING ? field.value.value : field?.value.kind === Kind.VARIABLE ? variables[field.value.name.value] : undefined;
+  };
+  if (value.kind === Kind.LIST) {
+    for (const item of value.values) add(typenameOfNode(item));
+  } else if (value.kind === Kind.VARIABLE) {
+    const v = variables[value.name.value];
+    // graphql-js coerces a single value to a one-item list.
+    for (const item of Array.isArray(v) ? v : [v]) add(typenameOfValue(item));
+  } else {
+    add(typenameOfNode(value));
+  }
+  return counts;
 }

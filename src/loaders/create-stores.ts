@@ -1,5 +1,7 @@
 import { createHash } from "node:crypto";
 import { EntityCache } from "../cache/entity-cache";
+import type { RedisLink } from "../redis/redis-link";
+import { SharedEntities } from "../redis/shared-entities";
 import type { DefenderClient } from "../upstream/defender.client";
 import type { DefenderUserDto } from "../upstream/defender.dto";
 import type { EsetClient } from "../upstream/eset.client";
@@ -17,6 +19,8 @@ export interface StoresOptions {
   maxEntries: number;
   maxBytes: number;
   observe?: LookupObserver;
+  /** The shared tier: with it, the in-process cache is a layer in front of Redis. */
+  redis?: RedisLink;
 }
 
 export interface Stores extends LoaderDeps {
@@ -27,13 +31,17 @@ export interface Stores extends LoaderDeps {
 export function createStores(options: StoresOptions): Stores {
   const cache = new EntityCache({ maxEntries: options.maxEntries, maxBytes: options.maxBytes });
   const common = { cache, negativeMs: options.negativeTtlMs, staleIfErrorMs: options.staleIfErrorMs, observe: options.observe };
+  const defenderPrefix = options.defender && `DEFENDER:${fingerprint(options.defender.identity)}:`;
+  const esetPrefix = options.eset && `ESET:${fingerprint(options.eset.identity)}:`;
+  const redis = options.redis;
   return {
     cache,
     defenderStore: options.defender
       ? new EntityStore<DefenderUserDto>({
           ...common,
           source: "DEFENDER",
-          keyPrefix: `DEFENDER:${fingerprint(options.defender.identity)}:`,
+          keyPrefix: defenderPrefix!,
+          shared: redis && new SharedEntities(redis, defenderPrefix!, "DEFENDER"),
           freshMs: options.defender.ttlMs,
           fetchMany: fetchDefenderUsers(options.defender.client, options.defender.concurrency),
         })
@@ -42,7 +50,8 @@ export function createStores(options: StoresOptions): Stores {
       ? new EntityStore<EsetUserDto>({
           ...common,
           source: "ESET",
-          keyPrefix: `ESET:${fingerprint(options.eset.identity)}:`,
+          keyPrefix: esetPrefix!,
+          shared: redis && new SharedEntities(redis, esetPrefix!, "ESET"),
           freshMs: options.eset.ttlMs,
           fetchMany: fetchEsetUsers(options.eset.client),
         })
@@ -51,6 +60,6 @@ export function createStores(options: StoresOptions): Stores {
 }
 
 /** A short, one-way digest of whose credentials an entry was read with (never the credentials themselves). */
-function fingerprint(identity: string): string {
+export function fingerprint(identity: string): string {
   return createHash("sha256").update(identity).digest("base64url").slice(0, 16);
 }

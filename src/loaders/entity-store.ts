@@ -1,5 +1,6 @@
 import type { EntityCache } from "../cache/entity-cache";
-import type { Deadline } from "../upstream/deadline";
+import { entryJson, type SharedEntities, type SharedEntry } from "../redis/shared-entities";
+import { sleep, type Deadline } from "../upstream/deadline";
 import type { SourceName } from "../upstream/source";
 import { UpstreamError } from "../upstream/upstream-error";
 
@@ -15,7 +16,14 @@ export interface StaleNote {
 }
 
 /** Told about each lookup's result, for metrics. */
-export type LookupObserver = (source: SourceName, result: "hit" | "miss" | "joined" | "stale", count: number) => void;
+export type LookupObserver = (
+  source: SourceName,
+  result: "hit" | "miss" | "joined" | "stale" | "shared_hit" | "shared_joined",
+  count: number,
+) => void;
+
+/** How long a flight's outcome stays readable for replicas that waited on it, when the cache would not keep it. */
+const FLIGHT_HOLD_MS = 2_000;
 
 export interface EntityStoreOptions<V> {
   source: SourceName;
@@ -31,6 +39,8 @@ export interface EntityStoreOptions<V> {
   /** Fetches keys nobody is fetching yet. Must settle every key (value, null or Error); never throws per key. */
   fetchMany: (keys: string[], deadline: Deadline) => Promise<Map<string, Outcome<V>>>;
   observe?: LookupObserver;
+  /** The shared tier (Redis): entries every replica reads, and single flight across replicas. */
+  shared?: SharedEntities;
 }
 
 /**
@@ -38,6 +48,10 @@ export interface EntityStoreOptions<V> {
  * from the cache, joins keys that another request is already fetching (single-flight across requests),
  * fetches the rest in one go, caches what comes back (404s briefly), and on a vendor failure may serve a
  * stale entry instead, reporting it.
+ *
+ * With a shared tier, the in-process cache is a layer in front of Redis: keys it misses are read from
+ * Redis; keys Redis misses are claimed there, so of several replicas asking at once one calls the vendor
+ * and the others wait for its outcome. Redis failing at any step means carrying on in process.
  */
 export class EntityStore<V> {
   private readonly inflight = new Map<string, Promise<Outcome<V>>>();
@@ -78,9 +92,9 @@ export class EntityStore<V> {
     }
 
     if (toFetch.length > 0) {
-      const fetched = this.options
-        .fetchMany(toFetch, deadline)
-        .catch((err: unknown) => new Map(toFetch.map((k) => [k, asError(err)] as const)));
+      const fetched = this.resolveMissing(toFetch, deadline).catch(
+        (err: unknown) => new Map(toFetch.map((k) => [k, asError(err)] as const)),
+      );
       const flights = toFetch.map((key) => {
         const flight = fetched.then((m) => m.get(key) ?? null);
         this.inflight.set(keyPrefix + key, flight);
@@ -90,9 +104,7 @@ export class EntityStore<V> {
       toFetch.forEach((key, j) => {
         const cacheKey = keyPrefix + key;
         if (this.inflight.get(cacheKey) === flights[j]) this.inflight.delete(cacheKey);
-        const outcome = results.get(key) ?? null;
-        this.remember(cacheKey, outcome);
-        out[toFetchIndex[j]!] = this.orStale(key, outcome, onStale);
+        out[toFetchIndex[j]!] = this.orStale(key, results.get(key) ?? null, onStale);
       });
     }
     await Promise.all(waits);
@@ -111,14 +123,160 @@ export class EntityStore<V> {
     return entry.value as V | null;
   }
 
-  private remember(cacheKey: string, outcome: Outcome<V>): void {
+  /** Keys neither fresh in process nor in flight here: from the shared tier when there is one, else the vendor. */
+  private resolveMissing(keys: string[], deadline: Deadline): Promise<Map<string, Outcome<V>>> {
+    const shared = this.options.shared;
+    return shared?.available ? this.resolveShared(shared, keys, deadline) : this.fetchAndRemember(keys, deadline);
+  }
+
+  private async fetchAndRemember(keys: string[], deadline: Deadline): Promise<Map<string, Outcome<V>>> {
+    const results = await this.options.fetchMany(keys, deadline);
+    for (const key of keys) this.remember(this.options.keyPrefix + key, results.get(key) ?? null);
+    return results;
+  }
+
+  private async resolveShared(shared: SharedEntities, keys: string[], deadline: Deadline): Promise<Map<string, Outcome<V>>> {
+    const { source, observe } = this.options;
+    let entries: Array<SharedEntry | undefined>;
+    try {
+      entries = await shared.read(keys);
+    } catch (err) {
+      shared.noteFailure("cache read", err);
+      return this.fetchAndRemember(keys, deadline);
+    }
+    const out = new Map<string, Outcome<V>>();
+    const missing: string[] = [];
+    const now = Date.now();
+    keys.forEach((key, i) => {
+      const entry = entries[i];
+      if (entry !== undefined) this.rememberShared(key, entry, now);
+      if (entry !== undefined && now < entry.f) out.set(key, entry.v as V | null);
+      else missing.push(key);
+    });
+    const hits = keys.length - missing.length;
+    if (hits > 0) {
+      deadline.usage.cacheHits += hits;
+      observe?.(source, "shared_hit", hits);
+    }
+    if (missing.length === 0) return out;
+
+    const token = shared.newToken();
+    let holders: string[];
+    try {
+      holders = await shared.claim(missing, token, deadline.remaining() + 1_000);
+    } catch (err) {
+      shared.noteFailure("flight claim", err);
+      for (const [k, v] of await this.fetchAndRemember(missing, deadline)) out.set(k, v);
+      return out;
+    }
+    const mine = missing.filter((_, i) => holders[i] === token);
+    const theirs = missing.filter((_, i) => holders[i] !== token);
+    if (theirs.length > 0) observe?.(source, "shared_joined", theirs.length);
+    const [fetched, awaited] = await Promise.all([
+      mine.length > 0 ? this.fetchAndPublish(shared, mine, token, deadline) : new Map<string, Outcome<V>>(),
+      theirs.length > 0
+        ? this.awaitOtherReplica(
+            shared,
+            theirs,
+            theirs.map((k) => holders[missing.indexOf(k)]!),
+            deadline,
+          )
+        : new Map<string, Outcome<V>>(),
+    ]);
+    for (const m of [fetched, awaited]) for (const [k, v] of m) out.set(k, v);
+    return out;
+  }
+
+  /** This replica's flight: ask the vendor, then write the outcomes to Redis and clear the claims, in one round trip. */
+  private async fetchAndPublish(shared: SharedEntities, keys: string[], token: string, deadline: Deadline): Promise<Map<string, Outcome<V>>> {
+    const results = await this.options.fetchMany(keys, deadline).catch((err: unknown) => new Map(keys.map((k) => [k, asError(err)] as const)));
+    const { freshMs, negativeMs, staleIfErrorMs, keyPrefix } = this.options;
+    const entries: Array<{ key: string; json: string; ttlMs: number }> = [];
+    const failures: Array<{ key: string; error: Error }> = [];
+    const now = Date.now();
+    for (const key of keys) {
+      const outcome = results.get(key) ?? null;
+      if (outcome instanceof Error) {
+        failures.push({ key, error: outcome });
+        continue;
+      }
+      const valueJson = JSON.stringify(outcome);
+      const freshFor = outcome === null ? negativeMs : freshMs;
+      const keepFor = outcome === null ? negativeMs : freshMs + staleIfErrorMs;
+      entries.push({ key, json: entryJson(now, now + freshFor, now + keepFor, token, valueJson), ttlMs: Math.max(keepFor, FLIGHT_HOLD_MS) });
+      this.remember(keyPrefix + key, outcome, valueJson.length);
+    }
+    try {
+      await shared.publish(token, entries, failures, FLIGHT_HOLD_MS, keys);
+    } catch (err) {
+      shared.noteFailure("cache write", err);
+    }
+    return results;
+  }
+
+  /**
+   * Another replica holds these keys' flight: poll Redis for its outcome (5 ms, growing to 50 ms). A key
+   * whose claim disappears without an outcome (that replica died, or Redis lost it) is fetched here.
+   */
+  private async awaitOtherReplica(
+    shared: SharedEntities,
+    keys: string[],
+    holders: string[],
+    deadline: Deadline,
+  ): Promise<Map<string, Outcome<V>>> {
+    const out = new Map<string, Outcome<V>>();
+    let pending = keys.map((key, i) => ({ key, holder: holders[i]! }));
+    const orphans: string[] = [];
+    let pollMs = 5;
+    while (pending.length > 0) {
+      if (!shared.available || deadline.remaining() <= pollMs) break;
+      await sleep(pollMs);
+      pollMs = Math.min(50, Math.ceil(pollMs * 1.5));
+      let views;
+      try {
+        views = await shared.view(pending.map((p) => p.key));
+      } catch (err) {
+        shared.noteFailure("flight wait", err);
+        break;
+      }
+      const now = Date.now();
+      const still: typeof pending = [];
+      pending.forEach((p, i) => {
+        const view = views[i]!;
+        if (view.entry !== undefined && (view.entry.t === p.holder || now < view.entry.f)) {
+          this.rememberShared(p.key, view.entry, now);
+          out.set(p.key, view.entry.v as V | null);
+        } else if (view.failure !== undefined && view.failure.flightToken === p.holder) {
+          out.set(p.key, view.failure);
+        } else if (view.holder === p.holder) {
+          still.push(p);
+        } else {
+          orphans.push(p.key);
+        }
+      });
+      pending = still;
+    }
+    // Redis went away or the deadline is near: whatever is still open is fetched here, within the deadline.
+    const rest = [...orphans, ...pending.map((p) => p.key)];
+    if (rest.length > 0) for (const [k, v] of await this.fetchAndRemember(rest, deadline)) out.set(k, v);
+    return out;
+  }
+
+  /** Copies an entry read from Redis into the in-process layer, with its own times (stale ones too, for stale-if-error). */
+  private rememberShared(key: string, entry: SharedEntry, now: number): void {
+    const cache = this.options.cache;
+    if (!cache || entry.k <= now || (entry.k === entry.s && entry.f === entry.s)) return;
+    cache.put(this.options.keyPrefix + key, { value: entry.v, storedAt: entry.s, freshUntil: entry.f }, entry.k - now);
+  }
+
+  private remember(cacheKey: string, outcome: Outcome<V>, size?: number): void {
     const { cache, freshMs, negativeMs, staleIfErrorMs } = this.options;
     if (!cache || outcome instanceof Error) return;
     if (outcome === null) {
-      if (negativeMs > 0) cache.set(cacheKey, null, negativeMs, negativeMs);
+      if (negativeMs > 0) cache.set(cacheKey, null, negativeMs, negativeMs, size);
       return;
     }
-    if (freshMs > 0 || staleIfErrorMs > 0) cache.set(cacheKey, outcome, freshMs, freshMs + staleIfErrorMs);
+    if (freshMs > 0 || staleIfErrorMs > 0) cache.set(cacheKey, outcome, freshMs, freshMs + staleIfErrorMs, size);
   }
 
   private orStale(key: string, outcome: Outcome<V>, onStale: (note: StaleNote) => void): Outcome<V> {

@@ -8,7 +8,10 @@ import { CircuitBreaker, type CircuitState } from "./circuit-breaker";
 import { JsonApi, PendingMemory, RetryingSender, type AttemptObserver, type SourceGuards } from "./http-json";
 import { HttpTransport } from "./http-transport";
 import { parseJsonLossless } from "./lossless-json";
-import { RateLimiter, type RateWindow } from "./rate-limiter";
+import { RateLimiter, type OutboundLimiter, type RateWindow } from "./rate-limiter";
+import type { RedisLink } from "../redis/redis-link";
+import { SharedRateLimiter } from "../redis/shared-rate-limiter";
+import { SharedPendingMemory } from "../redis/shared-pending-memory";
 import { RetryPolicy, type RetryOptions } from "./retry-policy";
 import type { SourceName } from "./source";
 import { TokenCache } from "./token-cache";
@@ -27,13 +30,17 @@ export interface ClientsOptions {
   circuit: { failureThreshold: number; openMs: number };
   metrics?: Metrics;
   connectionsPerOrigin?: number;
+  /** The shared tier: rate limits and pending response-ids across replicas. */
+  redis?: RedisLink;
+  /** Per source, a digest of the credentials the vendor counts calls against (names the shared budget). */
+  budgets?: Partial<Record<SourceName, string>>;
 }
 
 /** A configured source: its client plus what readiness checks and metrics look at. */
 export interface SourceRuntime<C> {
   client: C;
   token: TokenCache;
-  guards: Required<SourceGuards>;
+  guards: Required<SourceGuards> & { limiter: OutboundLimiter };
 }
 
 export interface Clients {
@@ -70,9 +77,19 @@ export function createClients(options: ClientsOptions): Clients {
     );
   };
   const guardsFor = (source: SourceName): Required<SourceGuards> => {
-    const limiter = new RateLimiter(source, options.rateLimits[source], options.rateLimitMaxQueue, Date.now, (ms) =>
-      metrics?.rateLimitWait.observe({ source }, ms / 1000),
-    );
+    const onWait = (ms: number) => metrics?.rateLimitWait.observe({ source }, ms / 1000);
+    const local = new RateLimiter(source, options.rateLimits[source], options.rateLimitMaxQueue, Date.now, options.redis ? undefined : onWait);
+    const limiter: OutboundLimiter = options.redis
+      ? new SharedRateLimiter({
+          local,
+          link: options.redis,
+          windows: options.rateLimits[source],
+          budget: `${source}:${options.budgets?.[source] ?? "default"}`,
+          // An attempt lasts at most the attempt timeout; a second more covers the answer's way back.
+          holdMs: options.attemptTimeoutMs + 1_000,
+          onWait,
+        })
+      : local;
     metrics?.setCircuit(source, "closed");
     const circuit = new CircuitBreaker(source, options.circuit.failureThreshold, options.circuit.openMs, (state: CircuitState) => {
       metrics?.setCircuit(source, state);
@@ -90,6 +107,7 @@ export function createClients(options: ClientsOptions): Clients {
   };
   const sender = new RetryingSender(transport, new RetryPolicy(options.retry), options.attemptTimeoutMs, observe, guards);
   const pendingMemory = new PendingMemory();
+  const pendingStore = options.redis ? new SharedPendingMemory(pendingMemory, options.redis, `ESET:${options.budgets?.ESET ?? "default"}:`) : pendingMemory;
 
   let defender: SourceRuntime<DefenderClient> | undefined;
   if (options.defender) {
@@ -112,7 +130,7 @@ export function createClients(options: ClientsOptions): Clients {
         token,
         errorFacts: esetErrorFacts,
         parseBody: parseJsonLossless,
-        pending: { initialPollMs: options.esetPendingPollMs, maxPollMs: Math.max(options.esetPendingPollMs, 5_000), memory: pendingMemory },
+        pending: { initialPollMs: options.esetPendingPollMs, maxPollMs: Math.max(options.esetPendingPollMs, 5_000), memory: pendingStore },
       }),
     );
     eset = { client, token, guards: guards.ESET! };

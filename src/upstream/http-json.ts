@@ -1,7 +1,7 @@
 import { sleep, type Deadline } from "./deadline";
 import type { CircuitBreaker } from "./circuit-breaker";
 import type { HttpAttempt, HttpResult, HttpTransport } from "./http-transport";
-import type { RateLimiter } from "./rate-limiter";
+import type { OutboundLimiter } from "./rate-limiter";
 import { parseRetryAfter, type RetryPolicy } from "./retry-policy";
 import type { SourceName } from "./source";
 import type { TokenSource } from "./token-cache";
@@ -37,7 +37,7 @@ export type AttemptObserver = (event: {
 
 /** What protects one source's API: its outbound rate limit and its circuit breaker. */
 export interface SourceGuards {
-  limiter?: RateLimiter;
+  limiter?: OutboundLimiter;
   circuit?: CircuitBreaker;
 }
 
@@ -154,7 +154,14 @@ export interface JsonApiOptions {
   /** Parses a success body; ESET needs int64-safe parsing. */
   parseBody?: (text: string) => unknown;
   /** ESET only: resend with the `response-id` header while the vendor answers 202. */
-  pending?: { initialPollMs: number; maxPollMs: number; memory: PendingMemory };
+  pending?: { initialPollMs: number; maxPollMs: number; memory: PendingStore };
+}
+
+/** Where pending response-ids are remembered: this process (PendingMemory) or every replica (Redis). */
+export interface PendingStore {
+  get(key: string): string | undefined | Promise<string | undefined>;
+  set(key: string, responseId: string): void;
+  delete(key: string): void;
 }
 
 /**
@@ -162,11 +169,11 @@ export interface JsonApiOptions {
  * remembered by request, so the client's retry of the same query resumes polling instead of asking ESET to
  * start the same query again.
  */
-export class PendingMemory {
+export class PendingMemory implements PendingStore {
   private readonly entries = new Map<string, { responseId: string; expiresAt: number }>();
 
   constructor(
-    private readonly ttlMs = 9 * 60_000, // a minute less than ESET's 10, so we never present a cleared id
+    readonly ttlMs = 9 * 60_000, // a minute less than ESET's 10, so we never present a cleared id
     private readonly maxEntries = 10_000,
   ) {}
 
@@ -217,7 +224,7 @@ export class JsonApi {
     const body = req.body === undefined ? undefined : JSON.stringify(req.body);
     let refreshed = false;
     const pendingKey = `${req.method} ${path}\n${body ?? ""}`;
-    let responseId = pending?.memory.get(pendingKey);
+    let responseId = await pending?.memory.get(pendingKey);
     let restartedExpiredPending = false;
     let pollMs = pending?.initialPollMs ?? 0;
     for (;;) {

@@ -14,8 +14,19 @@ interface Waiter {
   timer?: NodeJS.Timeout;
 }
 
-/** Call when the attempt is over (answer, error or timeout): its slot starts ageing out of the window then. */
-export type Release = () => void;
+/**
+ * Call when the attempt is over (answer, error or timeout): its slot starts ageing out of the window then.
+ * `sent: false` hands back a slot that was never used (no call went out), so it does not count.
+ */
+export type Release = (sent?: boolean) => void;
+
+/** What the retrying sender needs from a source's outbound limit: in process, or shared through Redis. */
+export interface OutboundLimiter {
+  acquire(deadline: Deadline): Promise<Release>;
+  pauseFor(ms: number): void;
+  readonly queueDepth: number;
+  close(): void;
+}
 
 /**
  * Outbound rate limiting for one source, as sliding-window logs: a call may go when, in every window, fewer
@@ -25,7 +36,7 @@ export type Release = () => void;
  * first come, first served), bounded by `maxQueue`. A call that could not get a slot before its request's
  * deadline fails at once as rate-limited, with the expected wait, and never reaches the vendor.
  */
-export class RateLimiter {
+export class RateLimiter implements OutboundLimiter {
   private readonly logs: number[][];
   private inFlight = 0;
   private readonly queue: Waiter[] = [];
@@ -94,7 +105,7 @@ export class RateLimiter {
     }
   }
 
-  private refusal(waitMs: number): UpstreamError {
+  refusal(waitMs: number): UpstreamError {
     const retryAfter = Math.max(1, Math.ceil(waitMs / 1000));
     return new UpstreamError(this.source, "rate-limited", `${this.source}: no rate-limit slot within the request deadline`, { retryAfter });
   }
@@ -102,12 +113,14 @@ export class RateLimiter {
   private take(): Release {
     this.inFlight++;
     let released = false;
-    return () => {
+    return (sent = true) => {
       if (released) return;
       released = true;
       this.inFlight--;
-      const t = this.now();
-      for (const log of this.logs) log.push(t);
+      if (sent) {
+        const t = this.now();
+        for (const log of this.logs) log.push(t);
+      }
       this.schedule();
     };
   }

@@ -33,7 +33,7 @@ export { simulatorEnv };
  * Fast retries and polls so failure paths finish in milliseconds; the cache, the rate limits and the
  * circuit breaker are out of the way unless a test turns them on, so call counts mean one thing.
  */
-const FAST = {
+export const FAST = {
   PORT: "0",
   HOST: "127.0.0.1",
   LOG_LEVEL: "debug",

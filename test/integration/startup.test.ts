@@ -1,4 +1,4 @@
-import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { join } from "node:path";
 import { DEMO } from "../../src/simulator/demo-data";
 import { startSimulator, type Simulator } from "../../src/simulator/simulator";
@@ -10,16 +10,10 @@ import { simulatorEnv } from "../helpers/stack";
  * mode against a simulator standing in for the vendors.
  */
 const root = join(__dirname, "..", "..");
-const outDir = join(root, "dist-test");
-const main = join(outDir, "main.js");
+const main = join(root, "dist-test", "main.js");
 const baseEnv = { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp" };
 
-beforeAll(() => {
-  execFileSync(process.execPath, [join(root, "node_modules", "typescript", "bin", "tsc"), "-p", "tsconfig.build.json", "--outDir", outDir], {
-    cwd: root,
-    stdio: "pipe",
-  });
-}, 120_000);
+// dist-test/ is compiled once for all suites by test/global-setup.ts.
 
 interface Running {
   child: ChildProcess;

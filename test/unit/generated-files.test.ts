@@ -3,6 +3,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { execFileSync } from "node:child_process";
 import type { GraphQLEnumType, GraphQLObjectType } from "graphql";
+import { buildSubgraphAppSchema, printSubgraphAppSchema } from "../../src/federation/subgraph-schema";
 import { buildAppSchema, printAppSchema } from "../../src/schema";
 
 const root = join(__dirname, "..", "..");
@@ -11,6 +12,11 @@ describe("generated files stay true to the code", () => {
   it("schema/schema.graphql matches the schema the code builds (run `npm run schema:emit`)", async () => {
     const committed = readFileSync(join(root, "schema", "schema.graphql"), "utf8");
     expect(printAppSchema(await buildAppSchema())).toBe(committed);
+  });
+
+  it("schema/subgraph.graphql matches the federation subgraph the code builds (run `npm run schema:emit`)", async () => {
+    const committed = readFileSync(join(root, "schema", "subgraph.graphql"), "utf8");
+    expect(printSubgraphAppSchema(await buildSubgraphAppSchema())).toBe(committed);
   });
 
   it("keeps the contract's names: the four queries, their argument and result types, and the enums", async () => {

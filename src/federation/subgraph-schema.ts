@@ -1,0 +1,47 @@
+import { buildSubgraphSchema, printSubgraphSchema } from "@apollo/subgraph";
+import { printSchemaWithDirectives } from "@graphql-tools/utils";
+import { GraphQLScalarType, lexicographicSortSchema, parse, type GraphQLSchema } from "graphql";
+import { buildSchema, createResolversMap, type ResolverObject, type ResolversMap } from "type-graphql";
+import { appSchemaOptions, SCHEMA_HEADER } from "../schema";
+import { referenceResolvers } from "./reference-resolvers";
+
+/**
+ * Federation 2 opt-in. v2.7 rather than the newest version the installed @apollo/subgraph knows: only
+ * `@key` is used, and an older version composes with older routers and rover too.
+ */
+export const FEDERATION_LINK = 'extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key"])';
+
+/** @apollo/subgraph's resolver map type (not exported by name from its entry point). */
+type SubgraphResolvers = NonNullable<Extract<Parameters<typeof buildSubgraphSchema>[0], { resolvers?: unknown }>["resolvers"]>;
+
+/**
+ * The schema served with FEDERATION_SUBGRAPH=1: the code-first schema (same resolvers, scalars and argument
+ * validation as standalone), printed with its `@key` directives, rebuilt by @apollo/subgraph (which adds
+ * `_service` and `_entities`), with type-graphql's resolvers moved over and the entities' reference
+ * resolvers added. Sorted like schema/schema.graphql, so `_service { sdl }` does not churn when code moves.
+ */
+export async function buildSubgraphAppSchema(): Promise<GraphQLSchema> {
+  const codeFirst = lexicographicSortSchema(await buildSchema(appSchemaOptions()));
+  const sdl = `${FEDERATION_LINK}\n\n${printSchemaWithDirectives(codeFirst)}`;
+  const fromCode = createResolversMap(codeFirst);
+  const resolvers: ResolversMap = {
+    ...fromCode,
+    DefenderUser: { ...objectResolvers(fromCode, "DefenderUser"), ...referenceResolvers.DefenderUser },
+    EsetUser: { ...objectResolvers(fromCode, "EsetUser"), ...referenceResolvers.EsetUser },
+  };
+  // Both types describe the same runtime shape (type name → field resolvers, scalar or enum values).
+  return buildSubgraphSchema({ typeDefs: parse(sdl), resolvers: resolvers as SubgraphResolvers });
+}
+
+/** The field resolvers type-graphql made for one object type (none, for plain data fields). */
+function objectResolvers(map: ResolversMap, typeName: string): ResolverObject {
+  const entry = map[typeName];
+  if (entry === undefined) return {};
+  if (entry instanceof GraphQLScalarType || typeof entry !== "object") throw new Error(`${typeName} is not an object type in the schema`);
+  return entry as ResolverObject;
+}
+
+/** The subgraph SDL committed as schema/subgraph.graphql: what `_service { sdl }` answers, with the header. */
+export function printSubgraphAppSchema(schema: GraphQLSchema): string {
+  return SCHEMA_HEADER + printSubgraphSchema(schema) + "\n";
+}

@@ -1,0 +1,166 @@
+import type Redis from "ioredis";
+import { sleep, type Deadline } from "../upstream/deadline";
+import type { OutboundLimiter, RateLimiter, RateWindow, Release } from "../upstream/rate-limiter";
+import type { RedisLink } from "./redis-link";
+
+/*
+ * The vendors' limits are per app / per API user, so every replica must draw from one budget. The budget
+ * is the same sliding-window log as the in-process limiter, kept in Redis sorted sets and decided by one
+ * Lua script per call (atomic across replicas, all windows at once, on Redis's clock so replicas' clocks
+ * do not matter):
+ * - a call takes a slot scored "now + hold" while it is in flight (hold = the longest an attempt can take),
+ *   so an in-flight call always counts;
+ * - when it finishes, its score becomes the finishing time, and it ages out a window later. Timing slots
+ *   from completion matters: the vendor counts arrivals, which lag our sends by the network delay;
+ * - a 429's Retry-After is one key every replica's script checks before granting.
+ * Why not a library's Redis limiter: rate-limiter-flexible's RateLimiterRedis (the obvious candidate) is a
+ * fixed window with whole-second key TTLs. A fixed window lets 2×limit through around a window boundary
+ * (a burst at the end of one window and another at the start of the next), cannot express sub-second
+ * windows, and cannot re-time a slot at completion, so it would not keep ESET's 10/s or Defender's 100/min
+ * as the vendors count them. The in-process limiter stays in front: it queues callers FIFO per replica and
+ * is what remains when Redis is away.
+ */
+
+const NOW_MS = `local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)`;
+
+/** KEYS: pause key, then one key per window. ARGV: member, holdMs, then limit and windowMs per window. */
+const ACQUIRE = `${NOW_MS}
+local wait = 0
+local paused = tonumber(redis.call('GET', KEYS[1]) or '0')
+if paused > now then wait = paused - now end
+local n = #KEYS - 1
+for i = 1, n do
+  local key = KEYS[i + 1]
+  local limit = tonumber(ARGV[1 + 2 * i])
+  local win = tonumber(ARGV[2 + 2 * i])
+  redis.call('ZREMRANGEBYSCORE', key, '-inf', now - win)
+  local count = redis.call('ZCARD', key)
+  if count >= limit then
+    local e = redis.call('ZRANGE', key, count - limit, count - limit, 'WITHSCORES')
+    local w = tonumber(e[2]) + win - now
+    if w > wait then wait = w end
+  end
+end
+if wait > 0 then return {0, math.ceil(wait)} end
+local hold = tonumber(ARGV[2])
+for i = 1, n do
+  local key = KEYS[i + 1]
+  redis.call('ZADD', key, now + hold, ARGV[1])
+  redis.call('PEXPIRE', key, tonumber(ARGV[2 + 2 * i]) + hold)
+end
+return {1, 0}`;
+
+/** KEYS: the window keys. ARGV: member, "1" when the call went out (re-time it), "0" when it did not (drop it). */
+const RELEASE = `${NOW_MS}
+for i = 1, #KEYS do
+  if ARGV[2] == '1' then redis.call('ZADD', KEYS[i], 'XX', now, ARGV[1]) else redis.call('ZREM', KEYS[i], ARGV[1]) end
+end
+return 1`;
+
+/** KEYS: pause key. ARGV: ms. Only ever extends a pause. */
+const PAUSE = `${NOW_MS}
+local ms = tonumber(ARGV[1])
+local cur = tonumber(redis.call('GET', KEYS[1]) or '0')
+if now + ms > cur then redis.call('SET', KEYS[1], now + ms, 'PX', ms) end
+return 1`;
+
+interface LimiterCommands {
+  ugRateAcquire(numKeys: number, ...args: Array<string | number>): Promise<[number, number]>;
+  ugRateRelease(numKeys: number, ...args: Array<string | number>): Promise<number>;
+  ugRatePause(numKeys: number, ...args: Array<string | number>): Promise<number>;
+}
+
+function commands(client: Redis): LimiterCommands {
+  const c = client as Redis & Partial<LimiterCommands>;
+  if (c.ugRateAcquire === undefined) {
+    client.defineCommand("ugRateAcquire", { lua: ACQUIRE });
+    client.defineCommand("ugRateRelease", { lua: RELEASE });
+    client.defineCommand("ugRatePause", { lua: PAUSE });
+  }
+  return client as unknown as LimiterCommands;
+}
+
+export interface SharedRateLimiterOptions {
+  /** The in-process limiter: queues callers FIFO, and is the whole limit while Redis is away. */
+  local: RateLimiter;
+  link: RedisLink;
+  windows: readonly RateWindow[];
+  /** Names this budget in Redis: source plus a fingerprint of the credentials the vendor counts against. */
+  budget: string;
+  /** The longest one attempt can be in flight (its slot counts at least that long unless released). */
+  holdMs: number;
+  /** Told how long each granted call waited in all, for metrics. */
+  onWait?: (ms: number) => void;
+}
+
+/** One source's outbound limit shared by every replica on the same Redis (see the comment at the top). */
+export class SharedRateLimiter implements OutboundLimiter {
+  private readonly redis: LimiterCommands;
+  private readonly pauseKey: string;
+  private readonly windowKeys: string[];
+  private readonly windowArgs: number[];
+  private seq = 0;
+
+  constructor(private readonly options: SharedRateLimiterOptions) {
+    this.redis = commands(options.link.client);
+    const base = `${options.link.prefix}rl:${options.budget}:`;
+    this.pauseKey = `${base}pause`;
+    this.windowKeys = options.windows.map((w) => `${base}${w.limit}/${w.windowMs}ms`);
+    this.windowArgs = options.windows.flatMap((w) => [w.limit, w.windowMs]);
+  }
+
+  get queueDepth(): number {
+    return this.options.local.queueDepth;
+  }
+
+  async acquire(deadline: Deadline): Promise<Release> {
+    const { local, link } = this.options;
+    const started = Date.now();
+    const release = await local.acquire(deadline);
+    if (this.windowKeys.length === 0) return this.granted(started, release);
+    const member = `${link.replicaId}:${++this.seq}`;
+    const keys = [this.pauseKey, ...this.windowKeys];
+    for (;;) {
+      if (!link.available) return this.granted(started, release);
+      let answer: [number, number];
+      try {
+        answer = await this.redis.ugRateAcquire(keys.length, ...keys, member, this.options.holdMs, ...this.windowArgs);
+      } catch (err) {
+        link.noteFailure("rate limiter", err);
+        return this.granted(started, release);
+      }
+      const [ok, waitMs] = answer;
+      if (ok === 1) {
+        return this.granted(started, (sent = true) => {
+          release(sent);
+          this.redis.ugRateRelease(this.windowKeys.length, ...this.windowKeys, member, sent ? "1" : "0").catch((err: unknown) => {
+            // The slot then ages out from its in-flight score: later than needed, never too early.
+            link.noteFailure("rate limiter release", err);
+          });
+        });
+      }
+      if (waitMs >= deadline.remaining()) {
+        release(false);
+        throw local.refusal(waitMs);
+      }
+      // Poll rather than trust the estimate: slots of calls in flight free up earlier than their hold.
+      await sleep(Math.min(waitMs, 100) + Math.random() * 10);
+    }
+  }
+
+  pauseFor(ms: number): void {
+    this.options.local.pauseFor(ms);
+    if (!this.options.link.available) return;
+    this.redis.ugRatePause(1, this.pauseKey, Math.ceil(ms)).catch((err: unknown) => this.options.link.noteFailure("rate limiter pause", err));
+  }
+
+  close(): void {
+    this.options.local.close();
+  }
+
+  private granted(started: number, release: Release): Release {
+    this.options.onWait?.(Date.now() - started);
+    return release;
+  }
+}
