@@ -123,6 +123,24 @@ export class EntityStore<V> {
     return entry.value as V | null;
   }
 
+  /**
+   * Entities learned another way (a page of a list): cached as if looked up, in process and in Redis, so
+   * a follow-up lookup of any of them costs no vendor call. Does nothing when caching is off.
+   */
+  prime(entities: ReadonlyArray<readonly [string, V]>): void {
+    const { freshMs, staleIfErrorMs, keyPrefix, shared } = this.options;
+    if (freshMs <= 0 || entities.length === 0) return;
+    const now = Date.now();
+    const token = shared?.available ? shared.newToken() : "";
+    const entries: Array<{ key: string; json: string; ttlMs: number }> = [];
+    for (const [key, value] of entities) {
+      const valueJson = JSON.stringify(value);
+      this.remember(keyPrefix + key, value, valueJson.length);
+      if (token !== "") entries.push({ key, json: entryJson(now, now + freshMs, now + freshMs + staleIfErrorMs, token, valueJson), ttlMs: freshMs + staleIfErrorMs });
+    }
+    if (entries.length > 0) shared!.publish(token, entries, [], FLIGHT_HOLD_MS, []).catch((err: unknown) => shared!.noteFailure("cache prime", err));
+  }
+
   /** Keys neither fresh in process nor in flight here: from the shared tier when there is one, else the vendor. */
   private resolveMissing(keys: string[], deadline: Deadline): Promise<Map<string, Outcome<V>>> {
     const shared = this.options.shared;
