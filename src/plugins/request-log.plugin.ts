@@ -2,6 +2,7 @@ import type { ApolloServerPlugin } from "@apollo/server";
 import { unwrapResolverError } from "@apollo/server/errors";
 import type { Context } from "../context";
 import type { Metrics } from "../metrics";
+import { MissingScopeError } from "../auth/missing-scope.error";
 import { UpstreamError } from "../upstream/upstream-error";
 
 /**
@@ -19,6 +20,8 @@ export function requestLogPlugin(metrics: Metrics): ApolloServerPlugin<Context> 
             const original = unwrapResolverError(error);
             if (original instanceof UpstreamError) {
               contextValue.log.info({ err: original, path: error.path }, "upstream error");
+            } else if (original instanceof MissingScopeError) {
+              contextValue.log.info({ source: original.source, requiredScope: original.requiredScope, path: error.path }, "missing scope");
             } else if (error.extensions?.code === undefined || error.extensions.code === "INTERNAL_SERVER_ERROR") {
               if (original?.constructor?.name === "ArgumentValidationError") continue;
               contextValue.log.error({ err: original, path: error.path }, "unexpected error while resolving");

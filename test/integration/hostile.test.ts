@@ -106,6 +106,11 @@ describe("who may ask", () => {
       expect.objectContaining({ path: ["esetUser"], extensions: { code: "FORBIDDEN", source: "ESET", requiredScope: "eset:users:read" } }),
     ]);
     expect(stack.sim.count({ source: "ESET" })).toBe(0);
+    // A refusal is the caller's business, not an incident: logged at info, never as an unexpected error.
+    await new Promise((r) => setTimeout(r, 300)); // logs are flushed every 250 ms
+    const refusal = stack.logs.entries("missing scope").at(-1);
+    expect(refusal).toMatchObject({ level: 30, source: "ESET", requiredScope: "eset:users:read", path: ["esetUser"] });
+    expect(stack.logs.entries("unexpected error while resolving")).toEqual([]);
   });
 
   it("reads scopes from a JWT's scp claim", async () => {
