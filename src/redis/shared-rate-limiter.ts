@@ -38,7 +38,10 @@ for i = 1, n do
   local count = redis.call('ZCARD', key)
   if count >= limit then
     local e = redis.call('ZRANGE', key, count - limit, count - limit, 'WITHSCORES')
-    local w = tonumber(e[2]) + win - now
+    -- A call still in flight frees its slot a window after it finishes: at the earliest, a window from now.
+    local s = tonumber(e[2])
+    if s > now then s = now end
+    local w = s + win - now
     if w > wait then wait = w end
   end
 end
