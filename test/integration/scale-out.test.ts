@@ -228,6 +228,23 @@ describe("Redis failing under load", () => {
 });
 
 describe("the shared tier's keys", () => {
+  it("connects with a password in REDIS_URL and never logs it, not even while Redis fails", async () => {
+    sim = await startSimulator();
+    const password = "redis-pw-that-must-not-leak";
+    privateRedis = await PrivateRedis.start(password);
+    const [a] = await start(1, { REDIS_URL: privateRedis.url, REDIS_KEY_PREFIX: uniquePrefix(), LOG_LEVEL: "trace" });
+    const health = async () => ((await (await fetch(a!.url.replace("/graphql", "/health/ready"))).json()) as { redis: { status: string } }).redis.status;
+    expect(await health()).toBe("up");
+    await gql(a!.url, `{ esetUser(uuid: "${DEMO.esetAlice}") { uuid } }`);
+    await privateRedis.kill();
+    await a!.waitForOutput(/redis unavailable/);
+    await gql(a!.url, `{ esetUser(uuid: "${DEMO.esetBob}") { uuid } }`);
+    await privateRedis.start();
+    await a!.waitForOutput(/redis reconnected/, 10_000);
+    expect(a!.stdout()).toContain("redis://127.0.0.1:");
+    expect(a!.stdout()).not.toContain(password);
+  }, 30_000);
+
   it("writes only under REDIS_KEY_PREFIX, and never a secret or a token", async () => {
     sim = await startSimulator();
     const prefix = uniquePrefix();

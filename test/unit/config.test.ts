@@ -63,6 +63,27 @@ describe("loadConfig", () => {
     expect(error!.problems.join("\n")).toMatch(/ESET_USERNAME is missing/);
   });
 
+  it("reads the shared tier: off by default, REDIS_URL with its password never echoed when wrong", () => {
+    expect(loadConfig({}).redis).toBeUndefined();
+    expect(loadConfig({ REDIS_URL: "rediss://:pw@cache.internal:6380/2" }).redis).toEqual({
+      url: "rediss://:pw@cache.internal:6380/2",
+      keyPrefix: "usergraph:",
+      commandTimeoutMs: 500,
+    });
+    let error: ConfigError | undefined;
+    try {
+      loadConfig({ REDIS_URL: "http://:hunter2-secret@cache.internal", REDIS_KEY_PREFIX: "has space", REDIS_COMMAND_TIMEOUT_MS: "0" });
+    } catch (err) {
+      error = err as ConfigError;
+    }
+    expect(error?.problems).toEqual([
+      expect.stringContaining("REDIS_COMMAND_TIMEOUT_MS"),
+      expect.stringContaining("REDIS_KEY_PREFIX"),
+      "REDIS_URL must be a redis:// or rediss:// URL such as redis://127.0.0.1:6379/0",
+    ]);
+    expect(error?.message).not.toContain("hunter2");
+  });
+
   it("refuses credentials inside URLs and plain http to non-loopback hosts", () => {
     expect(() =>
       loadConfig({ ESET_USERNAME: "u", ESET_PASSWORD: "pw-value", ESET_API_URL: "https://user:pw@eu.user-management.eset.systems" }),
