@@ -2,7 +2,7 @@ import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { simulatorEnv, startSimulator, type RecordedRequest, type Simulator } from "../src/simulator/simulator";
+import { peakInWindow, simulatorEnv, startSimulator, type Simulator } from "../src/simulator/simulator";
 
 /**
  * Three usergraph replicas behind a round-robin balancer (this script alternates between them), one
@@ -90,16 +90,6 @@ const bursts: Burst[] = [
   },
 ];
 
-function peak(calls: readonly RecordedRequest[], windowMs: number): number {
-  const at = calls.map((c) => c.at).sort((a, b) => a - b);
-  let best = 0;
-  for (let i = 0, j = 0; j < at.length; j++) {
-    while (at[j]! - at[i]! >= windowMs) i++;
-    best = Math.max(best, j - i + 1);
-  }
-  return best;
-}
-
 interface Row {
   burst: string;
   mode: string;
@@ -142,9 +132,9 @@ async function run(burst: Burst, withRedis: boolean): Promise<Row> {
     mode: withRedis ? `${REPLICAS} replicas, one Redis` : `${REPLICAS} replicas, no Redis`,
     requests: requests.length,
     defenderCalls: defender.length,
-    defenderPeak60s: peak(defender, 60_000),
+    defenderPeak60s: peakInWindow(defender, 60_000),
     esetCalls: eset.length,
-    esetPeak1s: peak(eset, 1_000),
+    esetPeak1s: peakInWindow(eset, 1_000),
     errors: codes.size === 0 ? "none" : [...codes].map(([c, n]) => `${n} × ${c}`).join(", "),
     seconds,
   };

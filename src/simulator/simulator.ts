@@ -478,6 +478,17 @@ export function simulatorEnv(sim: Simulator): Record<string, string> {
   };
 }
 
+/** The most requests that arrived within any window of `windowMs`: what a vendor counting arrivals would see. */
+export function peakInWindow(requests: readonly RecordedRequest[], windowMs: number): number {
+  const times = requests.map((r) => r.at).sort((a, b) => a - b);
+  let peak = 0;
+  for (let i = 0, j = 0; i < times.length; i++) {
+    while (times[i]! - times[j]! >= windowMs) j++;
+    peak = Math.max(peak, i - j + 1);
+  }
+  return peak;
+}
+
 /** Starts a simulator on loopback. */
 export function startSimulator(options: SimulatorOptions = {}): Promise<Simulator> {
   return new Simulator(options).start();

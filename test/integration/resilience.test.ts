@@ -1,18 +1,7 @@
 import { DefenderUserDocument, DefenderUsersDocument, EsetUserDocument, EsetUsersDocument } from "../__generated__/operations";
 import { DEMO } from "../../src/simulator/demo-data";
-import type { RecordedRequest } from "../../src/simulator/simulator";
+import { peakInWindow } from "../../src/simulator/simulator";
 import { codes, startStack, type Stack } from "../helpers/stack";
-
-/** The most requests that arrived at the simulator within any window of `windowMs`. */
-function peakInWindow(requests: RecordedRequest[], windowMs: number): number {
-  const times = requests.map((r) => r.at).sort((a, b) => a - b);
-  let peak = 0;
-  for (let i = 0, j = 0; i < times.length; i++) {
-    while (times[i]! - times[j]! >= windowMs) j++;
-    peak = Math.max(peak, i - j + 1);
-  }
-  return peak;
-}
 
 let stack: Stack | undefined;
 afterEach(async () => {

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import Redis from "ioredis";
 import { DEMO } from "../../src/simulator/demo-data";
-import { SIMULATOR_CREDENTIALS, startSimulator, type RecordedRequest, type Simulator } from "../../src/simulator/simulator";
+import { peakInWindow, SIMULATOR_CREDENTIALS, startSimulator, type Simulator } from "../../src/simulator/simulator";
 import { gql, PrivateRedis, startReplica, uniquePrefix, type Replica } from "../helpers/replicas";
 
 /**
@@ -31,17 +31,6 @@ async function start(count: number, env: Record<string, string>): Promise<Replic
 }
 
 const apiCalls = (source: "DEFENDER" | "ESET") => sim!.count({ source, kind: "api" });
-
-/** The most calls that arrived at the simulator within any window of `ms`. */
-function peakInWindow(calls: readonly RecordedRequest[], ms: number): number {
-  const at = calls.map((c) => c.at).sort((a, b) => a - b);
-  let peak = 0;
-  for (let i = 0, j = 0; j < at.length; j++) {
-    while (at[j]! - at[i]! >= ms) i++;
-    peak = Math.max(peak, j - i + 1);
-  }
-  return peak;
-}
 
 const BOTH = `query Both($id: ID!, $uuid: ID!) { defenderUser(id: $id) { id accountName } esetUser(uuid: $uuid) { uuid displayName } }`;
 
