@@ -187,19 +187,13 @@ export class EntityStore<V> {
       for (const [k, v] of await this.fetchAndRemember(missing, deadline)) out.set(k, v);
       return out;
     }
-    const mine = missing.filter((_, i) => holders[i] === token);
-    const theirs = missing.filter((_, i) => holders[i] !== token);
+    const mine: string[] = [];
+    const theirs: Array<{ key: string; holder: string }> = [];
+    missing.forEach((key, i) => (holders[i] === token ? mine.push(key) : theirs.push({ key, holder: holders[i]! })));
     if (theirs.length > 0) observe?.(source, "shared_joined", theirs.length);
     const [fetched, awaited] = await Promise.all([
       mine.length > 0 ? this.fetchAndPublish(shared, mine, token, deadline) : new Map<string, Outcome<V>>(),
-      theirs.length > 0
-        ? this.awaitOtherReplica(
-            shared,
-            theirs,
-            theirs.map((k) => holders[missing.indexOf(k)]!),
-            deadline,
-          )
-        : new Map<string, Outcome<V>>(),
+      theirs.length > 0 ? this.awaitOtherReplica(shared, theirs, deadline) : new Map<string, Outcome<V>>(),
     ]);
     for (const m of [fetched, awaited]) for (const [k, v] of m) out.set(k, v);
     return out;
@@ -238,12 +232,11 @@ export class EntityStore<V> {
    */
   private async awaitOtherReplica(
     shared: SharedEntities,
-    keys: string[],
-    holders: string[],
+    claimed: ReadonlyArray<{ key: string; holder: string }>,
     deadline: Deadline,
   ): Promise<Map<string, Outcome<V>>> {
     const out = new Map<string, Outcome<V>>();
-    let pending = keys.map((key, i) => ({ key, holder: holders[i]! }));
+    let pending = [...claimed];
     const orphans: string[] = [];
     let pollMs = 5;
     while (pending.length > 0) {
