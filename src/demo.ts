@@ -36,6 +36,8 @@ export function demoBanner(graphqlUrl: string, simulatorUrl: string): string {
     "",
     "Try:",
     `  { defenderUser(id: "${esc(DEMO.defenderAlice)}") { id logonTypes } esetUser(uuid: "${DEMO.esetAlice}") { displayName identities { providerType } } }`,
+    `  { person(ref: "alice@contoso.com") { defenderUsers { id } esetUsers { displayName protectionStatus } links { strongestRule } } }`,
+    `  { esetUserList(filter: { protectionStatus: UNPROTECTED }, first: 5) { totalCount edges { node { displayName defenderLinks { defenderUser { id } } } } } }`,
     "",
     `  curl -s ${graphqlUrl} -H 'content-type: application/json' \\`,
     `    -d '{"query":"{ esetUsers(uuids: [\\"${DEMO.esetAlice}\\", \\"${DEMO.esetBob}\\", \\"unknown\\"]) { uuid displayName protectionStatus activeProductIds } }"}'`,

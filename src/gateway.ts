@@ -105,7 +105,7 @@ export async function startGateway(input: Config, options: GatewayOptions = {}):
         concurrency: config.defenderConcurrency,
         ttlMs: config.defenderCacheTtlMs,
       },
-      eset: eset && { client: eset.client, identity: identities.ESET!, ttlMs: config.esetCacheTtlMs },
+      eset: eset && { client: eset.client, identity: identities.ESET!, ttlMs: config.esetCacheTtlMs, secret: config.eset!.password },
       negativeTtlMs: config.cacheNegativeTtlMs,
       staleIfErrorMs: config.cacheStaleIfErrorMs,
       maxEntries: config.cacheMaxEntries,

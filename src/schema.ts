@@ -1,8 +1,12 @@
 import { lexicographicSortSchema, printSchema, type GraphQLSchema } from "graphql";
 import { validateOrReject, type ValidatorOptions } from "class-validator";
 import { ArgumentValidationError, buildSchema, type BuildSchemaOptions } from "type-graphql";
+import { DefenderUserLinksResolver } from "./graphql/defender-user-links.resolver";
 import { DefenderUserResolver } from "./graphql/defender-user.resolver";
+import { EsetUserLinksResolver } from "./graphql/eset-user-links.resolver";
+import { EsetUserListResolver } from "./graphql/eset-user-list.resolver";
 import { EsetUserResolver } from "./graphql/eset-user.resolver";
+import { PersonResolver } from "./graphql/person.resolver";
 import { DateTimeScalar } from "./graphql/scalars";
 
 /** The executable schema, code first. Argument classes are validated with class-validator. */
@@ -16,7 +20,14 @@ export function buildAppSchema(): Promise<GraphQLSchema> {
  */
 export function appSchemaOptions(): BuildSchemaOptions {
   return {
-    resolvers: [DefenderUserResolver, EsetUserResolver],
+    resolvers: [
+      DefenderUserResolver,
+      EsetUserResolver,
+      EsetUserListResolver,
+      EsetUserLinksResolver,
+      DefenderUserLinksResolver,
+      PersonResolver,
+    ],
     scalarsMap: [{ type: Date, scalar: DateTimeScalar }],
     validateFn: validateArgs,
   };

@@ -10,5 +10,10 @@ import { SOURCE_SCOPES } from "./scopes";
  * promise hops to every such field.
  */
 export function assertScope(context: Context, source: SourceName): void {
-  if (!context.principal.scopes.has(SOURCE_SCOPES[source])) throw new MissingScopeError(source, SOURCE_SCOPES[source]);
+  if (!hasScope(context, source)) throw new MissingScopeError(source, SOURCE_SCOPES[source]);
+}
+
+/** Whether the caller may read a source, for resolvers that serve what they can and refuse the rest per field. */
+export function hasScope(context: Context, source: SourceName): boolean {
+  return context.principal.scopes.has(SOURCE_SCOPES[source]);
 }

@@ -140,10 +140,7 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown): G
   }
 
   if (original instanceof ArgumentValidationError) {
-    const problems = original.extensions.validationErrors.map((v) => ({
-      argument: v.property,
-      problems: Object.values(v.constraints ?? {}),
-    }));
+    const problems = flattenValidation(original.extensions.validationErrors);
     return {
       message: `Invalid argument: ${problems.map((p) => `${p.argument}: ${p.problems.join("; ")}`).join(" | ")}`,
       ...where,
@@ -162,6 +159,18 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown): G
 }
 
 const MAX_MESSAGE = 300;
+
+type ValidationProblem = { property: string; constraints?: Record<string, string>; children?: ValidationProblem[] };
+
+/** One entry per argument, and per field of an input object (`filter.activeProduct.id`), with its problems. */
+function flattenValidation(errors: readonly ValidationProblem[], prefix = ""): Array<{ argument: string; problems: string[] }> {
+  return errors.flatMap((v) => {
+    const argument = prefix === "" ? v.property : `${prefix}.${v.property}`;
+    const own = Object.values(v.constraints ?? {});
+    const nested = flattenValidation(v.children ?? [], argument);
+    return own.length > 0 || nested.length === 0 ? [{ argument, problems: own }, ...nested] : nested;
+  });
+}
 
 function compact(o: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};

@@ -2,6 +2,7 @@ import type { ApolloServerPlugin } from "@apollo/server";
 import {
   GraphQLError,
   Kind,
+  type ArgumentNode,
   type FragmentDefinitionNode,
   type OperationDefinitionNode,
   type SelectionSetNode,
@@ -32,6 +33,24 @@ export const ENTITY_LIST_FIELDS: Record<string, string> = {
   DefenderUser: "defenderUsers",
   EsetUser: "esetUsers",
 };
+
+/**
+ * Paged fields: a page of `first` items (default when absent, clamped to the field's own maximum, which its
+ * argument check enforces with BAD_USER_INPUT) costs like an id list of that length.
+ */
+export const PAGED_FIELDS: Record<string, { arg: string; default: number; max: number }> = {
+  esetUserList: { arg: "first", default: 50, max: 1000 },
+};
+
+/**
+ * Link fields fan out to the other vendor: up to 8 Defender GETs for an ESET user's links (src/graphql/
+ * link-finder.ts), up to 2 ESET searches for a Defender account's. Each costs its children times this, so
+ * asking for the links of a long list is priced like the calls it makes. `defenderUsers` / `esetUsers`
+ * count as links only without their id-list argument (then they are the EsetUser / DefenderUser / Person
+ * fields, not the queries).
+ */
+export const LINK_FIELDS = new Set(["defenderUsers", "esetUsers", "defenderLinks", "esetLinks"]);
+export const LINK_FANOUT = 8;
 
 export const OPERATION_LIMIT_CODE = "OPERATION_LIMIT_EXCEEDED";
 
@@ -166,11 +185,24 @@ function costOf(
         problems.push(`${sel.alias?.value ?? sel.name.value}(${list.arg}:) has ${length} ids; the limit is ${max} (${list.setting})`);
       }
       total += Math.max(1, length) * (1 + children);
+    } else if (PAGED_FIELDS[sel.name.value]) {
+      total += Math.max(1, pageLength(sel.name.value, sel.arguments ?? [], variables)) * (1 + children);
+    } else if (LINK_FIELDS.has(sel.name.value) && !arg) {
+      total += LINK_FANOUT * (1 + children);
     } else {
       total += 1 + children;
     }
   }
   return total;
+}
+
+/** The `first` of a paged field, literal or variable, within the field's bounds (its argument check refuses the rest). */
+function pageLength(field: string, args: readonly ArgumentNode[], variables: Record<string, unknown>): number {
+  const { arg, default: fallback, max } = PAGED_FIELDS[field]!;
+  const node = args.find((a) => a.name.value === arg)?.value;
+  const value = node === undefined ? undefined : node.kind === Kind.VARIABLE ? variables[node.name.value] : node.kind === Kind.INT ? Number(node.value) : null;
+  const n = typeof value === "number" && Number.isInteger(value) ? value : fallback;
+  return Math.min(max, Math.max(0, n));
 }
 
 function listLength(value: ValueNode, variables: Record<string, unknown>): number {

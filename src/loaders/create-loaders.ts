@@ -5,6 +5,8 @@ import type { EsetUserDto } from "../upstream/eset.dto";
 import { createDefenderUserLoader } from "./defender-user.loader";
 import type { EntityStore, StaleNote } from "./entity-store";
 import { createEsetUserLoader } from "./eset-user.loader";
+import { createEsetUserPages, type EsetListDeps, type EsetUserPages } from "./eset-user-pages";
+import { createEsetUserSearchLoader } from "./eset-user-search.loader";
 
 /** A value now (fresh in the entity cache) or later (through the request's DataLoader). */
 export interface EntityLoader<V> {
@@ -14,19 +16,31 @@ export interface EntityLoader<V> {
 export interface Loaders {
   defenderUser: EntityLoader<DefenderUserDto>;
   esetUser: EntityLoader<EsetUserDto>;
+  /** ESET users whose e-mail addresses contain a term (ESET's `email` list filter): the raw material of links. */
+  esetUserSearch: EntityLoader<EsetUserDto[]>;
+  /** Slices of ESET's user list, for `esetUserList`. */
+  esetUserPages: EsetUserPages;
 }
 
 /** The process-wide stores (cache + single-flight) the loaders read through; absent for unconfigured sources. */
 export interface LoaderDeps {
   defenderStore?: EntityStore<DefenderUserDto>;
   esetStore?: EntityStore<EsetUserDto>;
+  esetSearchStore?: EntityStore<EsetUserDto[]>;
+  esetLists?: EsetListDeps;
 }
 
 /** Fresh loaders for one GraphQL request: their caches must never outlive it. */
 export function createLoaders(deps: LoaderDeps, deadline: Deadline, onStale: (note: StaleNote) => void): Loaders {
+  let pages: EsetUserPages | undefined;
   return {
     defenderUser: withCacheFastPath(deps.defenderStore, deadline, () => createDefenderUserLoader(deps.defenderStore, deadline, onStale)),
     esetUser: withCacheFastPath(deps.esetStore, deadline, () => createEsetUserLoader(deps.esetStore, deadline, onStale)),
+    esetUserSearch: withCacheFastPath(deps.esetSearchStore, deadline, () => createEsetUserSearchLoader(deps.esetSearchStore, deadline, onStale)),
+    // Few requests page through lists: the reader is built on first use.
+    get esetUserPages() {
+      return (pages ??= createEsetUserPages(deps.esetLists, deps.esetStore, deadline));
+    },
   };
 }
 

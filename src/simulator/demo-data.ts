@@ -16,7 +16,73 @@ export const DEMO = {
   esetOpaque: "usr_01HZX3K9A7ECONNECT",
   bigProductId: 9007199254740993n,
   tenant: "3c8e1a5b-6f2d-4c7e-9a1b-2d3e4f5a6b7c",
+  // People who exercise the link rules (README: "Lists, links and the person view").
+  /** UPN user1@contoso.com: UPN link to contoso\user1, BARE_USER_NAME link to user1. */
+  esetUserOne: "e5e70001-7a1c-4c2b-9f00-00000000a001",
+  /** UPN user10@contoso.com: the near miss of user1, linked only to contoso\user10. */
+  esetUserTen: "e5e70001-7a1c-4c2b-9f00-00000000a010",
+  /** poweruser1@contoso.com: ESET's substring filter returns it for "user1@contoso."; usergraph must drop it. */
+  esetPowerUser: "e5e70001-7a1c-4c2b-9f00-00000000a0ff",
+  /** Proxy address cjones@fabrikam.com: EMAIL link to the legacy logon fabrikam\cjones. */
+  esetCarol: "e5e70001-7a1c-4c2b-9f00-00000000c001",
+  /** USER_NAME identity CORP\dmiller (NetBIOS name unlike the mail domain): DOMAIN_USER link, found from ESET only. */
+  esetDave: "e5e70001-7a1c-4c2b-9f00-00000000d001",
+  /** Known to ESET only. */
+  esetErin: "e5e70001-7a1c-4c2b-9f00-00000000e001",
+  /** An Entra guest: its #EXT# UPN names no account of this directory. */
+  esetGuest: "e5e70001-7a1c-4c2b-9f00-00000000f001",
+  defenderContosoUser1: "contoso\\user1",
+  defenderUser10: "contoso\\user10",
+  defenderCjones: "fabrikam\\cjones",
+  defenderDmiller: "corp\\dmiller",
+  /** Known to Defender only (a service account). */
+  defenderSvcBackup: "contoso\\svc-backup",
+  /** What the simulator reports behind activeProductIds, for the activeProduct.* list filters. */
+  subscription: "5b0c0000-0000-4000-8000-0000000000a1",
+  subscriptionPlus: "5b0c0000-0000-4000-8000-0000000000a2",
+  unitPool: "9d1e0000-0000-4000-8000-0000000000b1",
 } as const;
+
+/** Enumeration-style product names (activeProduct.name) the simulator gives the demo product ids. Invented. */
+export const DEMO_PRODUCT_NAMES: Readonly<Record<string, string>> = {
+  "7": "ESET_ENDPOINT_SECURITY",
+  "112": "ESET_CLOUD_OFFICE_SECURITY",
+  [String(9007199254740993n)]: "ESET_INSPECT",
+};
+
+/** The simulator's view of one v1ActiveUserProduct behind a user's activeProductIds (not part of v1User). */
+export interface DemoActiveProduct {
+  id: string;
+  name: string;
+  autoActivated: boolean;
+  base: string;
+  userGroupUuid?: string;
+  subscriptionUuid: string;
+  unitPoolUuid: string;
+}
+
+/**
+ * How each of a user's products was activated, derived from the user so it needs no extra data: even ids
+ * were activated automatically (through the user's first group, else tenant-wide), odd ids by hand; ids
+ * below 200 use one subscription, the rest another; everything comes from one unit pool.
+ */
+export function activeProductsOf(user: WireObject): DemoActiveProduct[] {
+  const ids = Array.isArray(user.activeProductIds) ? user.activeProductIds.map(String) : [];
+  const group = Array.isArray(user.userGroupUuids) ? (user.userGroupUuids[0] as string | undefined) : undefined;
+  const tenant = (user.cloudOffice as WireObject | undefined)?.tenantReference;
+  return ids.map((id) => {
+    const auto = BigInt(id) % 2n === 0n && (group !== undefined || tenant !== undefined);
+    return {
+      id,
+      name: DEMO_PRODUCT_NAMES[id] ?? `PRODUCT_${id}`,
+      autoActivated: auto,
+      base: !auto ? "PRODUCT_AUTO_ACTIVATION_BASE_UNSPECIFIED" : group !== undefined ? "PRODUCT_AUTO_ACTIVATION_BASE_USER_GROUP" : "PRODUCT_AUTO_ACTIVATION_BASE_TENANT",
+      userGroupUuid: auto ? group : undefined,
+      subscriptionUuid: BigInt(id) < 200n ? DEMO.subscription : DEMO.subscriptionPlus,
+      unitPoolUuid: DEMO.unitPool,
+    };
+  });
+}
 
 const FIRST = ["olivia", "liam", "emma", "noah", "ava", "elijah", "sofia", "lucas", "mia", "mateo", "amelia", "leo", "isla", "hugo", "nora", "felix", "zoe", "oscar", "lena", "max", "iris", "theo", "ada", "jonas"];
 const LAST = ["novak", "svoboda", "horvat", "kowalski", "muller", "dubois", "rossi", "garcia", "jensen", "smith", "tanaka", "silva"];
@@ -302,7 +368,96 @@ export function demoData(): DemoData {
       userGroupUuids: [`a1b2c3d4-0000-4000-8000-00000000000${1 + (i % 3)}`],
     });
   }
+  linkPeople(defender, eset);
   return { defender, eset };
+}
+
+/**
+ * The people the link tests and the README's examples use, one per rule and per blind spot. Appended after
+ * the generated people, so those stay as they were.
+ */
+function linkPeople(defender: WireObject[], eset: WireObject[]): void {
+  const upn = (value: string, createTime = "2024-05-02T08:00:00Z") => ({
+    createTime,
+    updateTime: "",
+    providerReference: value,
+    providerReferenceFormat: "IDENTITY_REFERENCE_FORMAT_USER_PRINCIPAL_NAME",
+    providerType: "IDENTITY_PROVIDER_TYPE_MICROSOFT",
+    userName: value,
+  });
+  const account = (id: string, sid: number, extra: WireObject = {}): WireObject => {
+    const [domain, name] = id.split("\\") as [string, string];
+    return {
+      id,
+      accountName: name,
+      accountDomain: domain,
+      accountSid: `S-1-5-21-72051607-1745760036-109187956-${sid}`,
+      firstSeen: "2024-05-02T08:10:00Z",
+      lastSeen: "2026-11-21T09:30:00Z",
+      mostPrevalentMachineId: "5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f80",
+      leastPrevalentMachineId: "5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f80",
+      logonTypes: "Interactive, Network",
+      logOnMachinesCount: 1,
+      isDomainAdmin: false,
+      isOnlyNetworkUser: false,
+      ...extra,
+    };
+  };
+  const person = (uuid: string, displayName: string, mail: string, rest: WireObject): WireObject => ({
+    uuid,
+    displayName,
+    primaryEmailAddress: mail,
+    proxyEmailAddresses: [],
+    phoneNumbers: [],
+    department: "Finance",
+    jobTitle: "Analyst",
+    officeLocation: "Berlin",
+    identities: [upn(mail)],
+    cloudOffice: { hasMsLicense: true, tenantReference: DEMO.tenant },
+    protectionStatus: "PROTECTION_STATUS_UNPROTECTED",
+    activeProductIds: [],
+    userGroupUuids: [],
+    ...rest,
+  });
+  defender.push(
+    account(DEMO.defenderUser10, 5010),
+    // A legacy short logon name, reachable from ESET only through the proxy address.
+    account(DEMO.defenderCjones, 5020, { accountDomain: "fabrikam", logonTypes: "RemoteInteractive" }),
+    // The AD domain's NetBIOS name (CORP) is not the mail domain's first label (northwind).
+    account(DEMO.defenderDmiller, 5030, { isDomainAdmin: true }),
+  );
+  eset.push(
+    person(DEMO.esetUserOne, "User One", "user1@contoso.com", {}),
+    person(DEMO.esetUserTen, "User Ten", "user10@contoso.com", { protectionStatus: "PROTECTION_STATUS_FULLY_PROTECTED", activeProductIds: [112n] }),
+    person(DEMO.esetPowerUser, "Power User One", "poweruser1@contoso.com", { department: "Engineering" }),
+    person(DEMO.esetCarol, "Carol Jones", "carol.jones@fabrikam.com", {
+      proxyEmailAddresses: ["smtp:cjones@fabrikam.com"],
+      cloudOffice: { hasMsLicense: false, tenantReference: "C03abc9de" },
+      protectionStatus: "PROTECTION_STATUS_PENDING",
+    }),
+    person(DEMO.esetDave, "Dave Miller", "dave.miller@northwind.example", {
+      identities: [
+        upn("dave.miller@northwind.example"),
+        {
+          createTime: "",
+          updateTime: "",
+          providerReference: "CORP\\dmiller",
+          providerReferenceFormat: "IDENTITY_REFERENCE_FORMAT_USER_NAME",
+          providerType: "IDENTITY_PROVIDER_TYPE_LOCAL",
+          userName: "CORP\\dmiller",
+        },
+      ],
+      cloudOffice: { hasMsLicense: true, tenantReference: "7a0e5c3d-northwind" },
+      protectionStatus: "PROTECTION_STATUS_FULLY_PROTECTED",
+      activeProductIds: [7n, 112n],
+      userGroupUuids: ["a1b2c3d4-0000-4000-8000-000000000002"],
+    }),
+    person(DEMO.esetErin, "Erin Only", "erin@contoso.com", { protectionStatus: "PROTECTION_STATUS_PARTIALLY_PROTECTED" }),
+    person(DEMO.esetGuest, "Frank Partner (guest)", "frank@partner.example", {
+      identities: [upn("frank_partner.example#EXT#@contoso.onmicrosoft.com")],
+      cloudOffice: { hasMsLicense: false, tenantReference: DEMO.tenant },
+    }),
+  );
 }
 
 function cap(s: string): string {

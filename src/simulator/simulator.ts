@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
-import { demoData, type WireObject } from "./demo-data";
+import { activeProductsOf, DEMO, demoData, type WireObject } from "./demo-data";
 import type { ActiveFault, Fault, FaultTarget } from "./faults";
 import { stringifyWire } from "./wire-json";
 
@@ -174,6 +174,10 @@ export class Simulator {
         displayName: `Generated User ${n}`,
         primaryEmailAddress: `user${i}@generated.example`,
         protectionStatus: i % 2 === 0 ? "PROTECTION_STATUS_UNPROTECTED" : "PROTECTION_STATUS_FULLY_PROTECTED",
+        // Enough variety for every list filter to select a different share of the generated users.
+        userGroupUuids: [GENERATED_GROUPS[i % GENERATED_GROUPS.length]],
+        cloudOffice: { hasMsLicense: i % 5 !== 0, tenantReference: i % 7 === 0 ? "C03generated" : DEMO.tenant },
+        activeProductIds: i % 3 === 0 ? [112n] : [],
       });
     }
   }
@@ -404,6 +408,28 @@ export class Simulator {
       return { status: 400, body: JSON.stringify({ code: 3, message: "invalid page token", details: [] }) };
     }
     const displayName = get("displayName", "display_name")?.toLowerCase();
+    const product = {
+      id: get("activeProduct.id", "active_product.id"),
+      name: get("activeProduct.name", "active_product.name"),
+      autoActivated: get("activeProduct.autoActivated", "active_product.auto_activated"),
+      base: get("activeProduct.autoActivationDetails.base", "active_product.auto_activation_details.base"),
+      group: get("activeProduct.autoActivationDetails.userGroupUuid", "active_product.auto_activation_details.user_group_uuid"),
+      subscription: get("activeProduct.subscriptionUuid", "active_product.subscription_uuid"),
+      unitPool: get("activeProduct.unitPoolUuid", "active_product.unit_pool_uuid"),
+    };
+    const productFiltered = Object.values(product).some((v) => v !== undefined);
+    // ESET: the activeProduct.* parameters describe one product, and the user must have one matching all of them.
+    const hasProduct = (u: WireObject) =>
+      activeProductsOf(u).some(
+        (p) =>
+          (product.id === undefined || p.id === product.id) &&
+          (product.name === undefined || p.name === product.name) &&
+          (product.autoActivated === undefined || String(p.autoActivated) === product.autoActivated) &&
+          (product.base === undefined || product.base === "PRODUCT_AUTO_ACTIVATION_BASE_UNSPECIFIED" || p.base === product.base) &&
+          (product.group === undefined || p.userGroupUuid === product.group) &&
+          (product.subscription === undefined || p.subscriptionUuid === product.subscription) &&
+          (product.unitPool === undefined || p.unitPoolUuid === product.unitPool),
+      );
     const email = get("email", "email")?.toLowerCase();
     const status = get("protectionStatus", "protection_status");
     const group = get("userGroupUuid", "user_group_uuid");
@@ -415,10 +441,12 @@ export class Simulator {
       return (
         (displayName === undefined || String(u.displayName ?? "").toLowerCase().includes(displayName)) &&
         (email === undefined || emails.some((e) => e.includes(email))) &&
-        (status === undefined || (u.protectionStatus ?? "PROTECTION_STATUS_UNSPECIFIED") === status) &&
+        // ESET: UNSPECIFIED (the zero value) means no filter.
+        (status === undefined || status === "PROTECTION_STATUS_UNSPECIFIED" || (u.protectionStatus ?? "PROTECTION_STATUS_UNSPECIFIED") === status) &&
         (group === undefined || ((u.userGroupUuids as unknown[]) ?? []).includes(group)) &&
         (tenant === undefined || cloud.tenantReference === tenant) &&
-        (license === undefined || String(cloud.hasMsLicense ?? false) === license)
+        (license === undefined || String(cloud.hasMsLicense ?? false) === license) &&
+        (!productFiltered || hasProduct(u))
       );
     });
     const page = all.slice(offset, offset + pageSize);
@@ -437,6 +465,9 @@ export class Simulator {
     return JSON.stringify({ code, message: `simulated HTTP ${status}`, details: [] });
   }
 }
+
+/** User groups of the generated ESET users (extraEsetUsers), one in three each. */
+const GENERATED_GROUPS = ["a1b2c3d4-0000-4000-8000-0000000000a1", "a1b2c3d4-0000-4000-8000-0000000000a2", "a1b2c3d4-0000-4000-8000-0000000000a3"];
 
 const DEFENDER_CODES: Record<number, string> = {
   400: "BadRequest",

@@ -1,5 +1,5 @@
 import type { Deadline } from "./deadline";
-import type { EsetRpcStatusDto, EsetUserDto } from "./eset.dto";
+import { ESET_LIST_FILTER_PARAMS, type EsetRpcStatusDto, type EsetUserDto, type EsetUserListFilter } from "./eset.dto";
 import { header, tryParseJson, type ErrorFacts, type JsonApi } from "./http-json";
 import type { HttpResult } from "./http-transport";
 import { isObject } from "./json-shape";
@@ -8,6 +8,18 @@ import { UpstreamError } from "./upstream-error";
 
 /** ESET documents batchGetUsers as limited to 1000 uuids; more gets 400 OUT_OF_RANGE. */
 export const ESET_BATCH_LIMIT = 1000;
+
+/** ESET's largest list page ("values above 1000 will be coerced to 1000"). */
+export const ESET_MAX_PAGE_SIZE = 1000;
+
+/** One page of `GET /v1/users`, checked and with ESET's defaults filled in. */
+export interface EsetUserPage {
+  users: EsetUserDto[];
+  /** "" on the last page. */
+  nextPageToken: string;
+  /** Users matching the filter across all pages; undefined when ESET did not say (or said something unreadable). */
+  totalSize: number | undefined;
+}
 
 /** ESET Connect user-management API: one method per REST endpoint, wire DTOs out. */
 export class EsetClient {
@@ -42,6 +54,37 @@ export class EsetClient {
     }
     return new Map(users.map((u) => [u.uuid, u]));
   }
+
+  /**
+   * `GET /v1/users`: one page of the users matching `filter`, starting at `pageToken` ("" = the first page).
+   * Parameters go out in one fixed order, so the same page is the same URL (ESET's 202 answers are keyed
+   * by request, and so is our pending memory). `pageSize` is 1 to 1000: ESET reads 0 as "its default 50".
+   */
+  async listUsers(filter: EsetUserListFilter, pageSize: number, pageToken: string, deadline: Deadline): Promise<EsetUserPage> {
+    if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > ESET_MAX_PAGE_SIZE) {
+      throw new RangeError(`listUsers takes a page size from 1 to ${ESET_MAX_PAGE_SIZE}`);
+    }
+    const query = new URLSearchParams();
+    for (const name of ESET_LIST_FILTER_PARAMS) {
+      const value = filter[name];
+      if (value !== undefined && value !== "") query.set(name, value);
+    }
+    query.set("pageSize", String(pageSize));
+    if (pageToken !== "") query.set("pageToken", pageToken);
+    const body = await this.api.request({ method: "GET", path: `/v1/users?${query.toString()}`, deadline });
+    const users = isObject(body) ? (body.users ?? []) : undefined;
+    const next = isObject(body) ? (body.nextPageToken ?? "") : undefined;
+    if (!Array.isArray(users) || !users.every(isUser) || typeof next !== "string") {
+      throw new UpstreamError("ESET", "parse", "ESET GET /v1/users answered 200 without a users list");
+    }
+    return { users, nextPageToken: next, totalSize: count((body as Record<string, unknown>).totalSize) };
+  }
+}
+
+/** An int64 count as a JS number: a safe integer, or a decimal string of one; anything else is unknown. */
+function count(v: unknown): number | undefined {
+  const n = typeof v === "number" ? v : typeof v === "string" && /^\d{1,16}$/.test(v) ? Number(v) : NaN;
+  return Number.isSafeInteger(n) && n >= 0 ? n : undefined;
 }
 
 export function esetErrorFacts(res: HttpResult): ErrorFacts {

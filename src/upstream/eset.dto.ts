@@ -46,3 +46,36 @@ export interface EsetRpcStatusDto {
   code?: number;
   message?: string;
 }
+
+/**
+ * The filters of `GET /v1/users`, by their wire (query parameter) names, in ESET's OpenAPI order of
+ * meaning. Values are sent as strings; absent or "" means "no filter" (ESET's own rule).
+ */
+export const ESET_LIST_FILTER_PARAMS = [
+  "displayName",
+  "email",
+  "protectionStatus",
+  "userGroupUuid",
+  "cloudOfficeTenantReference",
+  "hasCloudOfficeMsLicense",
+  "activeProduct.id",
+  "activeProduct.name",
+  "activeProduct.autoActivated",
+  "activeProduct.autoActivationDetails.base",
+  "activeProduct.autoActivationDetails.userGroupUuid",
+  "activeProduct.subscriptionUuid",
+  "activeProduct.unitPoolUuid",
+] as const;
+
+export type EsetListFilterParam = (typeof ESET_LIST_FILTER_PARAMS)[number];
+
+/** A `GET /v1/users` filter: wire parameter name → value. */
+export type EsetUserListFilter = Partial<Record<EsetListFilterParam, string>>;
+
+/** v1ListUsersResponse. grpc-gateway omits defaults: no `users` on an empty page, no `totalSize` when it is 0. */
+export interface EsetListUsersResponseDto {
+  users?: EsetUserDto[];
+  nextPageToken?: string;
+  /** int64: a JSON number or a decimal string. */
+  totalSize?: number | string;
+}

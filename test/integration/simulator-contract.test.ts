@@ -103,6 +103,22 @@ describe("the simulator against ESET's OpenAPI", () => {
     expect(pages).toBe(Math.ceil(sim.esetUsers.size / 50));
   });
 
+  it("answers filtered lists in the documented shape, with every filter ESET documents", async () => {
+    const filters = [
+      "protectionStatus=PROTECTION_STATUS_UNPROTECTED&email=contoso",
+      "displayName=Generated&userGroupUuid=a1b2c3d4-0000-4000-8000-0000000000a1&hasCloudOfficeMsLicense=true",
+      `cloudOfficeTenantReference=${DEMO.tenant}&activeProduct.id=112&activeProduct.autoActivated=true`,
+      "activeProduct.autoActivationDetails.base=PRODUCT_AUTO_ACTIVATION_BASE_USER_GROUP&activeProduct.name=ESET_CLOUD_OFFICE_SECURITY",
+      `activeProduct.subscriptionUuid=${DEMO.subscription}&activeProduct.unitPoolUuid=${DEMO.unitPool}&activeProduct.autoActivationDetails.userGroupUuid=a1b2c3d4-0000-4000-8000-000000000001`,
+      "email=no-such-address",
+    ];
+    for (const filter of filters) {
+      const res = await call("GET", `/v1/users?${filter}&pageSize=20`);
+      expect(res.status).toBe(200);
+      expectValid(validators.list!, res.json);
+    }
+  });
+
   it("catches a field the spec does not have", () => {
     expect(validators.get!({ user: { uuid: "x", email: "typo@example.com" } })).toBe(false);
   });

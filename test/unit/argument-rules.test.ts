@@ -2,6 +2,7 @@ import "reflect-metadata";
 import { validate } from "class-validator";
 import { DefenderUserArgs, DefenderUsersArgs } from "../../src/graphql/defender-user.args";
 import { EsetUserArgs, EsetUsersArgs } from "../../src/graphql/eset-user.args";
+import { PersonArgs } from "../../src/graphql/person.args";
 
 /** The hot-path quick checks must never accept what class-validator refuses (and should accept what it accepts). */
 const samples = [
@@ -31,5 +32,15 @@ describe("argument quick checks agree with class-validator", () => {
     expect(DefenderUsersArgs.isPlainlyValid(d)).toBe(await classValidatorAccepts(d));
     const e = make(EsetUsersArgs, { uuids: ids });
     expect(EsetUsersArgs.isPlainlyValid(e)).toBe(await classValidatorAccepts(e));
+  });
+
+  it.each([
+    ...samples,
+    "alice@contoso.com", "Alice@Contoso.COM", "contoso\\alice", "CORP\\dmiller", "alice_fabrikam.com#EXT#@contoso.onmicrosoft.com",
+    "a@b", "@contoso.com", "alice@", "a@b@c.com", "al ice@contoso.com", "a/b@contoso.com", "alice@contoso..com", "contoso\\", "\\alice",
+    "alice@xn--bcher-kva.example", "alice@bücher.example", `${"x".repeat(308)}@contoso.com`, `${"x".repeat(309)}@contoso.com`,
+  ])("person refs: %j", async (ref) => {
+    const p = make(PersonArgs, { ref });
+    expect(PersonArgs.isPlainlyValid(p)).toBe(await classValidatorAccepts(p));
   });
 });

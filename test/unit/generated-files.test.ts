@@ -24,11 +24,13 @@ describe("generated files stay true to the code", () => {
     const query = schema.getQueryType()!.getFields();
     const signature = (name: string) =>
       `${name}(${query[name]!.args.map((a) => `${a.name}: ${a.type.toString()}`).join(", ")}): ${query[name]!.type.toString()}`;
-    expect(["defenderUser", "defenderUsers", "esetUser", "esetUsers"].map(signature)).toEqual([
+    expect(["defenderUser", "defenderUsers", "esetUser", "esetUsers", "esetUserList", "person"].map(signature)).toEqual([
       "defenderUser(id: ID!): DefenderUser",
       "defenderUsers(ids: [ID!]!): [DefenderUser]!",
       "esetUser(uuid: ID!): EsetUser",
       "esetUsers(uuids: [ID!]!): [EsetUser]!",
+      "esetUserList(filter: EsetUserFilter, first: Int, after: String): EsetUserConnection!",
+      "person(ref: String!): Person",
     ]);
     const enumValues = (name: string) => (schema.getType(name) as GraphQLEnumType).getValues().map((v) => v.name);
     expect(enumValues("ProtectionStatus")).toEqual(["UNSPECIFIED", "UNPROTECTED", "PENDING", "PARTIALLY_PROTECTED", "FULLY_PROTECTED"]);
@@ -47,17 +49,27 @@ describe("generated files stay true to the code", () => {
       expect.arrayContaining(["identities: [Identity!]!", "activeProductIds: [ID!]!", "protectionStatus: ProtectionStatus!", "cloudOffice: CloudOffice"]),
     );
     expect(fields("DefenderUser")).toEqual(expect.arrayContaining(["id: ID!", "logonTypes: [String!]!", "firstSeen: DateTime"]));
+    // Issue 7's link fields, by their contract signatures.
+    expect(fields("EsetUser")).toEqual(expect.arrayContaining(["defenderUsers: [DefenderUser!]!"]));
+    expect(fields("DefenderUser")).toEqual(expect.arrayContaining(["esetUsers: [EsetUser!]!"]));
+    expect(fields("EsetUserConnection")).toEqual(expect.arrayContaining(["edges: [EsetUserEdge!]!", "pageInfo: PageInfo!", "totalCount: Int"]));
+    expect(fields("PageInfo")).toEqual(["hasNextPage: Boolean!", "hasPreviousPage: Boolean!", "startCursor: String", "endCursor: String"]);
   });
 
   it("gives every type, field and enum value a description", async () => {
     const schema = await buildAppSchema();
     const missing: string[] = [];
-    for (const name of ["DefenderUser", "EsetUser", "Identity", "CloudOffice", "Query"]) {
+    const objects = ["DefenderUser", "EsetUser", "Identity", "CloudOffice", "Query"];
+    objects.push("EsetUserConnection", "EsetUserEdge", "PageInfo", "UserLink", "LinkReason", "Person", "EsetUserFilter", "EsetActiveProductFilter");
+    for (const name of objects) {
       const type = schema.getType(name) as GraphQLObjectType;
       if (name !== "Query" && !type.description) missing.push(name);
-      for (const field of Object.values(type.getFields())) if (!field.description) missing.push(`${name}.${field.name}`);
+      for (const field of Object.values(type.getFields())) {
+        if (!field.description) missing.push(`${name}.${field.name}`);
+        for (const arg of "args" in field ? field.args : []) if (!arg.description) missing.push(`${name}.${field.name}(${arg.name})`);
+      }
     }
-    for (const name of ["ProtectionStatus", "IdentityProviderType", "IdentityReferenceFormat"]) {
+    for (const name of ["ProtectionStatus", "IdentityProviderType", "IdentityReferenceFormat", "LinkRule", "ProductAutoActivationBase"]) {
       for (const value of (schema.getType(name) as GraphQLEnumType).getValues()) if (!value.description) missing.push(`${name}.${value.name}`);
     }
     expect(missing).toEqual([]);
