@@ -129,6 +129,11 @@ export async function startGateway(input: Config, options: GatewayOptions = {}):
       metrics,
       redisHealth: redis && (() => redis!.health()),
       apqCache: redis && new RedisApqCache(redis),
+      gate: {
+        callerLimit: config.callerRateLimit,
+        authFailureLimit: config.authFailureLimit,
+        redis: redis && { client: redis.client, prefix: redis.prefix },
+      },
       probes: [
         ...(defender ? [{ source: "DEFENDER" as const, token: defender.token, circuit: defender.guards.circuit }] : []),
         ...(eset ? [{ source: "ESET" as const, token: eset.token, circuit: eset.guards.circuit }] : []),
