@@ -149,8 +149,14 @@ export function loadConfig(env: Env = process.env): Config {
     limits: {
       maxDepth: read.int("MAX_DEPTH", 10, 1, 1000),
       maxAliases: read.int("MAX_ALIASES", 30, 0, 100_000),
-      maxFields: read.int("MAX_FIELDS", 1000, 1, 1_000_000),
-      maxCost: read.int("MAX_COST", 50_000, 1, 100_000_000),
+      maxFields: read.int("MAX_FIELDS", 20_000, 1, 10_000_000),
+      maxDirectives: read.int("MAX_DIRECTIVES", 50, 0, 100_000),
+      maxTokens: read.int("MAX_TOKENS", 5_000, 100, 10_000_000),
+      // Priced in worst-case vendor calls. Defender allows 100 calls a minute for the whole app: an
+      // operation that may need more cannot finish within a minute and would starve every other caller.
+      maxDefenderCost: read.int("MAX_DEFENDER_COST", 100, 1, 100_000_000),
+      // Both vendors: ESET allows 10 calls a second; 1,000 is one full ESET batch of unknown uuids.
+      maxCost: read.int("MAX_COST", 1_000, 1, 100_000_000),
       maxListIds: {
         defenderUsers: read.int("MAX_DEFENDER_IDS", 100, 1, 100_000),
         esetUsers: read.int("MAX_ESET_IDS", 1000, 1, 1_000_000),

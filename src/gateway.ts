@@ -120,6 +120,7 @@ export async function startGateway(input: Config, options: GatewayOptions = {}):
       log,
       landingPage: config.sandbox,
       introspection: config.introspection,
+      hideSchemaHints: config.production,
       shutdownGraceMs: config.shutdownGraceMs,
       authenticator: config.auth.open ? undefined : new Authenticator(config.auth),
       limits: config.limits,

@@ -13,8 +13,8 @@ import { RequestGate, type GateOptions } from "./auth/request-gate";
 import { contextFactory, type Context, type ContextDeps } from "./context";
 import { ErrorCode } from "./errors/error-code";
 import type { Metrics } from "./metrics";
-import { operationCostPlugin, operationShapeRule, type OperationLimits } from "./limits/operation-limits";
-import { formatError } from "./errors/format-error";
+import { operationCostPlugin, operationValidationRules, type OperationLimits } from "./limits/operation-limits";
+import { errorFormatter } from "./errors/format-error";
 import { checkReadiness, type SourceProbe } from "./health";
 import type { KeyValueCache } from "@apollo/utils.keyvaluecache";
 import type { RedisHealth } from "./redis/redis-link";
@@ -27,6 +27,8 @@ export interface ServerOptions {
   /** Apollo Sandbox at GET /graphql in a browser. */
   landingPage: boolean;
   introspection: boolean;
+  /** Production: no "Did you mean …" suggestions in errors (they spell out the schema to whoever probes it). */
+  hideSchemaHints: boolean;
   probes: SourceProbe[];
   /** How long in-flight requests get to finish on shutdown before connections are cut. */
   shutdownGraceMs: number;
@@ -105,13 +107,15 @@ export async function createServer(options: ServerOptions): Promise<AppServer> {
 
   const apollo = new ApolloServer<Context>({
     schema: options.schema,
-    formatError,
+    formatError: errorFormatter({ hideSchemaHints: options.hideSchemaHints }),
     introspection: options.introspection,
     includeStacktraceInErrorResponses: false,
     csrfPrevention: true,
     // APQ: shared through Redis when there is one (an hour per hash), else Apollo's in-process default.
     ...(options.apqCache ? { persistedQueries: { cache: options.apqCache, ttl: 3600 } } : {}),
-    validationRules: [operationShapeRule(options.limits)],
+    validationRules: operationValidationRules(options.limits),
+    // graphql-js stops parsing past this many tokens: a 1 MB document costs what 5,000 tokens cost.
+    parseOptions: { maxTokens: options.limits.maxTokens },
     // main.ts owns SIGTERM/SIGINT. Apollo's own handlers would stop the server behind our back and then
     // re-raise the signal, racing our graceful shutdown (seen: the process never exited).
     stopOnTerminationSignals: false,
@@ -121,7 +125,7 @@ export async function createServer(options: ServerOptions): Promise<AppServer> {
       // Per-field cache-control bookkeeping costs time on every field; usergraph sets no cache hints.
       ApolloServerPluginCacheControlDisabled(),
       options.landingPage ? ApolloServerPluginLandingPageLocalDefault({ embed: true }) : ApolloServerPluginLandingPageDisabled(),
-      operationCostPlugin(options.limits),
+      operationCostPlugin(options.limits, options.schema),
       requestLogPlugin(options.metrics),
     ],
   });
