@@ -139,7 +139,7 @@ export async function startGateway(input: Config, options: GatewayOptions = {}):
         ...(defender ? [{ source: "DEFENDER" as const, token: defender.token, circuit: defender.guards.circuit }] : []),
         ...(eset ? [{ source: "ESET" as const, token: eset.token, circuit: eset.guards.circuit }] : []),
       ],
-      contextDeps: { ...stores, requestDeadlineMs: config.requestDeadlineMs, log },
+      contextDeps: { ...stores, requestDeadlineMs: config.requestDeadlineMs, log, maxListIds: config.limits.maxListIds },
     });
     await server.app.listen({ port: config.port, host: config.host });
   } catch (err) {
