@@ -88,7 +88,12 @@ export async function startGateway(input: Config, options: GatewayOptions = {}):
       onToken: (token) => redactor.addToken(token),
       rateLimits: { DEFENDER: config.defenderRateLimits, ESET: config.esetRateLimits },
       rateLimitMaxQueue: config.rateLimitMaxQueue,
-      circuit: { failureThreshold: config.circuitFailureThreshold, openMs: config.circuitOpenMs },
+      circuit: {
+        minimumRequests: config.circuitFailureThreshold,
+        failureRate: config.circuitFailureRate,
+        windowMs: config.circuitWindowMs,
+        openMs: config.circuitOpenMs,
+      },
       metrics,
       connectionsPerOrigin: config.upstreamConnections,
       redis,

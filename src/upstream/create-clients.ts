@@ -4,7 +4,7 @@ import { DefenderClient, defenderErrorFacts } from "./defender.client";
 import { entraClientCredentials, type EntraCredentials } from "./entra-token";
 import { EsetClient, esetErrorFacts } from "./eset.client";
 import { EsetTokenFlow, type EsetCredentials } from "./eset-token";
-import { CircuitBreaker, type CircuitState } from "./circuit-breaker";
+import { CircuitBreaker, type CircuitOptions, type CircuitState } from "./circuit-breaker";
 import { JsonApi, PendingMemory, RetryingSender, type AttemptObserver, type SourceGuards } from "./http-json";
 import { HttpTransport } from "./http-transport";
 import { parseJsonLossless } from "./lossless-json";
@@ -27,7 +27,7 @@ export interface ClientsOptions {
   onToken: (token: string) => void;
   rateLimits: Record<SourceName, RateWindow[]>;
   rateLimitMaxQueue: number;
-  circuit: { failureThreshold: number; openMs: number };
+  circuit: CircuitOptions;
   metrics?: Metrics;
   connectionsPerOrigin?: number;
   /** The shared tier: rate limits and pending response-ids across replicas. */
@@ -91,7 +91,7 @@ export function createClients(options: ClientsOptions): Clients {
         })
       : local;
     metrics?.setCircuit(source, "closed");
-    const circuit = new CircuitBreaker(source, options.circuit.failureThreshold, options.circuit.openMs, (state: CircuitState) => {
+    const circuit = new CircuitBreaker(source, options.circuit, (state: CircuitState) => {
       metrics?.setCircuit(source, state);
       log[state === "closed" ? "info" : "warn"]({ source, circuit: state }, `circuit ${state}`);
     });

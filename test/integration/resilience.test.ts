@@ -105,6 +105,19 @@ describe("entity cache", () => {
 });
 
 describe("circuit breaker", () => {
+  it("counts a request once: failed attempts that its retries recover do not open the circuit", async () => {
+    stack = await startStack({ CIRCUIT_FAILURE_THRESHOLD: "5", CIRCUIT_OPEN_SECONDS: "30", UPSTREAM_MAX_RETRIES: "2" });
+    // Five concurrent requests whose first attempts all fail: five failures in a row when each attempt
+    // counted (the circuit then opened and failed the retries fast); five successes when requests count.
+    stack.sim.inject({ target: "defender", kind: "status", status: 500, times: 5 });
+    const ids = [DEMO.defenderAlice, DEMO.defenderUser1, DEMO.defenderContosoUser1, DEMO.defenderCjones, DEMO.defenderDmiller];
+    const answers = await Promise.all(ids.map((id) => stack!.gql(DefenderUserDocument, { id })));
+    expect(answers.map((a) => codes(a))).toEqual(ids.map(() => []));
+    expect(stack.sim.count({ source: "DEFENDER", kind: "api" })).toBe(10);
+    const ready = (await (await fetch(stack.gateway.url.replace("/graphql", "/health/ready"))).json()) as { sources: { DEFENDER: { circuit: string } } };
+    expect(ready.sources.DEFENDER.circuit).toBe("closed");
+  });
+
   it("fails fast after repeated failures, keeps the other source working, and recovers through one probe", async () => {
     stack = await startStack({ CIRCUIT_FAILURE_THRESHOLD: "3", CIRCUIT_OPEN_SECONDS: "1", UPSTREAM_MAX_RETRIES: "0" });
     stack.sim.inject({ target: "defender", kind: "status", status: 502, times: 3 });
