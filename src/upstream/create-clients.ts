@@ -48,6 +48,8 @@ export interface Clients {
   eset?: SourceRuntime<EsetClient>;
   pendingMemory: PendingMemory;
   close(): Promise<void>;
+  /** Rejects every caller queued for a rate-limit slot with a retryable error (shutdown); the pool stays open. */
+  drainQueues(): void;
 }
 
 /** Builds the process-wide upstream machinery once: one pool, one token cache per source, one client each. */
@@ -140,6 +142,9 @@ export function createClients(options: ClientsOptions): Clients {
     defender,
     eset,
     pendingMemory,
+    drainQueues: () => {
+      for (const g of Object.values(guards)) g?.limiter.close();
+    },
     close: async () => {
       for (const g of Object.values(guards)) g?.limiter.close();
       await transport.close();
