@@ -100,8 +100,11 @@ function literal(token: string): ODataValue {
 
 /** Evaluates a parsed filter against one wire entity; dates compare as instants, strings case-insensitively. */
 export function matches(node: FilterNode, entity: Record<string, unknown>, dateFields: ReadonlySet<string>): boolean {
-  if (node.kind === "and") return matches(node.left, entity, dateFields) && matches(node.right, entity, dateFields);
-  if (node.kind === "or") return matches(node.left, entity, dateFields) || matches(node.right, entity, dateFields);
+  if (node.kind !== "cmp") {
+    return node.kind === "and"
+      ? matches(node.left, entity, dateFields) && matches(node.right, entity, dateFields)
+      : matches(node.left, entity, dateFields) || matches(node.right, entity, dateFields);
+  }
   const { field, op, value } = node.cmp;
   const actual = entity[field];
   let a: unknown = actual;

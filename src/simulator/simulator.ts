@@ -2,7 +2,9 @@ import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import { activeProductsOf, DEMO, demoData, type WireObject } from "./demo-data";
+import { benchMachineId, benchRelations, demoRelations, type DefenderRelations } from "./defender-relations";
 import type { ActiveFault, Fault, FaultTarget } from "./faults";
+import { matches, ODataError, parseFilter, type FilterNode } from "./odata";
 import { stringifyWire } from "./wire-json";
 
 /** Credentials the simulator accepts; demo mode configures the clients with them. */
@@ -28,7 +30,53 @@ export interface SimulatorOptions {
   extraDefenderUsers?: number;
   /** Answer any `bench\\userN` id with a generated user, without storing it (soak tests over a million ids). */
   synthesizeDefenderUsers?: boolean;
+  /**
+   * Extra generated Defender machines (`bench-000000.bench.local`, …): machine i has bench user `i % extraDefenderUsers`
+   * logged on, and that user's mostPrevalentMachineId points at machine `i % extraDefenderMachines`.
+   */
+  extraDefenderMachines?: number;
+  /** Extra generated Defender alerts, spread over the last 7 days, on the generated machines and users. */
+  extraDefenderAlerts?: number;
+  /** The app roles (permissions) of the Defender tokens the simulator issues; default DEFAULT_DEFENDER_ROLES. */
+  defenderRoles?: readonly string[];
 }
+
+/** What usergraph's Entra app is granted in the simulator by default: every read permission it uses. */
+export const DEFAULT_DEFENDER_ROLES: readonly string[] = ["User.Read.All", "Machine.Read.All", "Alert.Read.All"];
+
+/** The Defender endpoints the simulator serves (all GET). */
+export type DefenderEndpoint =
+  | "users.get"
+  | "users.machines"
+  | "users.alerts"
+  | "machines.list"
+  | "machines.get"
+  | "machines.logonusers"
+  | "machines.alerts"
+  | "alerts.list"
+  | "alerts.get"
+  | "alerts.user"
+  | "alerts.machine";
+
+/** The entity an endpoint answers with; fault targets "defender-users", "defender-machines", "defender-alerts". */
+export type DefenderFamily = "users" | "machines" | "alerts";
+
+const DEFENDER_ENDPOINTS: Record<DefenderEndpoint, { family: DefenderFamily; roles: readonly string[] }> = {
+  // UPSTREAMS.md §1.1 and §5.1; a ReadWrite permission includes its Read.
+  "users.get": { family: "users", roles: ["User.Read.All"] },
+  "machines.logonusers": { family: "users", roles: ["User.Read.All"] },
+  "alerts.user": { family: "users", roles: ["User.Read.All"] },
+  "machines.list": { family: "machines", roles: ["Machine.Read.All", "Machine.ReadWrite.All"] },
+  "machines.get": { family: "machines", roles: ["Machine.Read.All", "Machine.ReadWrite.All"] },
+  "alerts.machine": { family: "machines", roles: ["Machine.Read.All", "Machine.ReadWrite.All"] },
+  // The current docs list only Machine.ReadWrite.All; older revisions also Machine.Read.All (see
+  // Simulator.userMachinesNeedReadWrite).
+  "users.machines": { family: "machines", roles: ["Machine.Read.All", "Machine.ReadWrite.All"] },
+  "alerts.list": { family: "alerts", roles: ["Alert.Read.All", "Alert.ReadWrite.All"] },
+  "alerts.get": { family: "alerts", roles: ["Alert.Read.All", "Alert.ReadWrite.All"] },
+  "users.alerts": { family: "alerts", roles: ["Alert.Read.All", "Alert.ReadWrite.All"] },
+  "machines.alerts": { family: "alerts", roles: ["Alert.Read.All", "Alert.ReadWrite.All"] },
+};
 
 export type SimSource = "DEFENDER" | "ESET";
 
@@ -40,8 +88,11 @@ export interface RecordedRequest {
   path: string;
   headers: IncomingMessage["headers"];
   body: string;
-  /** The decoded id, for single-user GETs. */
+  /** The decoded id, for single-user GETs and the Defender `{id}` paths. */
   id?: string;
+  /** Which Defender endpoint answered (undefined for tokens, ESET and unknown paths). */
+  endpoint?: DefenderEndpoint;
+  family?: DefenderFamily;
   status?: number;
   at: number;
 }
@@ -60,6 +111,16 @@ export class Simulator {
   readonly requests: RecordedRequest[] = [];
   readonly defenderUsers = new Map<string, WireObject>();
   readonly esetUsers = new Map<string, WireObject>();
+  /** Defender machines by id, with their full documented shape. */
+  readonly defenderMachines = new Map<string, WireObject>();
+  /** Defender alerts by id, with their full evidence (sent only with `$expand=evidence`). */
+  readonly defenderAlerts = new Map<string, WireObject>();
+  /** Machine id → ids of the Defender users logged on to it. */
+  readonly defenderLogons = new Map<string, string[]>();
+  /** When the simulator was created: the demo alerts' and machines' times are relative to it. */
+  readonly startedAt: number;
+  /** Follow the current docs: `GET /api/users/{id}/machines` needs Machine.ReadWrite.All (default: Read is enough). */
+  userMachinesNeedReadWrite = false;
   latencyMs: number;
   tokenTtlSec: number;
   /** Send int64 fields as JSON strings (protojson's default) instead of numbers. */
@@ -70,7 +131,8 @@ export class Simulator {
   readonly issuedTokens: string[] = [];
 
   private readonly faults: ActiveFault[] = [];
-  private readonly tokens = new Map<string, { source: SimSource; expiresAt: number }>();
+  private readonly tokens = new Map<string, { source: SimSource; expiresAt: number; roles: readonly string[] }>();
+  private defenderRoles: readonly string[];
   private readonly refreshTokens = new Set<string>();
   private readonly pending = new Map<string, PendingAnswer>();
   private readonly sockets = new Set<Socket>();
@@ -81,6 +143,8 @@ export class Simulator {
   constructor(private readonly options: SimulatorOptions = {}) {
     this.latencyMs = options.latencyMs ?? 0;
     this.tokenTtlSec = options.tokenTtlSec ?? 3599;
+    this.defenderRoles = options.defenderRoles ?? DEFAULT_DEFENDER_ROLES;
+    this.startedAt = Date.now();
     this.loadDemoData();
   }
 
@@ -122,8 +186,19 @@ export class Simulator {
     this.faults.push({ ...fault, remaining: fault.times ?? 1 });
   }
 
-  /** Forget faults, recorded requests and pending answers; keep data and tokens. */
+  /**
+   * The app roles of the Defender tokens from now on, and of those already issued (as if they had been
+   * re-issued after an admin changed the app's permissions), so a test can flip it without a token refresh.
+   */
+  setDefenderRoles(roles: readonly string[]): void {
+    this.defenderRoles = [...roles];
+    for (const token of this.tokens.values()) if (token.source === "DEFENDER") token.roles = this.defenderRoles;
+  }
+
+  /** Forget faults, recorded requests and pending answers, and restore the Defender roles; keep data and tokens. */
   reset(): void {
+    this.setDefenderRoles(this.options.defenderRoles ?? DEFAULT_DEFENDER_ROLES);
+    this.userMachinesNeedReadWrite = false;
     this.faults.length = 0;
     this.requests.length = 0;
     this.pending.clear();
@@ -149,10 +224,12 @@ export class Simulator {
   }
 
   /** Recorded requests matching a filter. */
-  count(filter: Partial<Pick<RecordedRequest, "source" | "kind" | "method">> & { pathIncludes?: string } = {}): number {
+  count(filter: Partial<Pick<RecordedRequest, "source" | "kind" | "method" | "endpoint" | "family">> & { pathIncludes?: string } = {}): number {
     return this.requests.filter(
       (r) =>
         (filter.source === undefined || r.source === filter.source) &&
+        (filter.endpoint === undefined || r.endpoint === filter.endpoint) &&
+        (filter.family === undefined || r.family === filter.family) &&
         (filter.kind === undefined || r.kind === filter.kind) &&
         (filter.method === undefined || r.method === filter.method) &&
         (filter.pathIncludes === undefined || r.path.includes(filter.pathIncludes)),
@@ -163,8 +240,11 @@ export class Simulator {
     const data = demoData();
     for (const u of data.defender) this.defenderUsers.set(u.id as string, u);
     for (const u of data.eset) this.esetUsers.set(u.uuid as string, u);
-    for (let i = 0; i < (this.options.extraDefenderUsers ?? 0); i++) {
-      const user = benchDefenderUser(`user${String(i).padStart(6, "0")}`, i);
+    this.addRelations(demoRelations(data.defender, this.startedAt));
+    const benchUsers = this.options.extraDefenderUsers ?? 0;
+    this.addRelations(benchRelations(this.options.extraDefenderMachines ?? 0, this.options.extraDefenderAlerts ?? 0, benchUsers, this.startedAt));
+    for (let i = 0; i < benchUsers; i++) {
+      const user = benchDefenderUser(`user${String(i).padStart(6, "0")}`, i, this.options.extraDefenderMachines ?? 0);
       this.defenderUsers.set(user.id as string, user);
     }
     for (let i = 0; i < (this.options.extraEsetUsers ?? 0); i++) {
@@ -182,6 +262,12 @@ export class Simulator {
     }
   }
 
+  private addRelations(relations: DefenderRelations): void {
+    for (const m of relations.machines) this.defenderMachines.set(m.id as string, m);
+    for (const a of relations.alerts) this.defenderAlerts.set(a.id as string, a);
+    for (const [id, users] of relations.logons) this.defenderLogons.set(id, users);
+  }
+
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const body = await readBody(req);
     const path = req.url ?? "/";
@@ -194,6 +280,7 @@ export class Simulator {
       headers: req.headers,
       body,
       at: Date.now(),
+      ...(route.endpoint ? { endpoint: route.endpoint.name, family: DEFENDER_ENDPOINTS[route.endpoint.name].family } : {}),
     };
     this.requests.push(record);
     if (route.kind === "api") {
@@ -212,7 +299,7 @@ export class Simulator {
       res.end(payload);
     };
 
-    const fault = this.takeFault(route.target, path, req.headers["response-id"] !== undefined);
+    const fault = this.takeFault(route, path, req.headers["response-id"] !== undefined);
     if (fault?.kind === "delay" || (route.kind === "api" && this.latencyMs > 0)) {
       await sleep((fault?.kind === "delay" ? (fault.delayMs ?? 0) : 0) + (route.kind === "api" ? this.latencyMs : 0));
     }
@@ -247,16 +334,22 @@ export class Simulator {
     }
   }
 
-  private route(method: string, path: string): { source: SimSource; kind: "token" | "api"; target: FaultTarget } {
+  private route(method: string, path: string): SimRoute {
     if (method === "POST" && /^\/[^/]+\/oauth2\/v2\.0\/token$/.test(path)) return { source: "DEFENDER", kind: "token", target: "defender-token" };
-    if (path.startsWith("/api/")) return { source: "DEFENDER", kind: "api", target: "defender" };
+    if (path.startsWith("/api/")) return { source: "DEFENDER", kind: "api", target: "defender", endpoint: method === "GET" ? defenderEndpoint(path) : undefined };
     if (path === "/oauth/token") return { source: "ESET", kind: "token", target: "eset-token" };
     return { source: "ESET", kind: "api", target: "eset" };
   }
 
-  private takeFault(target: FaultTarget, path: string, isPoll: boolean): ActiveFault | undefined {
+  private takeFault(route: SimRoute, path: string, isPoll: boolean): ActiveFault | undefined {
+    const endpoint = route.endpoint?.name;
+    const family = endpoint ? `defender-${DEFENDER_ENDPOINTS[endpoint].family}` : undefined;
     const index = this.faults.findIndex(
-      (f) => f.target === target && (f.pathIncludes === undefined || path.includes(f.pathIncludes)) && !(isPoll && f.kind === "pending"),
+      (f) =>
+        (f.target === route.target || (family !== undefined && f.target === family)) &&
+        (f.endpoint === undefined || f.endpoint === endpoint) &&
+        (f.pathIncludes === undefined || path.includes(f.pathIncludes)) &&
+        !(isPoll && f.kind === "pending"),
     );
     if (index < 0) return undefined;
     const fault = this.faults[index]!;
@@ -266,7 +359,7 @@ export class Simulator {
   }
 
   private answer(
-    route: { source: SimSource; kind: "token" | "api" },
+    route: SimRoute,
     req: IncomingMessage,
     path: string,
     body: string,
@@ -279,7 +372,7 @@ export class Simulator {
     if (!auth.startsWith("Bearer ") || !token || token.source !== route.source || token.expiresAt <= Date.now()) {
       return { status: 401, body: this.errorBody(route.source, "api", 401) };
     }
-    if (route.source === "DEFENDER") return this.defender(req.method ?? "GET", path, record);
+    if (route.source === "DEFENDER") return this.defender(route.endpoint, path, record, token.roles);
 
     const responseId = req.headers["response-id"];
     if (typeof responseId === "string") {
@@ -342,30 +435,177 @@ export class Simulator {
   private issue(source: SimSource): string {
     const token = `sim-${source.toLowerCase()}-${randomUUID()}`;
     this.issuedTokens.push(token);
-    this.tokens.set(token, { source, expiresAt: Date.now() + this.tokenTtlSec * 1000 });
+    this.tokens.set(token, { source, expiresAt: Date.now() + this.tokenTtlSec * 1000, roles: source === "DEFENDER" ? this.defenderRoles : [] });
     return token;
   }
 
-  private defender(method: string, path: string, record: RecordedRequest) {
-    const m = /^\/api\/users\/([^/?]+)\/?(\?.*)?$/.exec(path);
-    if (method !== "GET" || !m) return { status: 404, body: this.errorBody("DEFENDER", "api", 404) };
-    const id = safeDecode(m[1]!);
-    let user = id === undefined ? undefined : this.defenderUsers.get(id);
-    if (!user && this.options.synthesizeDefenderUsers && id !== undefined) {
-      const m = /^bench\\(user(\d+))$/.exec(id);
-      if (m) user = benchDefenderUser(m[1]!, Number(m[2]));
+  private defender(endpoint: SimRoute["endpoint"], path: string, record: RecordedRequest, roles: readonly string[]): Answer {
+    if (!endpoint) return { status: 404, body: this.errorBody("DEFENDER", "api", 404) };
+    const { name, id: rawId } = endpoint;
+    const needed = name === "users.machines" && this.userMachinesNeedReadWrite ? ["Machine.ReadWrite.All"] : DEFENDER_ENDPOINTS[name].roles;
+    if (!needed.some((r) => roles.includes(r))) {
+      return defenderError(
+        403,
+        "Forbidden",
+        `The application does not have any of the required application permissions (${[...needed].reverse().join(", ")}) to access the resource.`,
+      );
     }
+    const id = rawId === undefined ? undefined : safeDecode(rawId);
     record.id = id;
+    if (rawId !== undefined && id === undefined) return defenderError(404, "ResourceNotFound", `${name.startsWith("users") ? "User" : name.startsWith("machines") ? "Machine" : "Alert"}  was not found`);
+    const query = path.includes("?") ? path.slice(path.indexOf("?") + 1) : "";
+    const params = new URLSearchParams(query);
+    switch (name) {
+      case "users.get":
+        return this.defenderUser(id!);
+      case "users.machines": {
+        // Defender: the id is "only the user name" (user1 for user1@contoso.com); domain\user also answers.
+        const machines = [...this.defenderMachines.values()].filter((m) => (this.defenderLogons.get(m.id as string) ?? []).some((u) => sameUser(u, id!)));
+        return this.collection("Machines", machines);
+      }
+      case "users.alerts": {
+        const alerts = this.sortedAlerts().filter((a) => {
+          const related = a.relatedUser as { userName?: string; domainName?: string } | null;
+          return related?.userName !== undefined && sameUser(`${related.domainName ?? ""}\\${related.userName}`, id!);
+        });
+        return this.collection("Alerts", alerts.map((a) => withEvidence(a, false)));
+      }
+      case "machines.list":
+        // Defender: "If there are no recent machines, you see 404 Not Found."
+        if (this.defenderMachines.size === 0) return defenderError(404, "ResourceNotFound", "No recent machines were found");
+        return this.odataList("Machines", [...this.defenderMachines.values()], params, query, path);
+      case "alerts.list":
+        return this.odataList("Alerts", this.sortedAlerts(), params, query, path);
+      case "machines.get":
+      case "machines.logonusers":
+      case "machines.alerts": {
+        const machine = this.findMachine(id!);
+        if (!machine) return defenderError(404, "ResourceNotFound", `Machine ${id!} was not found`);
+        if (name === "machines.get") return this.entity("Machines", machine);
+        if (name === "machines.alerts") {
+          return this.collection("Alerts", this.sortedAlerts().filter((a) => a.machineId === machine.id).map((a) => withEvidence(a, false)));
+        }
+        const users = (this.defenderLogons.get(machine.id as string) ?? []).map((u) => this.lookupDefenderUser(u)).filter((u) => u !== undefined);
+        return this.collection("Users", users);
+      }
+      case "alerts.get":
+      case "alerts.user":
+      case "alerts.machine": {
+        const alert = this.defenderAlerts.get(id!);
+        if (!alert) return defenderError(404, "ResourceNotFound", `Alert ${id!} was not found`);
+        if (name === "alerts.get") {
+          const expand = params.get("$expand");
+          if (expand !== null && expand.toLowerCase() !== "evidence") return defenderError(400, "ODataError", `The query specified in the URI is not valid. Could not find a property named '${expand}' on type 'Alert'.`);
+          return this.entity("Alerts", withEvidence(alert, expand !== null));
+        }
+        if (name === "alerts.machine") {
+          const machine = typeof alert.machineId === "string" ? this.defenderMachines.get(alert.machineId) : undefined;
+          return machine ? this.entity("Machines", machine) : defenderError(404, "ResourceNotFound", `Machine ${String(alert.machineId)} was not found`);
+        }
+        const related = alert.relatedUser as { userName?: string; domainName?: string } | null;
+        const user = related?.userName === undefined ? undefined : this.lookupDefenderUser(`${related.domainName ?? ""}\\${related.userName}`.toLowerCase());
+        return user ? this.entity("Users", user) : defenderError(404, "ResourceNotFound", `User of alert ${id!} was not found`);
+      }
+    }
+  }
+
+  private defenderUser(id: string): Answer {
+    const user = this.lookupDefenderUser(id);
     if (!user) {
       return {
         status: 404,
-        body: JSON.stringify({ error: { code: "ResourceNotFound", message: `User ${id ?? ""} was not found`, target: randomUUID() } }),
+        body: JSON.stringify({ error: { code: "ResourceNotFound", message: `User ${id} was not found`, target: randomUUID() } }),
       };
     }
     return {
       status: 200,
       body: JSON.stringify({ "@odata.context": `${this.baseUrl}/api/$metadata#Users/$entity`, ...user }),
     };
+  }
+
+  private lookupDefenderUser(id: string): WireObject | undefined {
+    let user = this.defenderUsers.get(id);
+    if (!user && this.options.synthesizeDefenderUsers) {
+      const m = /^bench\\(user(\d+))$/.exec(id);
+      if (m) user = benchDefenderUser(m[1]!, Number(m[2]), this.options.extraDefenderMachines ?? 0);
+    }
+    return user;
+  }
+
+  /** Device id, computer DNS name or computer name (its first label), case-insensitively. */
+  private findMachine(key: string): WireObject | undefined {
+    const byId = this.defenderMachines.get(key.toLowerCase());
+    if (byId) return byId;
+    const k = key.toLowerCase();
+    for (const m of this.defenderMachines.values()) {
+      const dns = typeof m.computerDnsName === "string" ? m.computerDnsName.toLowerCase() : undefined;
+      if (dns !== undefined && (dns === k || dns.split(".")[0] === k)) return m;
+    }
+    return undefined;
+  }
+
+  /** Newest update first, then by id: a stable order for $skip paging. */
+  private sortedAlerts(): WireObject[] {
+    return [...this.defenderAlerts.values()].sort(
+      (a, b) => Date.parse(String(b.lastUpdateTime)) - Date.parse(String(a.lastUpdateTime)) || String(a.id).localeCompare(String(b.id)),
+    );
+  }
+
+  private entity(set: "Machines" | "Alerts" | "Users", value: WireObject): Answer {
+    return { status: 200, body: stringifyWire({ "@odata.context": `${this.baseUrl}/api/$metadata#${set}/$entity`, ...value }) };
+  }
+
+  private collection(set: "Machines" | "Alerts" | "Users", value: WireObject[], nextLink?: string): Answer {
+    return {
+      status: 200,
+      body: stringifyWire({ "@odata.context": `${this.baseUrl}/api/$metadata#${set}`, value, ...(nextLink ? { "@odata.nextLink": nextLink } : {}) }),
+    };
+  }
+
+  /**
+   * `GET /api/machines` and `GET /api/alerts` with the documented OData options: `$filter` on the documented
+   * properties, `$top` (≤ 10,000, the page size when absent), `$skip`, and `$expand=evidence` on alerts.
+   * When more items remain after the page, `@odata.nextLink` is this URL with `$skip` moved on.
+   */
+  private odataList(set: "Machines" | "Alerts", items: WireObject[], params: URLSearchParams, query: string, path: string): Answer {
+    const entity = set === "Machines" ? "microsoft.windowsDefenderATP.api.PublicMachine" : "microsoft.windowsDefenderATP.api.PublicAlert";
+    try {
+      for (const key of params.keys()) {
+        if (key.startsWith("$") && !["$filter", "$top", "$skip", ...(set === "Alerts" ? ["$expand"] : [])].includes(key)) {
+          throw new ODataError(`The query specified in the URI is not valid. Query option '${key}' is not allowed.`);
+        }
+      }
+      const expand = params.get("$expand");
+      if (expand !== null && expand.toLowerCase() !== "evidence") {
+        throw new ODataError(`The query specified in the URI is not valid. Could not find a property named '${expand}' on type '${entity}'.`);
+      }
+      const whole = (name: string, fallback: number, max = Number.MAX_SAFE_INTEGER) => {
+        const raw = params.get(name);
+        if (raw === null) return fallback;
+        if (!/^\d+$/.test(raw)) throw new ODataError(`The query specified in the URI is not valid. Invalid value '${raw}' for ${name}.`);
+        const n = Number(raw);
+        if (n > max) throw new ODataError(`The query specified in the URI is not valid. The limit of '${max}' for Top query has been exceeded.`);
+        return n;
+      };
+      const top = whole("$top", MAX_PAGE, MAX_PAGE);
+      const skip = whole("$skip", 0);
+      const filterText = params.get("$filter");
+      let filter: FilterNode | undefined;
+      if (filterText !== null) filter = parseFilter(filterText, set === "Machines" ? MACHINE_FILTERS : ALERT_FILTERS, entity);
+      const dates = set === "Machines" ? MACHINE_DATES : ALERT_DATES;
+      const selected = filter ? items.filter((item) => matches(filter, item, dates)) : items;
+      const page = selected.slice(skip, skip + top).map((item) => (set === "Alerts" ? withEvidence(item, expand !== null) : item));
+      let nextLink: string | undefined;
+      if (top > 0 && skip + top < selected.length) {
+        // The same query (as it was encoded) with $skip moved on.
+        const kept = query.split("&").filter((part) => part !== "" && safeDecode(part.split("=")[0]!) !== "$skip");
+        nextLink = `${this.baseUrl}${path.split("?")[0]}?${[...kept, `$skip=${skip + top}`].join("&")}`;
+      }
+      return this.collection(set, page, nextLink);
+    } catch (err) {
+      if (err instanceof ODataError) return defenderError(400, "ODataError", err.message);
+      throw err;
+    }
   }
 
   private eset(method: string, path: string, body: string, record: RecordedRequest) {
@@ -478,11 +718,75 @@ const DEFENDER_CODES: Record<number, string> = {
   500: "InternalServerError",
 };
 
+interface SimRoute {
+  source: SimSource;
+  kind: "token" | "api";
+  target: FaultTarget;
+  /** For Defender API GETs: which endpoint, and the raw (still encoded) `{id}` of the path. */
+  endpoint?: { name: DefenderEndpoint; id?: string };
+}
+
+interface Answer {
+  status: number;
+  body: string;
+  headers?: Record<string, string>;
+}
+
+/** Defender's documented page size limit: `$top` max 10,000, and the page size when `$top` is absent. */
+const MAX_PAGE = 10_000;
+
+/** Filterable properties (lower-case → wire name), from the List machines page [D:get-machines.md]. */
+const MACHINE_FILTERS = new Map(
+  ["computerDnsName", "id", "version", "deviceValue", "aadDeviceId", "machineTags", "lastSeen", "exposureLevel", "onboardingStatus", "lastIpAddress", "healthStatus", "osPlatform", "riskScore", "rbacGroupId"].map(
+    (f) => [f.toLowerCase(), f] as [string, string],
+  ),
+);
+const MACHINE_DATES: ReadonlySet<string> = new Set(["lastSeen"]);
+
+/** Filterable properties of the List alerts page [D:get-alerts.md], with its "asssignedTo" (sic) and the plain spelling. */
+const ALERT_FILTERS = new Map<string, string>([
+  ...["alertCreationTime", "lastUpdateTime", "incidentId", "investigationId", "id", "assignedTo", "detectionSource", "lastEventTime", "status", "severity", "category"].map(
+    (f) => [f.toLowerCase(), f] as [string, string],
+  ),
+  ["asssignedto", "assignedTo"],
+]);
+const ALERT_DATES: ReadonlySet<string> = new Set(["alertCreationTime", "lastUpdateTime", "lastEventTime"]);
+
+/** Which Defender endpoint a GET path names, and its raw `{id}`; undefined for any other path. */
+function defenderEndpoint(path: string): SimRoute["endpoint"] {
+  const pathname = path.split("?")[0]!.replace(/\/$/, "");
+  const m = /^\/api\/(users|machines|alerts)(?:\/([^/]+)(?:\/([^/]+))?)?$/.exec(pathname);
+  if (!m) return undefined;
+  const [, set, id, sub] = m as unknown as [string, "users" | "machines" | "alerts", string | undefined, string | undefined];
+  if (id === undefined) return set === "users" ? undefined : { name: `${set}.list` };
+  if (sub === undefined) return { name: `${set}.get`, id };
+  const name = `${set}.${sub}`;
+  return ["users.machines", "users.alerts", "machines.logonusers", "machines.alerts", "alerts.user", "alerts.machine"].includes(name) ? { name: name as DefenderEndpoint, id } : undefined;
+}
+
+/** Defender's error body (UPSTREAMS.md §1.6): `target` is the request's correlation id. */
+function defenderError(status: number, code: string, message: string): Answer {
+  return { status, body: JSON.stringify({ error: { code, message, target: randomUUID() } }) };
+}
+
+/** An alert as the API sends it: `evidence` is empty unless the request asked for `$expand=evidence`. */
+function withEvidence(alert: WireObject, expand: boolean): WireObject {
+  return expand ? alert : { ...alert, evidence: [] };
+}
+
+/** Whether a `domain\\user` logon matches a path id: the same `domain\\user`, or only the user name. */
+function sameUser(account: string, id: string): boolean {
+  const a = account.toLowerCase();
+  const k = id.toLowerCase();
+  return a === k || (!k.includes("\\") && a.slice(a.indexOf("\\") + 1) === k);
+}
+
 const ESET_GRPC_CODES: Record<number, number> = { 400: 3, 401: 16, 403: 7, 404: 5, 429: 8, 500: 13, 501: 12, 502: 14, 503: 14, 504: 4 };
 
-function benchDefenderUser(name: string, i: number): WireObject {
+function benchDefenderUser(name: string, i: number, machines = 0): WireObject {
   return {
     id: `bench\\${name}`,
+    ...(machines > 0 ? { mostPrevalentMachineId: benchMachineId(i % machines), leastPrevalentMachineId: benchMachineId(i % machines) } : {}),
     accountName: name,
     accountDomain: "bench",
     firstSeen: "2025-01-01T00:00:00Z",
