@@ -78,7 +78,7 @@ function machine(id: string, fields: WireObject): WireObject {
     lastExternalIpAddress: null,
     osBuild: 22631,
     healthStatus: "Active",
-    onboardingStatus: "Onboarded",
+    onboardingStatus: "onboarded",
     rbacGroupId: 140,
     rbacGroupName: "Contoso Workstations",
     riskScore: "None",

@@ -134,3 +134,184 @@ describe("the simulator against ESET's OpenAPI", () => {
     }
   });
 });
+
+/**
+ * The simulator's Defender machines, alerts and log-on users against the documented property tables
+ * (UPSTREAMS.md §5.2 machine, §5.3 alert with the shapes its examples show, §1.2 user). Objects are closed:
+ * a property the docs do not name, or a documented one of the wrong type, fails.
+ */
+describe("the simulator against Defender's documented machine, alert and user entities", () => {
+  const str = { type: ["string", "null"] };
+  const time = { type: ["string", "null"], format: "date-time" };
+  const int = { type: ["integer", "null"] };
+  const oneOf = (values: string[], nullable = false) => ({ enum: nullable ? [...values, null] : values });
+  const closed = (properties: Record<string, unknown>, required: string[] = ["id"]) => ({ type: "object", properties, required, additionalProperties: false });
+  const context = { type: "string" };
+
+  const machine = closed({
+    "@odata.context": context,
+    id: { type: "string", pattern: "^[0-9a-f]{40}$" },
+    computerDnsName: str,
+    firstSeen: time,
+    lastSeen: time,
+    osPlatform: str,
+    onboardingStatus: oneOf(["onboarded", "CanBeOnboarded", "Unsupported", "InsufficientInfo"], true),
+    osProcessor: str,
+    version: str,
+    osBuild: int,
+    lastIpAddress: str,
+    lastExternalIpAddress: str,
+    healthStatus: oneOf(["Active", "Inactive", "ImpairedCommunication", "NoSensorData", "NoSensorDataImpairedCommunication", "Unknown"]),
+    rbacGroupName: str,
+    // The table says String; the example shows a number (140).
+    rbacGroupId: { type: ["string", "integer", "null"] },
+    riskScore: oneOf(["None", "Informational", "Low", "Medium", "High"], true),
+    aadDeviceId: { type: ["string", "null"], format: "uuid" },
+    machineTags: { type: "array", items: { type: "string" } },
+    exposureLevel: oneOf(["None", "Low", "Medium", "High"], true),
+    deviceValue: oneOf(["Normal", "Low", "High"], true),
+    ipAddresses: {
+      type: "array",
+      items: closed({ ipAddress: { type: "string" }, macAddress: str, operationalStatus: str }, ["ipAddress"]),
+    },
+    osArchitecture: oneOf(["32-bit", "64-bit"], true),
+    // Example-only field [D:get-machines.md].
+    isAadJoined: { type: ["boolean", "null"] },
+  });
+
+  const evidenceItem = closed(
+    {
+      entityType: { type: "string" },
+      evidenceCreationTime: time,
+      ...Object.fromEntries(
+        ["sha1", "sha256", "fileName", "filePath", "processCommandLine", "parentProcessFileName", "parentProcessFilePath", "ipAddress", "url"].map((k) => [k, str]),
+      ),
+      processId: int,
+      parentProcessId: int,
+      processCreationTime: time,
+      parentProcessCreationTime: time,
+      ...Object.fromEntries(["registryKey", "registryHive", "registryValueType", "registryValue", "accountName", "domainName", "userSid", "aadUserId", "userPrincipalName", "detectionStatus"].map((k) => [k, str])),
+    },
+    ["entityType"],
+  );
+
+  const alert = closed({
+    "@odata.context": context,
+    id: { type: "string" },
+    title: str,
+    description: str,
+    alertCreationTime: time,
+    lastEventTime: time,
+    firstEventTime: time,
+    lastUpdateTime: time,
+    resolvedTime: time,
+    incidentId: int,
+    investigationId: int,
+    investigationState: oneOf(
+      ["Unknown", "Terminated", "SuccessfullyRemediated", "Benign", "Failed", "PartiallyRemediated", "Running", "PendingApproval", "PendingResource", "PartiallyInvestigated", "TerminatedByUser", "TerminatedBySystem", "Queued", "InnerFailure", "PreexistingAlert", "UnsupportedOs", "UnsupportedAlertType", "SuppressedAlert"],
+      true,
+    ),
+    assignedTo: str,
+    rbacGroupName: str,
+    // The table says String for both; the examples show an array and an object, which is what the API sends.
+    mitreTechniques: { type: "array", items: { type: "string" } },
+    relatedUser: { oneOf: [{ type: "null" }, closed({ userName: { type: "string" }, domainName: str }, ["userName"])] },
+    severity: oneOf(["UnSpecified", "Informational", "Low", "Medium", "High"]),
+    status: oneOf(["Unknown", "New", "InProgress", "Resolved"]),
+    classification: oneOf(["TruePositive", "Informational, expected activity", "FalsePositive"], true),
+    determination: oneOf(
+      ["MultiStagedAttack", "MaliciousUserActivity", "CompromisedUser", "Malware", "Phishing", "UnwantedSoftware", "Other", "SecurityTesting", "LineOfBusinessApplication", "ConfirmedUserActivity", "Clean", "InsufficientData"],
+      true,
+    ),
+    category: str,
+    detectionSource: str,
+    threatFamilyName: str,
+    threatName: str,
+    machineId: str,
+    computerDnsName: str,
+    aadTenantId: str,
+    detectorId: str,
+    comments: { type: "array", items: closed({ comment: str, createdBy: str, createdTime: time }, ["comment"]) },
+    evidence: { type: "array", items: evidenceItem },
+  });
+
+  const user = closed({
+    id: { type: "string" },
+    accountName: str,
+    accountDomain: str,
+    // The early-preview name, still listed by Splunk SOAR (UPSTREAMS.md §1.2).
+    accountDomainName: str,
+    accountSid: str,
+    firstSeen: time,
+    lastSeen: time,
+    mostPrevalentMachineId: str,
+    leastPrevalentMachineId: str,
+    logonTypes: str,
+    logOnMachinesCount: int,
+    isDomainAdmin: { type: ["boolean", "null"] },
+    isOnlyNetworkUser: { type: ["boolean", "null"] },
+  });
+
+  let defenderToken: string;
+  let check: { machine: ValidateFunction; alert: ValidateFunction; user: ValidateFunction };
+  beforeAll(async () => {
+    const ajv = new Ajv({ strict: false, allErrors: true });
+    addFormats(ajv);
+    check = { machine: ajv.compile(machine), alert: ajv.compile(alert), user: ajv.compile(user) };
+    const res = await fetch(sim.defenderTokenUrl, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({
+        grant_type: "client_credentials",
+        client_id: SIMULATOR_CREDENTIALS.clientId,
+        client_secret: SIMULATOR_CREDENTIALS.clientSecret,
+        scope: SIMULATOR_CREDENTIALS.scope,
+      }),
+    });
+    defenderToken = ((await res.json()) as { access_token: string }).access_token;
+  });
+
+  async function defender(path: string): Promise<Json> {
+    const res = await fetch(sim.url + path, { headers: { authorization: `Bearer ${defenderToken}` } });
+    expect(res.status).toBe(200);
+    return (await res.json()) as Json;
+  }
+  const values = (json: Json) => json.value as Json[];
+
+  it("answers every machine, alone and listed, in the documented machine shape", async () => {
+    const all = values(await defender("/api/machines"));
+    expect(all.length).toBeGreaterThanOrEqual(30);
+    for (const m of all) expectValid(check.machine, m);
+    for (const m of all.slice(0, 10)) expectValid(check.machine, await defender(`/api/machines/${m.id as string}`));
+  });
+
+  it("answers every alert, with its evidence, in the documented alert shape", async () => {
+    const all = values(await defender("/api/alerts?$expand=evidence"));
+    expect(all.length).toBeGreaterThanOrEqual(10);
+    expect(all.some((a) => (a.evidence as Json[]).some((e) => e.entityType === "User" && e.userPrincipalName && e.accountName && e.domainName))).toBe(true);
+    for (const a of all) expectValid(check.alert, a);
+    expectValid(check.alert, await defender(`/api/alerts/${encodeURIComponent(all[0]!.id as string)}?$expand=evidence`));
+  });
+
+  it("answers every machine's logged-on users in the documented user shape", async () => {
+    for (const m of values(await defender("/api/machines"))) {
+      for (const u of values(await defender(`/api/machines/${m.id as string}/logonusers`))) expectValid(check.user, u);
+    }
+  });
+
+  it("catches a property the tables do not have, and the type the tables claim but the API does not send", () => {
+    expect(check.machine({ id: "0".repeat(40), healthStatus: "Active", machineTags: [], ipAddresses: [], osBuildNumber: 1 })).toBe(false);
+    expect(check.alert({ id: "a", severity: "High", status: "New", mitreTechniques: "T1059", comments: [], evidence: [] })).toBe(false);
+    expect(check.alert({ id: "a", severity: "High", status: "New", mitreTechniques: [], relatedUser: "contoso\\alice", comments: [], evidence: [] })).toBe(false);
+  });
+
+  it("covers every documented machine health, risk score, alert severity and alert status", async () => {
+    const machines = values(await defender("/api/machines"));
+    const alerts = values(await defender("/api/alerts"));
+    const seen = (items: Json[], key: string) => [...new Set(items.map((x) => x[key]))].filter((v) => v !== null).sort();
+    expect(seen(machines, "healthStatus")).toEqual(["Active", "ImpairedCommunication", "Inactive", "NoSensorData", "NoSensorDataImpairedCommunication", "Unknown"]);
+    expect(seen(machines, "riskScore")).toEqual(["High", "Informational", "Low", "Medium", "None"]);
+    expect(seen(alerts, "severity")).toEqual(["High", "Informational", "Low", "Medium", "UnSpecified"]);
+    expect(seen(alerts, "status")).toEqual(["InProgress", "New", "Resolved", "Unknown"]);
+  });
+});
