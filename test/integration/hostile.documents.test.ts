@@ -91,6 +91,22 @@ describe("documents that expand at execution", () => {
     expect(stack.sim.requests).toEqual([]);
   });
 
+  it("prices every request, though prices are remembered per document and shape of the variables", async () => {
+    stack.sim.reset();
+    const query = "query Many($ids: [ID!]!) { defenderUsers(ids: $ids) { id } }";
+    const send = (ids: unknown[]) => stack.post(JSON.stringify({ query, variables: { ids } }));
+    // Refused by coercion first (nulls in [ID!]!), with the same shape as the 150 ids that follow: that
+    // refusal must not be remembered as a price.
+    expect((await send(Array.from({ length: 150 }, () => null))).status).toBe(400);
+    const over = await send(Array.from({ length: 150 }, (_, i) => `nobody${i}`));
+    expect(over.body.errors?.[0]?.extensions?.code).toBe("OPERATION_LIMIT_EXCEEDED");
+    const within = await send(Array.from({ length: 3 }, (_, i) => `nobody${i}`));
+    expect(within.body.errors).toBeUndefined();
+    expect(within.body.data).toEqual({ defenderUsers: [null, null, null] });
+    expect((await send(Array.from({ length: 101 }, (_, i) => `x${i}`))).body.errors?.[0]?.extensions?.code).toBe("OPERATION_LIMIT_EXCEEDED");
+    expect(stack.sim.count({ source: "DEFENDER", kind: "api" })).toBe(3);
+  });
+
   it("prices a page by its default first, from the variable's default or the argument's", async () => {
     stack.sim.reset();
     const links = "edges { node { uuid defenderLinks { strongestRule } } }";
