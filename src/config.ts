@@ -59,6 +59,8 @@ export interface Config {
   circuitFailureThreshold: number;
   circuitOpenMs: number;
   shutdownGraceMs: number;
+  /** After a failed token request, how long before the next one (exponential with jitter, from base to max). */
+  tokenBackoff: { baseMs: number; maxMs: number; maxTransientMs: number };
   /** Client authentication; `open` when none is configured (demo mode, or AUTH_MODE=none on purpose). */
   auth: AuthOptions & { open: boolean };
   production: boolean;
@@ -137,6 +139,13 @@ export function loadConfig(env: Env = process.env): Config {
     circuitFailureThreshold: read.int("CIRCUIT_FAILURE_THRESHOLD", 5, 1, 1_000_000),
     circuitOpenMs: 1000 * read.int("CIRCUIT_OPEN_SECONDS", 30, 1, 86_400),
     shutdownGraceMs: read.int("SHUTDOWN_GRACE_MS", 10_000, 0, 600_000),
+    tokenBackoff: {
+      baseMs: read.int("TOKEN_RETRY_BASE_MS", 1_000, 1, 600_000),
+      // A refused credential (a rotated secret) backs off to 5 minutes: a login attempt per probe risks lockout.
+      maxMs: 1000 * read.int("TOKEN_RETRY_MAX_SECONDS", 300, 1, 86_400),
+      // An outage (5xx, timeout, network) backs off to 30 s at most, so its end is noticed soon.
+      maxTransientMs: 1000 * read.int("TOKEN_RETRY_TRANSIENT_MAX_SECONDS", 30, 1, 86_400),
+    },
     auth: readAuth(read, env, problems, demo || (defender === undefined && eset === undefined)),
     production,
     introspection: read.bool("GRAPHQL_INTROSPECTION", !production),

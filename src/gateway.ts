@@ -91,6 +91,7 @@ export async function startGateway(input: Config, options: GatewayOptions = {}):
       circuit: { failureThreshold: config.circuitFailureThreshold, openMs: config.circuitOpenMs },
       metrics,
       connectionsPerOrigin: config.upstreamConnections,
+      tokenBackoff: config.tokenBackoff,
       redis,
       budgets: {
         DEFENDER: identities.DEFENDER && fingerprint(identities.DEFENDER),

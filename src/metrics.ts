@@ -87,6 +87,13 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly tokenFailures = new Counter({
+    name: "usergraph_token_failures_total",
+    help: "Failed token requests to a vendor's token endpoint, by source (each is remembered with backoff, not retried per caller).",
+    labelNames: ["source"] as const,
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: "usergraph_" });
   }

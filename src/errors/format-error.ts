@@ -52,6 +52,10 @@ export function messageFor(err: UpstreamError, code: ErrorCode): string {
   const status = err.status === undefined ? "" : ` (HTTP ${err.status})`;
   const credentials =
     err.source === "DEFENDER" ? "DEFENDER_TENANT_ID, DEFENDER_CLIENT_ID and DEFENDER_CLIENT_SECRET" : "ESET_USERNAME and ESET_PASSWORD";
+  if (err.phase === "token") {
+    const tokenMessage = tokenEndpointMessage(err, code, name, credentials);
+    if (tokenMessage !== undefined) return tokenMessage;
+  }
   switch (code) {
     case ErrorCode.SOURCE_NOT_CONFIGURED:
       return `${name} is not configured on this usergraph: an operator must set ${credentials}.`;
@@ -94,6 +98,27 @@ export function messageFor(err: UpstreamError, code: ErrorCode): string {
   }
 }
 
+/**
+ * A failure of the vendor's token endpoint (not of its API) says so, with the OAuth `error` value, and
+ * when usergraph will ask for a token again (it remembers a failure rather than logging in per request).
+ */
+function tokenEndpointMessage(err: UpstreamError, code: ErrorCode, name: string, credentials: string): string | undefined {
+  const facts = [err.status === undefined ? undefined : `HTTP ${err.status}`, err.upstreamCode].filter((f) => f !== undefined);
+  const detail = facts.length > 0 ? ` (${facts.join(", ")})` : "";
+  const next = err.retryAfter === undefined ? "" : ` usergraph asks for a token again in ${err.retryAfter} s.`;
+  const what: Partial<Record<ErrorCode, string>> = {
+    [ErrorCode.UPSTREAM_UNAUTHENTICATED]: `${name}'s token endpoint refused usergraph's credentials${detail}; an operator must check ${credentials}.`,
+    [ErrorCode.UPSTREAM_TIMEOUT]: `${name}'s token endpoint did not answer in time${detail}, so usergraph has no token to call ${name} with; try again later.`,
+    [ErrorCode.UPSTREAM_UNREACHABLE]: `usergraph could not connect to ${name}'s token endpoint (connection refused, reset or DNS failure), so it has no token to call ${name} with; try again later.`,
+    [ErrorCode.UPSTREAM_BAD_RESPONSE]: `${name}'s token endpoint sent an answer usergraph could not read${detail}.`,
+    [ErrorCode.UPSTREAM_ERROR]: `${name}'s token endpoint failed${detail}, so usergraph has no token to call ${name} with; try again later.`,
+    [ErrorCode.UPSTREAM_UNAVAILABLE]: `${name}'s token endpoint is unavailable${detail}, so usergraph has no token to call ${name} with; try again later.`,
+    [ErrorCode.UPSTREAM_FORBIDDEN]: `${name}'s token endpoint refused usergraph${detail}; an operator must check ${credentials}.`,
+  };
+  const message = what[code];
+  return message === undefined ? undefined : message + next;
+}
+
 /** Codes of requests refused before any resolver ran (Apollo's and our limits). Passed through, message capped. */
 const APOLLO_CODES = new Set([
   "OPERATION_LIMIT_EXCEEDED",
@@ -123,6 +148,8 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown): G
       extensions: compact({
         code,
         source: original.source,
+        // Only for the token endpoint: the API's errors keep their documented shape.
+        phase: original.phase === "token" ? "token" : undefined,
         status: original.status,
         upstreamCode: original.upstreamCode,
         upstreamRequestId: original.upstreamRequestId,
