@@ -197,6 +197,8 @@ function readAuth(read: Reader, env: Env, problems: string[], noVendorCredential
       issuer,
       audience,
       clockToleranceSec: read.int("AUTH_JWT_CLOCK_SKEW_SECONDS", 60, 0, 3600),
+      // Access tokens live an hour or so (Entra: 60-90 min); a day bounds what a stolen or mis-issued token is worth.
+      maxAgeSec: read.int("AUTH_JWT_MAX_AGE_SECONDS", 86_400, 60, 30 * 86_400),
     };
   }
   const configured = apiKeys.length > 0 || jwt !== undefined;

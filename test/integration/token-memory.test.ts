@@ -20,7 +20,7 @@ describe("token failure memory", () => {
     let last: { status: number; body: { sources: Record<string, { token?: string; tokenRetryInSeconds?: number }> } } | undefined;
     for (let i = 0; i < 200; i++) {
       const res = await fetch(readyUrl);
-      last = { status: res.status, body: await res.json() };
+      last = { status: res.status, body: (await res.json()) as NonNullable<typeof last>["body"] };
       expect(res.status).toBe(503);
     }
     const logins = { DEFENDER: stack.sim.count({ source: "DEFENDER", kind: "token" }), ESET: stack.sim.count({ source: "ESET", kind: "token" }) };

@@ -1,0 +1,73 @@
+import { SignJWT } from "jose";
+import { BothUsersDocument } from "../__generated__/operations";
+import { DEMO } from "../../src/simulator/demo-data";
+import { codes, startStack, type Stack } from "../helpers/stack";
+
+/**
+ * Issue 11 §4, "smaller holes, same class (trust)": what a credential is trusted for and for how long,
+ * whose persisted queries a caller can probe, what a client's strings can do to logs and metrics, and
+ * who can read /metrics. Every check counts what reached the simulator.
+ */
+const KEY = "trust-suite-api-key-3f9a1c7e";
+const JWT_SECRET = "a-shared-secret-of-at-least-32-characters!";
+const ISSUER = "https://issuer.example.com/";
+const AUDIENCE = "api://usergraph";
+const secretKey = new TextEncoder().encode(JWT_SECRET);
+const both = { id: DEMO.defenderAlice, uuid: DEMO.esetAlice };
+const now = () => Math.floor(Date.now() / 1000);
+
+interface Claims {
+  iat?: number;
+  exp?: number;
+  [claim: string]: unknown;
+}
+
+/** A JWT with exactly the claims given (no defaults for iat/exp, so their absence can be tested). */
+function sign(claims: Claims): Promise<string> {
+  return new SignJWT({ iss: ISSUER, aud: AUDIENCE, sub: "trust-suite", ...claims }).setProtectedHeader({ alg: "HS256" }).sign(secretKey);
+}
+
+describe("JWT rules: expiry required, age bounded, a usergraph scope required", () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack({
+      AUTH_MODE: "",
+      AUTH_API_KEYS: KEY,
+      AUTH_JWT_SECRET: JWT_SECRET,
+      AUTH_JWT_ISSUER: ISSUER,
+      AUTH_JWT_AUDIENCE: AUDIENCE,
+      AUTH_JWT_MAX_AGE_SECONDS: "3600",
+    });
+  });
+  afterAll(() => stack.close());
+
+  const cases: Array<[string, () => Claims, RegExp]> = [
+    ["no exp", () => ({ iat: now(), scp: "defender:users:read" }), /no exp claim/],
+    ["no iat", () => ({ exp: now() + 300, scp: "defender:users:read" }), /no iat claim/],
+    ["exp ten years ahead", () => ({ iat: now(), exp: now() + 10 * 365 * 86_400, scp: "defender:users:read" }), /exp claim is more than 3600 s ahead/],
+    ["iat in the future beyond the clock skew", () => ({ iat: now() + 600, exp: now() + 900, scp: "defender:users:read" }), /iat claim is in the future/],
+    ["issued longer ago than the max age", () => ({ iat: now() - 7200, exp: now() + 300, scp: "defender:users:read" }), /issued longer ago/],
+    ["a lifetime longer than the max age", () => ({ iat: now() - 10, exp: now() + 3595, scp: "defender:users:read" }), /lifetime \(exp - iat\) is longer than 3600 s/],
+    ["none of usergraph's scopes", () => ({ iat: now(), exp: now() + 300, scp: "mail.read openid", roles: ["Admin"] }), /none of usergraph's scopes/],
+  ];
+
+  it.each(cases)("refuses a token with %s: 401 naming the reason, no vendor call", async (_name, claims, reason) => {
+    stack.sim.reset();
+    const res = await stack.gql(BothUsersDocument, both, { authorization: `Bearer ${await sign(claims())}` });
+    expect(res.status).toBe(401);
+    expect(codes(res)).toEqual(["UNAUTHENTICATED"]);
+    expect(res.body.errors?.[0]?.message).toMatch(reason);
+    expect(res.headers.get("www-authenticate")).toMatch(/error="invalid_token"/);
+    expect(stack.sim.requests).toEqual([]);
+  });
+
+  it("accepts a token within the rules (skew tolerated on iat) and serves its scopes", async () => {
+    stack.sim.reset();
+    const token = await sign({ iat: now() + 30, exp: now() + 3600, scp: "defender:users:read eset:users:read" });
+    const res = await stack.gql(BothUsersDocument, both, { authorization: `Bearer ${token}` });
+    expect(res.status).toBe(200);
+    expect(res.body.errors).toBeUndefined();
+    expect(res.body.data?.esetUser?.displayName).toBe("Alice Example");
+    expect(stack.sim.count({ kind: "api" })).toBe(2);
+  });
+});
