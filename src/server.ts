@@ -20,6 +20,7 @@ import { checkReadiness, type SourceProbe } from "./health";
 import type { KeyValueCache } from "@apollo/utils.keyvaluecache";
 import type { RedisHealth } from "./redis/redis-link";
 import { requestLogPlugin } from "./plugins/request-log.plugin";
+import { PerPrincipalApq } from "./apq/per-principal-apq";
 
 export interface ServerOptions {
   schema: GraphQLSchema;
@@ -101,14 +102,15 @@ export async function createServer(options: ServerOptions): Promise<AppServer> {
     return reply.code(status).send({ errors: [{ message, extensions: { code } }] });
   });
 
+  const apq = new PerPrincipalApq(options.apqCache);
   const apollo = new ApolloServer<Context>({
     schema: options.schema,
     formatError,
     introspection: options.introspection,
     includeStacktraceInErrorResponses: false,
     csrfPrevention: true,
-    // APQ: shared through Redis when there is one (an hour per hash), else Apollo's in-process default.
-    ...(options.apqCache ? { persistedQueries: { cache: options.apqCache, ttl: 3600 } } : {}),
+    // APQ, one namespace per caller: through Redis when there is one (an hour per hash), else in process.
+    persistedQueries: { cache: apq.cache, ttl: 3600 },
     validationRules: [operationShapeRule(options.limits)],
     // main.ts owns SIGTERM/SIGINT. Apollo's own handlers would stop the server behind our back and then
     // re-raise the signal, racing our graceful shutdown (seen: the process never exited).
@@ -121,6 +123,7 @@ export async function createServer(options: ServerOptions): Promise<AppServer> {
       options.landingPage ? ApolloServerPluginLandingPageLocalDefault({ embed: true }) : ApolloServerPluginLandingPageDisabled(),
       operationCostPlugin(options.limits),
       requestLogPlugin(options.metrics),
+      apq.plugin<Context>(),
     ],
   });
   await apollo.start();

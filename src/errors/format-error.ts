@@ -4,6 +4,7 @@ import { ArgumentValidationError } from "type-graphql";
 import { MissingScopeError } from "../auth/missing-scope.error";
 import type { SourceName } from "../upstream/source";
 import { UpstreamError } from "../upstream/upstream-error";
+import { isClientMistake } from "./client-mistake";
 import { ErrorCode } from "./error-code";
 
 /**
@@ -175,17 +176,24 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown): G
     };
   }
 
+  if (isClientMistake(error)) {
+    return { message: capMessage(formatted.message), ...where, extensions: { code: ErrorCode.BAD_REQUEST } };
+  }
+
   const code = formatted.extensions?.code;
   if (typeof code === "string" && APOLLO_CODES.has(code)) {
     const { stacktrace: _stacktrace, ...extensions } = formatted.extensions ?? {};
     // graphql-js quotes offending values in some messages; never send a huge input back.
-    const message = formatted.message.length > MAX_MESSAGE ? `${formatted.message.slice(0, MAX_MESSAGE)}… (truncated)` : formatted.message;
-    return { ...formatted, message, extensions };
+    return { ...formatted, message: capMessage(formatted.message), extensions };
   }
   return { message: "Internal server error", ...where, extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR } };
 }
 
 const MAX_MESSAGE = 300;
+
+function capMessage(message: string): string {
+  return message.length > MAX_MESSAGE ? `${message.slice(0, MAX_MESSAGE)}… (truncated)` : message;
+}
 
 type ValidationProblem = { property: string; constraints?: Record<string, string>; children?: ValidationProblem[] };
 

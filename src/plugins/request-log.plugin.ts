@@ -3,6 +3,7 @@ import { unwrapResolverError } from "@apollo/server/errors";
 import type { Context } from "../context";
 import type { Metrics } from "../metrics";
 import { MissingScopeError } from "../auth/missing-scope.error";
+import { isClientMistake } from "../errors/client-mistake";
 import { UpstreamError } from "../upstream/upstream-error";
 
 /**
@@ -22,6 +23,9 @@ export function requestLogPlugin(metrics: Metrics): ApolloServerPlugin<Context> 
               contextValue.log.info({ err: original, path: error.path }, "upstream error");
             } else if (original instanceof MissingScopeError) {
               contextValue.log.info({ source: original.source, requiredScope: original.requiredScope, path: error.path }, "missing scope");
+            } else if (isClientMistake(error)) {
+              // A persisted-query hash that does not match its query: the client's mistake, not an incident.
+              contextValue.log.info({ reason: error.message }, "bad request");
             } else if (error.extensions?.code === undefined || error.extensions.code === "INTERNAL_SERVER_ERROR") {
               if (original?.constructor?.name === "ArgumentValidationError") continue;
               contextValue.log.error({ err: original, path: error.path }, "unexpected error while resolving");

@@ -1,6 +1,8 @@
+import { createHash } from "node:crypto";
 import { SignJWT } from "jose";
 import { BothUsersDocument } from "../__generated__/operations";
 import { DEMO } from "../../src/simulator/demo-data";
+import { uniquePrefix } from "../helpers/replicas";
 import { codes, startStack, type Stack } from "../helpers/stack";
 
 /**
@@ -69,5 +71,47 @@ describe("JWT rules: expiry required, age bounded, a usergraph scope required", 
     expect(res.body.errors).toBeUndefined();
     expect(res.body.data?.esetUser?.displayName).toBe("Alice Example");
     expect(stack.sim.count({ kind: "api" })).toBe(2);
+  });
+});
+
+describe("persisted queries (APQ): one namespace per caller, client mistakes are client errors", () => {
+  const KEY_A = "apq-caller-a-key-7d2e9b41c0";
+  const KEY_B = "apq-caller-b-key-1a8f3c62e5";
+  const query = `query ProbePerson { esetUser(uuid: "${DEMO.esetBob}") { uuid displayName } }`;
+  const sha256Hash = createHash("sha256").update(query).digest("hex");
+  const extensions = { persistedQuery: { version: 1, sha256Hash } };
+
+  it.each([
+    ["in process", {}],
+    ["through Redis", { REDIS_URL: "redis://127.0.0.1:6379", REDIS_KEY_PREFIX: uniquePrefix() }],
+  ])("%s: a hash registered by one caller is unknown to another, and a wrong hash is a 400", async (_name, env) => {
+    const stack = await startStack({ AUTH_MODE: "", AUTH_API_KEYS: `${KEY_A},${KEY_B}`, ...env });
+    try {
+      const a = { "x-api-key": KEY_A };
+      const b = { "x-api-key": KEY_B };
+      expect((await stack.post(JSON.stringify({ extensions }), a)).body.errors?.[0]?.extensions?.code).toBe("PERSISTED_QUERY_NOT_FOUND");
+      expect((await stack.post(JSON.stringify({ query, extensions }), a)).body.data).toEqual({ esetUser: { uuid: DEMO.esetBob, displayName: "Bob Fabrikam" } });
+      expect((await stack.post(JSON.stringify({ extensions }), a)).body.data).toEqual({ esetUser: { uuid: DEMO.esetBob, displayName: "Bob Fabrikam" } });
+
+      // Caller B cannot learn from the hash whether A ran this query, and nothing reaches a vendor.
+      stack.sim.reset();
+      const probe = await stack.post(JSON.stringify({ extensions }), b);
+      expect(probe.body.data).toBeUndefined();
+      expect(codes(probe)).toEqual(["PERSISTED_QUERY_NOT_FOUND"]);
+      expect(stack.sim.requests).toEqual([]);
+
+      // A hash that does not match its query is the client's mistake: 400 BAD_REQUEST, an info line, no stack.
+      const wrong = await stack.post(JSON.stringify({ query, extensions: { persistedQuery: { version: 1, sha256Hash: "0".repeat(64) } } }), b);
+      expect(wrong.status).toBe(400);
+      expect(codes(wrong)).toEqual(["BAD_REQUEST"]);
+      expect(wrong.body.errors?.[0]?.message).toMatch(/sha does not match/);
+      expect(stack.sim.requests).toEqual([]);
+      const levels = stack.logs.entries().filter((e) => JSON.stringify(e).includes("sha does not match"));
+      expect(levels.length).toBeGreaterThan(0);
+      expect(levels.every((e) => e.level === 30 && !JSON.stringify(e).includes("stack"))).toBe(true);
+      expect(stack.logs.entries().filter((e) => Number(e.level) >= 50)).toEqual([]);
+    } finally {
+      await stack.close();
+    }
   });
 });
