@@ -71,6 +71,8 @@ export interface Config {
   maxBodyBytes: number;
   /** Serve the Apollo Federation 2 subgraph schema (`_service`, `_entities`, `@key`) instead of the standalone one. */
   federationSubgraph: boolean;
+  /** Who may read /metrics: its own listener (port, host), a bearer token; see metrics-route.ts. */
+  metrics: { port?: number; host: string; token?: string; operationNames?: string[] };
   /** The shared tier (cache, rate limits, single flight, pending ids, APQ) for several replicas; absent = in process only. */
   redis?: RedisConfig;
 }
@@ -163,6 +165,7 @@ export function loadConfig(env: Env = process.env): Config {
     },
     maxBodyBytes: read.int("MAX_BODY_BYTES", 1024 * 1024, 1024, 1024 * 1024 * 1024),
     federationSubgraph: read.bool("FEDERATION_SUBGRAPH", false),
+    metrics: readMetrics(read, env, problems),
     redis: readRedis(read, env, problems),
   };
   if (problems.length > 0) throw new ConfigError(problems);
@@ -209,6 +212,18 @@ function readAuth(read: Reader, env: Env, problems: string[], noVendorCredential
     );
   }
   return { apiKeys, jwt, open: !configured };
+}
+
+function readMetrics(read: Reader, env: Env, problems: string[]): Config["metrics"] {
+  const port = env.METRICS_PORT?.trim() ? read.int("METRICS_PORT", 0, 0, 65535) : undefined;
+  const host = env.METRICS_HOST?.trim() || "127.0.0.1";
+  const token = env.METRICS_TOKEN ?? "";
+  if (token !== "" && (token.length < 16 || /\s/.test(token))) problems.push("METRICS_TOKEN must be at least 16 characters without spaces; use a long random value");
+  const names = (env.METRICS_OPERATION_NAMES ?? "").split(",").map((n) => n.trim()).filter((n) => n !== "");
+  const badNames = names.filter((n) => !/^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(n));
+  if (badNames.length > 0) problems.push(`METRICS_OPERATION_NAMES must list GraphQL operation names of at most 64 characters (${badNames.length} are not)`);
+  if (names.length > 1000) problems.push("METRICS_OPERATION_NAMES lists more than 1000 names");
+  return { port, host, token: token === "" ? undefined : token, operationNames: names.length > 0 ? names : undefined };
 }
 
 function readRedis(read: Reader, env: Env, problems: string[]): RedisConfig | undefined {

@@ -3,6 +3,7 @@ import type { Principal } from "./auth/principal";
 import { createLoaders, type LoaderDeps, type Loaders } from "./loaders/create-loaders";
 import type { StaleNote } from "./loaders/entity-store";
 import { Deadline } from "./upstream/deadline";
+import { clip } from "./log-bounds";
 
 /** Per-request state. Resolvers are singletons, so everything request-scoped lives here. */
 export interface Context {
@@ -67,6 +68,6 @@ class RequestContext implements Context {
   ) {}
 
   get log(): Logger {
-    return (this.boundLog ??= this.rootLog.child({ requestId: this.requestId, caller: this.principal.subject }));
+    return (this.boundLog ??= this.rootLog.child({ requestId: this.requestId, caller: clip(this.principal.subject) }));
   }
 }

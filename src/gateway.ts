@@ -6,6 +6,7 @@ import { withSimulatorSources } from "./demo";
 import { Authenticator } from "./auth/authenticator";
 import { createLogger, Redactor } from "./logger";
 import { Metrics } from "./metrics";
+import { metricsPlacement, startMetricsListener, type MetricsListener } from "./metrics-route";
 import { buildAppSchema } from "./schema";
 import { buildSubgraphAppSchema } from "./federation/subgraph-schema";
 import { createStores, fingerprint, type Stores } from "./loaders/create-stores";
@@ -28,6 +29,8 @@ export interface Gateway {
   metrics: Metrics;
   /** Only with REDIS_URL. */
   redis?: RedisLink;
+  /** Where GET /metrics is served (METRICS_PORT's listener, or the GraphQL port); undefined when it is off. */
+  metricsUrl?: string;
   /** Graceful: finish in-flight requests, then close the pool and the simulator. */
   stop(): Promise<void>;
 }
@@ -56,7 +59,10 @@ export async function startGateway(input: Config, options: GatewayOptions = {}):
   if (config.auth.jwt?.secret) redactor.addSecret(new TextDecoder().decode(config.auth.jwt.secret));
   for (const key of config.auth.apiKeys) redactor.addSecret(key.clear);
 
-  const metrics = new Metrics();
+  if (config.metrics.token) redactor.addSecret(config.metrics.token);
+  const metrics = new Metrics({ operationNames: config.metrics.operationNames });
+  const metricsExposure = { ...config.metrics, production: config.production };
+  let metricsListener: MetricsListener | undefined;
   let redis: RedisLink | undefined;
   if (config.redis) {
     const url = new URL(config.redis.url);
@@ -128,6 +134,8 @@ export async function startGateway(input: Config, options: GatewayOptions = {}):
       requestTimeoutMs: config.requestDeadlineMs + 10_000,
       corsOrigins: config.corsOrigins,
       metrics,
+      metricsOnThisPort: metricsPlacement(metricsExposure) === "graphql-port",
+      metricsToken: config.metrics.token,
       redisHealth: redis && (() => redis!.health()),
       apqCache: redis && new RedisApqCache(redis),
       probes: [
@@ -137,6 +145,7 @@ export async function startGateway(input: Config, options: GatewayOptions = {}):
       contextDeps: { ...stores, requestDeadlineMs: config.requestDeadlineMs, log },
     });
     await server.app.listen({ port: config.port, host: config.host });
+    if (config.metrics.port !== undefined) metricsListener = await startMetricsListener(metrics, { ...metricsExposure, port: config.metrics.port });
   } catch (err) {
     await server?.stop().catch(() => {});
     await clients?.close().catch(() => {});
@@ -149,8 +158,10 @@ export async function startGateway(input: Config, options: GatewayOptions = {}):
   const shownHost = config.host === "0.0.0.0" || config.host === "::" ? "localhost" : config.host;
   const started = server;
   const openClients = clients;
+  const openMetricsListener = metricsListener;
+  const baseUrl = `http://${shownHost.includes(":") ? `[${shownHost}]` : shownHost}:${port}`;
   return {
-    url: `http://${shownHost.includes(":") ? `[${shownHost}]` : shownHost}:${port}/graphql`,
+    url: `${baseUrl}/graphql`,
     config,
     log,
     server: started,
@@ -159,7 +170,9 @@ export async function startGateway(input: Config, options: GatewayOptions = {}):
     stores,
     metrics,
     redis,
+    metricsUrl: metricsPlacement(metricsExposure) === "off" ? undefined : (openMetricsListener?.url ?? `${baseUrl}/metrics`),
     async stop() {
+      await openMetricsListener?.close();
       await started.stop();
       await openClients.close();
       await redis?.close();

@@ -21,6 +21,7 @@ import type { KeyValueCache } from "@apollo/utils.keyvaluecache";
 import type { RedisHealth } from "./redis/redis-link";
 import { requestLogPlugin } from "./plugins/request-log.plugin";
 import { PerPrincipalApq } from "./apq/per-principal-apq";
+import { registerMetricsRoute } from "./metrics-route";
 
 export interface ServerOptions {
   schema: GraphQLSchema;
@@ -40,6 +41,9 @@ export interface ServerOptions {
   requestTimeoutMs: number;
   corsOrigins: string[];
   metrics: Metrics;
+  /** Serve GET /metrics on the GraphQL port (see metrics-route.ts for when), behind this bearer token if set. */
+  metricsOnThisPort: boolean;
+  metricsToken?: string;
   /** With REDIS_URL: the shared tier's state, reported by /health/ready. */
   redisHealth?: () => RedisHealth;
   /** With REDIS_URL: persisted-query hashes shared by every replica. */
@@ -134,10 +138,8 @@ export async function createServer(options: ServerOptions): Promise<AppServer> {
     if (draining) void reply.header("connection", "close");
   });
   app.get("/health/live", async () => ({ status: "ok" }));
-  app.get("/metrics", async (_request, reply) => {
-    const body = await options.metrics.registry.metrics();
-    return reply.header("content-type", options.metrics.registry.contentType).send(body);
-  });
+  // /metrics on this port only when allowed here (metrics-route.ts); else it is a 404 like any unknown path.
+  if (options.metricsOnThisPort) registerMetricsRoute(app, options.metrics, options.metricsToken);
   app.get("/health/ready", async (_request, reply) => {
     const readiness = await checkReadiness(options.probes, draining, options.redisHealth);
     return reply.code(readiness.status === "ready" ? 200 : 503).send(readiness);

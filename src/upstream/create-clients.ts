@@ -16,6 +16,7 @@ import { RetryPolicy, type RetryOptions } from "./retry-policy";
 import type { SourceName } from "./source";
 import { TokenCache, type TokenBackoffOptions, type TokenCacheEvents } from "./token-cache";
 import { UpstreamError } from "./upstream-error";
+import { clip } from "../log-bounds";
 
 export interface ClientsOptions {
   defender?: EntraCredentials & { apiUrl: URL };
@@ -61,14 +62,17 @@ export function createClients(options: ClientsOptions): Clients {
   const observe: AttemptObserver = (e) => {
     metrics?.recordUpstreamCall(e.source, e.phase, String(e.status ?? e.error), e.attempt, e.durationMs / 1000);
     // Every attempt at debug; failures, retries and non-2xx at info, so a busy gateway's info log stays one
-    // line per request while trouble is always visible.
-    const level = e.error !== undefined || e.attempt > 1 || (e.status !== undefined && e.status >= 400) ? "info" : "debug";
+    // line per request while trouble is always visible. A 404 is "no such user" (data, not trouble; a
+    // client can ask for a thousand unknown ids): debug, and counted on the request's line.
+    const trouble = e.error !== undefined || e.attempt > 1 || (e.status !== undefined && e.status >= 400 && e.status !== 404);
+    const level = trouble ? "info" : "debug";
     log[level](
       {
         source: e.source,
         phase: e.phase,
         method: e.method,
-        path: e.phase === "token" ? "(token endpoint)" : e.path,
+        // The path carries a client-chosen id: bounded like every client string in a log line.
+        path: e.phase === "token" ? "(token endpoint)" : clip(e.path),
         status: e.status,
         error: e.error,
         durationMs: Math.round(e.durationMs * 10) / 10,

@@ -7,8 +7,8 @@ import type { SourceName } from "./source";
  */
 export class Deadline {
   private readonly expiresAt: number;
-  /** What the request spent, for its log line: HTTP attempts to vendors and entity-cache hits. */
-  readonly usage = { upstreamCalls: 0, cacheHits: 0 };
+  /** What the request spent, for its log line: HTTP attempts to vendors, entity-cache hits, vendor 404s. */
+  readonly usage = { upstreamCalls: 0, cacheHits: 0, upstreamNotFound: 0 };
   /** The GraphQL request this budget belongs to, so upstream log lines can name it. */
   requestId?: string;
 

@@ -115,3 +115,109 @@ describe("persisted queries (APQ): one namespace per caller, client mistakes are
     }
   });
 });
+
+describe("client strings in logs and metric labels are bounded", () => {
+  const KEY_JUNK = "label-junk-caller-key-5c1d9e";
+  const KEY_REAL = "label-real-caller-key-8b3f2a";
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack({ AUTH_MODE: "", AUTH_API_KEYS: `${KEY_JUNK},${KEY_REAL}`, LOG_LEVEL: "info" });
+  });
+  afterAll(() => stack.close());
+  const metricsText = () => fetch(stack.gateway.metricsUrl!).then((r) => r.text());
+
+  it("logs a 900 KB operation name as a bounded line", async () => {
+    const name = `Op${"A".repeat(900_000)}`;
+    const res = await stack.post(JSON.stringify({ query: `query ${name} { __typename }` }), { "x-api-key": KEY_JUNK });
+    expect(res.status).toBe(200);
+    const line = stack.logs.lines.find((l) => l.includes('"graphql request"') && l.includes("OpAAAA"));
+    expect(line).toBeDefined();
+    // Before: a 900 KB line.
+    expect(line!.length).toBeLessThan(2_000);
+    expect(JSON.parse(line!).operationName).toMatch(/^OpA{198}…\(\+899802 chars\)$/);
+    expect(stack.logs.lines.every((l) => l.length < 4_000)).toBe(true);
+  });
+
+  it("keeps label room for real operations after 100 junk names, valid or not, from one caller", async () => {
+    const junk = { "x-api-key": KEY_JUNK };
+    for (let i = 0; i < 100; i++) {
+      await stack.post(JSON.stringify({ query: `query Junk${i} { __typename }` }), junk);
+      await stack.post(JSON.stringify({ query: `query Invalid${i} { noSuchField }` }), junk);
+    }
+    const real = await stack.gql(BothUsersDocument, both, { "x-api-key": KEY_REAL });
+    expect(real.body.errors).toBeUndefined();
+    const text = await metricsText();
+    // Before: every real operation was `other` once 100 names were taken.
+    expect(text).toMatch(/usergraph_graphql_request_duration_seconds_count\{operation="BothUsers",outcome="success"\} 1/);
+    // One caller introduces at most 20 names; documents that fail validation never earn one.
+    const junkLabels = new Set([...text.matchAll(/operation="(Junk\d+)"/g)].map((m) => m[1]));
+    expect(junkLabels.size).toBe(20);
+    expect(text).not.toMatch(/operation="Invalid\d+"/);
+    expect(text).toMatch(/usergraph_graphql_request_duration_seconds_count\{operation="invalid",outcome="error"\} 100/);
+  });
+
+  it("logs vendor 404s per id at debug, counted on the request's line", async () => {
+    const ids = Array.from({ length: 20 }, (_, i) => `contoso\\nobody${i}`);
+    const query = `query Missing($ids: [ID!]!) { defenderUsers(ids: $ids) { id } }`;
+    const before = stack.logs.lines.length;
+    const res = await stack.post(JSON.stringify({ query, variables: { ids } }), { "x-api-key": KEY_REAL });
+    expect(res.body.errors).toBeUndefined();
+    const lines = stack.logs.lines.slice(before).map((l) => JSON.parse(l) as Record<string, unknown>);
+    // Before: 20 info lines "upstream call" with status 404.
+    expect(lines.filter((e) => e.msg === "upstream call")).toEqual([]);
+    expect(lines.find((e) => e.msg === "graphql request")).toMatchObject({ operationName: "Missing", upstreamCalls: 20, upstreamNotFound: 20 });
+  });
+});
+
+describe("/metrics exposure", () => {
+  const KEY = "metrics-suite-api-key-4e7b1f";
+  const production = { NODE_ENV: "production", AUTH_MODE: "", AUTH_API_KEYS: KEY };
+  const metricsOnGraphqlPort = (stack: Stack, headers: Record<string, string> = {}) =>
+    fetch(stack.gateway.url.replace("/graphql", "/metrics"), { headers });
+
+  it("is not served publicly in production without METRICS_PORT or METRICS_TOKEN", async () => {
+    const stack = await startStack(production);
+    try {
+      const res = await metricsOnGraphqlPort(stack);
+      // Before: 200 with every metric, to anyone.
+      expect(res.status).toBe(404);
+      expect(await res.text()).not.toContain("usergraph_");
+      expect(stack.gateway.metricsUrl).toBeUndefined();
+    } finally {
+      await stack.close();
+    }
+  });
+
+  it("with METRICS_TOKEN needs the bearer token", async () => {
+    const token = "metrics-token-0d9c8b7a6f5e4d3c";
+    const stack = await startStack({ ...production, METRICS_TOKEN: token });
+    try {
+      expect((await metricsOnGraphqlPort(stack)).status).toBe(401);
+      expect((await metricsOnGraphqlPort(stack, { authorization: "Bearer metrics-token-0d9c8b7a6f5e4d3X" })).status).toBe(401);
+      // An API key for /graphql is not a metrics token.
+      expect((await metricsOnGraphqlPort(stack, { authorization: `Bearer ${KEY}` })).status).toBe(401);
+      const ok = await metricsOnGraphqlPort(stack, { authorization: `Bearer ${token}` });
+      expect(ok.status).toBe(200);
+      expect(await ok.text()).toContain("usergraph_token_refreshes_total");
+      expect(stack.logs.text()).not.toContain(token);
+    } finally {
+      await stack.close();
+    }
+  });
+
+  it("with METRICS_PORT is served on its own loopback listener and not on the GraphQL port", async () => {
+    const stack = await startStack({ ...production, METRICS_PORT: "0" });
+    try {
+      expect((await metricsOnGraphqlPort(stack)).status).toBe(404);
+      expect(stack.gateway.metricsUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/metrics$/);
+      expect(stack.gateway.metricsUrl).not.toBe(stack.gateway.url.replace("/graphql", "/metrics"));
+      const res = await fetch(stack.gateway.metricsUrl!);
+      expect(res.status).toBe(200);
+      expect(await res.text()).toContain("usergraph_graphql_request_duration_seconds");
+      // Only /metrics there: the GraphQL endpoint is not reachable through the metrics port.
+      expect((await fetch(stack.gateway.metricsUrl!.replace("/metrics", "/graphql"))).status).toBe(404);
+    } finally {
+      await stack.close();
+    }
+  });
+});
