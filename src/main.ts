@@ -2,6 +2,12 @@ import "reflect-metadata";
 import { ConfigError, loadConfig, type Config } from "./config";
 import { demoBanner } from "./demo";
 import { startGateway } from "./gateway";
+import { flushLogs } from "./logger";
+
+/** After the grace period, how long shutdown may still take before the process exits regardless. */
+const EXIT_MARGIN_MS = 3_000;
+/** How long buffered log lines may take to drain on the way out. */
+const LOG_FLUSH_MS = 1_000;
 
 /** Entry point: the only module with start-up side effects (listen, signals, exit codes). */
 async function main(): Promise<void> {
@@ -27,11 +33,16 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     gateway.log.info({ signal }, "shutting down: finishing in-flight requests");
+    // Last resort: whatever hangs (a close that never completes), the process is gone shortly after the
+    // grace period. Nothing on the way out blocks the event loop (see logger.ts), so this timer can fire.
+    setTimeout(() => process.exit(1), config.shutdownGraceMs + EXIT_MARGIN_MS).unref();
+    // Lines still buffered get a second to reach a slow log consumer; a stalled one does not hold the exit.
+    const exit = (code: number) => void flushLogs(gateway.log, LOG_FLUSH_MS).then(() => process.exit(code));
     gateway.stop().then(
-      () => process.exit(0),
+      () => exit(0),
       (err: unknown) => {
         gateway.log.error({ err }, "error during shutdown");
-        process.exit(1);
+        exit(1);
       },
     );
   };
