@@ -127,6 +127,7 @@ export async function startGateway(input: Config, options: GatewayOptions = {}):
       log,
       landingPage: config.sandbox,
       introspection: config.introspection,
+      hideSchemaHints: config.production,
       shutdownGraceMs: config.shutdownGraceMs,
       authenticator: config.auth.open ? undefined : new Authenticator(config.auth),
       limits: config.limits,
@@ -138,6 +139,11 @@ export async function startGateway(input: Config, options: GatewayOptions = {}):
       metricsToken: config.metrics.token,
       redisHealth: redis && (() => redis!.health()),
       apqCache: redis && new RedisApqCache(redis),
+      gate: {
+        callerLimit: config.callerRateLimit,
+        authFailureLimit: config.authFailureLimit,
+        redis: redis && { client: redis.client, prefix: redis.prefix },
+      },
       probes: [
         ...(defender ? [{ source: "DEFENDER" as const, token: defender.token, circuit: defender.guards.circuit }] : []),
         ...(eset ? [{ source: "ESET" as const, token: eset.token, circuit: eset.guards.circuit }] : []),
