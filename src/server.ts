@@ -118,7 +118,7 @@ export async function createServer(options: ServerOptions): Promise<AppServer> {
     includeStacktraceInErrorResponses: false,
     csrfPrevention: true,
     // APQ, one namespace per caller: through Redis when there is one (an hour per hash), else in process.
-    persistedQueries: { cache: apq.cache, ttl: 3600 },
+    persistedQueries: { cache: apq.apolloCache, ttl: 3600 },
     validationRules: operationValidationRules(options.limits),
     // graphql-js stops parsing past this many tokens: a 1 MB document costs what 5,000 tokens cost.
     parseOptions: { maxTokens: options.limits.maxTokens },

@@ -1,61 +1,67 @@
-import { AsyncLocalStorage } from "node:async_hooks";
 import { createHash } from "node:crypto";
 import type { ApolloServerPlugin } from "@apollo/server";
-import { InMemoryLRUCache, type KeyValueCache, type KeyValueCacheSetOptions } from "@apollo/utils.keyvaluecache";
+import { InMemoryLRUCache, type KeyValueCache } from "@apollo/utils.keyvaluecache";
 import type { Principal } from "../auth/principal";
 
 /**
  * Automatic persisted queries, one namespace per caller. Shared APQ lets any caller test whether someone
- * else ran a given document (send its hash alone: PERSISTED_QUERY_NOT_FOUND or data), so every key is
- * prefixed with a digest of the principal (kind and subject: an API key's label, a JWT's `sub`).
+ * else ran a given document (send its hash alone: PERSISTED_QUERY_NOT_FOUND or data), so every stored hash
+ * is keyed by a digest of the principal too (kind and subject: an API key's label, a JWT's `sub`).
  *
- * Apollo's APQ cache calls carry only the hash, so the principal travels in an AsyncLocalStorage: the
- * plugin's `requestDidStart` runs synchronously at the start of Apollo's request pipeline, before the
- * APQ lookup and registration in the same async chain, and `enterWith` makes the store visible to the
- * rest of that chain (and only that request's chain). Without a principal in the store the cache is
- * empty and write-only-to-nowhere: fail closed, nothing is shared.
+ * Apollo's APQ cache calls carry only the hash, not the request, so the lookup and the registration are
+ * done here, in a plugin that sees the request's principal; Apollo's own APQ keeps its protocol (version
+ * check, hash check, PERSISTED_QUERY_NOT_FOUND) over a cache that never holds anything:
+ * - `requestDidStart` (awaited by Apollo before its APQ step): a hash without a query is looked up in the
+ *   caller's namespace and, when found, the query is put on the request, so Apollo proceeds as if the
+ *   client had sent both; when not found Apollo's empty cache answers PERSISTED_QUERY_NOT_FOUND;
+ * - `didResolveOperation` (after parsing and validation, as Apollo registers): a query sent with its
+ *   hash is stored under the caller's namespace if the hash matches (Apollo refuses a mismatch itself).
+ * Chosen over an AsyncLocalStorage carrying the principal into the cache calls: that turns on Node's
+ * promise hooks for every promise in the process.
  */
 export class PerPrincipalApq {
-  private readonly storage = new AsyncLocalStorage<string>();
-  readonly cache: KeyValueCache<string>;
+  /** Given to Apollo as its APQ cache: it never holds anything, the namespaced store is `store`. */
+  readonly apolloCache: KeyValueCache<string> = NEVER_HOLDS;
 
-  constructor(inner: KeyValueCache<string> = new InMemoryLRUCache<string>()) {
-    this.cache = new NamespacedCache(inner, () => this.storage.getStore());
-  }
+  constructor(
+    private readonly store: KeyValueCache<string> = new InMemoryLRUCache<string>(),
+    private readonly ttlSeconds = 3600,
+  ) {}
 
-  /** Apollo plugin that puts the request's principal namespace in the store. */
   plugin<C extends { principal: Principal }>(): ApolloServerPlugin<C> {
-    const storage = this.storage;
+    const { store, ttlSeconds } = this;
     return {
-      async requestDidStart({ contextValue }) {
-        storage.enterWith(namespaceOf(contextValue.principal));
+      async requestDidStart({ request, contextValue }) {
+        const persisted = request.extensions?.persistedQuery as { version?: unknown; sha256Hash?: unknown } | undefined;
+        if (persisted?.version !== 1 || typeof persisted.sha256Hash !== "string" || !SHA256_HEX.test(persisted.sha256Hash)) return;
+        const key = keyOf(contextValue.principal, persisted.sha256Hash);
+        if (request.query === undefined) {
+          const query = await store.get(key);
+          if (query !== undefined) request.query = query;
+          return;
+        }
+        const sent = request.query;
+        return {
+          async didResolveOperation() {
+            // Apollo has already refused a hash that does not match; check again rather than rely on it.
+            if (createHash("sha256").update(sent).digest("hex") !== persisted.sha256Hash) return;
+            await Promise.resolve(store.set(key, sent, { ttl: ttlSeconds })).catch(() => {});
+          },
+        };
       },
     };
   }
 }
 
-function namespaceOf(principal: Principal): string {
-  return createHash("sha256").update(`${principal.kind}\n${principal.subject}`).digest("base64url").slice(0, 22);
+const SHA256_HEX = /^[0-9a-f]{64}$/;
+
+function keyOf(principal: Principal, hash: string): string {
+  const namespace = createHash("sha256").update(`${principal.kind}\n${principal.subject}`).digest("base64url").slice(0, 22);
+  return `${namespace}:${hash}`;
 }
 
-class NamespacedCache implements KeyValueCache<string> {
-  constructor(
-    private readonly inner: KeyValueCache<string>,
-    private readonly namespace: () => string | undefined,
-  ) {}
-
-  async get(key: string): Promise<string | undefined> {
-    const ns = this.namespace();
-    return ns === undefined ? undefined : this.inner.get(`${ns}:${key}`);
-  }
-
-  async set(key: string, value: string, options?: KeyValueCacheSetOptions): Promise<void> {
-    const ns = this.namespace();
-    if (ns !== undefined) await this.inner.set(`${ns}:${key}`, value, options);
-  }
-
-  async delete(key: string): Promise<boolean | void> {
-    const ns = this.namespace();
-    return ns === undefined ? false : this.inner.delete(`${ns}:${key}`);
-  }
-}
+const NEVER_HOLDS: KeyValueCache<string> = {
+  get: async () => undefined,
+  set: async () => {},
+  delete: async () => false,
+};
