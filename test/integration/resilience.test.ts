@@ -171,7 +171,11 @@ describe("health and shutdown", () => {
     expect(ready.status).toBe(503);
     expect(await ready.json()).toEqual({
       status: "not ready",
-      sources: { DEFENDER: { configured: true, circuit: "closed", token: "failed: http 401" }, ESET: { configured: true, circuit: "closed", token: "ok" } },
+      sources: {
+        // The refusal is remembered (with the vendor's OAuth error and when the next login goes): see token-memory.test.ts.
+        DEFENDER: { configured: true, circuit: "closed", token: "failed: http 401 invalid_client", tokenRetryInSeconds: expect.any(Number) },
+        ESET: { configured: true, circuit: "closed", token: "ok" },
+      },
     });
   });
 
