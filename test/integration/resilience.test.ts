@@ -172,7 +172,7 @@ describe("health and shutdown", () => {
     expect(await ready.json()).toEqual({
       status: "not ready",
       sources: {
-        // The refusal is remembered (with the vendor's OAuth error and when the next login goes): see token-memory.test.ts.
+        // The refusal is remembered (with the vendor's OAuth error and when the next login goes): see hostile.trust-tokens.test.ts.
         DEFENDER: { configured: true, circuit: "closed", token: "failed: http 401 invalid_client", tokenRetryInSeconds: expect.any(Number) },
         ESET: { configured: true, circuit: "closed", token: "ok" },
       },

@@ -6,9 +6,11 @@ import { uniquePrefix } from "../helpers/replicas";
 import { codes, startStack, type Stack } from "../helpers/stack";
 
 /**
- * Issue 11 §4, "smaller holes, same class (trust)": what a credential is trusted for and for how long,
- * whose persisted queries a caller can probe, what a client's strings can do to logs and metrics, and
- * who can read /metrics. Every check counts what reached the simulator.
+ * Class 4 of the hostile suite, "smaller holes, same class (trust)": what a credential is trusted for and
+ * for how long, whose persisted queries a caller can probe, what a client's strings can do to logs and
+ * metrics, and who can read /metrics. Every check counts what reached the simulator. The same class, in
+ * their own files because they take seconds: token failures remembered instead of a login per probe
+ * (hostile.trust-tokens.test.ts) and an exit that a stalled log consumer cannot hold (hostile.trust-exit.test.ts).
  */
 const KEY = "trust-suite-api-key-3f9a1c7e";
 const JWT_SECRET = "a-shared-secret-of-at-least-32-characters!";
