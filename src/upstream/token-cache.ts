@@ -31,14 +31,6 @@ export interface TokenCacheEvents {
   onFailure?: (err: unknown, retryInMs: number, servingCurrent: boolean) => void;
 }
 
-/** The state of the token, for readiness: no token request is made to answer it. */
-export interface TokenState {
-  /** A token that is still valid is held. */
-  valid: boolean;
-  /** The last token request failed: its error and when the next one may go. */
-  failure?: { error: UpstreamError | Error; retryAt: number; consecutive: number };
-}
-
 /**
  * Caches a bearer token and shares one in-flight token request between every concurrent caller (a hundred
  * parallel upstream calls at start-up cause one token request). Two rules keep a token endpoint's trouble
@@ -88,20 +80,6 @@ export class TokenCache implements TokenSource {
 
   invalidate(token: string): void {
     if (this.current?.value === token) this.current = undefined;
-  }
-
-  /** For readiness: what the cache knows, without asking the token endpoint. */
-  state(): TokenState {
-    const now = Date.now();
-    const valid = this.current !== undefined && now < this.current.usableUntil;
-    if (!this.failure) return { valid };
-    const error = this.failure.error instanceof Error ? this.failure.error : new Error(String(this.failure.error));
-    return { valid, failure: { error, retryAt: this.failure.retryAt, consecutive: this.failure.consecutive } };
-  }
-
-  /** True while a failure is remembered and no new token request will be made. */
-  backingOff(): boolean {
-    return this.failure !== undefined && Date.now() < this.failure.retryAt;
   }
 
   private startRefresh(deadline: Deadline): Promise<string> {
