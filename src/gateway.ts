@@ -12,7 +12,7 @@ import { buildSubgraphAppSchema } from "./federation/subgraph-schema";
 import { createStores, fingerprint, type Stores } from "./loaders/create-stores";
 import { RedisApqCache } from "./redis/apq-cache";
 import { RedisLink } from "./redis/redis-link";
-import { createServer, type AppServer } from "./server";
+import { createServer, type AppServer, type ShutdownSummary } from "./server";
 import { startSimulator, type Simulator } from "./simulator/simulator";
 import { createClients, type Clients } from "./upstream/create-clients";
 
@@ -31,8 +31,8 @@ export interface Gateway {
   redis?: RedisLink;
   /** Where GET /metrics is served (METRICS_PORT's listener, or the GraphQL port); undefined when it is off. */
   metricsUrl?: string;
-  /** Graceful: finish in-flight requests, then close the pool and the simulator. */
-  stop(): Promise<void>;
+  /** Graceful: finish in-flight requests, then close the pool and the simulator. Says whether any request went unanswered. */
+  stop(): Promise<ShutdownSummary>;
 }
 
 export interface GatewayOptions {
@@ -94,7 +94,12 @@ export async function startGateway(input: Config, options: GatewayOptions = {}):
       onToken: (token) => redactor.addToken(token),
       rateLimits: { DEFENDER: config.defenderRateLimits, ESET: config.esetRateLimits },
       rateLimitMaxQueue: config.rateLimitMaxQueue,
-      circuit: { failureThreshold: config.circuitFailureThreshold, openMs: config.circuitOpenMs },
+      circuit: {
+        minimumRequests: config.circuitFailureThreshold,
+        failureRate: config.circuitFailureRate,
+        windowMs: config.circuitWindowMs,
+        openMs: config.circuitOpenMs,
+      },
       metrics,
       connectionsPerOrigin: config.upstreamConnections,
       tokenBackoff: config.tokenBackoff,
@@ -148,7 +153,7 @@ export async function startGateway(input: Config, options: GatewayOptions = {}):
         ...(defender ? [{ source: "DEFENDER" as const, token: defender.token, circuit: defender.guards.circuit }] : []),
         ...(eset ? [{ source: "ESET" as const, token: eset.token, circuit: eset.guards.circuit }] : []),
       ],
-      contextDeps: { ...stores, requestDeadlineMs: config.requestDeadlineMs, log },
+      contextDeps: { ...stores, requestDeadlineMs: config.requestDeadlineMs, log, maxListIds: config.limits.maxListIds },
     });
     await server.app.listen({ port: config.port, host: config.host });
     if (config.metrics.port !== undefined) metricsListener = await startMetricsListener(metrics, { ...metricsExposure, port: config.metrics.port });
@@ -179,11 +184,14 @@ export async function startGateway(input: Config, options: GatewayOptions = {}):
     metricsUrl: metricsPlacement(metricsExposure) === "off" ? undefined : (openMetricsListener?.url ?? `${baseUrl}/metrics`),
     async stop() {
       await openMetricsListener?.close();
-      await started.stop();
+      // A second before the grace period ends, callers still queued for a vendor slot are answered with a
+      // retryable RATE_LIMITED ("shutting down") through GraphQL, keeping whatever data they already have.
+      const summary = await started.stop(() => openClients.drainQueues());
       await openClients.close();
       await redis?.close();
       await simulator?.close();
       log.flush();
+      return summary;
     },
   };
 }

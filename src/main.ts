@@ -39,7 +39,11 @@ async function main(): Promise<void> {
     // Lines still buffered get a second to reach a slow log consumer; a stalled one does not hold the exit.
     const exit = (code: number) => void flushLogs(gateway.log, LOG_FLUSH_MS).then(() => process.exit(code));
     gateway.stop().then(
-      () => exit(0),
+      (summary) => {
+        // Exit 0 only when every request got an answer (data, an error, or the retryable 503 at the grace's end).
+        if (summary.cut > 0) gateway.log.error({ cut: summary.cut }, "shutdown cut connections with no answer");
+        exit(summary.cut > 0 ? 1 : 0);
+      },
       (err: unknown) => {
         gateway.log.error({ err }, "error during shutdown");
         exit(1);

@@ -256,3 +256,27 @@ describe("the shared tier's keys", () => {
     }
   }, 30_000);
 });
+
+describe("a replica that dies mid-flight", () => {
+  it("holds its single-flight claims only for a short lease: the other replica fetches the id itself within seconds", async () => {
+    sim = await startSimulator({ latencyMs: 3_000 });
+    const env = { REDIS_URL: SHARED_REDIS, REDIS_KEY_PREFIX: uniquePrefix(), REQUEST_DEADLINE_MS: "20000", UPSTREAM_TIMEOUT_MS: "15000" };
+    const [doomed, survivor] = await start(2, env);
+    const query = `{ defenderUser(id: "${DEMO.defenderAlice.replace(/\\/g, "\\\\")}") { id } }`;
+    // The doomed replica claims the id's flight and is killed while its vendor call is under way.
+    void gql(doomed!.url, query).catch(() => undefined);
+    const claimed = Date.now();
+    while (apiCalls("DEFENDER") === 0 && Date.now() - claimed < 5_000) await new Promise((r) => setTimeout(r, 20));
+    expect(apiCalls("DEFENDER")).toBe(1);
+    doomed!.child.kill("SIGKILL");
+    const asked = Date.now();
+    const res = await gql(survivor!.url, query);
+    const took = Date.now() - asked;
+    process.stdout.write(`survivor answered in ${took} ms\n`);
+    expect(res.errors).toBeUndefined();
+    expect(res.data?.defenderUser?.id).toBe(DEMO.defenderAlice);
+    // The lease (2 s) runs out, then one 3 s vendor call: well under the 20 s a claim used to last.
+    expect(took).toBeLessThan(10_000);
+    expect(apiCalls("DEFENDER")).toBe(2);
+  }, 40_000);
+});
