@@ -105,7 +105,7 @@ export type SameIdsManyWaysQueryVariables = Exact<{
 }>;
 
 
-export type SameIdsManyWaysQuery = { first: { id: string } | null, second: { accountName: string | null } | null, list: Array<{ id: string } | null>, eset1: { uuid: string } | null, eset2: Array<{ uuid: string } | null> };
+export type SameIdsManyWaysQuery = { first: { id: string } | null, second: { accountName: string | null } | null, list: Array<{ id: string } | null> | null, eset1: { uuid: string } | null, eset2: Array<{ uuid: string } | null> | null };
 
 export type BothUsersQueryVariables = Exact<{
   id: string;
@@ -129,7 +129,7 @@ export type DefenderUsersQueryVariables = Exact<{
 }>;
 
 
-export type DefenderUsersQuery = { defenderUsers: Array<{ id: string, accountName: string | null, logonTypes: Array<string> } | null> };
+export type DefenderUsersQuery = { defenderUsers: Array<{ id: string, accountName: string | null, logonTypes: Array<string> } | null> | null };
 
 export type EsetUserListQueryVariables = Exact<{
   filter: EsetUserFilter | null | undefined;
@@ -138,14 +138,14 @@ export type EsetUserListQueryVariables = Exact<{
 }>;
 
 
-export type EsetUserListQuery = { esetUserList: { totalCount: number | null, pageInfo: { hasNextPage: boolean, hasPreviousPage: boolean, startCursor: string | null, endCursor: string | null }, edges: Array<{ cursor: string, node: { uuid: string, displayName: string | null, primaryEmailAddress: string | null, protectionStatus: ProtectionStatus } | null }> } };
+export type EsetUserListQuery = { esetUserList: { totalCount: number | null, pageInfo: { hasNextPage: boolean, hasPreviousPage: boolean, startCursor: string | null, endCursor: string | null }, edges: Array<{ cursor: string, node: { uuid: string, displayName: string | null, primaryEmailAddress: string | null, protectionStatus: ProtectionStatus } | null }> } | null };
 
 export type UnprotectedWithDefenderQueryVariables = Exact<{
   first: number | null | undefined;
 }>;
 
 
-export type UnprotectedWithDefenderQuery = { esetUserList: { totalCount: number | null, edges: Array<{ node: { uuid: string, displayName: string | null, defenderLinks: Array<{ strongestRule: LinkRule, defenderUser: { id: string, lastSeen: string | null } }> | null } | null }> } };
+export type UnprotectedWithDefenderQuery = { esetUserList: { totalCount: number | null, edges: Array<{ node: { uuid: string, displayName: string | null, defenderLinks: Array<{ strongestRule: LinkRule, defenderUser: { id: string, lastSeen: string | null } }> | null } | null }> } | null };
 
 export type EsetUserQueryVariables = Exact<{
   uuid: string;
@@ -161,7 +161,7 @@ export type EsetUsersQueryVariables = Exact<{
 }>;
 
 
-export type EsetUsersQuery = { esetUsers: Array<{ uuid: string, displayName: string | null, protectionStatus: ProtectionStatus } | null> };
+export type EsetUsersQuery = { esetUsers: Array<{ uuid: string, displayName: string | null, protectionStatus: ProtectionStatus } | null> | null };
 
 export type EsetUserLinksQueryVariables = Exact<{
   uuid: string;

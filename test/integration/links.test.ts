@@ -123,7 +123,7 @@ describe("links and the outbound rate limits", () => {
     const limited = await startStack({ DEFENDER_RATE_LIMITS: "5/60s" });
     try {
       const res = await limited.gql(UnprotectedWithDefenderDocument, { first: 12 });
-      const edges = res.body.data!.esetUserList.edges;
+      const edges = res.body.data!.esetUserList!.edges;
       expect(edges.length).toBe(12);
       expect(edges.every((e) => e.node !== null && e.node.displayName !== null)).toBe(true);
       const failed = res.body.errors ?? [];
