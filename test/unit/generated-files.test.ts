@@ -1,8 +1,8 @@
 import "reflect-metadata";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { execFileSync } from "node:child_process";
-import { isNonNullType, type GraphQLEnumType, type GraphQLObjectType } from "graphql";
+import { isNonNullType, parse, validate, type GraphQLEnumType, type GraphQLObjectType } from "graphql";
 import { buildSubgraphAppSchema, printSubgraphAppSchema } from "../../src/federation/subgraph-schema";
 import { buildAppSchema, printAppSchema } from "../../src/schema";
 
@@ -75,6 +75,16 @@ describe("generated files stay true to the code", () => {
       for (const value of (schema.getType(name) as GraphQLEnumType).getValues()) if (!value.description) missing.push(`${name}.${value.name}`);
     }
     expect(missing).toEqual([]);
+  });
+
+  it("every file in schema/operations/ parses and validates on its own (no fragment from another file)", async () => {
+    const schema = await buildAppSchema();
+    const dir = join(root, "schema", "operations");
+    const problems: string[] = [];
+    for (const file of readdirSync(dir).filter((f) => f.endsWith(".graphql"))) {
+      for (const error of validate(schema, parse(readFileSync(join(dir, file), "utf8")))) problems.push(`${file}: ${error.message}`);
+    }
+    expect(problems).toEqual([]);
   });
 
   it("test/__generated__/operations.ts matches codegen's output (run `npm run codegen`)", () => {
