@@ -64,6 +64,8 @@ export interface Config {
   production: boolean;
   introspection: boolean;
   sandbox: boolean;
+  /** The offline GraphiQL page at /explorer (GRAPHQL_EXPLORER; on by default outside production). */
+  explorer: boolean;
   corsOrigins: string[];
   limits: OperationLimits;
   maxBodyBytes: number;
@@ -141,6 +143,7 @@ export function loadConfig(env: Env = process.env): Config {
     production,
     introspection: read.bool("GRAPHQL_INTROSPECTION", !production),
     sandbox: read.bool("GRAPHQL_SANDBOX", !production),
+    explorer: read.bool("GRAPHQL_EXPLORER", !production),
     corsOrigins: (env.CORS_ORIGINS ?? "").split(",").map((o) => o.trim()).filter((o) => o !== ""),
     limits: {
       maxDepth: read.int("MAX_DEPTH", 10, 1, 1000),

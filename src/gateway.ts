@@ -2,7 +2,7 @@ import "reflect-metadata";
 import type { AddressInfo } from "node:net";
 import type { DestinationStream, Logger } from "pino";
 import type { Config } from "./config";
-import { withSimulatorSources } from "./demo";
+import { demoExampleVariables, withSimulatorSources } from "./demo";
 import { Authenticator } from "./auth/authenticator";
 import { createLogger, Redactor } from "./logger";
 import { Metrics } from "./metrics";
@@ -129,6 +129,9 @@ export async function startGateway(input: Config, options: GatewayOptions = {}):
       metrics,
       redisHealth: redis && (() => redis!.health()),
       apqCache: redis && new RedisApqCache(redis),
+      explorer: config.explorer
+        ? { sandbox: config.sandbox, authRequired: !config.auth.open, introspection: config.introspection, exampleVariables: config.demo ? demoExampleVariables() : undefined }
+        : undefined,
       probes: [
         ...(defender ? [{ source: "DEFENDER" as const, token: defender.token, circuit: defender.guards.circuit }] : []),
         ...(eset ? [{ source: "ESET" as const, token: eset.token, circuit: eset.guards.circuit }] : []),

@@ -1,6 +1,6 @@
 import "reflect-metadata";
 import { ConfigError, loadConfig, type Config } from "./config";
-import { demoBanner } from "./demo";
+import { browserPages, demoBanner } from "./demo";
 import { startGateway } from "./gateway";
 
 /** Entry point: the only module with start-up side effects (listen, signals, exit codes). */
@@ -19,8 +19,9 @@ async function main(): Promise<void> {
   const gateway = await startGateway(config);
   const sources = [gateway.config.defender && "Defender", gateway.config.eset && "ESET"].filter(Boolean).join(" and ") || "no source";
   gateway.log.info({ url: gateway.url, demo: config.demo, sources }, "usergraph listening");
-  if (config.demo && gateway.simulator) process.stdout.write(demoBanner(gateway.url, gateway.simulator.url));
-  else process.stdout.write(`\nusergraph is serving ${sources} at ${gateway.url}\n\n`);
+  const pages = { sandbox: config.sandbox, explorer: config.explorer };
+  if (config.demo && gateway.simulator) process.stdout.write(demoBanner(gateway.url, gateway.simulator.url, pages));
+  else process.stdout.write(["", `usergraph is serving ${sources} at ${gateway.url}`, ...browserPages(gateway.url, pages), "", ""].join("\n"));
 
   let stopping = false;
   const shutdown = (signal: string) => {

@@ -20,6 +20,7 @@ import { checkReadiness, type SourceProbe } from "./health";
 import type { KeyValueCache } from "@apollo/utils.keyvaluecache";
 import type { RedisHealth } from "./redis/redis-link";
 import { requestLogPlugin } from "./plugins/request-log.plugin";
+import { registerExplorer, type ExplorerOptions } from "./explorer/explorer.route";
 
 export interface ServerOptions {
   schema: GraphQLSchema;
@@ -43,6 +44,8 @@ export interface ServerOptions {
   redisHealth?: () => RedisHealth;
   /** With REDIS_URL: persisted-query hashes shared by every replica. */
   apqCache?: KeyValueCache<string>;
+  /** The offline GraphiQL page at /explorer; absent = not served. */
+  explorer?: ExplorerOptions;
 }
 
 export interface AppServer {
@@ -160,6 +163,7 @@ export async function createServer(options: ServerOptions): Promise<AppServer> {
       return undefined;
     });
   }
+  if (options.explorer) registerExplorer(app, options.explorer);
   await app.register(fastifyApollo(apollo), {
     path: "/graphql",
     context: async (request) => makeContext(request.id, principals.get(request) ?? openPrincipal),
