@@ -111,6 +111,7 @@ function page(options: ExplorerOptions, tabs: ReturnType<typeof operationTabs>):
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="no-referrer">
 <title>usergraph explorer</title>
+<link rel="icon" href="data:,">
 <link rel="stylesheet" href="explorer/assets/graphiql.css">
 <link rel="stylesheet" href="explorer/assets/explorer.css">
 </head>
