@@ -82,7 +82,7 @@ it("runs a query in /explorer in headless Chromium with nothing but 127.0.0.1 re
 
   // The first ready tab, with the demo's example variables, as it stands.
   await page.click(".graphiql-execute-button");
-  await page.waitForFunction(() => document.querySelector(".result-window")?.textContent?.includes("Alice Example"), null, { timeout: 15_000 });
+  await page.locator(".result-window", { hasText: "Alice Example" }).waitFor({ timeout: 15_000 });
   const result = (await page.locator(".result-window").textContent()) ?? "";
   expect(result).toContain('"defenderUser"');
   expect(result).toContain('"id": "contoso\\\\alice"');
@@ -91,14 +91,15 @@ it("runs a query in /explorer in headless Chromium with nothing but 127.0.0.1 re
   await page.screenshot({ path: SCREENSHOT });
 
   // A refused argument: the error's extensions show in the result pane.
-  await page.evaluate(() => {
-    const editor = document.querySelector(".graphiql-query-editor .CodeMirror") as unknown as { CodeMirror: { setValue(v: string): void } };
-    editor.CodeMirror.setValue('query RefusedNextToGood { esetUsers(uuids: []) { uuid } defenderUser(id: "user1") { id } }');
+  await page.locator(".graphiql-query-editor .CodeMirror").evaluate((editor) => {
+    (editor as unknown as { CodeMirror: { setValue(v: string): void } }).CodeMirror.setValue(
+      'query RefusedNextToGood { esetUsers(uuids: []) { uuid } defenderUser(id: "user1") { id } }',
+    );
   });
   // GraphiQL takes the operation name from the editor a moment later; the tab's title shows when it has.
   await page.locator(".graphiql-tab-active .graphiql-tab-button", { hasText: "RefusedNextToGood" }).waitFor({ timeout: 10_000 });
   await page.click(".graphiql-execute-button");
-  await page.waitForFunction(() => document.querySelector(".result-window")?.textContent?.includes("BAD_USER_INPUT"), null, { timeout: 15_000 });
+  await page.locator(".result-window", { hasText: "BAD_USER_INPUT" }).waitFor({ timeout: 15_000 });
   const refusal = (await page.locator(".result-window").textContent()) ?? "";
   expect(refusal).toContain('"extensions"');
   expect(refusal).toContain('"esetUsers": null');
