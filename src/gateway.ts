@@ -70,9 +70,12 @@ export async function startGateway(input: Config, options: GatewayOptions = {}):
     }
   }
   // Whose quota and whose data: the vendors count calls per credentials, and entries must never cross accounts.
+  // The demo's simulator listens on a new port each start; its identity leaves the port out, so demo list
+  // cursors (signed with a key derived from it) survive a restart and the README's example reproduces.
+  const where = (url: URL) => (config.demo ? "demo-simulator" : url.href);
   const identities = {
-    DEFENDER: config.defender && `${config.defender.tenantId}|${config.defender.clientId}|${config.defender.apiUrl.href}`,
-    ESET: config.eset && `${config.eset.username}|${config.eset.apiUrl.href}`,
+    DEFENDER: config.defender && `${config.defender.tenantId}|${config.defender.clientId}|${where(config.defender.apiUrl)}`,
+    ESET: config.eset && `${config.eset.username}|${where(config.eset.apiUrl)}`,
   };
   let clients: Clients | undefined;
   let stores: Stores | undefined;
