@@ -149,6 +149,10 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown): G
   }
 
   const code = formatted.extensions?.code;
+  if (code === "BAD_REQUEST" && formatted.message.includes("Cross-Site Request Forgery")) {
+    // Apollo's own text runs past our message cap before it names the header that fixes it.
+    return { message: CSRF_MESSAGE, extensions: { code } };
+  }
   if (typeof code === "string" && APOLLO_CODES.has(code)) {
     const { stacktrace: _stacktrace, ...extensions } = formatted.extensions ?? {};
     // graphql-js quotes offending values in some messages; never send a huge input back.
@@ -159,6 +163,9 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown): G
 }
 
 const MAX_MESSAGE = 300;
+
+export const CSRF_MESSAGE =
+  "Blocked as a potential Cross-Site Request Forgery (CSRF): send POST with content-type: application/json, or add the header apollo-require-preflight: true (any non-empty value) to a GET.";
 
 type ValidationProblem = { property: string; constraints?: Record<string, string>; children?: ValidationProblem[] };
 

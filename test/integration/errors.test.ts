@@ -152,6 +152,20 @@ describe("the error table", () => {
   });
 });
 
+describe("CSRF prevention (every mode)", () => {
+  it("refuses a plain GET with a message that names the header that fixes it, and answers the GET that sends it", async () => {
+    const url = `${stack.gateway.url}?query=${encodeURIComponent("{ __typename }")}`;
+    const plain = await fetch(url);
+    expect(plain.status).toBe(400);
+    const body = (await plain.json()) as { errors: Array<{ message: string; extensions: { code: string } }> };
+    expect(body.errors[0]!.extensions.code).toBe("BAD_REQUEST");
+    expect(body.errors[0]!.message).toContain("apollo-require-preflight");
+    expect(body.errors[0]!.message).not.toContain("truncated");
+    const preflighted = await fetch(url, { headers: { "apollo-require-preflight": "true" } });
+    expect(await preflighted.json()).toEqual({ data: { __typename: "Query" } });
+  });
+});
+
 describe("deadlines", () => {
   let short: Stack;
   beforeAll(async () => {
