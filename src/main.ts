@@ -1,6 +1,7 @@
 import "reflect-metadata";
 import { ConfigError, loadConfig, type Config } from "./config";
 import { browserPages, demoBanner } from "./demo";
+import { checkCredentials } from "./credential-check";
 import { startGateway } from "./gateway";
 
 /** Entry point: the only module with start-up side effects (listen, signals, exit codes). */
@@ -22,6 +23,13 @@ async function main(): Promise<void> {
   const pages = { sandbox: config.sandbox, explorer: config.explorer };
   if (config.demo && gateway.simulator) process.stdout.write(demoBanner(gateway.url, gateway.simulator.url, pages));
   else process.stdout.write(["", `usergraph is serving ${sources} at ${gateway.url}`, ...browserPages(gateway.url, pages), "", ""].join("\n"));
+
+  if (!config.demo) {
+    // Wrong credentials are said at start-up, per source, on stderr as well as in the log; serving goes on.
+    void checkCredentials(gateway.clients, gateway.log).then((checks) => {
+      for (const check of checks) if (!check.ok) process.stderr.write(`usergraph: ${check.line}\n`);
+    });
+  }
 
   let stopping = false;
   const shutdown = (signal: string) => {

@@ -132,6 +132,42 @@ describe("start-up", () => {
     });
     afterAll(() => sim.close());
 
+    it("says loudly at start-up, per source and with the vendor's code, that credentials are wrong, and serves anyway", async () => {
+      const app = run({
+        PORT: "0",
+        HOST: "127.0.0.1",
+        AUTH_API_KEYS: "startup-test-key-0123456789",
+        ...simulatorEnv(sim),
+        DEFENDER_CLIENT_SECRET: "wrong-secret-for-startup-check",
+        ESET_PASSWORD: "wrong-password-for-startup-check",
+      });
+      try {
+        const [, url] = await waitFor(app.stdout, /serving Defender and ESET at (http:\/\/127\.0\.0\.1:\d+\/graphql)/);
+        await waitFor(app.stderr, /DEFENDER REFUSED/);
+        await waitFor(app.stderr, /ESET REFUSED/);
+        const stderr = app.stderr();
+        expect(stderr).toMatch(/DEFENDER REFUSED usergraph's credentials at start-up \(invalid_client, HTTP 401\): check DEFENDER_TENANT_ID/);
+        expect(stderr).toMatch(/ESET REFUSED usergraph's credentials at start-up \([^)]*HTTP 40\d\): check ESET_USERNAME/);
+        await waitFor(app.stdout, /"source":"DEFENDER"[^\n]*"upstreamCode":"invalid_client"/);
+        expect(stderr + app.stdout()).not.toMatch(/wrong-secret-for-startup-check|wrong-password-for-startup-check/);
+        const health = await fetch(url!.replace("/graphql", "/health/live"));
+        expect(health.status).toBe(200);
+      } finally {
+        app.child.kill("SIGKILL");
+      }
+    }, 30_000);
+
+    it("says nothing alarming when the credentials work", async () => {
+      const app = run({ PORT: "0", HOST: "127.0.0.1", AUTH_API_KEYS: "startup-test-key-0123456789", ...simulatorEnv(sim) });
+      try {
+        await waitFor(app.stdout, /ESET accepted usergraph's credentials/);
+        await waitFor(app.stdout, /DEFENDER accepted usergraph's credentials/);
+        expect(app.stderr()).toBe("");
+      } finally {
+        app.child.kill("SIGKILL");
+      }
+    }, 30_000);
+
     it("talks to the configured vendors instead of starting the simulator", async () => {
       const app = run({ PORT: "0", HOST: "127.0.0.1", AUTH_API_KEYS: "startup-test-key-0123456789", ...simulatorEnv(sim) });
       try {
