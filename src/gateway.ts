@@ -32,6 +32,12 @@ export interface Gateway {
   stop(): Promise<void>;
 }
 
+/** A busy port named by the variable that chose it, so the fix is obvious; any other error passes through. */
+function portInUse(err: unknown, variable: "PORT" | "SIMULATOR_PORT", what: string, host: string, port: number): unknown {
+  if ((err as NodeJS.ErrnoException)?.code !== "EADDRINUSE") return err;
+  return new Error(`${variable}=${port} is already in use on ${host} (${what}): stop what listens there, or set ${variable} to a free port (0 picks one)`);
+}
+
 export interface GatewayOptions {
   /** Where log lines go (stdout by default). */
   logDestination?: DestinationStream;
@@ -48,7 +54,9 @@ export async function startGateway(input: Config, options: GatewayOptions = {}):
   let simulator: Simulator | undefined;
   let config = input;
   if (config.demo) {
-    simulator = await startSimulator({ port: config.simulatorPort, latencyMs: config.simulatorLatencyMs });
+    simulator = await startSimulator({ port: config.simulatorPort, latencyMs: config.simulatorLatencyMs }).catch((err: unknown) => {
+      throw portInUse(err, "SIMULATOR_PORT", "the demo's vendor simulator", "127.0.0.1", config.simulatorPort);
+    });
     config = withSimulatorSources(config, simulator);
   }
   redactor.addSecret(config.defender?.clientSecret);
@@ -141,7 +149,9 @@ export async function startGateway(input: Config, options: GatewayOptions = {}):
       ],
       contextDeps: { ...stores, requestDeadlineMs: config.requestDeadlineMs, log },
     });
-    await server.app.listen({ port: config.port, host: config.host });
+    await server.app.listen({ port: config.port, host: config.host }).catch((err: unknown) => {
+      throw portInUse(err, "PORT", "usergraph's GraphQL endpoint", config.host, config.port);
+    });
   } catch (err) {
     await server?.stop().catch(() => {});
     await clients?.close().catch(() => {});

@@ -17,6 +17,11 @@ async function main(): Promise<void> {
     throw err;
   }
 
+  if (config.ignoredByDemo.length > 0) {
+    process.stderr.write(
+      `usergraph: DEMO=1, so the vendor credentials that are set are IGNORED (${config.ignoredByDemo.join(", ")}): both sources point at the built-in simulator. Unset DEMO to use them.\n`,
+    );
+  }
   const gateway = await startGateway(config);
   const sources = [gateway.config.defender && "Defender", gateway.config.eset && "ESET"].filter(Boolean).join(" and ") || "no source";
   gateway.log.info({ url: gateway.url, demo: config.demo, sources }, "usergraph listening");

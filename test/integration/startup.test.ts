@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
+import { createServer } from "node:net";
 import { join } from "node:path";
 import { DEMO } from "../../src/simulator/demo-data";
 import { startSimulator, type Simulator } from "../../src/simulator/simulator";
@@ -117,6 +118,38 @@ describe("start-up", () => {
     expect(message).toContain("UPSTREAM_TIMEOUT_MS must be a whole number");
     expect(message).not.toContain("hunter2-super-secret");
     expect(app.stdout()).toBe("");
+  }, 30_000);
+
+  it("advertises only the pages it serves, and says that DEMO=1 ignores the credentials that are set", async () => {
+    const app = run({ PORT: "0", GRAPHQL_SANDBOX: "0", DEMO: "1", ESET_USERNAME: "api-user@example.com", ESET_PASSWORD: "pw-ignored-by-demo" });
+    try {
+      const [, explorer] = await waitFor(app.stdout, /Explorer:\s+(http:\/\/127\.0\.0\.1:\d+\/explorer)/);
+      expect(app.stdout()).toContain("DEMO mode");
+      expect(app.stdout()).not.toContain("Sandbox");
+      expect(app.stderr()).toContain("DEMO=1, so the vendor credentials that are set are IGNORED (ESET_USERNAME, ESET_PASSWORD)");
+      expect(app.stderr() + app.stdout()).not.toContain("pw-ignored-by-demo");
+      expect((await fetch(explorer!)).status).toBe(200);
+      const landing = await fetch(explorer!.replace("/explorer", "/graphql"), { headers: { accept: "text/html" } });
+      expect(await landing.text()).not.toMatch(/sandbox/i);
+    } finally {
+      app.child.kill("SIGKILL");
+    }
+  }, 30_000);
+
+  it("names the variable whose port is taken: PORT or SIMULATOR_PORT", async () => {
+    const busy = createServer();
+    await new Promise<void>((resolve) => busy.listen(0, "127.0.0.1", resolve));
+    const port = String((busy.address() as { port: number }).port);
+    try {
+      const endpoint = run({ PORT: port, HOST: "127.0.0.1" });
+      expect(await endpoint.exited).toBe(1);
+      expect(endpoint.stderr()).toContain(`PORT=${port} is already in use on 127.0.0.1 (usergraph's GraphQL endpoint)`);
+      const simulator = run({ PORT: "0", SIMULATOR_PORT: port });
+      expect(await simulator.exited).toBe(1);
+      expect(simulator.stderr()).toContain(`SIMULATOR_PORT=${port} is already in use on 127.0.0.1 (the demo's vendor simulator)`);
+    } finally {
+      busy.close();
+    }
   }, 30_000);
 
   it("refuses to serve vendor credentials without client authentication unless told AUTH_MODE=none", async () => {
