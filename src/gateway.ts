@@ -131,6 +131,7 @@ export async function startGateway(input: Config, options: GatewayOptions = {}):
       log,
       landingPage: config.sandbox,
       introspection: config.introspection,
+      hideSchemaHints: config.production,
       shutdownGraceMs: config.shutdownGraceMs,
       authenticator: config.auth.open ? undefined : new Authenticator(config.auth),
       limits: config.limits,
@@ -143,6 +144,11 @@ export async function startGateway(input: Config, options: GatewayOptions = {}):
       explorer: config.explorer
         ? { sandbox: config.sandbox, authRequired: !config.auth.open, introspection: config.introspection, exampleVariables: config.demo ? demoExampleVariables() : undefined }
         : undefined,
+      gate: {
+        callerLimit: config.callerRateLimit,
+        authFailureLimit: config.authFailureLimit,
+        redis: redis && { client: redis.client, prefix: redis.prefix },
+      },
       probes: [
         ...(defender ? [{ source: "DEFENDER" as const, token: defender.token, circuit: defender.guards.circuit }] : []),
         ...(eset ? [{ source: "ESET" as const, token: eset.token, circuit: eset.guards.circuit }] : []),
