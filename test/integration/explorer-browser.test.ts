@@ -68,7 +68,9 @@ it("runs a query in /explorer in headless Chromium with nothing but 127.0.0.1 re
   page.on("console", (m) => {
     if (/content security policy|refused to/i.test(m.text())) problems.push(`console: ${m.text()}`);
   });
+  const introspections: number[] = [];
   page.on("response", (r) => {
+    if ((r.request().postData() ?? "").includes("IntrospectionQuery")) introspections.push(r.status());
     r.body().then(
       (b) => (bytes += b.length),
       () => undefined,
@@ -77,6 +79,11 @@ it("runs a query in /explorer in headless Chromium with nothing but 127.0.0.1 re
 
   await page.goto(explorerUrl);
   await page.waitForSelector(".graphiql-container .graphiql-execute-button", { timeout: 20_000 });
+  // The schema loads with the default limits: GraphiQL's own introspection query passes and its docs open.
+  await page.locator(".graphiql-sidebar button[aria-label='Show Documentation Explorer']").click();
+  await page.locator(".graphiql-doc-explorer", { hasText: "Query" }).waitFor({ timeout: 15_000 });
+  expect(introspections.length).toBeGreaterThan(0);
+  expect(introspections.every((status) => status === 200)).toBe(true);
   const tabs = await page.locator(".graphiql-tab .graphiql-tab-button").allTextContents();
   expect(tabs.slice(0, 3).map((t) => t.trim())).toEqual(["BothUsers", "Person", "EsetUserList"]);
 
