@@ -19,8 +19,26 @@ async function ask(gateway: Gateway, query: string): Promise<{ data?: Record<str
   return (await res.json()) as { data?: Record<string, any> | null; errors?: unknown[] };
 }
 
+it("answers every query of the README's first five minutes without an error", async () => {
+  const section = readme.slice(readme.indexOf("## First five minutes"), readme.indexOf("## Partial results"));
+  const queries = [...section.matchAll(/```graphql\n([\s\S]*?)```/g)].map((m) => m[1]!);
+  expect(queries).toHaveLength(3);
+  const gateway = await demo();
+  try {
+    for (const query of queries) {
+      const body = await ask(gateway, query);
+      expect(body.errors).toBeUndefined();
+      expect(Object.values(body.data ?? {}).every((v) => v !== null)).toBe(true);
+    }
+    const first = await ask(gateway, queries[0]!);
+    expect(first.data).toEqual(JSON.parse(/```json\n([\s\S]*?)```/.exec(section)![1]!).data);
+  } finally {
+    await gateway.stop();
+  }
+});
+
 it("reproduces the README's list cursor across two demo starts, and the cursor pages on", async () => {
-  const query = /### Lists\s+```graphql\n([\s\S]*?)```/.exec(readme)?.[1];
+  const query = /```graphql\n(\s*\{\s*esetUserList[\s\S]*?)```/.exec(readme)?.[1];
   const printed = /"endCursor": "([^"]+)"/.exec(readme)?.[1];
   expect(query).toContain("esetUserList");
   expect(printed).toBeDefined();
