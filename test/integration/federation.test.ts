@@ -79,7 +79,7 @@ describe("usergraph as a Federation 2 subgraph", () => {
     expect(supergraph).toMatch(/type EsetUser\n[^{]*@join__type\(graph: USERGRAPH, key: "uuid"\)/);
     expect(supergraph).toContain(`USERGRAPH @join__graph(name: "usergraph", url: "${stack.gateway.url}")`);
     // The standalone queries are usergraph's, next to the other subgraph's.
-    expect(supergraph).toMatch(/\): \[EsetUser\]! @join__field\(graph: USERGRAPH\)/);
+    expect(supergraph).toMatch(/\): \[EsetUser\] @join__field\(graph: USERGRAPH\)/);
     expect(supergraph).toMatch(/alerts: \[Alert!\]! @join__field\(graph: ALERTS\)/);
   });
 
