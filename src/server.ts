@@ -127,7 +127,7 @@ export async function createServer(options: ServerOptions): Promise<AppServer> {
       fastifyApolloDrainPlugin(app),
       // Per-field cache-control bookkeeping costs time on every field; usergraph sets no cache hints.
       ApolloServerPluginCacheControlDisabled(),
-      options.landingPage ? ApolloServerPluginLandingPageLocalDefault({ embed: true }) : ApolloServerPluginLandingPageDisabled(),
+      options.landingPage ? ApolloServerPluginLandingPageLocalDefault({ embed: { runTelemetry: false } }) : ApolloServerPluginLandingPageDisabled(),
       operationCostPlugin(options.limits, options.schema),
       requestLogPlugin(options.metrics),
     ],

@@ -95,6 +95,8 @@ describe("explorer with client auth (development defaults)", () => {
     const text = await sandbox.text();
     expect(text).toMatch(/sandbox/i);
     expect(text).toContain('<a href="explorer">');
+    // Sandbox itself comes from Apollo's CDN (it needs internet), but without its telemetry.
+    expect(text).toMatch(/runTelemetry"?\s*:\s*false/);
     const html = await (await get(stack, "/explorer")).text();
     expect(html).toContain('<a href="graphql">Apollo Sandbox</a>');
   });
