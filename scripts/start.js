@@ -7,11 +7,8 @@ const { execFileSync } = require("node:child_process");
 const { existsSync, readdirSync, statSync, utimesSync, writeFileSync } = require("node:fs");
 const { join } = require("node:path");
 
-const root = join(__dirname, "..");
-const stamp = join(root, "dist", ".build-stamp");
-
 /** The newest modification time among the files the build reads. */
-function newestInput() {
+function newestInput(root) {
   let newest = 0;
   const visit = (path) => {
     const info = statSync(path);
@@ -26,11 +23,23 @@ function newestInput() {
   return newest;
 }
 
-const stale = !existsSync(join(root, "dist", "main.js")) || !existsSync(stamp) || statSync(stamp).mtimeMs < newestInput();
-if (stale) {
+/** Whether dist/ must be (re)built: missing, never stamped by this script, or older than a source. */
+function isStale(root) {
+  const stamp = join(root, "dist", ".build-stamp");
+  return !existsSync(join(root, "dist", "main.js")) || !existsSync(stamp) || statSync(stamp).mtimeMs < newestInput(root);
+}
+
+function start() {
+  const root = join(__dirname, "..");
+  const stamp = join(root, "dist", ".build-stamp");
+  if (isStale(root)) build(root, stamp);
+  require(join(root, "dist", "main.js"));
+}
+
+function build(root, stamp) {
   process.stderr.write("usergraph: compiling src/ into dist/ (only when a source changed)...\n");
   const startedAt = Date.now();
-  // The stamp is written before compiling: a source saved during the build is newer and triggers the next one.
+  // The stamp carries the time the build started: a source saved during the build is newer and triggers the next one.
   const before = new Date();
   try {
     execFileSync(process.execPath, [require.resolve("typescript/bin/tsc", { paths: [root] }), "-p", join(root, "tsconfig.build.json")], {
@@ -45,4 +54,6 @@ if (stale) {
   utimesSync(stamp, before, before);
   process.stderr.write(`usergraph: compiled in ${((Date.now() - startedAt) / 1000).toFixed(1)} s\n`);
 }
-require(join(root, "dist", "main.js"));
+
+module.exports = { isStale };
+if (require.main === module) start();
