@@ -82,12 +82,15 @@ describe("start-up", () => {
   }, 30_000);
 
   it("answers every in-flight request when SIGTERM arrives under load, then exits 0", async () => {
-    const app = run({ PORT: "0", SIMULATOR_LATENCY_MS: "400" });
+    // Every request must have reached the server before SIGTERM (one that arrives after is refused, as it
+    // should be): on a loaded 2-core machine 150 ms was sometimes too short to send 20, so the vendor is
+    // slow enough to leave a wide margin and the signal comes well after the last request went out.
+    const app = run({ PORT: "0", SIMULATOR_LATENCY_MS: "2000" });
     try {
       const [, url] = await waitFor(app.stdout, /Apollo Sandbox:\s+(http:\/\/127\.0\.0\.1:\d+\/graphql)/);
       const ids = ["user1", "contoso\\\\user1", "contoso\\\\alice", "fabrikam\\\\bob", "contoso\\\\svc-backup"];
       const inflight = Array.from({ length: 20 }, (_, i) => query(url!, `{ defenderUser(id: "${ids[i % ids.length]}") { id } }`));
-      await new Promise((r) => setTimeout(r, 150));
+      await new Promise((r) => setTimeout(r, 800));
       app.child.kill("SIGTERM");
       const bodies = await Promise.all(inflight);
       expect(bodies.map((b) => b.errors)).toEqual(bodies.map(() => undefined));
