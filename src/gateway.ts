@@ -11,7 +11,7 @@ import { buildSubgraphAppSchema } from "./federation/subgraph-schema";
 import { createStores, fingerprint, type Stores } from "./loaders/create-stores";
 import { RedisApqCache } from "./redis/apq-cache";
 import { RedisLink } from "./redis/redis-link";
-import { createServer, type AppServer } from "./server";
+import { createServer, type AppServer, type ShutdownSummary } from "./server";
 import { startSimulator, type Simulator } from "./simulator/simulator";
 import { createClients, type Clients } from "./upstream/create-clients";
 
@@ -28,8 +28,8 @@ export interface Gateway {
   metrics: Metrics;
   /** Only with REDIS_URL. */
   redis?: RedisLink;
-  /** Graceful: finish in-flight requests, then close the pool and the simulator. */
-  stop(): Promise<void>;
+  /** Graceful: finish in-flight requests, then close the pool and the simulator. Says whether any request went unanswered. */
+  stop(): Promise<ShutdownSummary>;
 }
 
 /** A busy port named by the variable that chose it, so the fix is obvious; any other error passes through. */
@@ -99,7 +99,12 @@ export async function startGateway(input: Config, options: GatewayOptions = {}):
       onToken: (token) => redactor.addToken(token),
       rateLimits: { DEFENDER: config.defenderRateLimits, ESET: config.esetRateLimits },
       rateLimitMaxQueue: config.rateLimitMaxQueue,
-      circuit: { failureThreshold: config.circuitFailureThreshold, openMs: config.circuitOpenMs },
+      circuit: {
+        minimumRequests: config.circuitFailureThreshold,
+        failureRate: config.circuitFailureRate,
+        windowMs: config.circuitWindowMs,
+        openMs: config.circuitOpenMs,
+      },
       metrics,
       connectionsPerOrigin: config.upstreamConnections,
       redis,
@@ -153,7 +158,7 @@ export async function startGateway(input: Config, options: GatewayOptions = {}):
         ...(defender ? [{ source: "DEFENDER" as const, token: defender.token, circuit: defender.guards.circuit }] : []),
         ...(eset ? [{ source: "ESET" as const, token: eset.token, circuit: eset.guards.circuit }] : []),
       ],
-      contextDeps: { ...stores, requestDeadlineMs: config.requestDeadlineMs, log },
+      contextDeps: { ...stores, requestDeadlineMs: config.requestDeadlineMs, log, maxListIds: config.limits.maxListIds },
     });
     await server.app.listen({ port: config.port, host: config.host }).catch((err: unknown) => {
       throw portInUse(err, "PORT", "usergraph's GraphQL endpoint", config.host, config.port);
@@ -181,11 +186,14 @@ export async function startGateway(input: Config, options: GatewayOptions = {}):
     metrics,
     redis,
     async stop() {
-      await started.stop();
+      // A second before the grace period ends, callers still queued for a vendor slot are answered with a
+      // retryable RATE_LIMITED ("shutting down") through GraphQL, keeping whatever data they already have.
+      const summary = await started.stop(() => openClients.drainQueues());
       await openClients.close();
       await redis?.close();
       await simulator?.close();
       log.flush();
+      return summary;
     },
   };
 }

@@ -85,7 +85,8 @@ export class RequestGate {
       if (isLandingPageRequest(request)) return undefined;
       if (this.failureCheck) {
         const seen = await this.run(this.failureCheck, this.failureFallback!, request, false);
-        if (seen.isExceeded) return tooMany(reply, seen, "too many failed authentication attempts from this address", "AUTH_FAILURE_LIMIT");
+        // A peek: the limit is reached once `max` failures are counted (isExceeded would allow one more try).
+        if (seen.isExceeded || seen.remaining === 0) return tooMany(reply, seen, "too many failed authentication attempts from this address", "AUTH_FAILURE_LIMIT");
       }
       const result = await authenticator.authenticate(request.headers);
       if ("error" in result) {
