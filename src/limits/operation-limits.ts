@@ -45,8 +45,9 @@ export const ENTITY_LIST_FIELDS: Record<string, string> = { DefenderUser: "defen
 export function operationValidationRules(limits: OperationLimits): ValidationRule[] {
   const report = (what: string, setting: string, max: number) => (context: ValidationContext | null, err: GraphQLError) => {
     // armor's message ends with "found N." when exposeLimits is on: the one number its hook does not pass.
-    const actual = Number(/found (\d+(?:\.\d+)?)/.exec(err.message)?.[1] ?? NaN);
-    const shown = Number.isFinite(actual) ? (what === "depth" ? `a depth of ${actual}` : `${actual} ${what}`) : `more ${what} than allowed`;
+    const actual = Number(/found (\d+(?:\.\d+)?(?:e\+\d+)?)/.exec(err.message)?.[1] ?? NaN);
+    const count = actual >= 1e15 ? `more than 10^15 ${what}` : `${actual} ${what}`;
+    const shown = Number.isFinite(actual) ? (what === "depth" ? `a depth of ${actual}` : count) : `more ${what} than allowed`;
     context?.reportError(
       new GraphQLError(`The operation has ${shown}; the limit is ${max} (${setting}).`, {
         extensions: { code: OPERATION_LIMIT_CODE, limit: setting, max, ...(Number.isFinite(actual) ? { actual } : {}) },
