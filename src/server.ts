@@ -151,14 +151,18 @@ export async function createServer(options: ServerOptions): Promise<AppServer> {
   let draining = false;
   // Every request not yet answered, so shutdown can answer each one itself rather than cut its connection.
   const unanswered = new Set<FastifyReply>();
-  app.addHook("onRequest", async (_request, reply) => {
+  // Callback-style hooks: an async hook costs a promise per request on the hot path.
+  app.addHook("onRequest", (_request, reply, done) => {
     unanswered.add(reply);
+    done();
   });
-  app.addHook("onResponse", async (_request, reply) => {
+  app.addHook("onResponse", (_request, reply, done) => {
     unanswered.delete(reply);
+    done();
   });
-  app.addHook("onRequestAbort", async (request) => {
+  app.addHook("onRequestAbort", (request, done) => {
     for (const reply of unanswered) if (reply.request === request) unanswered.delete(reply);
+    done();
   });
   // While draining, answers close their connection, so keep-alive clients do not hold shutdown open.
   app.addHook("onSend", async (_request, reply) => {
