@@ -79,6 +79,8 @@ export interface Config {
   callerRateLimit?: RateWindow;
   /** Failed authentications one client address may make per window before it gets 429; undefined = off. */
   authFailureLimit?: RateWindow;
+  /** fastify's trustProxy: how many proxy hops, or which proxy addresses, may name the client in X-Forwarded-For; false = none. */
+  trustProxy: false | number | string[];
   /** Serve the Apollo Federation 2 subgraph schema (`_service`, `_entities`, `@key`) instead of the standalone one. */
   federationSubgraph: boolean;
   /** The shared tier (cache, rate limits, single flight, pending ids, APQ) for several replicas; absent = in process only. */
@@ -180,6 +182,7 @@ export function loadConfig(env: Env = process.env): Config {
     callerRateLimit: read.window("CALLER_RATE_LIMIT", "50/1s"),
     // A credential-guessing budget per address: a misconfigured client still gets its 401s with reasons.
     authFailureLimit: read.window("AUTH_FAILURE_LIMIT", "30/60s"),
+    trustProxy: readTrustProxy(env, problems),
     federationSubgraph: read.bool("FEDERATION_SUBGRAPH", false),
     redis: readRedis(read, env, problems),
   };
@@ -225,6 +228,24 @@ function readAuth(read: Reader, env: Env, problems: string[], noVendorCredential
     );
   }
   return { apiKeys, jwt, open: !configured };
+}
+
+/**
+ * TRUST_PROXY: unset (no proxy is trusted: the client is the socket's peer), a hop count ("1": the load
+ * balancer in front), or comma-separated proxy addresses / CIDRs. Never "trust everything": any client
+ * could then name itself in X-Forwarded-For and walk around the per-address limits.
+ */
+function readTrustProxy(env: Env, problems: string[]): false | number | string[] {
+  const text = env.TRUST_PROXY?.trim() ?? "";
+  if (text === "" || text === "0" || text.toLowerCase() === "off") return false;
+  if (/^\d+$/.test(text) && Number(text) <= 10) return Number(text);
+  const entries = text.split(",").map((e) => e.trim()).filter((e) => e !== "");
+  const address = /^(?:\d{1,3}(?:\.\d{1,3}){3}|[0-9A-Fa-f:]+)(?:\/\d{1,3})?$/;
+  if (entries.length === 0 || !entries.every((e) => address.test(e))) {
+    problems.push('TRUST_PROXY must be a hop count from 1 to 10 or comma-separated proxy addresses / CIDRs such as 10.0.0.0/8 (never "true")');
+    return false;
+  }
+  return entries;
 }
 
 function readRedis(read: Reader, env: Env, problems: string[]): RedisConfig | undefined {

@@ -137,6 +137,7 @@ export async function startGateway(input: Config, options: GatewayOptions = {}):
       landingPage: config.sandbox,
       introspection: config.introspection,
       hideSchemaHints: config.production,
+      trustProxy: config.trustProxy,
       shutdownGraceMs: config.shutdownGraceMs,
       authenticator: config.auth.open ? undefined : new Authenticator(config.auth),
       limits: config.limits,

@@ -28,6 +28,7 @@ export interface ServerOptions {
   /** Apollo Sandbox at GET /graphql in a browser. */
   landingPage: boolean;
   introspection: boolean;
+  trustProxy: false | number | string[];
   /** Production: no "Did you mean …" suggestions in errors (they spell out the schema to whoever probes it). */
   hideSchemaHints: boolean;
   probes: SourceProbe[];
@@ -79,6 +80,8 @@ export async function createServer(options: ServerOptions): Promise<AppServer> {
   const app: FastifyInstance = Fastify({
     loggerInstance: options.log as FastifyBaseLogger,
     bodyLimit: options.maxBodyBytes,
+    // Who the client is, for the per-address limits: only proxies named by TRUST_PROXY may say.
+    ...trustProxyOption(options.trustProxy),
     requestTimeout: options.requestTimeoutMs,
     // One line per GraphQL request comes from the request-log plugin instead of fastify's two.
     logController: new LogController({ disableRequestLogging: true }),
@@ -231,4 +234,11 @@ export async function createServer(options: ServerOptions): Promise<AppServer> {
       return summary;
     },
   };
+}
+
+/** fastify's `trustProxy` in the form its overloads take (an address list is one comma-separated string). */
+function trustProxyOption(trust: false | number | string[]): { trustProxy?: string | ((address: string, hop: number) => boolean) } {
+  if (trust === false) return {};
+  // A hop count as proxy-addr's function form: trust the nearest `trust` hops.
+  return { trustProxy: typeof trust === "number" ? (_address: string, hop: number) => hop < trust : trust.join(",") };
 }
