@@ -36,7 +36,8 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)`;
  * Fair share: callers refused a slot mark themselves waiting (for waitingTtlMs, renewed at each poll).
  * While others wait, a caller holding ceil(limit / callers waiting, itself included) of a window gets no
  * more of it, so freed slots go to the others. A caller holding limit − reserve of a window gets further
- * slots only one per windowMs / reserve (the pacing hash remembers when it last did).
+ * slots only one per windowMs / reserve (the pacing hash remembers the grant that brought it there or
+ * the last one past it).
  */
 const ACQUIRE = `${NOW_MS}
 local wait = 0
@@ -75,8 +76,9 @@ for i = 1, n do
     local last = tonumber(redis.call('HGET', paceKey, caller) or '0')
     local nextAt = last + math.floor(win / reserve)
     if nextAt - now > w then w = nextAt - now end
-    paced[i] = true
   end
+  -- This grant leaves the caller holding limit - reserve or more: its pace counts from now.
+  if reserve > 0 and mine + 1 >= limit - reserve then paced[i] = true end
   if w > wait then wait = w end
 end
 if wait > 0 then

@@ -10,8 +10,9 @@ export interface RateWindow {
 
 /**
  * The slots of a window no single caller may take at once: a tenth of the window (none below 10 calls).
- * A caller holding `limit − reserve` slots of a window gets further ones only one per `windowMs / reserve`,
- * so a caller arriving while another floods the vendor finds a slot within that time.
+ * A caller holding `limit − reserve` slots of a window gets further ones only one per `windowMs / reserve`
+ * (counted from the grant that brought it there), so a caller arriving while another floods the vendor
+ * finds a free slot.
  */
 export function reserveOf(w: RateWindow): number {
   return Math.floor(w.limit / 10);
@@ -45,7 +46,7 @@ interface WindowLog {
   callers: string[];
   /** Finished calls within the window, per caller. */
   held: Map<string, number>;
-  /** When each caller last took a slot beyond `limit − reserve` (its paced part). */
+  /** When each caller last took a slot that left it holding `limit − reserve` or more (its pace starts there). */
   lastReserve: Map<string, number>;
 }
 
@@ -165,7 +166,7 @@ export class RateLimiter implements OutboundLimiter {
     this.inFlightBy.set(caller, (this.inFlightBy.get(caller) ?? 0) + 1);
     this.windows.forEach((w, i) => {
       const r = reserveOf(w);
-      if (r > 0 && this.heldBy(i, caller) > w.limit - r) this.logs[i]!.lastReserve.set(caller, t);
+      if (r > 0 && this.heldBy(i, caller) >= w.limit - r) this.logs[i]!.lastReserve.set(caller, t);
     });
     let released = false;
     return (sent = true) => {
