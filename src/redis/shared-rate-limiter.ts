@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import type Redis from "ioredis";
 import { sleep, type Deadline } from "../upstream/deadline";
+import { UpstreamError } from "../upstream/upstream-error";
 import { reserveOf, type OutboundLimiter, type RateLimiter, type RateWindow, type Release } from "../upstream/rate-limiter";
 import type { RedisLink } from "./redis-link";
 
@@ -22,7 +23,8 @@ import type { RedisLink } from "./redis-link";
  * fixed window with whole-second key TTLs. A fixed window lets 2×limit through around a window boundary
  * (a burst at the end of one window and another at the start of the next), cannot express sub-second
  * windows, and cannot re-time a slot at completion, so it would not keep ESET's 10/s or Defender's 100/min
- * as the vendors count them. The in-process limiter stays in front: it queues callers fairly per replica
+ * as the vendors count them. The in-process limiter records every call Redis granted (a slot waiting on
+ * Redis must not hold an in-process slot, or a caller would queue here behind another's waiting calls),
  * and is what remains when Redis is away.
  */
 
@@ -136,7 +138,7 @@ function commands(client: Redis): LimiterCommands {
 }
 
 export interface SharedRateLimiterOptions {
-  /** The in-process limiter: queues callers fairly, and is the whole limit while Redis is away. */
+  /** The in-process limiter: records what this replica sends, and is the whole limit while Redis is away. */
   local: RateLimiter;
   link: RedisLink;
   windows: readonly RateWindow[];
@@ -156,6 +158,9 @@ export class SharedRateLimiter implements OutboundLimiter {
   private readonly windowKeys: string[];
   private readonly windowArgs: number[];
   private seq = 0;
+  /** Per caller, the calls of it waiting on this replica: only the head of a line polls Redis. */
+  private readonly lines = new Map<string, { length: number; tail: Promise<void> }>();
+  private waiting = 0;
 
   constructor(private readonly options: SharedRateLimiterOptions) {
     this.redis = commands(options.link.client);
@@ -167,44 +172,92 @@ export class SharedRateLimiter implements OutboundLimiter {
   }
 
   get queueDepth(): number {
-    return this.options.local.queueDepth;
+    return this.options.local.queueDepth + this.waiting;
   }
 
+  /**
+   * Every call first asks Redis once. A call refused there joins its caller's line on this replica, whose
+   * head alone polls Redis (so a replica polls once per waiting caller, not once per waiting call, and a
+   * caller's calls go in order). Once Redis grants the slot, the in-process limiter records the call too:
+   * it is the whole limit while Redis is away.
+   */
   async acquire(deadline: Deadline): Promise<Release> {
     const { local, link } = this.options;
     const started = Date.now();
-    const release = await local.acquire(deadline);
-    if (this.windowKeys.length === 0) return this.granted(started, release);
+    if (this.windowKeys.length === 0 || !link.available) return this.granted(started, await local.acquire(deadline));
     const member = `${link.replicaId}:${++this.seq}`;
     // Callers are named in keys by a digest: a JWT subject may be long or contain anything.
     const caller = createHash("sha256").update(deadline.caller ?? "").digest("base64url").slice(0, 16);
     const keys = [this.pauseKey, this.waitingKey, ...this.windowKeys.flatMap((k) => [k, `${k}:c:${caller}`, `${k}:pace`])];
-    for (;;) {
-      if (!link.available) return this.granted(started, release);
-      let answer: [number, number];
-      try {
-        answer = await this.redis.ugRateAcquire(keys.length, ...keys, member, this.options.holdMs, caller, WAITING_TTL_MS, ...this.windowArgs);
-      } catch (err) {
-        link.noteFailure("rate limiter", err);
-        return this.granted(started, release);
+    const ask = async (): Promise<number> => {
+      const [ok, waitMs] = await this.redis.ugRateAcquire(keys.length, ...keys, member, this.options.holdMs, caller, WAITING_TTL_MS, ...this.windowArgs);
+      return ok === 1 ? 0 : Math.max(1, waitMs);
+    };
+    let wait: number;
+    try {
+      wait = this.lines.has(caller) ? 1 : await ask();
+      if (wait > 0) {
+        if (wait >= deadline.remaining()) throw local.refusal(wait);
+        wait = await this.inLine(caller, deadline, ask);
       }
-      const [ok, waitMs] = answer;
-      if (ok === 1) {
-        const slotKeys = this.windowKeys.flatMap((k) => [k, `${k}:c:${caller}`]);
-        return this.granted(started, (sent = true) => {
-          release(sent);
-          this.redis.ugRateRelease(slotKeys.length, ...slotKeys, member, sent ? "1" : "0").catch((err: unknown) => {
-            // The slot then ages out from its in-flight score: later than needed, never too early.
-            link.noteFailure("rate limiter release", err);
-          });
-        });
+    } catch (err) {
+      if (err instanceof UpstreamError) throw err;
+      link.noteFailure("rate limiter", err);
+      return this.granted(started, await local.acquire(deadline));
+    }
+    if (wait < 0) return this.granted(started, await local.acquire(deadline)); // Redis went away meanwhile
+    const slotKeys = this.windowKeys.flatMap((k) => [k, `${k}:c:${caller}`]);
+    const releaseShared = (sent: boolean) =>
+      this.redis.ugRateRelease(slotKeys.length, ...slotKeys, member, sent ? "1" : "0").catch((err: unknown) => {
+        // The slot then ages out from its in-flight score: later than needed, never too early.
+        link.noteFailure("rate limiter release", err);
+      });
+    let release: Release;
+    try {
+      release = await local.acquire(deadline);
+    } catch (err) {
+      void releaseShared(false);
+      throw err;
+    }
+    return this.granted(started, (sent = true) => {
+      release(sent);
+      void releaseShared(sent);
+    });
+  }
+
+  /**
+   * Waits for this call's turn in its caller's line, then polls Redis until granted (0), Redis goes away
+   * (−1), or no slot can come before the deadline (throws the refusal).
+   */
+  private async inLine(caller: string, deadline: Deadline, ask: () => Promise<number>): Promise<number> {
+    const line = this.lines.get(caller) ?? { length: 0, tail: Promise.resolve() };
+    this.lines.set(caller, line);
+    const before = line.tail;
+    let done!: () => void;
+    const mine = new Promise<void>((resolve) => (done = resolve));
+    line.tail = before.then(() => mine);
+    line.length++;
+    this.waiting++;
+    try {
+      let timer: NodeJS.Timeout | undefined;
+      const late = await Promise.race([
+        before.then(() => false),
+        new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), deadline.remaining()))),
+      ]);
+      clearTimeout(timer);
+      if (late) throw this.options.local.refusal(1_000);
+      for (;;) {
+        if (!this.options.link.available) return -1;
+        const wait = await ask();
+        if (wait === 0) return 0;
+        if (wait >= deadline.remaining()) throw this.options.local.refusal(wait);
+        // Poll rather than trust the estimate: slots of calls in flight free up earlier than their hold.
+        await sleep(Math.min(wait, POLL_MS) + Math.random() * 10);
       }
-      if (waitMs >= deadline.remaining()) {
-        release(false);
-        throw local.refusal(waitMs);
-      }
-      // Poll rather than trust the estimate: slots of calls in flight free up earlier than their hold.
-      await sleep(Math.min(waitMs, POLL_MS) + Math.random() * 10);
+    } finally {
+      done();
+      this.waiting--;
+      if (--line.length === 0) this.lines.delete(caller);
     }
   }
 
