@@ -43,6 +43,15 @@ async function warmUp(lookup: (key: string, ids: string[]) => Promise<GraphQLRes
   sim.reset();
 }
 
+/** Resolves once the vendor has seen `n` Defender calls: the flood is under way. */
+async function untilCalls(sim: Simulator, n: number): Promise<void> {
+  const until = Date.now() + 10_000;
+  while (defenderCalls(sim).length < n) {
+    if (Date.now() > until) throw new Error(`only ${defenderCalls(sim).length} Defender calls`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
 describe("a fair share of the vendors' quota", () => {
   it("a caller alone may use a whole window; a second caller gets its share while the first floods", async () => {
     // Alone: 60 ids under 20 calls per 2 s, all answered, and the vendor saw the whole budget in a window.
@@ -54,13 +63,13 @@ describe("a fair share of the vendors' quota", () => {
     expect(peakInWindow(defenderCalls(stack.sim), 2000)).toBe(20);
     await stack.close();
 
-    // A floods (4 requests × 100 unknown ids, far more than the 5 s deadline allows); B asks 100 ms later.
+    // A floods (4 requests × 100 unknown ids, far more than the 5 s deadline allows); B asks once A's calls are out.
     stack = await startStack({ ...AUTH, ...BUDGET }, { latencyMs: 5 });
     const sim = stack.sim;
     const known = [...sim.defenderUsers.keys()].slice(0, 5);
     await warmUp((key, ids) => stack!.gql(DefenderUsersDocument, { ids }, { "x-api-key": key }), sim);
     const flood = [0, 1, 2, 3].map((r) => stack!.gql(DefenderUsersDocument, { ids: unknownIds(`a${r}`, 100) }, { "x-api-key": KEY_A }));
-    await new Promise((r) => setTimeout(r, 100));
+    await untilCalls(sim, 18);
     const bStarted = Date.now();
     const b = await stack.gql(DefenderUsersDocument, { ids: known }, { "x-api-key": KEY_B });
     const bMs = Date.now() - bStarted;
@@ -116,7 +125,7 @@ describe("a fair share of the vendors' quota", () => {
       await Promise.all(replicas.map((r) => r.stop()));
       sim.reset();
 
-      // A floods through both replicas; B asks one of them 100 ms later.
+      // A floods through both replicas; B asks one of them once A's calls are out.
       const shared = uniquePrefix();
       replicas = await Promise.all([0, 1].map(() => startReplica(sim!, { ...env, REDIS_KEY_PREFIX: shared })));
       const [one, two] = replicas;
@@ -124,7 +133,7 @@ describe("a fair share of the vendors' quota", () => {
       await warmUp((key, ids) => ask(one!.url, key, ids), sim);
       await warmUp((key, ids) => ask(two!.url, key, ids), sim);
       const flood = [0, 1, 2, 3].map((r) => ask((r % 2 === 0 ? one : two)!.url, KEY_A, unknownIds(`a${r}`, 100)));
-      await new Promise((r) => setTimeout(r, 100));
+      await untilCalls(sim, 18);
       const bStarted = Date.now();
       const b = await ask(two!.url, KEY_B, known);
       const bMs = Date.now() - bStarted;
