@@ -33,8 +33,8 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)`;
 
 /**
  * KEYS: pause key, waiting-callers key, then per window: the window's key, the caller's key for that
- * window, the window's pacing hash. ARGV: member, holdMs, caller, waitingTtlMs, then limit, windowMs and
- * reserve per window.
+ * window, the window's pacing hash. ARGV: member, holdMs, caller, waitingTtlMs, "1" when more calls of the
+ * caller wait behind this one, then limit, windowMs and reserve per window.
  * Fair share: callers refused a slot mark themselves waiting (for waitingTtlMs, renewed at each poll).
  * While others wait, a caller holding ceil(limit / callers waiting, itself included) of a window gets no
  * more of it, so freed slots go to the others. A caller holding limit − reserve of a window gets further
@@ -56,9 +56,9 @@ for i = 1, n do
   local key = KEYS[3 * i]
   local mineKey = KEYS[3 * i + 1]
   local paceKey = KEYS[3 * i + 2]
-  local limit = tonumber(ARGV[2 + 3 * i])
-  local win = tonumber(ARGV[3 + 3 * i])
-  local reserve = tonumber(ARGV[4 + 3 * i])
+  local limit = tonumber(ARGV[3 + 3 * i])
+  local win = tonumber(ARGV[4 + 3 * i])
+  local reserve = tonumber(ARGV[5 + 3 * i])
   redis.call('ZREMRANGEBYSCORE', key, '-inf', now - win)
   redis.call('ZREMRANGEBYSCORE', mineKey, '-inf', now - win)
   local count = redis.call('ZCARD', key)
@@ -89,8 +89,10 @@ if wait > 0 then
   return {0, math.ceil(wait)}
 end
 local hold = tonumber(ARGV[2])
+-- Served: it stops counting as waiting unless more of its calls wait here (others renew their mark).
+if ARGV[5] ~= '1' then redis.call('ZREM', KEYS[2], caller) end
 for i = 1, n do
-  local win = tonumber(ARGV[3 + 3 * i])
+  local win = tonumber(ARGV[4 + 3 * i])
   for j = 0, 1 do
     redis.call('ZADD', KEYS[3 * i + j], now + hold, ARGV[1])
     redis.call('PEXPIRE', KEYS[3 * i + j], win + hold)
@@ -102,7 +104,7 @@ for i = 1, n do
 end
 return {1, 0}`;
 
-/** KEYS: the window keys. ARGV: member, "1" when the call went out (re-time it), "0" when it did not (drop it). */
+/** KEYS: the window keys and the caller's. ARGV: member, "1" when the call went out (re-time it), "0" when it did not (drop it). */
 const RELEASE = `${NOW_MS}
 for i = 1, #KEYS do
   if ARGV[2] == '1' then redis.call('ZADD', KEYS[i], 'XX', now, ARGV[1]) else redis.call('ZREM', KEYS[i], ARGV[1]) end
@@ -190,7 +192,8 @@ export class SharedRateLimiter implements OutboundLimiter {
     const caller = createHash("sha256").update(deadline.caller ?? "").digest("base64url").slice(0, 16);
     const keys = [this.pauseKey, this.waitingKey, ...this.windowKeys.flatMap((k) => [k, `${k}:c:${caller}`, `${k}:pace`])];
     const ask = async (): Promise<number> => {
-      const [ok, waitMs] = await this.redis.ugRateAcquire(keys.length, ...keys, member, this.options.holdMs, caller, WAITING_TTL_MS, ...this.windowArgs);
+      const more = (this.lines.get(caller)?.length ?? 0) > 1 ? "1" : "0";
+      const [ok, waitMs] = await this.redis.ugRateAcquire(keys.length, ...keys, member, this.options.holdMs, caller, WAITING_TTL_MS, more, ...this.windowArgs);
       return ok === 1 ? 0 : Math.max(1, waitMs);
     };
     let wait: number;
