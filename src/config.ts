@@ -67,6 +67,10 @@ export interface Config {
   corsOrigins: string[];
   limits: OperationLimits;
   maxBodyBytes: number;
+  /** Requests one caller (API key, JWT subject; client address when the endpoint is open) may send per window; undefined = off. */
+  callerRateLimit?: RateWindow;
+  /** Failed authentications one client address may make per window before it gets 429; undefined = off. */
+  authFailureLimit?: RateWindow;
   /** Serve the Apollo Federation 2 subgraph schema (`_service`, `_entities`, `@key`) instead of the standalone one. */
   federationSubgraph: boolean;
   /** The shared tier (cache, rate limits, single flight, pending ids, APQ) for several replicas; absent = in process only. */
@@ -145,14 +149,25 @@ export function loadConfig(env: Env = process.env): Config {
     limits: {
       maxDepth: read.int("MAX_DEPTH", 10, 1, 1000),
       maxAliases: read.int("MAX_ALIASES", 30, 0, 100_000),
-      maxFields: read.int("MAX_FIELDS", 1000, 1, 1_000_000),
-      maxCost: read.int("MAX_COST", 50_000, 1, 100_000_000),
+      maxFields: read.int("MAX_FIELDS", 20_000, 1, 10_000_000),
+      maxDirectives: read.int("MAX_DIRECTIVES", 50, 0, 100_000),
+      maxTokens: read.int("MAX_TOKENS", 5_000, 100, 10_000_000),
+      // Priced in worst-case vendor calls. Defender allows 100 calls a minute for the whole app: an
+      // operation that may need more cannot finish within a minute and would starve every other caller.
+      maxDefenderCost: read.int("MAX_DEFENDER_COST", 100, 1, 100_000_000),
+      // Both vendors: ESET allows 10 calls a second; 1,000 is one full ESET batch of unknown uuids.
+      maxCost: read.int("MAX_COST", 1_000, 1, 100_000_000),
       maxListIds: {
         defenderUsers: read.int("MAX_DEFENDER_IDS", 100, 1, 100_000),
         esetUsers: read.int("MAX_ESET_IDS", 1000, 1, 1_000_000),
       },
     },
     maxBodyBytes: read.int("MAX_BODY_BYTES", 1024 * 1024, 1024, 1024 * 1024 * 1024),
+    // 50 requests a second per caller: far above what a dashboard or a BFF sends, low enough that one key
+    // cannot take the gateway's CPU from everyone else (21,700 requests in 10 s from one key were seen).
+    callerRateLimit: read.window("CALLER_RATE_LIMIT", "50/1s"),
+    // A credential-guessing budget per address: a misconfigured client still gets its 401s with reasons.
+    authFailureLimit: read.window("AUTH_FAILURE_LIMIT", "30/60s"),
     federationSubgraph: read.bool("FEDERATION_SUBGRAPH", false),
     redis: readRedis(read, env, problems),
   };
@@ -323,6 +338,16 @@ class Reader {
       return parseRateWindows(fallback) as RateWindow[];
     }
     return parsed;
+  }
+
+  /** One CALLS/DURATION window, or "off" (undefined). */
+  window(name: string, fallback: string): RateWindow | undefined {
+    const windows = this.rate(name, fallback);
+    if (windows.length > 1) {
+      this.problems.push(`${name} takes one window such as 50/1s, or "off"`);
+      return undefined;
+    }
+    return windows[0];
   }
 
   url(name: string, fallback: string, expand: (s: string) => string = (s) => s): URL | undefined {

@@ -20,10 +20,13 @@ export interface Context {
   reportUnknownEnum: (enumName: string, wireValue: string) => void;
   /** Entries served stale because a vendor failed; reported in the response's `extensions.stale`. */
   stale: StaleNote[];
+  /** Most ids one list argument may carry, per list field (MAX_DEFENDER_IDS, MAX_ESET_IDS). */
+  maxListIds: Readonly<Record<string, number>>;
 }
 
 export interface ContextDeps extends LoaderDeps {
   requestDeadlineMs: number;
+  maxListIds: Readonly<Record<string, number>>;
   log: Logger;
 }
 
@@ -45,7 +48,7 @@ export function contextFactory(deps: ContextDeps): (requestId: string, principal
     deadline.caller = `${principal.kind}:${principal.subject}`;
     const stale: StaleNote[] = [];
     const loaders = createLoaders(deps, deadline, (note) => stale.push(note));
-    return new RequestContext(loaders, deadline, stale, requestId, principal, deps.log, reportUnknownEnum);
+    return new RequestContext(loaders, deadline, stale, requestId, principal, deps.log, reportUnknownEnum, deps.maxListIds);
   };
 }
 
@@ -65,6 +68,7 @@ class RequestContext implements Context {
     readonly principal: Principal,
     readonly rootLog: Logger,
     readonly reportUnknownEnum: (enumName: string, wireValue: string) => void,
+    readonly maxListIds: Readonly<Record<string, number>>,
   ) {}
 
   get log(): Logger {

@@ -120,6 +120,7 @@ export async function startGateway(input: Config, options: GatewayOptions = {}):
       log,
       landingPage: config.sandbox,
       introspection: config.introspection,
+      hideSchemaHints: config.production,
       shutdownGraceMs: config.shutdownGraceMs,
       authenticator: config.auth.open ? undefined : new Authenticator(config.auth),
       limits: config.limits,
@@ -129,11 +130,16 @@ export async function startGateway(input: Config, options: GatewayOptions = {}):
       metrics,
       redisHealth: redis && (() => redis!.health()),
       apqCache: redis && new RedisApqCache(redis),
+      gate: {
+        callerLimit: config.callerRateLimit,
+        authFailureLimit: config.authFailureLimit,
+        redis: redis && { client: redis.client, prefix: redis.prefix },
+      },
       probes: [
         ...(defender ? [{ source: "DEFENDER" as const, token: defender.token, circuit: defender.guards.circuit }] : []),
         ...(eset ? [{ source: "ESET" as const, token: eset.token, circuit: eset.guards.circuit }] : []),
       ],
-      contextDeps: { ...stores, requestDeadlineMs: config.requestDeadlineMs, log },
+      contextDeps: { ...stores, requestDeadlineMs: config.requestDeadlineMs, log, maxListIds: config.limits.maxListIds },
     });
     await server.app.listen({ port: config.port, host: config.host });
   } catch (err) {

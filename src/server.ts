@@ -3,19 +3,18 @@ import { ApolloServer } from "@apollo/server";
 import { ApolloServerPluginCacheControlDisabled } from "@apollo/server/plugin/disabled";
 import { ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
 import { ApolloServerPluginLandingPageLocalDefault } from "@apollo/server/plugin/landingPage/default";
-import fastifyApollo, { fastifyApolloDrainPlugin } from "@as-integrations/fastify";
+import { fastifyApolloDrainPlugin, fastifyApolloHandler } from "@as-integrations/fastify";
 import fastifyCors from "@fastify/cors";
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from "fastify";
-import type { GraphQLSchema } from "graphql";
+import { GraphQLError, type GraphQLSchema } from "graphql";
 import type { Logger } from "pino";
 import type { Authenticator } from "./auth/authenticator";
-import type { Principal } from "./auth/principal";
-import { ALL_SCOPES } from "./auth/scopes";
+import { RequestGate, type GateOptions } from "./auth/request-gate";
 import { contextFactory, type Context, type ContextDeps } from "./context";
 import { ErrorCode } from "./errors/error-code";
 import type { Metrics } from "./metrics";
-import { operationCostPlugin, operationShapeRule, type OperationLimits } from "./limits/operation-limits";
-import { formatError } from "./errors/format-error";
+import { operationCostPlugin, operationValidationRules, type OperationLimits } from "./limits/operation-limits";
+import { errorFormatter } from "./errors/format-error";
 import { checkReadiness, type SourceProbe } from "./health";
 import type { KeyValueCache } from "@apollo/utils.keyvaluecache";
 import type { RedisHealth } from "./redis/redis-link";
@@ -28,6 +27,8 @@ export interface ServerOptions {
   /** Apollo Sandbox at GET /graphql in a browser. */
   landingPage: boolean;
   introspection: boolean;
+  /** Production: no "Did you mean …" suggestions in errors (they spell out the schema to whoever probes it). */
+  hideSchemaHints: boolean;
   probes: SourceProbe[];
   /** How long in-flight requests get to finish on shutdown before connections are cut. */
   shutdownGraceMs: number;
@@ -43,6 +44,8 @@ export interface ServerOptions {
   redisHealth?: () => RedisHealth;
   /** With REDIS_URL: persisted-query hashes shared by every replica. */
   apqCache?: KeyValueCache<string>;
+  /** Per-caller request rate and failed-authentication throttle (and their Redis, with REDIS_URL). */
+  gate: Omit<GateOptions, "authenticator">;
 }
 
 export interface AppServer {
@@ -71,7 +74,8 @@ export async function createServer(options: ServerOptions): Promise<AppServer> {
   app.addHook("onRequest", async (request, reply) => {
     void reply.header("x-request-id", request.id);
     void reply.header("x-content-type-options", "nosniff");
-    if (!request.url.startsWith("/graphql")) {
+    // By the matched route, not the raw URL: the router also sends other spellings of the path to /graphql.
+    if (request.routeOptions.url !== "/graphql") {
       // Health and other plain routes: nothing here is meant to be framed, cached or sniffed.
       void reply.header("x-frame-options", "DENY");
       void reply.header("content-security-policy", "default-src 'none'; frame-ancestors 'none'");
@@ -103,13 +107,15 @@ export async function createServer(options: ServerOptions): Promise<AppServer> {
 
   const apollo = new ApolloServer<Context>({
     schema: options.schema,
-    formatError,
+    formatError: errorFormatter({ hideSchemaHints: options.hideSchemaHints }),
     introspection: options.introspection,
     includeStacktraceInErrorResponses: false,
     csrfPrevention: true,
     // APQ: shared through Redis when there is one (an hour per hash), else Apollo's in-process default.
     ...(options.apqCache ? { persistedQueries: { cache: options.apqCache, ttl: 3600 } } : {}),
-    validationRules: [operationShapeRule(options.limits)],
+    validationRules: operationValidationRules(options.limits),
+    // graphql-js stops parsing past this many tokens: a 1 MB document costs what 5,000 tokens cost.
+    parseOptions: { maxTokens: options.limits.maxTokens },
     // main.ts owns SIGTERM/SIGINT. Apollo's own handlers would stop the server behind our back and then
     // re-raise the signal, racing our graceful shutdown (seen: the process never exited).
     stopOnTerminationSignals: false,
@@ -119,7 +125,7 @@ export async function createServer(options: ServerOptions): Promise<AppServer> {
       // Per-field cache-control bookkeeping costs time on every field; usergraph sets no cache hints.
       ApolloServerPluginCacheControlDisabled(),
       options.landingPage ? ApolloServerPluginLandingPageLocalDefault({ embed: true }) : ApolloServerPluginLandingPageDisabled(),
-      operationCostPlugin(options.limits),
+      operationCostPlugin(options.limits, options.schema),
       requestLogPlugin(options.metrics),
     ],
   });
@@ -141,28 +147,25 @@ export async function createServer(options: ServerOptions): Promise<AppServer> {
   });
 
   const makeContext = contextFactory(options.contextDeps);
-  const openPrincipal: Principal = { kind: "open", subject: "anonymous", scopes: new Set(ALL_SCOPES) };
-  const principals = new WeakMap<object, Principal>();
-  const authenticator = options.authenticator;
-  if (authenticator) {
-    app.addHook("preHandler", async (request, reply) => {
-      if (!request.url.startsWith("/graphql") || request.method === "OPTIONS") return;
-      // The Sandbox page itself (a browser GET asking for HTML) is public; the operations it sends are not.
-      if (request.method === "GET" && !request.url.includes("?") && String(request.headers.accept ?? "").includes("text/html")) return;
-      const result = await authenticator.authenticate(request.headers);
-      if ("error" in result) {
-        return reply
-          .code(401)
-          .header("www-authenticate", `Bearer realm="usergraph", error="${result.error}", error_description="${result.description}"`)
-          .send({ errors: [{ message: `Unauthenticated: ${result.description}.`, extensions: { code: ErrorCode.UNAUTHENTICATED } }] });
-      }
-      principals.set(request, result);
-      return undefined;
-    });
-  }
-  await app.register(fastifyApollo(apollo), {
-    path: "/graphql",
-    context: async (request) => makeContext(request.id, principals.get(request) ?? openPrincipal),
+  const gate = await RequestGate.create(app, { ...options.gate, authenticator: options.authenticator });
+  // Our own route instead of the integration's plugin, so the gate is a hook of the route itself and runs
+  // for every request the router matches to it, however its target is spelled.
+  app.route({
+    method: ["GET", "POST", "OPTIONS"],
+    url: "/graphql",
+    preHandler: gate.preHandler,
+    handler: fastifyApolloHandler(apollo, {
+      context: async (request) => {
+        const principal = gate.principalOf(request);
+        // Fail closed: with client auth configured, nothing executes without an authenticated principal.
+        if (principal === undefined) {
+          throw new GraphQLError("Unauthenticated: credentials required.", {
+            extensions: { code: ErrorCode.UNAUTHENTICATED, http: { status: 401, headers: new Map([["www-authenticate", 'Bearer realm="usergraph", error="invalid_request"']]) } },
+          });
+        }
+        return makeContext(request.id, principal);
+      },
+    }),
   });
 
   return {

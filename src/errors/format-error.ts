@@ -112,6 +112,15 @@ const APOLLO_CODES = new Set([
  * anything unexpected is masked (it is logged with its stack by the logging plugin, never sent).
  */
 export function formatError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
+  return errorFormatter({ hideSchemaHints: false })(formatted, error);
+}
+
+/** formatError with the deployment's choices: in production, no schema hints in messages. */
+export function errorFormatter(options: { hideSchemaHints: boolean }): (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError {
+  return (formatted, error) => formatErrorWith(formatted, error, options.hideSchemaHints);
+}
+
+function formatErrorWith(formatted: GraphQLFormattedError, error: unknown, hideSchemaHints: boolean): GraphQLFormattedError {
   const original = unwrapResolverError(error);
   const where = { locations: formatted.locations, path: formatted.path };
 
@@ -151,14 +160,37 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown): G
   const code = formatted.extensions?.code;
   if (typeof code === "string" && APOLLO_CODES.has(code)) {
     const { stacktrace: _stacktrace, ...extensions } = formatted.extensions ?? {};
+    let message = withoutEchoedValue(formatted.message);
+    if (hideSchemaHints) message = message.replace(SUGGESTION, "");
+    // graphql-js's own wording (sic "more that"); say which setting raises it.
+    if (/^Syntax Error: Document contains more th[ae]t? \d+ tokens/.test(message)) message = `${message} (MAX_TOKENS)`;
     // graphql-js quotes offending values in some messages; never send a huge input back.
-    const message = formatted.message.length > MAX_MESSAGE ? `${formatted.message.slice(0, MAX_MESSAGE)}… (truncated)` : formatted.message;
+    if (message.length > MAX_MESSAGE) message = `${message.slice(0, MAX_MESSAGE)}… (truncated)`;
     return { ...formatted, message, extensions };
   }
   return { message: "Internal server error", ...where, extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR } };
 }
 
 const MAX_MESSAGE = 300;
+
+/**
+ * graphql-js's "Did you mean …?" in every form it takes (fields, arguments, types, input fields, and enum
+ * values, "Did you mean the enum value …?", which graphql-armor's block-field-suggestions pattern misses):
+ * the schema spelled out to whoever probes it.
+ */
+const SUGGESTION = /\s*Did you mean [^?]*\?/g;
+
+/**
+ * A variable that failed coercion: graphql-js repeats the submitted value (`got invalid value <value>`,
+ * `cannot represent …: <value>`, `found <value>`). Keep the variable's name, the path inside it and the
+ * expected type; drop every copy of the value.
+ */
+function withoutEchoedValue(message: string): string {
+  const m = /^Variable "(\$[_A-Za-z][_0-9A-Za-z]*)" got invalid value [\s\S]*?(?: at "([^"]{0,200})")?; ([\s\S]*)$/.exec(message);
+  if (!m) return message;
+  const expected = /Expected (?:type )?"?([_A-Za-z][_0-9A-Za-z!\[\]]*)"?/.exec(m[3]!)?.[1] ?? /^([_A-Za-z][_0-9A-Za-z]*) cannot represent/.exec(m[3]!)?.[1];
+  return `Variable "${m[1]}" got an invalid value${m[2] ? ` at "${m[2]}"` : ""}${expected ? `; expected ${expected}` : ""} (the value is not repeated here).`;
+}
 
 type ValidationProblem = { property: string; constraints?: Record<string, string>; children?: ValidationProblem[] };
 

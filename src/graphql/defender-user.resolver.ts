@@ -1,6 +1,7 @@
 import { Args, Ctx, Query, Resolver } from "type-graphql";
 import { assertScope } from "../auth/assert-scope";
 import type { Context } from "../context";
+import { assertListWithin } from "../limits/list-limit";
 import { DefenderUserArgs, DefenderUsersArgs } from "./defender-user.args";
 import { toDefenderUser } from "./defender-user.mapper";
 import { DefenderUser } from "./defender-user.type";
@@ -27,6 +28,7 @@ export class DefenderUserResolver {
   })
   defenderUsers(@Args() { ids }: DefenderUsersArgs, @Ctx() ctx: Context): Array<MaybePromise<DefenderUser | null>> {
     assertScope(ctx, "DEFENDER");
+    assertListWithin(ctx.maxListIds, "defenderUsers", ids.length);
     return ids.map((id) => mapMaybe(ctx.loaders.defenderUser.load(id), toUser));
   }
 }

@@ -1,6 +1,7 @@
 import { Args, Ctx, Query, Resolver } from "type-graphql";
 import { assertScope } from "../auth/assert-scope";
 import type { Context } from "../context";
+import { assertListWithin } from "../limits/list-limit";
 import { EsetUserArgs, EsetUsersArgs } from "./eset-user.args";
 import { toEsetUser } from "./eset-user.mapper";
 import { EsetUser } from "./eset-user.type";
@@ -25,6 +26,7 @@ export class EsetUserResolver {
   })
   esetUsers(@Args() { uuids }: EsetUsersArgs, @Ctx() ctx: Context): Array<MaybePromise<EsetUser | null>> {
     assertScope(ctx, "ESET");
+    assertListWithin(ctx.maxListIds, "esetUsers", uuids.length);
     return uuids.map((uuid) => mapMaybe(ctx.loaders.esetUser.load(uuid), (dto) => (dto ? toEsetUser(dto, ctx.reportUnknownEnum) : null)));
   }
 }

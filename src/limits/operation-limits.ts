@@ -1,23 +1,29 @@
 import type { ApolloServerPlugin } from "@apollo/server";
-import {
-  GraphQLError,
-  Kind,
-  type ArgumentNode,
-  type FragmentDefinitionNode,
-  type OperationDefinitionNode,
-  type SelectionSetNode,
-  type ValidationContext,
-  type ValueNode,
-} from "graphql";
+import { costLimitRule } from "@escape.tech/graphql-armor-cost-limit";
+import { maxAliasesRule } from "@escape.tech/graphql-armor-max-aliases";
+import { maxDepthRule } from "@escape.tech/graphql-armor-max-depth";
+import { maxDirectivesRule } from "@escape.tech/graphql-armor-max-directives";
+import { GraphQLError, type GraphQLSchema, type ValidationContext, type ValidationRule } from "graphql";
+import { getComplexity, type ComplexityEstimator } from "graphql-query-complexity";
+import { PRICES, type VendorName } from "./vendor-prices";
 
 export interface OperationLimits {
   maxDepth: number;
   maxAliases: number;
+  /** Fields the operation selects, fragments expanded at every spread (a literal `first:` multiplies its page). */
   maxFields: number;
+  maxDirectives: number;
+  /** Lexical tokens in the document, checked by graphql-js's own parser while it parses. */
+  maxTokens: number;
+  /** Worst-case vendor calls of the whole operation, both vendors together. */
   maxCost: number;
+  /** Worst-case Defender calls of the operation (Defender's scarce budget: 100 a minute for the whole app). */
+  maxDefenderCost: number;
   /** Most ids one list argument may carry, per list field. */
   maxListIds: Record<string, number>;
 }
+
+export const OPERATION_LIMIT_CODE = "OPERATION_LIMIT_EXCEEDED";
 
 /** Which list argument of which field carries ids, and the variable that limits it (for messages). */
 export const LIST_ARGUMENTS: Record<string, { arg: string; setting: string }> = {
@@ -25,222 +31,130 @@ export const LIST_ARGUMENTS: Record<string, { arg: string; setting: string }> = 
   esetUsers: { arg: "uuids", setting: "MAX_ESET_IDS" },
 };
 
-/**
- * Federation subgraph mode: `_entities(representations:)` is an id list too, mixed by `__typename`. Each
- * entity type is held to the limit of the list field that loads the same ids.
- */
-export const ENTITY_LIST_FIELDS: Record<string, string> = {
-  DefenderUser: "defenderUsers",
-  EsetUser: "esetUsers",
-};
+/** Federation `_entities(representations:)`: each entity type is held to the limit of the list field that loads the same ids. */
+export const ENTITY_LIST_FIELDS: Record<string, string> = { DefenderUser: "defenderUsers", EsetUser: "esetUsers" };
 
 /**
- * Paged fields: a page of `first` items (default when absent, clamped to the field's own maximum, which its
- * argument check enforces with BAD_USER_INPUT) costs like an id list of that length.
+ * The shape limits, as validation rules from graphql-armor: each counts on the operation as it will
+ * execute (a fragment counts at every spread) and memoises each fragment, so analysis is linear in the
+ * document whatever its fragments. Rejections are reported in usergraph's words (which limit, which
+ * setting raises it) instead of armor's. Introspection: `__schema` is exempt from MAX_DEPTH (the standard
+ * introspection query is 13+ levels deep) but not from MAX_FIELDS, and graphql-js's own
+ * MaxIntrospectionDepthRule (a specified rule, so always on) bounds its list nesting.
  */
-export const PAGED_FIELDS: Record<string, { arg: string; default: number; max: number }> = {
-  esetUserList: { arg: "first", default: 50, max: 1000 },
-};
-
-/**
- * Link fields fan out to the other vendor: up to 8 Defender GETs for an ESET user's links (src/graphql/
- * link-finder.ts), up to 2 ESET searches for a Defender account's. Each costs its children times this, so
- * asking for the links of a long list is priced like the calls it makes. `defenderUsers` / `esetUsers`
- * count as links only without their id-list argument (then they are the EsetUser / DefenderUser / Person
- * fields, not the queries).
- */
-export const LINK_FIELDS = new Set(["defenderUsers", "esetUsers", "defenderLinks", "esetLinks"]);
-export const LINK_FANOUT = 8;
-
-export const OPERATION_LIMIT_CODE = "OPERATION_LIMIT_EXCEEDED";
-
-/**
- * A validation rule that measures each operation before anything runs: selection depth, aliases and
- * field count (fragments expanded once each). Errors name the limit and the setting that raises it.
- */
-export function operationShapeRule(limits: OperationLimits) {
-  return (context: ValidationContext) => {
-    const fragments = new Map<string, FragmentDefinitionNode>();
-    for (const def of context.getDocument().definitions) if (def.kind === Kind.FRAGMENT_DEFINITION) fragments.set(def.name.value, def);
-    return {
-      OperationDefinition(node: OperationDefinitionNode) {
-        const stats = { aliases: 0, fields: 0, depth: 0 };
-        measure(node.selectionSet, 1, fragments, new Set(), stats);
-        const over: Array<[string, string, number, number]> = [];
-        if (stats.depth > limits.maxDepth) over.push(["depth", "MAX_DEPTH", limits.maxDepth, stats.depth]);
-        if (stats.aliases > limits.maxAliases) over.push(["aliases", "MAX_ALIASES", limits.maxAliases, stats.aliases]);
-        if (stats.fields > limits.maxFields) over.push(["fields", "MAX_FIELDS", limits.maxFields, stats.fields]);
-        for (const [what, setting, max, actual] of over) {
-          context.reportError(
-            new GraphQLError(`The operation has ${what === "depth" ? `a depth of ${actual}` : `${actual} ${what}`}; the limit is ${max} (${setting}).`, {
-              nodes: [node],
-              extensions: { limit: setting, max, actual },
-            }),
-          );
-        }
-      },
-    };
+export function operationValidationRules(limits: OperationLimits): ValidationRule[] {
+  const report = (what: string, setting: string, max: number) => (context: ValidationContext | null, err: GraphQLError) => {
+    // armor's message ends with "found N." when exposeLimits is on: the one number its hook does not pass.
+    const actual = Number(/found (\d+(?:\.\d+)?)/.exec(err.message)?.[1] ?? NaN);
+    const shown = Number.isFinite(actual) ? (what === "depth" ? `a depth of ${actual}` : `${actual} ${what}`) : `more ${what} than allowed`;
+    context?.reportError(
+      new GraphQLError(`The operation has ${shown}; the limit is ${max} (${setting}).`, {
+        extensions: { code: OPERATION_LIMIT_CODE, limit: setting, max, ...(Number.isFinite(actual) ? { actual } : {}) },
+      }),
+    );
   };
-}
-
-function measure(
-  set: SelectionSetNode,
-  depth: number,
-  fragments: Map<string, FragmentDefinitionNode>,
-  seen: Set<string>,
-  stats: { aliases: number; fields: number; depth: number },
-): void {
-  // One pass over the document (each fragment once), so the cost is linear in a body already capped by
-  // MAX_BODY_BYTES.
-  stats.depth = Math.max(stats.depth, depth);
-  for (const sel of set.selections) {
-    if (sel.kind === Kind.FIELD) {
-      stats.fields++;
-      if (sel.alias) stats.aliases++;
-      if (sel.selectionSet) measure(sel.selectionSet, depth + 1, fragments, seen, stats);
-    } else if (sel.kind === Kind.INLINE_FRAGMENT) {
-      measure(sel.selectionSet, depth, fragments, seen, stats);
-    } else if (!seen.has(sel.name.value)) {
-      seen.add(sel.name.value);
-      const fragment = fragments.get(sel.name.value);
-      if (fragment) measure(fragment.selectionSet, depth, fragments, seen, stats);
-    }
-  }
+  const common = { exposeLimits: true, propagateOnRejection: false };
+  return [
+    maxDepthRule({ ...common, n: limits.maxDepth, flattenFragments: true, ignoreIntrospection: true, onReject: [report("depth", "MAX_DEPTH", limits.maxDepth)] }),
+    maxAliasesRule({ ...common, n: limits.maxAliases, allowList: [], onReject: [report("aliases", "MAX_ALIASES", limits.maxAliases)] }),
+    maxDirectivesRule({ ...common, n: limits.maxDirectives, onReject: [report("directives", "MAX_DIRECTIVES", limits.maxDirectives)] }),
+    // armor's cost limit with unit weights is the expanded field count.
+    costLimitRule({
+      ...common,
+      maxCost: limits.maxFields,
+      objectCost: 1,
+      scalarCost: 1,
+      depthCostFactor: 1,
+      flattenFragments: true,
+      ignoreIntrospection: false,
+      onReject: [report("fields", "MAX_FIELDS", limits.maxFields)],
+    }),
+  ] as ValidationRule[];
 }
 
 /**
- * After validation, with variables known: every id list within its per-source limit, and the operation's
- * cost within MAX_COST, where a field costs 1 plus its children and an id-list field costs its length times
- * that. In subgraph mode `_entities(representations:)` counts as such a list, per `__typename`. Refused
- * operations never reach a resolver, so no vendor is called.
+ * After validation, with the variables coerced as graphql-js will execute them (defaults included):
+ * every id list within its per-source limit, and the operation's worst-case vendor calls within
+ * MAX_DEFENDER_COST and MAX_COST. graphql-query-complexity walks the operation (bounded by its
+ * maxQueryNodes, and after MAX_FIELDS has bounded the expansion); the prices are usergraph's own
+ * (src/limits/vendor-prices.ts). Refused operations never reach a resolver, so no vendor is called.
  */
-export function operationCostPlugin(limits: OperationLimits): ApolloServerPlugin {
+export function operationCostPlugin(limits: OperationLimits, schema: GraphQLSchema): ApolloServerPlugin {
   return {
     async requestDidStart() {
       return {
-        async didResolveOperation({ operation, document, request }) {
+        async didResolveOperation({ document, request, operation }) {
           if (!operation) return;
-          const fragments = new Map<string, FragmentDefinitionNode>();
-          for (const def of document.definitions) if (def.kind === Kind.FRAGMENT_DEFINITION) fragments.set(def.name.value, def);
-          const variables = request.variables ?? {};
           const problems: string[] = [];
-          const cost = costOf(operation.selectionSet, fragments, variables, limits, problems, new Set());
-          if (cost > limits.maxCost) problems.push(`its cost is ${cost}; the limit is ${limits.maxCost} (MAX_COST)`);
-          if (problems.length > 0) {
-            throw new GraphQLError(`The operation exceeds usergraph's limits: ${problems.join("; ")}.`, {
-              extensions: { code: OPERATION_LIMIT_CODE, problems, http: { status: 400 } },
+          const cost = (vendor: VendorName, collect: boolean): number =>
+            getComplexity({
+              schema,
+              query: document,
+              operationName: operation.name?.value ?? request.operationName ?? undefined,
+              variables: request.variables ?? {},
+              estimators: [vendorCallEstimator(vendor, limits, collect ? problems : undefined)],
+              maxQueryNodes: Math.max(10_000, limits.maxFields * 2),
             });
+          let defender: number;
+          let eset: number;
+          try {
+            defender = cost("DEFENDER", true);
+            eset = cost("ESET", false);
+          } catch (err) {
+            // Variable coercion errors are answered by graphql-js itself when it executes; a walk that
+            // does not finish is refused.
+            if (err instanceof GraphQLError && /Variable|Argument|Expected|cannot represent/.test(err.message)) return;
+            throw limitError([`it could not be priced (${err instanceof Error ? err.message.slice(0, 120) : "unknown"})`]);
           }
+          if (defender > limits.maxDefenderCost) problems.push(`it may make ${defender} Defender calls; the limit is ${limits.maxDefenderCost} (MAX_DEFENDER_COST)`);
+          if (defender + eset > limits.maxCost) problems.push(`its cost is ${defender + eset} vendor calls; the limit is ${limits.maxCost} (MAX_COST)`);
+          if (problems.length > 0) throw limitError(problems);
         },
       };
     },
   };
 }
 
-function costOf(
-  set: SelectionSetNode,
-  fragments: Map<string, FragmentDefinitionNode>,
-  variables: Record<string, unknown>,
-  limits: OperationLimits,
-  problems: string[],
-  seen: Set<string>,
-): number {
-  let total = 0;
-  for (const sel of set.selections) {
-    if (sel.kind === Kind.INLINE_FRAGMENT) {
-      total += costOf(sel.selectionSet, fragments, variables, limits, problems, seen);
-      continue;
-    }
-    if (sel.kind === Kind.FRAGMENT_SPREAD) {
-      const fragment = fragments.get(sel.name.value);
-      if (fragment && !seen.has(sel.name.value)) {
-        total += costOf(fragment.selectionSet, fragments, variables, limits, problems, new Set([...seen, sel.name.value]));
-      }
-      continue;
-    }
-    const children = sel.selectionSet ? costOf(sel.selectionSet, fragments, variables, limits, problems, seen) : 0;
-    const representations = sel.name.value === "_entities" ? sel.arguments?.find((a) => a.name.value === "representations") : undefined;
-    if (representations) {
-      const perType = countByTypename(representations.value, variables);
-      for (const [typename, count] of perType) {
-        const field = ENTITY_LIST_FIELDS[typename];
-        if (field === undefined) continue;
-        const max = limits.maxListIds[field] ?? Infinity;
-        if (count > max) {
-          problems.push(
-            `${sel.alias?.value ?? sel.name.value}(representations:) has ${count} ${typename} representations; the limit is ${max} (${LIST_ARGUMENTS[field]?.setting})`,
-          );
-        }
-      }
-      const length = [...perType.values()].reduce((a, b) => a + b, 0);
-      total += Math.max(1, length) * (1 + children);
-      continue;
-    }
-    const list = LIST_ARGUMENTS[sel.name.value];
-    const arg = list && sel.arguments?.find((a) => a.name.value === list.arg);
-    if (list && arg) {
-      const length = listLength(arg.value, variables);
-      const max = limits.maxListIds[sel.name.value] ?? Infinity;
-      if (length > max) {
-        problems.push(`${sel.alias?.value ?? sel.name.value}(${list.arg}:) has ${length} ids; the limit is ${max} (${list.setting})`);
-      }
-      total += Math.max(1, length) * (1 + children);
-    } else if (PAGED_FIELDS[sel.name.value]) {
-      total += Math.max(1, pageLength(sel.name.value, sel.arguments ?? [], variables)) * (1 + children);
-    } else if (LINK_FIELDS.has(sel.name.value) && !arg) {
-      total += LINK_FANOUT * (1 + children);
-    } else {
-      total += 1 + children;
-    }
-  }
-  return total;
-}
-
-/** The `first` of a paged field, literal or variable, within the field's bounds (its argument check refuses the rest). */
-function pageLength(field: string, args: readonly ArgumentNode[], variables: Record<string, unknown>): number {
-  const { arg, default: fallback, max } = PAGED_FIELDS[field]!;
-  const node = args.find((a) => a.name.value === arg)?.value;
-  const value = node === undefined ? undefined : node.kind === Kind.VARIABLE ? variables[node.name.value] : node.kind === Kind.INT ? Number(node.value) : null;
-  const n = typeof value === "number" && Number.isInteger(value) ? value : fallback;
-  return Math.min(max, Math.max(0, n));
-}
-
-function listLength(value: ValueNode, variables: Record<string, unknown>): number {
-  if (value.kind === Kind.LIST) return value.values.length;
-  if (value.kind === Kind.VARIABLE) {
-    const v = variables[value.name.value];
-    return Array.isArray(v) ? v.length : 1;
-  }
-  return 1;
+function limitError(problems: string[]): GraphQLError {
+  return new GraphQLError(`The operation exceeds usergraph's limits: ${problems.join("; ")}.`, {
+    extensions: { code: OPERATION_LIMIT_CODE, problems, http: { status: 400 } },
+  });
 }
 
 /**
- * `_entities(representations:)` entries per `__typename`, whether the list is inline or a variable (a
- * router always sends a variable). An entry without a string `__typename` counts under "" (the subgraph
- * library refuses it later, at no vendor cost).
+ * Prices one field in calls to one vendor: its own calls plus its children's, times how many times it
+ * runs. Id lists are checked against their limits on the coerced arguments, so a variable's default
+ * value counts exactly like a value the client sent.
  */
-function countByTypename(value: ValueNode, variables: Record<string, unknown>): Map<string, number> {
-  const counts = new Map<string, number>();
-  const add = (typename: unknown): void => {
-    const key = typeof typename === "string" ? typename : "";
-    counts.set(key, (counts.get(key) ?? 0) + 1);
+function vendorCallEstimator(vendor: VendorName, limits: OperationLimits, problems?: string[]): ComplexityEstimator {
+  return ({ type, field, args, childComplexity, node }) => {
+    const shown = node.alias?.value ?? field.name;
+    if (type.name === "Query" && field.name === "_entities") {
+      const perType = new Map<string, number>();
+      const reps = Array.isArray(args.representations) ? args.representations : [args.representations];
+      for (const r of reps) {
+        const typename = typeof r === "object" && r !== null && typeof (r as Record<string, unknown>).__typename === "string" ? String((r as Record<string, unknown>).__typename) : "";
+        perType.set(typename, (perType.get(typename) ?? 0) + 1);
+      }
+      let calls = 0;
+      for (const [typename, count] of perType) {
+        const listField = ENTITY_LIST_FIELDS[typename];
+        if (listField === undefined) continue;
+        const max = limits.maxListIds[listField] ?? Infinity;
+        if (count > max) problems?.push(`${shown}(representations:) has ${count} ${typename} representations; the limit is ${max} (${LIST_ARGUMENTS[listField]!.setting})`);
+        calls += count * ((PRICES[`Query.${listField}`]?.calls[vendor] ? 1 : 0) + childComplexity);
+      }
+      return calls;
+    }
+    const list = type.name === "Query" ? LIST_ARGUMENTS[field.name] : undefined;
+    if (list) {
+      const value = args[list.arg];
+      const length = Array.isArray(value) ? value.length : value === undefined || value === null ? 0 : 1;
+      const max = limits.maxListIds[field.name] ?? Infinity;
+      if (length > max) problems?.push(`${shown}(${list.arg}:) has ${length} ids; the limit is ${max} (${list.setting})`);
+    }
+    const price = PRICES[`${type.name}.${field.name}`];
+    if (!price) return childComplexity;
+    return (price.calls[vendor]?.(args) ?? 0) + price.times(args) * childComplexity;
   };
-  const typenameOfValue = (v: unknown): unknown =>
-    typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>).__typename : undefined;
-  const typenameOfNode = (node: ValueNode): unknown => {
-    if (node.kind === Kind.VARIABLE) return typenameOfValue(variables[node.name.value]);
-    if (node.kind !== Kind.OBJECT) return undefined;
-    const field = node.fields.find((f) => f.name.value === "__typename");
-    return field?.value.kind === Kind.STRING ? field.value.value : field?.value.kind === Kind.VARIABLE ? variables[field.value.name.value] : undefined;
-  };
-  if (value.kind === Kind.LIST) {
-    for (const item of value.values) add(typenameOfNode(item));
-  } else if (value.kind === Kind.VARIABLE) {
-    const v = variables[value.name.value];
-    // graphql-js coerces a single value to a one-item list.
-    for (const item of Array.isArray(v) ? v : [v]) add(typenameOfValue(item));
-  } else {
-    add(typenameOfNode(value));
-  }
-  return counts;
 }

@@ -172,8 +172,11 @@ describe("esetUserList", () => {
     const whole = await stack.post(query(1000));
     expect(whole.status).toBe(400);
     expect(codes(whole)).toEqual(["OPERATION_LIMIT_EXCEEDED"]);
-    // 1000 × (1 + edges 1 + node 1 + uuid 1 + defenderLinks 8 × (1 + 7)): the README quotes this figure.
-    expect(whole.body.errors![0]!.extensions!.problems).toEqual(["its cost is 68000; the limit is 50000 (MAX_COST)"]);
+    // Worst-case vendor calls: 1 ESET page + 1000 users × 8 Defender candidates each. The README quotes these figures.
+    expect(whole.body.errors![0]!.extensions!.problems).toEqual([
+      "it may make 8000 Defender calls; the limit is 100 (MAX_DEFENDER_COST)",
+      "its cost is 8001 vendor calls; the limit is 1000 (MAX_COST)",
+    ]);
     expect(stack.sim.requests).toHaveLength(0);
     const plain = await stack.post(JSON.stringify({ query: "{ esetUserList(first: 1000) { edges { node { uuid displayName protectionStatus } } } }" }));
     expect(plain.body.errors).toBeUndefined();

@@ -141,14 +141,14 @@ describe("what they may ask", () => {
     expect(eset.body.errors?.[0]?.message).toContain("the limit is 1000 (MAX_ESET_IDS)");
   });
 
-  it("refuses 1,000 aliases of one field quickly, naming the limit", async () => {
-    const query = `{ ${Array.from({ length: 1000 }, (_, i) => `a${i}: defenderUser(id: "user1") { id }`).join(" ")} }`;
+  it("refuses 300 aliases of one field quickly, naming the limit", async () => {
+    const query = `{ ${Array.from({ length: 300 }, (_, i) => `a${i}: defenderUser(id: "user1") { id }`).join(" ")} }`;
     const started = Date.now();
     const res = await hostile(() => stack.post(JSON.stringify({ query }), full));
     expect(Date.now() - started).toBeLessThan(2000);
     expect(res.status).toBe(400);
-    expect(res.body.errors?.[0]?.message).toContain("1000 aliases; the limit is 30 (MAX_ALIASES)");
-    expect(res.body.errors?.[0]?.extensions).toMatchObject({ limit: "MAX_ALIASES", max: 30, actual: 1000 });
+    expect(res.body.errors?.[0]?.message).toContain("300 aliases; the limit is 30 (MAX_ALIASES)");
+    expect(res.body.errors?.[0]?.extensions).toMatchObject({ limit: "MAX_ALIASES", max: 30, actual: 300 });
   });
 
   it("refuses a query 50 levels deep, naming the limit", async () => {

@@ -16,7 +16,8 @@ const searches = (sim: Simulator) =>
 
 let stack: Stack;
 beforeAll(async () => {
-  stack = await startStack();
+  // A page of 50 users with links may make 400 Defender calls in the worst case: over the default MAX_DEFENDER_COST.
+  stack = await startStack({ MAX_DEFENDER_COST: "1000" });
 });
 afterAll(() => stack.close());
 beforeEach(() => stack.sim.reset());

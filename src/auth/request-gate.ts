@@ -1,0 +1,160 @@
+import fastifyRateLimit from "@fastify/rate-limit";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import type Redis from "ioredis";
+import { ErrorCode } from "../errors/error-code";
+import type { RateWindow } from "../upstream/rate-limiter";
+import type { Authenticator } from "./authenticator";
+import type { Principal } from "./principal";
+import { ALL_SCOPES } from "./scopes";
+
+export interface GateOptions {
+  /** Undefined: the endpoint is open on purpose (demo, AUTH_MODE=none). */
+  authenticator?: Authenticator;
+  /** Requests per caller (principal; the client address when the endpoint is open). Undefined = off. */
+  callerLimit?: RateWindow;
+  /** Failed authentications per client address before further attempts get 429. Undefined = off. */
+  authFailureLimit?: RateWindow;
+  /** With REDIS_URL: counters shared by every replica (in-process counters when Redis fails a command). */
+  redis?: { client: Redis; prefix: string };
+}
+
+type Check = (request: FastifyRequest, options?: { increment?: boolean }) => Promise<{ isAllowed: boolean; isExceeded?: boolean; max?: number; remaining?: number; ttlInSeconds?: number }>;
+
+const OPEN_PRINCIPAL: Principal = Object.freeze({ kind: "open", subject: "anonymous", scopes: new Set(ALL_SCOPES) });
+const PRINCIPAL = Symbol("usergraph.principal");
+type WithPrincipal = FastifyRequest & { [PRINCIPAL]?: Principal };
+
+/**
+ * Who may reach GraphQL execution, and how often. It runs as the /graphql route's own preHandler, so it
+ * sees every request the router sends to that route whatever the spelling of the target (percent-encoded
+ * letters, absolute-form `POST http://host/graphql`, HEAD): a URL-prefix check in a global hook did not.
+ * The counting is @fastify/rate-limit's (its Redis store with REDIS_URL); what is usergraph's own is only
+ * the choice of keys: the authenticated principal for the request rate, the client address for failed
+ * authentications, counted only when authentication fails.
+ */
+export class RequestGate {
+  private callerCheck?: Check;
+  private failureCheck?: Check;
+  private callerFallback?: Check;
+  private failureFallback?: Check;
+
+  private constructor(private readonly options: GateOptions) {}
+
+  static async create(app: FastifyInstance, options: GateOptions): Promise<RequestGate> {
+    const gate = new RequestGate(options);
+    const limiters = async (redis?: GateOptions["redis"]): Promise<{ caller?: Check; failure?: Check }> => {
+      let found: { caller?: Check; failure?: Check } = {};
+      // An encapsulated child so each store gets its own `createRateLimit` decorator and no global hook.
+      await app.register(async (child) => {
+        await child.register(fastifyRateLimit, {
+          global: false,
+          ...(redis ? { redis: redis.client, nameSpace: `${redis.prefix}rl:` } : {}),
+          skipOnError: false,
+        });
+        const make = (limit: RateWindow | undefined, keyOf: (r: FastifyRequest) => string) =>
+          limit && (child.createRateLimit({ max: limit.limit, timeWindow: limit.windowMs, keyGenerator: keyOf }) as unknown as Check);
+        found = {
+          caller: make(options.callerLimit, (r) => `caller:${callerKey(r)}`),
+          failure: make(options.authFailureLimit, (r) => `authfail:${r.ip}`),
+        };
+      });
+      return found;
+    };
+    const local = await limiters();
+    gate.callerFallback = local.caller;
+    gate.failureFallback = local.failure;
+    if (options.redis) {
+      const shared = await limiters(options.redis);
+      gate.callerCheck = shared.caller;
+      gate.failureCheck = shared.failure;
+    } else {
+      gate.callerCheck = local.caller;
+      gate.failureCheck = local.failure;
+    }
+    return gate;
+  }
+
+  /** The route preHandler: authenticate (throttling failures per address), then count the caller's request. */
+  readonly preHandler = async (request: FastifyRequest, reply: FastifyReply): Promise<unknown> => {
+    // CORS preflights carry no credentials and execute nothing (Apollo answers OPTIONS without running an operation).
+    if (request.method === "OPTIONS") return undefined;
+    const authenticator = this.options.authenticator;
+    if (authenticator) {
+      // The Sandbox page itself (a browser GET asking for HTML, no parameters) is public; what it sends is not.
+      // A request let through here carries no principal, so the context refuses it if it tries to execute.
+      if (isLandingPageRequest(request)) return undefined;
+      if (this.failureCheck) {
+        const seen = await this.run(this.failureCheck, this.failureFallback!, request, false);
+        // A peek: the limit is reached once `max` failures are counted (isExceeded would allow one more try).
+        if (seen.isExceeded || seen.remaining === 0) return tooMany(reply, seen, "too many failed authentication attempts from this address", "AUTH_FAILURE_LIMIT");
+      }
+      const result = await authenticator.authenticate(request.headers);
+      if ("error" in result) {
+        if (this.failureCheck) await this.run(this.failureCheck, this.failureFallback!, request, true);
+        return reply
+          .code(401)
+          .header("www-authenticate", `Bearer realm="usergraph", error="${result.error}", error_description="${result.description}"`)
+          .send({ errors: [{ message: `Unauthenticated: ${result.description}.`, extensions: { code: ErrorCode.UNAUTHENTICATED } }] });
+      }
+      (request as WithPrincipal)[PRINCIPAL] = result;
+    } else {
+      (request as WithPrincipal)[PRINCIPAL] = OPEN_PRINCIPAL;
+    }
+    if (this.callerCheck) {
+      const counted = await this.run(this.callerCheck, this.callerFallback!, request, true);
+      if (counted.isExceeded) return tooMany(reply, counted, "this caller sent too many requests", "CALLER_RATE_LIMIT");
+      setRateHeaders(reply, counted);
+    }
+    return undefined;
+  };
+
+  /**
+   * The principal the preHandler recorded. Fails closed: with client auth configured, a request that
+   * reaches here without one is refused, never given a default principal.
+   */
+  principalOf(request: FastifyRequest): Principal | undefined {
+    const principal = (request as WithPrincipal)[PRINCIPAL];
+    if (principal) return principal;
+    return this.options.authenticator ? undefined : OPEN_PRINCIPAL;
+  }
+
+  /** Redis first when configured; a failed Redis command falls back to this replica's own counters (never to no limit). */
+  private async run(check: Check, fallback: Check, request: FastifyRequest, increment: boolean) {
+    try {
+      return await check(request, { increment });
+    } catch {
+      return fallback(request, { increment });
+    }
+  }
+}
+
+function callerKey(request: FastifyRequest): string {
+  const principal = (request as WithPrincipal)[PRINCIPAL];
+  // An open endpoint has one principal for everybody: count per client address instead.
+  if (principal === undefined || principal.kind === "open") return `ip:${request.ip}`;
+  return `${principal.kind}:${principal.subject}`;
+}
+
+function isLandingPageRequest(request: FastifyRequest): boolean {
+  if (request.method !== "GET" && request.method !== "HEAD") return false;
+  const query = request.query as Record<string, unknown> | undefined;
+  if (query && Object.keys(query).length > 0) return false;
+  return String(request.headers.accept ?? "").includes("text/html");
+}
+
+function setRateHeaders(reply: FastifyReply, state: { max?: number; remaining?: number; ttlInSeconds?: number }): void {
+  if (state.max === undefined) return;
+  // draft-ietf-httpapi-ratelimit-headers, as @fastify/rate-limit's enableDraftSpec names them.
+  void reply.header("ratelimit-limit", state.max);
+  void reply.header("ratelimit-remaining", state.remaining ?? 0);
+  void reply.header("ratelimit-reset", state.ttlInSeconds ?? 0);
+}
+
+function tooMany(reply: FastifyReply, state: { max?: number; remaining?: number; ttlInSeconds?: number }, why: string, setting: string) {
+  const retryAfter = Math.max(1, state.ttlInSeconds ?? 1);
+  setRateHeaders(reply, state);
+  return reply
+    .code(429)
+    .header("retry-after", retryAfter)
+    .send({ errors: [{ message: `Rate limited: ${why} (${setting}); retry after ${retryAfter} s.`, extensions: { code: ErrorCode.RATE_LIMITED, limit: setting, retryAfter } }] });
+}

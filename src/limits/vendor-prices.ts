@@ -1,0 +1,50 @@
+export type VendorName = "DEFENDER" | "ESET";
+
+/**
+ * How many vendor calls a field may make, in the worst case, and how many times its children run. This is
+ * the part of the cost limit that is usergraph's own: a library walks the operation, these numbers price it.
+ */
+export interface FieldPrice {
+  /** The field's own calls to each vendor, from its coerced arguments. */
+  calls: Partial<Record<VendorName, (args: Record<string, unknown>) => number>>;
+  /** How many times the field's selection runs (a list's length). */
+  times: (args: Record<string, unknown>) => number;
+}
+
+/** Link fields fan out to the other vendor: up to 8 Defender GETs for an ESET user (src/graphql/link-finder.ts). */
+export const LINK_FANOUT = 8;
+/** ESET searches per Defender account's links ("user@domain." and "user@"). */
+const ESET_SEARCHES = 2;
+/** ESET's largest page, and the most `first` accepts. */
+const ESET_PAGE_MAX = 1000;
+
+const one = (): number => 1;
+const fanout = (): number => LINK_FANOUT;
+const lengthOf = (arg: string) => (args: Record<string, unknown>): number => {
+  const v = args[arg];
+  return Array.isArray(v) ? v.length : v === undefined || v === null ? 0 : 1;
+};
+const page = (args: Record<string, unknown>): number => {
+  const first = typeof args.first === "number" && Number.isInteger(args.first) ? args.first : 50;
+  return Math.min(ESET_PAGE_MAX, Math.max(0, first));
+};
+
+export const PRICES: Record<string, FieldPrice> = {
+  "Query.defenderUser": { calls: { DEFENDER: one }, times: one },
+  // Defender has no batch endpoint: one GET per id.
+  "Query.defenderUsers": { calls: { DEFENDER: lengthOf("ids") }, times: lengthOf("ids") },
+  "Query.esetUser": { calls: { ESET: one }, times: one },
+  // One batchGetUsers per 1000 when every uuid is known; a batch with unknown uuids is split to find them,
+  // which in the worst case approaches one call per uuid: priced at that.
+  "Query.esetUsers": { calls: { ESET: lengthOf("uuids") }, times: lengthOf("uuids") },
+  "Query.esetUserList": { calls: { ESET: one }, times: page },
+  // The reference's own candidates (8 Defender GETs, 2 ESET searches), then one hop from each side found.
+  "Query.person": { calls: { DEFENDER: () => LINK_FANOUT + LINK_FANOUT * LINK_FANOUT, ESET: () => ESET_SEARCHES + LINK_FANOUT * ESET_SEARCHES }, times: one },
+  "Person.defenderUsers": { calls: {}, times: fanout },
+  "Person.esetUsers": { calls: {}, times: fanout },
+  "Person.links": { calls: {}, times: fanout },
+  "EsetUser.defenderUsers": { calls: { DEFENDER: fanout }, times: fanout },
+  "EsetUser.defenderLinks": { calls: { DEFENDER: fanout }, times: fanout },
+  "DefenderUser.esetUsers": { calls: { ESET: () => ESET_SEARCHES }, times: fanout },
+  "DefenderUser.esetLinks": { calls: { ESET: () => ESET_SEARCHES }, times: fanout },
+};
