@@ -4,8 +4,9 @@ import { startReplica, uniquePrefix, type Replica } from "../helpers/replicas";
 import { codes, startStack, type GraphQLResponse, type Stack } from "../helpers/stack";
 
 /**
- * Hostile suite, class "the vendors' quota" (issue 11 §3): one caller must not be able to spend a vendor's
- * budget for everyone. Counted at the simulator: which calls reached the vendor, and whose.
+ * Class 3 of the hostile suite, the vendor side (the request side is hostile.flood.test.ts): one caller
+ * must not be able to spend a vendor's budget for everyone, and an ESET batch of unknown uuids must not
+ * cost twice its size. Counted at the simulator: which calls reached the vendor, and whose.
  */
 
 const KEY_A = "flooding-caller-key-a-7c1e9b2d4f6a";
