@@ -56,7 +56,11 @@ export interface Config {
   cacheStaleIfErrorMs: number;
   cacheMaxEntries: number;
   cacheMaxBytes: number;
+  /** Fewest requests to a source in the window before its failure rate can open the circuit. */
   circuitFailureThreshold: number;
+  /** Failure rate (0–1) over the window above which the circuit opens. */
+  circuitFailureRate: number;
+  circuitWindowMs: number;
   circuitOpenMs: number;
   shutdownGraceMs: number;
   /** Client authentication; `open` when none is configured (demo mode, or AUTH_MODE=none on purpose). */
@@ -139,6 +143,8 @@ export function loadConfig(env: Env = process.env): Config {
     cacheMaxEntries: read.int("CACHE_MAX_ENTRIES", 50_000, 1, 100_000_000),
     cacheMaxBytes: 1024 * 1024 * read.int("CACHE_MAX_MB", 64, 1, 1_000_000),
     circuitFailureThreshold: read.int("CIRCUIT_FAILURE_THRESHOLD", 5, 1, 1_000_000),
+    circuitFailureRate: read.int("CIRCUIT_FAILURE_PERCENT", 50, 1, 99) / 100,
+    circuitWindowMs: 1000 * read.int("CIRCUIT_WINDOW_SECONDS", 10, 1, 3_600),
     circuitOpenMs: 1000 * read.int("CIRCUIT_OPEN_SECONDS", 30, 1, 86_400),
     shutdownGraceMs: read.int("SHUTDOWN_GRACE_MS", 10_000, 0, 600_000),
     auth: readAuth(read, env, problems, demo || (defender === undefined && eset === undefined)),

@@ -11,7 +11,7 @@ import { buildSubgraphAppSchema } from "./federation/subgraph-schema";
 import { createStores, fingerprint, type Stores } from "./loaders/create-stores";
 import { RedisApqCache } from "./redis/apq-cache";
 import { RedisLink } from "./redis/redis-link";
-import { createServer, type AppServer } from "./server";
+import { createServer, type AppServer, type ShutdownSummary } from "./server";
 import { startSimulator, type Simulator } from "./simulator/simulator";
 import { createClients, type Clients } from "./upstream/create-clients";
 
@@ -28,8 +28,8 @@ export interface Gateway {
   metrics: Metrics;
   /** Only with REDIS_URL. */
   redis?: RedisLink;
-  /** Graceful: finish in-flight requests, then close the pool and the simulator. */
-  stop(): Promise<void>;
+  /** Graceful: finish in-flight requests, then close the pool and the simulator. Says whether any request went unanswered. */
+  stop(): Promise<ShutdownSummary>;
 }
 
 export interface GatewayOptions {
@@ -88,7 +88,12 @@ export async function startGateway(input: Config, options: GatewayOptions = {}):
       onToken: (token) => redactor.addToken(token),
       rateLimits: { DEFENDER: config.defenderRateLimits, ESET: config.esetRateLimits },
       rateLimitMaxQueue: config.rateLimitMaxQueue,
-      circuit: { failureThreshold: config.circuitFailureThreshold, openMs: config.circuitOpenMs },
+      circuit: {
+        minimumRequests: config.circuitFailureThreshold,
+        failureRate: config.circuitFailureRate,
+        windowMs: config.circuitWindowMs,
+        openMs: config.circuitOpenMs,
+      },
       metrics,
       connectionsPerOrigin: config.upstreamConnections,
       redis,
@@ -165,11 +170,14 @@ export async function startGateway(input: Config, options: GatewayOptions = {}):
     metrics,
     redis,
     async stop() {
-      await started.stop();
+      // A second before the grace period ends, callers still queued for a vendor slot are answered with a
+      // retryable RATE_LIMITED ("shutting down") through GraphQL, keeping whatever data they already have.
+      const summary = await started.stop(() => openClients.drainQueues());
       await openClients.close();
       await redis?.close();
       await simulator?.close();
       log.flush();
+      return summary;
     },
   };
 }

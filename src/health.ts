@@ -20,14 +20,18 @@ export interface SourceHealth {
 
 export interface Readiness {
   status: "ready" | "not ready" | "draining";
+  /** Configured sources that cannot be served right now (no token, circuit open): reported, not a reason to leave rotation. */
+  degraded: SourceName[];
   sources: Record<SourceName, SourceHealth>;
   /** Only with REDIS_URL. Redis being down does not make usergraph unready: it serves without it. */
   redis?: RedisHealth;
 }
 
 /**
- * Ready when every configured source can get a token (a cached one counts) and its circuit is not open.
- * An unconfigured source does not make the service unready: its fields answer SOURCE_NOT_CONFIGURED.
+ * Ready says whether *this replica* can serve: it is started and not draining. A vendor's trouble (no
+ * token, an open circuit) is the same on every replica, so taking replicas out of rotation for it would
+ * take the other vendor's traffic down with it: it is reported per source in the body (and in metrics and
+ * logs) as `degraded`, with a 200. An unconfigured source answers SOURCE_NOT_CONFIGURED on its fields.
  */
 export async function checkReadiness(
   probes: readonly SourceProbe[],
@@ -36,7 +40,7 @@ export async function checkReadiness(
   timeoutMs = 3000,
 ): Promise<Readiness> {
   const sources: Record<SourceName, SourceHealth> = { DEFENDER: { configured: false }, ESET: { configured: false } };
-  let ready = !draining;
+  const degraded: SourceName[] = [];
   await Promise.all(
     probes.map(async (probe) => {
       const health: SourceHealth = { configured: true, circuit: probe.circuit.state };
@@ -45,11 +49,12 @@ export async function checkReadiness(
         health.token = "ok";
       } catch (err) {
         health.token = err instanceof UpstreamError ? `failed: ${err.kind}${err.status ? ` ${err.status}` : ""}` : "failed";
-        ready = false;
+        degraded.push(probe.source);
       }
-      if (health.circuit === "open") ready = false;
+      if (health.circuit === "open" && !degraded.includes(probe.source)) degraded.push(probe.source);
       sources[probe.source] = health;
     }),
   );
-  return { status: draining ? "draining" : ready ? "ready" : "not ready", sources, ...(redis ? { redis: redis() } : {}) };
+  degraded.sort();
+  return { status: draining ? "draining" : "ready", degraded, sources, ...(redis ? { redis: redis() } : {}) };
 }

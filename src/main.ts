@@ -28,7 +28,11 @@ async function main(): Promise<void> {
     stopping = true;
     gateway.log.info({ signal }, "shutting down: finishing in-flight requests");
     gateway.stop().then(
-      () => process.exit(0),
+      (summary) => {
+        // Exit 0 only when every request got an answer (data, an error, or the retryable 503 at the grace's end).
+        if (summary.cut > 0) gateway.log.error({ cut: summary.cut }, "shutdown cut connections with no answer");
+        process.exit(summary.cut > 0 ? 1 : 0);
+      },
       (err: unknown) => {
         gateway.log.error({ err }, "error during shutdown");
         process.exit(1);

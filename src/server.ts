@@ -5,7 +5,7 @@ import { ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/dis
 import { ApolloServerPluginLandingPageLocalDefault } from "@apollo/server/plugin/landingPage/default";
 import { fastifyApolloDrainPlugin, fastifyApolloHandler } from "@as-integrations/fastify";
 import fastifyCors from "@fastify/cors";
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from "fastify";
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from "fastify";
 import { GraphQLError, type GraphQLSchema } from "graphql";
 import type { Logger } from "pino";
 import type { Authenticator } from "./auth/authenticator";
@@ -51,9 +51,23 @@ export interface ServerOptions {
 export interface AppServer {
   app: FastifyInstance;
   apollo: ApolloServer<Context>;
-  /** Stops accepting, lets in-flight requests finish (up to the grace period), then closes the HTTP server. */
-  stop(): Promise<void>;
+  /**
+   * Stops accepting, lets in-flight requests finish (up to the grace period), answers whatever is still
+   * running then with a retryable 503, and closes the HTTP server. `onGraceEnding` runs a second before
+   * the grace period ends (the gateway answers callers queued for a vendor slot there).
+   */
+  stop(onGraceEnding?: () => void): Promise<ShutdownSummary>;
 }
+
+/** How shutdown went: requests answered with 503 at the end of the grace period, and connections cut with no answer. */
+export interface ShutdownSummary {
+  answeredAtGrace: number;
+  cut: number;
+}
+
+const SHUTTING_DOWN_BODY = JSON.stringify({
+  errors: [{ message: "usergraph is shutting down and could not finish this request in time; send it again (another replica will answer).", extensions: { code: ErrorCode.SHUTTING_DOWN, retryAfter: 1 } }],
+});
 
 /** A caller-supplied request id is echoed back only when it looks like one; otherwise we make our own. */
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -132,6 +146,17 @@ export async function createServer(options: ServerOptions): Promise<AppServer> {
   await apollo.start();
 
   let draining = false;
+  // Every request not yet answered, so shutdown can answer each one itself rather than cut its connection.
+  const unanswered = new Set<FastifyReply>();
+  app.addHook("onRequest", async (_request, reply) => {
+    unanswered.add(reply);
+  });
+  app.addHook("onResponse", async (_request, reply) => {
+    unanswered.delete(reply);
+  });
+  app.addHook("onRequestAbort", async (request) => {
+    for (const reply of unanswered) if (reply.request === request) unanswered.delete(reply);
+  });
   // While draining, answers close their connection, so keep-alive clients do not hold shutdown open.
   app.addHook("onSend", async (_request, reply) => {
     if (draining) void reply.header("connection", "close");
@@ -171,16 +196,31 @@ export async function createServer(options: ServerOptions): Promise<AppServer> {
   return {
     app,
     apollo,
-    stop: async () => {
+    stop: async (onGraceEnding) => {
       draining = true;
-      // Apollo's drain closes fastify, which stops accepting and waits for in-flight requests; past the
-      // grace period the remaining connections are cut.
-      const force = setTimeout(() => app.server.closeAllConnections(), options.shutdownGraceMs);
+      const summary: ShutdownSummary = { answeredAtGrace: 0, cut: 0 };
+      const soon = setTimeout(() => onGraceEnding?.(), Math.max(0, options.shutdownGraceMs - 1_000));
+      // Apollo's drain closes fastify, which stops accepting and waits for in-flight requests. At the end of
+      // the grace period, whatever is still running is answered here with a retryable 503 (its handler's
+      // later answer is dropped), and only then are the connections closed.
+      const force = setTimeout(() => {
+        for (const reply of unanswered) {
+          if (reply.sent || reply.raw.headersSent) continue;
+          summary.answeredAtGrace++;
+          void reply.code(503).header("retry-after", "1").header("connection", "close").type("application/json").send(SHUTTING_DOWN_BODY);
+        }
+        setTimeout(() => {
+          summary.cut = [...unanswered].filter((r) => !r.raw.writableEnded).length;
+          app.server.closeAllConnections();
+        }, 200).unref();
+      }, options.shutdownGraceMs);
       try {
         await apollo.stop();
       } finally {
+        clearTimeout(soon);
         clearTimeout(force);
       }
+      return summary;
     },
   };
 }

@@ -24,6 +24,12 @@ export type LookupObserver = (
 
 /** How long a flight's outcome stays readable for replicas that waited on it, when the cache would not keep it. */
 const FLIGHT_HOLD_MS = 2_000;
+/**
+ * A flight's claim is a short lease that the holder renews while it lives (every third of the lease), so a
+ * replica that crashes mid-flight stalls the same ids on the others for at most this long, not for a whole
+ * request deadline.
+ */
+export const CLAIM_LEASE_MS = 2_000;
 
 export interface EntityStoreOptions<V> {
   source: SourceName;
@@ -181,7 +187,7 @@ export class EntityStore<V> {
     const token = shared.newToken();
     let holders: string[];
     try {
-      holders = await shared.claim(missing, token, deadline.remaining() + 1_000);
+      holders = await shared.claim(missing, token, CLAIM_LEASE_MS);
     } catch (err) {
       shared.noteFailure("flight claim", err);
       for (const [k, v] of await this.fetchAndRemember(missing, deadline)) out.set(k, v);
@@ -201,7 +207,14 @@ export class EntityStore<V> {
 
   /** This replica's flight: ask the vendor, then write the outcomes to Redis and clear the claims, in one round trip. */
   private async fetchAndPublish(shared: SharedEntities, keys: string[], token: string, deadline: Deadline): Promise<Map<string, Outcome<V>>> {
-    const results = await this.options.fetchMany(keys, deadline).catch((err: unknown) => new Map(keys.map((k) => [k, asError(err)] as const)));
+    const renewal = setInterval(() => {
+      shared.renew(keys, token, CLAIM_LEASE_MS).catch((err: unknown) => shared.noteFailure("flight lease", err));
+    }, CLAIM_LEASE_MS / 3);
+    renewal.unref();
+    const results = await this.options
+      .fetchMany(keys, deadline)
+      .catch((err: unknown) => new Map(keys.map((k) => [k, asError(err)] as const)))
+      .finally(() => clearInterval(renewal));
     const { freshMs, negativeMs, staleIfErrorMs, keyPrefix } = this.options;
     const entries: Array<{ key: string; json: string; ttlMs: number }> = [];
     const failures: Array<{ key: string; error: Error }> = [];

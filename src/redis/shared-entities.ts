@@ -42,8 +42,15 @@ const RELEASE_CLAIMS = `for i = 1, #KEYS do
 end
 return 1`;
 
+/** Compare-and-extend: a live flight renews its own claims' lease, never another flight's. */
+const RENEW_CLAIMS = `for i = 1, #KEYS do
+  if redis.call('GET', KEYS[i]) == ARGV[1] then redis.call('PEXPIRE', KEYS[i], ARGV[2]) end
+end
+return 1`;
+
 interface ClaimCommands {
   ugReleaseClaims(numKeys: number, ...args: string[]): Promise<number>;
+  ugRenewClaims(numKeys: number, ...args: string[]): Promise<number>;
 }
 
 /**
@@ -67,6 +74,9 @@ export class SharedEntities {
     if ((this.client as Partial<ClaimCommands>).ugReleaseClaims === undefined) {
       link.client.defineCommand("ugReleaseClaims", { lua: RELEASE_CLAIMS });
     }
+    if ((this.client as Partial<ClaimCommands>).ugRenewClaims === undefined) {
+      link.client.defineCommand("ugRenewClaims", { lua: RENEW_CLAIMS });
+    }
     this.entryPrefix = `${link.prefix}e:${namespace}`;
     this.claimPrefix = `${link.prefix}l:${namespace}`;
     this.failurePrefix = `${link.prefix}x:${namespace}`;
@@ -87,6 +97,12 @@ export class SharedEntities {
   async read(keys: readonly string[]): Promise<Array<SharedEntry | undefined>> {
     const raw = await this.client.mget(keys.map((k) => this.entryPrefix + k));
     return raw.map(parseEntry);
+  }
+
+  /** Extends the lease of this flight's own claims (keys another flight holds are left alone). */
+  async renew(keys: readonly string[], token: string, ttlMs: number): Promise<void> {
+    if (keys.length === 0) return;
+    await this.client.ugRenewClaims(keys.length, ...keys.map((k) => this.claimPrefix + k), token, String(Math.max(1, Math.ceil(ttlMs))));
   }
 
   /**

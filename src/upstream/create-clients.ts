@@ -4,7 +4,7 @@ import { DefenderClient, defenderErrorFacts } from "./defender.client";
 import { entraClientCredentials, type EntraCredentials } from "./entra-token";
 import { EsetClient, esetErrorFacts } from "./eset.client";
 import { EsetTokenFlow, type EsetCredentials } from "./eset-token";
-import { CircuitBreaker, type CircuitState } from "./circuit-breaker";
+import { CircuitBreaker, type CircuitOptions, type CircuitState } from "./circuit-breaker";
 import { JsonApi, PendingMemory, RetryingSender, type AttemptObserver, type SourceGuards } from "./http-json";
 import { HttpTransport } from "./http-transport";
 import { parseJsonLossless } from "./lossless-json";
@@ -27,7 +27,7 @@ export interface ClientsOptions {
   onToken: (token: string) => void;
   rateLimits: Record<SourceName, RateWindow[]>;
   rateLimitMaxQueue: number;
-  circuit: { failureThreshold: number; openMs: number };
+  circuit: CircuitOptions;
   metrics?: Metrics;
   connectionsPerOrigin?: number;
   /** The shared tier: rate limits and pending response-ids across replicas. */
@@ -48,6 +48,8 @@ export interface Clients {
   eset?: SourceRuntime<EsetClient>;
   pendingMemory: PendingMemory;
   close(): Promise<void>;
+  /** Rejects every caller queued for a rate-limit slot with a retryable error (shutdown); the pool stays open. */
+  drainQueues(): void;
 }
 
 /** Builds the process-wide upstream machinery once: one pool, one token cache per source, one client each. */
@@ -91,7 +93,7 @@ export function createClients(options: ClientsOptions): Clients {
         })
       : local;
     metrics?.setCircuit(source, "closed");
-    const circuit = new CircuitBreaker(source, options.circuit.failureThreshold, options.circuit.openMs, (state: CircuitState) => {
+    const circuit = new CircuitBreaker(source, options.circuit, (state: CircuitState) => {
       metrics?.setCircuit(source, state);
       log[state === "closed" ? "info" : "warn"]({ source, circuit: state }, `circuit ${state}`);
     });
@@ -140,6 +142,9 @@ export function createClients(options: ClientsOptions): Clients {
     defender,
     eset,
     pendingMemory,
+    drainQueues: () => {
+      for (const g of Object.values(guards)) g?.limiter.close();
+    },
     close: async () => {
       for (const g of Object.values(guards)) g?.limiter.close();
       await transport.close();

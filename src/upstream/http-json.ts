@@ -1,5 +1,5 @@
 import { sleep, type Deadline } from "./deadline";
-import type { CircuitBreaker } from "./circuit-breaker";
+import type { CallTicket, CircuitBreaker } from "./circuit-breaker";
 import type { HttpAttempt, HttpResult, HttpTransport } from "./http-transport";
 import type { OutboundLimiter } from "./rate-limiter";
 import { parseRetryAfter, type RetryPolicy } from "./retry-policy";
@@ -62,16 +62,24 @@ export class RetryingSender {
     const { source, phase, deadline } = options;
     // Token endpoints are a different service with their own limits: only API calls are guarded.
     const { limiter, circuit } = phase === "api" ? (this.guards[source] ?? {}) : {};
+    // The circuit judges a request once, by its final outcome, not each retry of it; a probe attempt is
+    // judged at once (its retry could not go out while the probe is held).
+    const judge = (ticket: CallTicket | undefined, outcome: "success" | "failure" | "neutral", final: boolean): void => {
+      if (!circuit || !ticket || (!final && !ticket.probe)) return;
+      if (outcome === "success") circuit.recordSuccess(ticket);
+      else if (outcome === "failure") circuit.recordFailure(ticket);
+      else circuit.recordNeutral(ticket);
+    };
     for (let retries = 0; ; retries++) {
       deadline.assertTimeLeft(source);
       const base = await options.build();
-      circuit?.beforeCall();
+      const ticket = circuit?.beforeCall();
       let release: (() => void) | undefined;
       if (limiter) {
         try {
           release = await limiter.acquire(deadline);
         } catch (err) {
-          circuit?.releaseProbe();
+          if (ticket) circuit?.releaseProbe(ticket);
           throw err;
         }
       }
@@ -98,13 +106,12 @@ export class RetryingSender {
           attempt: retries + 1,
           requestId: deadline.requestId,
         });
-        circuit?.recordFailure();
-        if (e.kind === "network" && this.retry.canRetry(retries)) {
-          const wait = this.retry.backoffMs(retries);
-          if (wait < deadline.remaining()) {
-            await sleep(wait);
-            continue;
-          }
+        const wait = e.kind === "network" && this.retry.canRetry(retries) ? this.retry.backoffMs(retries) : Infinity;
+        const again = wait < deadline.remaining();
+        judge(ticket, "failure", !again);
+        if (again) {
+          await sleep(wait);
+          continue;
         }
         throw e;
       }
@@ -120,14 +127,16 @@ export class RetryingSender {
         upstreamRequestId: header(res, "request-id") ?? header(res, "x-ms-request-id"),
         requestId: deadline.requestId,
       });
-      if (UNHEALTHY_STATUS.has(res.status)) circuit?.recordFailure();
-      else if (res.status < 400) circuit?.recordSuccess();
-      else circuit?.recordNeutral();
+      const outcome = UNHEALTHY_STATUS.has(res.status) ? "failure" : res.status < 400 ? "success" : "neutral";
       const retryAfterMs = parseRetryAfter(res.headers["retry-after"]);
       // A 429's Retry-After holds back every caller of this source, not only this one.
       if (res.status === 429 && retryAfterMs !== undefined) limiter?.pauseFor(retryAfterMs);
-      if (!this.retry.isRetryableStatus(res.status) || !this.retry.canRetry(retries)) return res;
+      if (!this.retry.isRetryableStatus(res.status) || !this.retry.canRetry(retries)) {
+        judge(ticket, outcome, true);
+        return res;
+      }
       const wait = retryAfterMs ?? this.retry.backoffMs(retries);
+      judge(ticket, outcome, wait >= deadline.remaining());
       if (wait >= deadline.remaining()) {
         if (res.status === 429) {
           throw new UpstreamError(

@@ -110,7 +110,9 @@ export async function startGatewayOn(
     responses,
     gql: (doc, variables, headers) => post(JSON.stringify({ query: print(doc), variables }), headers),
     post,
-    close: () => gateway.stop(),
+    close: async () => {
+      await gateway.stop();
+    },
   };
 }
 

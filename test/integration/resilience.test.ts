@@ -105,6 +105,19 @@ describe("entity cache", () => {
 });
 
 describe("circuit breaker", () => {
+  it("counts a request once: failed attempts that its retries recover do not open the circuit", async () => {
+    stack = await startStack({ CIRCUIT_FAILURE_THRESHOLD: "5", CIRCUIT_OPEN_SECONDS: "30", UPSTREAM_MAX_RETRIES: "2" });
+    // Five concurrent requests whose first attempts all fail: five failures in a row when each attempt
+    // counted (the circuit then opened and failed the retries fast); five successes when requests count.
+    stack.sim.inject({ target: "defender", kind: "status", status: 500, times: 5 });
+    const ids = [DEMO.defenderAlice, DEMO.defenderUser1, DEMO.defenderContosoUser1, DEMO.defenderCjones, DEMO.defenderDmiller];
+    const answers = await Promise.all(ids.map((id) => stack!.gql(DefenderUserDocument, { id })));
+    expect(answers.map((a) => codes(a))).toEqual(ids.map(() => []));
+    expect(stack.sim.count({ source: "DEFENDER", kind: "api" })).toBe(10);
+    const ready = (await (await fetch(stack.gateway.url.replace("/graphql", "/health/ready"))).json()) as { sources: { DEFENDER: { circuit: string } } };
+    expect(ready.sources.DEFENDER.circuit).toBe("closed");
+  });
+
   it("fails fast after repeated failures, keeps the other source working, and recovers through one probe", async () => {
     stack = await startStack({ CIRCUIT_FAILURE_THRESHOLD: "3", CIRCUIT_OPEN_SECONDS: "1", UPSTREAM_MAX_RETRIES: "0" });
     stack.sim.inject({ target: "defender", kind: "status", status: 502, times: 3 });
@@ -119,9 +132,10 @@ describe("circuit breaker", () => {
     const eset = await stack.gql(EsetUserDocument, { uuid: DEMO.esetAlice });
     expect(eset.body.data?.esetUser?.uuid).toBe(DEMO.esetAlice);
 
+    // The replica can still serve ESET: it stays in rotation and reports Defender as degraded.
     const readyWhileOpen = await fetch(stack.gateway.url.replace("/graphql", "/health/ready"));
-    expect(readyWhileOpen.status).toBe(503);
-    expect(await readyWhileOpen.json()).toMatchObject({ status: "not ready", sources: { DEFENDER: { circuit: "open" }, ESET: { circuit: "closed" } } });
+    expect(readyWhileOpen.status).toBe(200);
+    expect(await readyWhileOpen.json()).toMatchObject({ status: "ready", degraded: ["DEFENDER"], sources: { DEFENDER: { circuit: "open" }, ESET: { circuit: "closed" } } });
 
     await new Promise((r) => setTimeout(r, 1050));
     stack.sim.latencyMs = 100;
@@ -161,16 +175,17 @@ describe("ESET pending answers", () => {
 });
 
 describe("health and shutdown", () => {
-  it("reports liveness, and readiness per source with the token check", async () => {
+  it("stays ready while one vendor's credentials fail, reporting that source as degraded", async () => {
     stack = await startStack({ DEFENDER_CLIENT_SECRET: "wrong-secret-for-readiness" });
     const base = stack.gateway.url.replace("/graphql", "");
     const live = await fetch(`${base}/health/live`);
     expect(live.status).toBe(200);
     expect(await live.json()).toEqual({ status: "ok" });
     const ready = await fetch(`${base}/health/ready`);
-    expect(ready.status).toBe(503);
+    expect(ready.status).toBe(200);
     expect(await ready.json()).toEqual({
-      status: "not ready",
+      status: "ready",
+      degraded: ["DEFENDER"],
       sources: { DEFENDER: { configured: true, circuit: "closed", token: "failed: http 401" }, ESET: { configured: true, circuit: "closed", token: "ok" } },
     });
   });

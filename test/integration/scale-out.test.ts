@@ -256,3 +256,66 @@ describe("the shared tier's keys", () => {
     }
   }, 30_000);
 });
+
+describe("a replica that dies mid-flight", () => {
+  it("holds its single-flight claims only for a short lease: the other replica fetches the id itself within seconds", async () => {
+    sim = await startSimulator({ latencyMs: 3_000 });
+    const env = { REDIS_URL: SHARED_REDIS, REDIS_KEY_PREFIX: uniquePrefix(), REQUEST_DEADLINE_MS: "20000", UPSTREAM_TIMEOUT_MS: "15000" };
+    const [doomed, survivor] = await start(2, env);
+    const query = `{ defenderUser(id: "${DEMO.defenderAlice.replace(/\\/g, "\\\\")}") { id } }`;
+    // The doomed replica claims the id's flight and is killed while its vendor call is under way.
+    void gql(doomed!.url, query).catch(() => undefined);
+    const claimed = Date.now();
+    while (apiCalls("DEFENDER") === 0 && Date.now() - claimed < 5_000) await new Promise((r) => setTimeout(r, 20));
+    expect(apiCalls("DEFENDER")).toBe(1);
+    doomed!.child.kill("SIGKILL");
+    const asked = Date.now();
+    const res = await gql(survivor!.url, query);
+    const took = Date.now() - asked;
+    process.stdout.write(`survivor answered in ${took} ms\n`);
+    expect(res.errors).toBeUndefined();
+    expect(res.data?.defenderUser?.id).toBe(DEMO.defenderAlice);
+    // The lease (2 s) runs out, then one 3 s vendor call: well under the 20 s a claim used to last.
+    expect(took).toBeLessThan(10_000);
+    expect(apiCalls("DEFENDER")).toBe(2);
+  }, 40_000);
+});
+
+describe("a Redis that stalls", () => {
+  it("is noticed within about a second, reported, skipped by requests meanwhile, and used again once it answers", async () => {
+    sim = await startSimulator({ latencyMs: 5 });
+    privateRedis = await PrivateRedis.start();
+    const [a] = await start(1, { REDIS_URL: privateRedis.url, REDIS_KEY_PREFIX: uniquePrefix(), CACHE_TTL_SECONDS: "0" });
+    const base = a!.url.replace("/graphql", "");
+    const redisStatus = async () => ((await (await fetch(`${base}/health/ready`)).json()) as { redis: { status: string } }).redis.status;
+    const redisUp = async () => /^usergraph_redis_up 1$/m.test(await (await fetch(`${base}/metrics`)).text());
+    expect(await redisStatus()).toBe("up");
+    const timed = async () => {
+      const t = Date.now();
+      const res = await gql(a!.url, `{ defenderUser(id: "contoso\\\\alice") { id } }`);
+      expect(res.errors).toBeUndefined();
+      return Date.now() - t;
+    };
+    await timed();
+
+    privateRedis.pause();
+    const stalledAt = Date.now();
+    while ((await redisStatus()) === "up" && Date.now() - stalledAt < 5_000) await new Promise((r) => setTimeout(r, 50));
+    const noticedAfter = Date.now() - stalledAt;
+    expect(noticedAfter).toBeLessThan(2_000);
+    expect(await redisUp()).toBe(false);
+    await a!.waitForOutput(/stalled: no answer to a PING/);
+    // While it stalls, requests skip Redis: no command timeout (500 ms) each.
+    const during: number[] = [];
+    for (let i = 0; i < 10; i++) during.push(await timed());
+    during.sort((x, y) => x - y);
+    expect(during[5]).toBeLessThan(300);
+
+    privateRedis.resume();
+    const resumedAt = Date.now();
+    while ((await redisStatus()) !== "up" && Date.now() - resumedAt < 5_000) await new Promise((r) => setTimeout(r, 50));
+    expect(Date.now() - resumedAt).toBeLessThan(2_000);
+    expect(await redisUp()).toBe(true);
+    process.stdout.write(`redis stall noticed after ${noticedAfter} ms; request p50 during the stall ${during[5]} ms\n`);
+  }, 40_000);
+});

@@ -154,3 +154,37 @@ describe("start-up", () => {
     }, 30_000);
   });
 });
+
+describe("shutdown under a queue", () => {
+  async function post(url: string, q: string): Promise<{ status: number; body: { data?: Record<string, unknown> | null; errors?: Array<{ extensions?: { code?: string } }> } } | "no answer"> {
+    try {
+      const res = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ query: q }) });
+      return { status: res.status, body: (await res.json()) as never };
+    } catch {
+      return "no answer";
+    }
+  }
+
+  it("answers every request, queued or hung, before its connection closes, and exits 0", async () => {
+    // 5 Defender calls per 2 s: of 40 distinct lookups most wait in the limiter's queue; the simulator also
+    // takes 4 s per call, longer than the 2 s grace, so the calls under way cannot finish either.
+    const app = run({ PORT: "0", DEFENDER_RATE_LIMITS: "5/2s", SIMULATOR_LATENCY_MS: "4000", SHUTDOWN_GRACE_MS: "2000" });
+    try {
+      const [, url] = await waitFor(app.stdout, /Apollo Sandbox:\s+(http:\/\/127\.0\.0\.1:\d+\/graphql)/);
+      const inflight = Array.from({ length: 40 }, (_, i) => post(url!, `{ defenderUser(id: "queued-user-${i}") { id } }`));
+      await new Promise((r) => setTimeout(r, 500));
+      const signalled = Date.now();
+      app.child.kill("SIGTERM");
+      const answers = await Promise.all(inflight);
+      expect(answers.filter((a) => a === "no answer")).toEqual([]);
+      const codesSeen = new Set(answers.flatMap((a) => (a === "no answer" ? [] : (a.body.errors ?? []).map((e) => e.extensions?.code))));
+      // Queued callers: a retryable RATE_LIMITED through GraphQL; calls still at the vendor at the grace's end: 503 SHUTTING_DOWN.
+      expect([...codesSeen].every((c) => c === "RATE_LIMITED" || c === "SHUTTING_DOWN")).toBe(true);
+      expect(codesSeen.has("SHUTTING_DOWN")).toBe(true);
+      expect(await app.exited).toBe(0);
+      expect(Date.now() - signalled).toBeLessThan(6_000);
+    } finally {
+      app.child.kill("SIGKILL");
+    }
+  }, 30_000);
+});

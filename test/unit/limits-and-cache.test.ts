@@ -66,20 +66,56 @@ describe("RateLimiter", () => {
 });
 
 describe("CircuitBreaker", () => {
-  it("opens after the threshold, half-opens for one probe, and closes on its success", () => {
+  const options = { minimumRequests: 10, failureRate: 0.5, windowMs: 10_000, openMs: 1000 };
+  const fail = (b: CircuitBreaker, n: number) => {
+    for (let i = 0; i < n; i++) b.recordFailure(b.beforeCall());
+  };
+
+  it("judges the failure rate only past the minimum volume", () => {
+    const breaker = new CircuitBreaker("DEFENDER", options);
+    fail(breaker, 9);
+    expect(breaker.state).toBe("closed");
+    fail(breaker, 1);
+    expect(breaker.state).toBe("open");
+  });
+
+  it("stays closed under a failure rate below the threshold, however many failures in a row", () => {
+    const breaker = new CircuitBreaker("DEFENDER", options);
+    for (let i = 0; i < 100; i++) {
+      const ticket = breaker.beforeCall();
+      if (i % 10 < 3) breaker.recordFailure(ticket);
+      else breaker.recordSuccess(ticket);
+    }
+    expect(breaker.state).toBe("closed");
+  });
+
+  it("half-opens for one probe, and only the probe's result closes it", () => {
     let now = 0;
     const states: string[] = [];
-    const breaker = new CircuitBreaker("DEFENDER", 2, 1000, (s) => states.push(s), () => now);
-    breaker.recordFailure();
-    breaker.beforeCall();
-    breaker.recordFailure();
+    const breaker = new CircuitBreaker("DEFENDER", options, (s) => states.push(s), () => now);
+    const early = breaker.beforeCall();
+    fail(breaker, 10);
     expect(() => breaker.beforeCall()).toThrow(UpstreamError);
+    breaker.recordSuccess(early); // a late answer from before it opened
+    expect(breaker.state).toBe("open");
     now = 1000;
-    breaker.beforeCall(); // the probe
+    const probe = breaker.beforeCall();
+    expect(probe.probe).toBe(true);
     expect(() => breaker.beforeCall()).toThrow(/circuit open/);
-    breaker.recordSuccess();
-    breaker.beforeCall();
+    breaker.recordSuccess(probe);
+    expect(breaker.state).toBe("closed");
+    breaker.recordFailure(early); // late again, after it closed: ignored
     expect(states).toEqual(["open", "half-open", "closed"]);
+  });
+
+  it("opens again at once when the probe fails", () => {
+    let now = 0;
+    const breaker = new CircuitBreaker("ESET", options, () => {}, () => now);
+    fail(breaker, 10);
+    now = 1000;
+    breaker.recordFailure(breaker.beforeCall());
+    expect(breaker.state).toBe("open");
+    expect(() => breaker.beforeCall()).toThrow(/circuit open/);
   });
 });
 
