@@ -32,6 +32,8 @@ export interface Config {
   host: string;
   /** No source has credentials (or DEMO=1): run the built-in simulator and point both sources at it. */
   demo: boolean;
+  /** With DEMO=1: the vendor credential variables that are set but not used (names only, never values). */
+  ignoredByDemo: string[];
   defender?: DefenderConfig;
   eset?: EsetConfig;
   upstreamTimeoutMs: number;
@@ -68,6 +70,8 @@ export interface Config {
   production: boolean;
   introspection: boolean;
   sandbox: boolean;
+  /** The offline GraphiQL page at /explorer (GRAPHQL_EXPLORER; on by default outside production). */
+  explorer: boolean;
   corsOrigins: string[];
   limits: OperationLimits;
   maxBodyBytes: number;
@@ -119,6 +123,7 @@ export function loadConfig(env: Env = process.env): Config {
     port: read.int("PORT", 4000, 0, 65535),
     host: env.HOST?.trim() || (demo ? "127.0.0.1" : "0.0.0.0"),
     demo,
+    ignoredByDemo: demo ? CREDENTIAL_VARIABLES.filter((name) => (env[name] ?? "").trim() !== "") : [],
     defender: demo ? undefined : defender,
     eset: demo ? undefined : eset,
     upstreamTimeoutMs: read.int("UPSTREAM_TIMEOUT_MS", 10_000, 1, 600_000),
@@ -151,6 +156,7 @@ export function loadConfig(env: Env = process.env): Config {
     production,
     introspection: read.bool("GRAPHQL_INTROSPECTION", !production),
     sandbox: read.bool("GRAPHQL_SANDBOX", !production),
+    explorer: read.bool("GRAPHQL_EXPLORER", !production),
     corsOrigins: (env.CORS_ORIGINS ?? "").split(",").map((o) => o.trim()).filter((o) => o !== ""),
     limits: {
       maxDepth: read.int("MAX_DEPTH", 10, 1, 1000),
@@ -241,10 +247,10 @@ function readRedis(read: Reader, env: Env, problems: string[]): RedisConfig | un
   return { url: text, keyPrefix, commandTimeoutMs };
 }
 
+const CREDENTIAL_VARIABLES = ["DEFENDER_TENANT_ID", "DEFENDER_CLIENT_ID", "DEFENDER_CLIENT_SECRET", "ESET_USERNAME", "ESET_PASSWORD"];
+
 function hasAnyCredential(env: Env): boolean {
-  return ["DEFENDER_TENANT_ID", "DEFENDER_CLIENT_ID", "DEFENDER_CLIENT_SECRET", "ESET_USERNAME", "ESET_PASSWORD"].some(
-    (name) => (env[name] ?? "").trim() !== "",
-  );
+  return CREDENTIAL_VARIABLES.some((name) => (env[name] ?? "").trim() !== "");
 }
 
 function readDefender(read: Reader, env: Env, problems: string[]): DefenderConfig | undefined {

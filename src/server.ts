@@ -19,6 +19,7 @@ import { checkReadiness, type SourceProbe } from "./health";
 import type { KeyValueCache } from "@apollo/utils.keyvaluecache";
 import type { RedisHealth } from "./redis/redis-link";
 import { requestLogPlugin } from "./plugins/request-log.plugin";
+import { registerExplorer, type ExplorerOptions } from "./explorer/explorer.route";
 
 export interface ServerOptions {
   schema: GraphQLSchema;
@@ -44,6 +45,8 @@ export interface ServerOptions {
   redisHealth?: () => RedisHealth;
   /** With REDIS_URL: persisted-query hashes shared by every replica. */
   apqCache?: KeyValueCache<string>;
+  /** The offline GraphiQL page at /explorer; absent = not served. */
+  explorer?: ExplorerOptions;
   /** Per-caller request rate and failed-authentication throttle (and their Redis, with REDIS_URL). */
   gate: Omit<GateOptions, "authenticator">;
 }
@@ -138,7 +141,7 @@ export async function createServer(options: ServerOptions): Promise<AppServer> {
       fastifyApolloDrainPlugin(app),
       // Per-field cache-control bookkeeping costs time on every field; usergraph sets no cache hints.
       ApolloServerPluginCacheControlDisabled(),
-      options.landingPage ? ApolloServerPluginLandingPageLocalDefault({ embed: true }) : ApolloServerPluginLandingPageDisabled(),
+      options.landingPage ? ApolloServerPluginLandingPageLocalDefault({ embed: { runTelemetry: false } }) : ApolloServerPluginLandingPageDisabled(),
       operationCostPlugin(options.limits, options.schema),
       requestLogPlugin(options.metrics),
     ],
@@ -148,14 +151,18 @@ export async function createServer(options: ServerOptions): Promise<AppServer> {
   let draining = false;
   // Every request not yet answered, so shutdown can answer each one itself rather than cut its connection.
   const unanswered = new Set<FastifyReply>();
-  app.addHook("onRequest", async (_request, reply) => {
+  // Callback-style hooks: an async hook costs a promise per request on the hot path.
+  app.addHook("onRequest", (_request, reply, done) => {
     unanswered.add(reply);
+    done();
   });
-  app.addHook("onResponse", async (_request, reply) => {
+  app.addHook("onResponse", (_request, reply, done) => {
     unanswered.delete(reply);
+    done();
   });
-  app.addHook("onRequestAbort", async (request) => {
+  app.addHook("onRequestAbort", (request, done) => {
     for (const reply of unanswered) if (reply.request === request) unanswered.delete(reply);
+    done();
   });
   // While draining, answers close their connection, so keep-alive clients do not hold shutdown open.
   app.addHook("onSend", async (_request, reply) => {
@@ -172,6 +179,7 @@ export async function createServer(options: ServerOptions): Promise<AppServer> {
   });
 
   const makeContext = contextFactory(options.contextDeps);
+  if (options.explorer) registerExplorer(app, options.explorer);
   const gate = await RequestGate.create(app, { ...options.gate, authenticator: options.authenticator });
   // Our own route instead of the integration's plugin, so the gate is a hook of the route itself and runs
   // for every request the router matches to it, however its target is spelled.
