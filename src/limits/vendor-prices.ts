@@ -35,7 +35,7 @@ export const PRICES: Record<string, FieldPrice> = {
   "Query.defenderUsers": { calls: { DEFENDER: lengthOf("ids") }, times: lengthOf("ids") },
   "Query.esetUser": { calls: { ESET: one }, times: one },
   // One batchGetUsers per 1000 when every uuid is known; a batch with unknown uuids is split to find them,
-  // which in the worst case approaches one call per uuid: priced at that.
+  // at most n + ceil(log2 n) + 1 calls for n uuids (src/loaders/eset-user.loader.ts): priced at one per uuid.
   "Query.esetUsers": { calls: { ESET: lengthOf("uuids") }, times: lengthOf("uuids") },
   "Query.esetUserList": { calls: { ESET: one }, times: page },
   // The reference's own candidates (8 Defender GETs, 2 ESET searches), then one hop from each side found.
