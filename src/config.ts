@@ -169,8 +169,9 @@ export function loadConfig(env: Env = process.env): Config {
       // Priced in worst-case vendor calls. Defender allows 100 calls a minute for the whole app: an
       // operation that may need more cannot finish within a minute and would starve every other caller.
       maxDefenderCost: read.int("MAX_DEFENDER_COST", 100, 1, 100_000_000),
-      // Both vendors: ESET allows 10 calls a second; 1,000 is one full ESET batch of unknown uuids.
-      maxCost: read.int("MAX_COST", 1_000, 1, 100_000_000),
+      // Both vendors: ESET allows 10 calls a second; 1,100 covers one full ESET batch of 1000 unknown uuids
+      // (1,011 calls at worst) and little more.
+      maxCost: read.int("MAX_COST", 1_100, 1, 100_000_000),
       maxListIds: {
         defenderUsers: read.int("MAX_DEFENDER_IDS", 100, 1, 100_000),
         esetUsers: read.int("MAX_ESET_IDS", 1000, 1, 1_000_000),

@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { promisify } from "node:util";
@@ -37,7 +37,11 @@ export const EXPLORER_CSP = [
   "frame-ancestors 'none'",
 ].join("; ");
 
-const root = join(__dirname, "..", "..");
+/** The checkout's root, found from here: dist/, dist-test/ and dist-bench/ sit at different depths. */
+const root = ((): string => {
+  for (let dir = __dirname; dir !== dirname(dir); dir = dirname(dir)) if (existsSync(join(dir, "package.json"))) return dir;
+  return join(__dirname, "..", "..");
+})();
 const moduleDir = (name: string) => dirname(require.resolve(`${name}/package.json`, { paths: [root] }));
 
 interface Asset {

@@ -175,7 +175,7 @@ describe("esetUserList", () => {
     // Worst-case vendor calls: 1 ESET page + 1000 users × 8 Defender candidates each. The README quotes these figures.
     expect(whole.body.errors![0]!.extensions!.problems).toEqual([
       "it may make 8000 Defender calls; the limit is 100 (MAX_DEFENDER_COST)",
-      "its cost is 8001 vendor calls; the limit is 1000 (MAX_COST)",
+      "its cost is 8001 vendor calls; the limit is 1100 (MAX_COST)",
     ]);
     expect(stack.sim.requests).toHaveLength(0);
     const plain = await stack.post(JSON.stringify({ query: "{ esetUserList(first: 1000) { edges { node { uuid displayName protectionStatus } } } }" }));
