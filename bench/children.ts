@@ -7,9 +7,13 @@ export interface Child {
   info: Record<string, string>;
 }
 
-/** Starts `bench/sut/<script>.js` in its own process and resolves with what it printed after READY. */
-export function startChild(script: string, env: Record<string, string> = {}): Promise<Child> {
-  const proc = spawn(process.execPath, [join(__dirname, "sut", `${script}.js`)], {
+/**
+ * Starts `bench/sut/<script>.js` in its own process and resolves with what it printed after READY. With
+ * `fromDir`, the script of another checkout's compiled bench (`<dir>/dist-bench/bench/sut/`): a baseline.
+ */
+export function startChild(script: string, env: Record<string, string> = {}, fromDir?: string): Promise<Child> {
+  const file = fromDir ? join(fromDir, "dist-bench", "bench", "sut", `${script}.js`) : join(__dirname, "sut", `${script}.js`);
+  const proc = spawn(process.execPath, [file], {
     env: { ...process.env, ...env },
     stdio: ["ignore", "pipe", "inherit"],
   });

@@ -17,7 +17,7 @@ const POOL = 20_000;
 const WARM_POOL = 1000;
 const root = join(__dirname, "..", "..");
 
-type SystemId = "a" | "b" | "c" | "d" | "e";
+type SystemId = "a" | "b" | "c" | "d" | "e" | "f" | "g";
 type QueryId = "one-defender" | "one-eset" | "defender-25" | "eset-100" | "both" | "typename";
 const SYSTEMS: Record<SystemId, string> = {
   a: "(a) upstream direct",
@@ -25,8 +25,24 @@ const SYSTEMS: Record<SystemId, string> = {
   c: "(c) Apollo + datasource-rest",
   d: "(d) usergraph, cache off",
   e: "(e) usergraph, cache warm",
+  f: "(f) baseline usergraph, cache off",
+  g: "(g) baseline usergraph, cache warm",
 };
-const QUERIES: QueryId[] = ["one-defender", "one-eset", "defender-25", "eset-100", "both", "typename"];
+/**
+ * BENCH_BASELINE=<dir>: another checkout of usergraph (say the previous main in a git worktree, with its
+ * `npm ci` done) whose bench is compiled there first; its usergraph runs as (f) and (g) beside (d) and (e)
+ * in the same interleaved rounds, and a table gives the ratios. BENCH_SYSTEMS / BENCH_QUERIES narrow a run.
+ */
+const BASELINE = process.env.BENCH_BASELINE;
+const ONLY_SYSTEMS = process.env.BENCH_SYSTEMS?.split(",");
+if (!BASELINE) {
+  delete (SYSTEMS as Partial<Record<SystemId, string>>).f;
+  delete (SYSTEMS as Partial<Record<SystemId, string>>).g;
+}
+for (const s of Object.keys(SYSTEMS) as SystemId[]) if (ONLY_SYSTEMS && !ONLY_SYSTEMS.includes(s)) delete (SYSTEMS as Partial<Record<SystemId, string>>)[s];
+const QUERIES: QueryId[] = (["one-defender", "one-eset", "defender-25", "eset-100", "both", "typename"] as QueryId[]).filter(
+  (q) => !process.env.BENCH_QUERIES || process.env.BENCH_QUERIES.split(",").includes(q),
+);
 
 const defenderId = (i: number) => `bench\\user${String(i % POOL).padStart(6, "0")}`;
 const esetUuid = (i: number) => `00000000-0000-4000-8000-000000${String(i % POOL).padStart(6, "0")}`;
@@ -63,9 +79,10 @@ async function control(sim: Child, path: string): Promise<{ DEFENDER: number; ES
 
 /** Builds the request a system gets for a query; `warm` keeps ids inside the pre-warmed pool. */
 function requestFor(system: SystemId, query: QueryId, i: number, tokens: { defender: string; eset: string }) {
-  const n = system === "e" ? i % WARM_POOL : i;
-  const ids25 = Array.from({ length: 25 }, (_, k) => defenderId(system === "e" ? (n * 25 + k) % WARM_POOL : n * 25 + k));
-  const uuids100 = Array.from({ length: 100 }, (_, k) => esetUuid(system === "e" ? (n * 100 + k) % WARM_POOL : n * 100 + k));
+  const warm = system === "e" || system === "g";
+  const n = warm ? i % WARM_POOL : i;
+  const ids25 = Array.from({ length: 25 }, (_, k) => defenderId(warm ? (n * 25 + k) % WARM_POOL : n * 25 + k));
+  const uuids100 = Array.from({ length: 100 }, (_, k) => esetUuid(warm ? (n * 100 + k) % WARM_POOL : n * 100 + k));
   if (system === "a") {
     if (query === "one-defender") return { method: "GET", path: `/api/users/${encodeURIComponent(defenderId(n))}`, headers: { authorization: `Bearer ${tokens.defender}` } };
     if (query === "one-eset") return { method: "GET", path: `/v1/users/${esetUuid(n)}`, headers: { authorization: `Bearer ${tokens.eset}` } };
@@ -142,19 +159,27 @@ async function main(): Promise<void> {
     c: await start("apollo-datasource-rest", env),
     d: await start("usergraph", { ...env, CACHE_TTL_SECONDS: "0" }),
     e: await start("usergraph", { ...env, CACHE_TTL_SECONDS: "86400" }),
-  };
+    ...(BASELINE
+      ? {
+          f: await start("usergraph", { ...env, CACHE_TTL_SECONDS: "0" }, BASELINE),
+          g: await start("usergraph", { ...env, CACHE_TTL_SECONDS: "86400" }, BASELINE),
+        }
+      : {}),
+  } as Record<Exclude<SystemId, "a">, Child>;
   const urlOf = (s: SystemId) => (s === "a" ? sim.info.url! : children[s].info.url!.replace(/\/graphql$|\/$/, ""));
 
-  // Warm (e): every id of its pool once.
-  for (let k = 0; k < WARM_POOL; k += 100) {
-    const ids = Array.from({ length: 100 }, (_, j) => defenderId(k + j));
-    await fetch(`${urlOf("e")}/graphql`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ query: GQL["defender-25"], variables: { ids } }) });
+  // Warm (e) (and (g)): every id of its pool once (100 ids a request: MAX_DEFENDER_IDS).
+  for (const warm of BASELINE ? (["e", "g"] as const) : (["e"] as const)) {
+    for (let k = 0; k < WARM_POOL; k += 100) {
+      const ids = Array.from({ length: 100 }, (_, j) => defenderId(k + j));
+      await fetch(`${urlOf(warm)}/graphql`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ query: GQL["defender-25"], variables: { ids } }) });
+    }
+    await fetch(`${urlOf(warm)}/graphql`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ query: GQL["eset-100"], variables: { uuids: Array.from({ length: WARM_POOL }, (_, j) => esetUuid(j)) } }),
+    });
   }
-  await fetch(`${urlOf("e")}/graphql`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ query: GQL["eset-100"].replace("esetUsers", "esetUsers"), variables: { uuids: Array.from({ length: WARM_POOL }, (_, j) => esetUuid(j)) } }),
-  });
 
   const samples = new Map<string, Sample[]>();
   const key = (l: number, s: SystemId, q: QueryId) => `${l}|${s}|${q}`;
@@ -170,7 +195,7 @@ async function main(): Promise<void> {
           process.stderr.write(`round ${round} ${latency}ms ${query} ${system}: ${sample.rps.toFixed(0)} req/s p50 ${sample.p50} ms\n`);
         }
       }
-      for (const system of ["b", "d"] as const) {
+      for (const system of (["b", "d"] as const).filter((x) => x in SYSTEMS)) {
         const sample = await measure(urlOf(system), sim, (i) => requestFor(system, "one-defender", i, tokens), 1);
         const k = key(latency, system, "paced" as QueryId);
         samples.set(k, [...(samples.get(k) ?? []), sample]);
@@ -180,6 +205,7 @@ async function main(): Promise<void> {
   }
 
   const rss: Record<string, number> = { a: peakRssMb(sim.proc.pid), b: peakRssMb(children.b.proc.pid), c: peakRssMb(children.c.proc.pid), d: peakRssMb(children.d.proc.pid), e: peakRssMb(children.e.proc.pid) };
+  if (BASELINE) Object.assign(rss, { f: peakRssMb(children.f.proc.pid), g: peakRssMb(children.g.proc.pid) });
   const med = (l: number, s: SystemId, q: QueryId) => {
     const xs = samples.get(key(l, s, q));
     if (!xs) return undefined;
@@ -207,6 +233,27 @@ async function main(): Promise<void> {
   lines.push("## Peak RSS", "", "| system | MiB |", "|---|---|");
   lines.push(`| simulator (serves (a)) | ${rss.a} |`, `| (b) thin proxy | ${rss.b} |`, `| (c) Apollo + datasource-rest | ${rss.c} |`, `| (d) usergraph, cache off | ${rss.d} |`, `| (e) usergraph, cache warm | ${rss.e} |`, "");
 
+  if (BASELINE) {
+    lines.push("## Against the baseline", "", `Baseline: the checkout in \`${BASELINE}\`, measured in the same interleaved rounds. Ratio = this checkout's req/s ÷ the baseline's.`, "");
+    lines.push("| latency | query | cache off (d)/(f) | cache warm (e)/(g) |", "|---|---|---|---|");
+    for (const latency of LATENCIES) {
+      for (const query of QUERIES) {
+        const r = (a: SystemId, b: SystemId) => {
+          const x = med(latency, a, query);
+          const y = med(latency, b, query);
+          return x && y ? `${(x.rps / y.rps).toFixed(3)} (${x.rps.toFixed(0)} vs ${y.rps.toFixed(0)})` : "n/a";
+        };
+        lines.push(`| ${latency} ms | ${query} | ${r("d", "f")} | ${r("e", "g")} |`);
+      }
+    }
+    lines.push("");
+  }
+  if (ONLY_SYSTEMS || process.env.BENCH_QUERIES) {
+    const table = lines.join("\n") + "\n";
+    process.stdout.write(table);
+    for (const c of [sim, ...Object.values(children)]) c.proc.kill("SIGKILL");
+    return;
+  }
   lines.push("## Targets", "", "| target | measured | met |", "|---|---|---|");
   const target = (name: string, value: number | undefined, ok: (v: number) => boolean, fmt: (v: number) => string) =>
     lines.push(`| ${name} | ${value === undefined || Number.isNaN(value) ? "n/a" : fmt(value)} | ${value !== undefined && ok(value) ? "yes" : "**no**"} |`);

@@ -32,6 +32,8 @@ export interface Config {
   host: string;
   /** No source has credentials (or DEMO=1): run the built-in simulator and point both sources at it. */
   demo: boolean;
+  /** With DEMO=1: the vendor credential variables that are set but not used (names only, never values). */
+  ignoredByDemo: string[];
   defender?: DefenderConfig;
   eset?: EsetConfig;
   upstreamTimeoutMs: number;
@@ -70,6 +72,8 @@ export interface Config {
   production: boolean;
   introspection: boolean;
   sandbox: boolean;
+  /** The offline GraphiQL page at /explorer (GRAPHQL_EXPLORER; on by default outside production). */
+  explorer: boolean;
   corsOrigins: string[];
   limits: OperationLimits;
   maxBodyBytes: number;
@@ -77,6 +81,8 @@ export interface Config {
   callerRateLimit?: RateWindow;
   /** Failed authentications one client address may make per window before it gets 429; undefined = off. */
   authFailureLimit?: RateWindow;
+  /** fastify's trustProxy: how many proxy hops, or which proxy addresses, may name the client in X-Forwarded-For; false = none. */
+  trustProxy: false | number | string[];
   /** Serve the Apollo Federation 2 subgraph schema (`_service`, `_entities`, `@key`) instead of the standalone one. */
   federationSubgraph: boolean;
   /** Who may read /metrics: its own listener (port, host), a bearer token; see metrics-route.ts. */
@@ -123,6 +129,7 @@ export function loadConfig(env: Env = process.env): Config {
     port: read.int("PORT", 4000, 0, 65535),
     host: env.HOST?.trim() || (demo ? "127.0.0.1" : "0.0.0.0"),
     demo,
+    ignoredByDemo: demo ? CREDENTIAL_VARIABLES.filter((name) => (env[name] ?? "").trim() !== "") : [],
     defender: demo ? undefined : defender,
     eset: demo ? undefined : eset,
     upstreamTimeoutMs: read.int("UPSTREAM_TIMEOUT_MS", 10_000, 1, 600_000),
@@ -162,6 +169,7 @@ export function loadConfig(env: Env = process.env): Config {
     production,
     introspection: read.bool("GRAPHQL_INTROSPECTION", !production),
     sandbox: read.bool("GRAPHQL_SANDBOX", !production),
+    explorer: read.bool("GRAPHQL_EXPLORER", !production),
     corsOrigins: (env.CORS_ORIGINS ?? "").split(",").map((o) => o.trim()).filter((o) => o !== ""),
     limits: {
       maxDepth: read.int("MAX_DEPTH", 10, 1, 1000),
@@ -172,8 +180,9 @@ export function loadConfig(env: Env = process.env): Config {
       // Priced in worst-case vendor calls. Defender allows 100 calls a minute for the whole app: an
       // operation that may need more cannot finish within a minute and would starve every other caller.
       maxDefenderCost: read.int("MAX_DEFENDER_COST", 100, 1, 100_000_000),
-      // Both vendors: ESET allows 10 calls a second; 1,000 is one full ESET batch of unknown uuids.
-      maxCost: read.int("MAX_COST", 1_000, 1, 100_000_000),
+      // Both vendors: ESET allows 10 calls a second; 1,100 covers one full ESET batch of 1000 unknown uuids
+      // (1,011 calls at worst) and little more.
+      maxCost: read.int("MAX_COST", 1_100, 1, 100_000_000),
       maxListIds: {
         defenderUsers: read.int("MAX_DEFENDER_IDS", 100, 1, 100_000),
         esetUsers: read.int("MAX_ESET_IDS", 1000, 1, 1_000_000),
@@ -185,6 +194,7 @@ export function loadConfig(env: Env = process.env): Config {
     callerRateLimit: read.window("CALLER_RATE_LIMIT", "50/1s"),
     // A credential-guessing budget per address: a misconfigured client still gets its 401s with reasons.
     authFailureLimit: read.window("AUTH_FAILURE_LIMIT", "30/60s"),
+    trustProxy: readTrustProxy(env, problems),
     federationSubgraph: read.bool("FEDERATION_SUBGRAPH", false),
     metrics: readMetrics(read, env, problems),
     redis: readRedis(read, env, problems),
@@ -247,6 +257,24 @@ function readMetrics(read: Reader, env: Env, problems: string[]): Config["metric
   return { port, host, token: token === "" ? undefined : token, operationNames: names.length > 0 ? names : undefined };
 }
 
+/**
+ * TRUST_PROXY: unset (no proxy is trusted: the client is the socket's peer), a hop count ("1": the load
+ * balancer in front), or comma-separated proxy addresses / CIDRs. Never "trust everything": any client
+ * could then name itself in X-Forwarded-For and walk around the per-address limits.
+ */
+function readTrustProxy(env: Env, problems: string[]): false | number | string[] {
+  const text = env.TRUST_PROXY?.trim() ?? "";
+  if (text === "" || text === "0" || text.toLowerCase() === "off") return false;
+  if (/^\d+$/.test(text) && Number(text) <= 10) return Number(text);
+  const entries = text.split(",").map((e) => e.trim()).filter((e) => e !== "");
+  const address = /^(?:\d{1,3}(?:\.\d{1,3}){3}|[0-9A-Fa-f:]+)(?:\/\d{1,3})?$/;
+  if (entries.length === 0 || !entries.every((e) => address.test(e))) {
+    problems.push('TRUST_PROXY must be a hop count from 1 to 10 or comma-separated proxy addresses / CIDRs such as 10.0.0.0/8 (never "true")');
+    return false;
+  }
+  return entries;
+}
+
 function readRedis(read: Reader, env: Env, problems: string[]): RedisConfig | undefined {
   const text = env.REDIS_URL?.trim() ?? "";
   const keyPrefix = env.REDIS_KEY_PREFIX ?? "usergraph:";
@@ -267,10 +295,10 @@ function readRedis(read: Reader, env: Env, problems: string[]): RedisConfig | un
   return { url: text, keyPrefix, commandTimeoutMs };
 }
 
+const CREDENTIAL_VARIABLES = ["DEFENDER_TENANT_ID", "DEFENDER_CLIENT_ID", "DEFENDER_CLIENT_SECRET", "ESET_USERNAME", "ESET_PASSWORD"];
+
 function hasAnyCredential(env: Env): boolean {
-  return ["DEFENDER_TENANT_ID", "DEFENDER_CLIENT_ID", "DEFENDER_CLIENT_SECRET", "ESET_USERNAME", "ESET_PASSWORD"].some(
-    (name) => (env[name] ?? "").trim() !== "",
-  );
+  return CREDENTIAL_VARIABLES.some((name) => (env[name] ?? "").trim() !== "");
 }
 
 function readDefender(read: Reader, env: Env, problems: string[]): DefenderConfig | undefined {

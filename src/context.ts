@@ -46,6 +46,7 @@ export function contextFactory(deps: ContextDeps): (requestId: string, principal
   return (requestId, principal) => {
     const deadline = new Deadline(deps.requestDeadlineMs);
     deadline.requestId = requestId;
+    deadline.caller = `${principal.kind}:${principal.subject}`;
     const stale: StaleNote[] = [];
     const loaders = createLoaders(deps, deadline, (note) => stale.push(note));
     return new RequestContext(loaders, deadline, stale, requestId, principal, deps.log, reportUnknownEnum, deps.maxListIds);

@@ -2,7 +2,7 @@ import "reflect-metadata";
 import type { AddressInfo } from "node:net";
 import type { DestinationStream, Logger } from "pino";
 import type { Config } from "./config";
-import { withSimulatorSources } from "./demo";
+import { demoExampleVariables, withSimulatorSources } from "./demo";
 import { Authenticator } from "./auth/authenticator";
 import { createLogger, Redactor } from "./logger";
 import { Metrics } from "./metrics";
@@ -35,6 +35,12 @@ export interface Gateway {
   stop(): Promise<ShutdownSummary>;
 }
 
+/** A busy port named by the variable that chose it, so the fix is obvious; any other error passes through. */
+function portInUse(err: unknown, variable: "PORT" | "SIMULATOR_PORT", what: string, host: string, port: number): unknown {
+  if ((err as NodeJS.ErrnoException)?.code !== "EADDRINUSE") return err;
+  return new Error(`${variable}=${port} is already in use on ${host} (${what}): stop what listens there, or set ${variable} to a free port (0 picks one)`);
+}
+
 export interface GatewayOptions {
   /** Where log lines go (stdout by default). */
   logDestination?: DestinationStream;
@@ -51,7 +57,9 @@ export async function startGateway(input: Config, options: GatewayOptions = {}):
   let simulator: Simulator | undefined;
   let config = input;
   if (config.demo) {
-    simulator = await startSimulator({ port: config.simulatorPort, latencyMs: config.simulatorLatencyMs });
+    simulator = await startSimulator({ port: config.simulatorPort, latencyMs: config.simulatorLatencyMs }).catch((err: unknown) => {
+      throw portInUse(err, "SIMULATOR_PORT", "the demo's vendor simulator", "127.0.0.1", config.simulatorPort);
+    });
     config = withSimulatorSources(config, simulator);
   }
   redactor.addSecret(config.defender?.clientSecret);
@@ -76,9 +84,12 @@ export async function startGateway(input: Config, options: GatewayOptions = {}):
     }
   }
   // Whose quota and whose data: the vendors count calls per credentials, and entries must never cross accounts.
+  // The demo's simulator listens on a new port each start; its identity leaves the port out, so demo list
+  // cursors (signed with a key derived from it) survive a restart and the README's example reproduces.
+  const where = (url: URL) => (config.demo ? "demo-simulator" : url.href);
   const identities = {
-    DEFENDER: config.defender && `${config.defender.tenantId}|${config.defender.clientId}|${config.defender.apiUrl.href}`,
-    ESET: config.eset && `${config.eset.username}|${config.eset.apiUrl.href}`,
+    DEFENDER: config.defender && `${config.defender.tenantId}|${config.defender.clientId}|${where(config.defender.apiUrl)}`,
+    ESET: config.eset && `${config.eset.username}|${where(config.eset.apiUrl)}`,
   };
   let clients: Clients | undefined;
   let stores: Stores | undefined;
@@ -133,6 +144,7 @@ export async function startGateway(input: Config, options: GatewayOptions = {}):
       landingPage: config.sandbox,
       introspection: config.introspection,
       hideSchemaHints: config.production,
+      trustProxy: config.trustProxy,
       shutdownGraceMs: config.shutdownGraceMs,
       authenticator: config.auth.open ? undefined : new Authenticator(config.auth),
       limits: config.limits,
@@ -144,6 +156,9 @@ export async function startGateway(input: Config, options: GatewayOptions = {}):
       metricsToken: config.metrics.token,
       redisHealth: redis && (() => redis!.health()),
       apqCache: redis && new RedisApqCache(redis),
+      explorer: config.explorer
+        ? { sandbox: config.sandbox, authRequired: !config.auth.open, introspection: config.introspection, exampleVariables: config.demo ? demoExampleVariables() : undefined }
+        : undefined,
       gate: {
         callerLimit: config.callerRateLimit,
         authFailureLimit: config.authFailureLimit,
@@ -155,7 +170,9 @@ export async function startGateway(input: Config, options: GatewayOptions = {}):
       ],
       contextDeps: { ...stores, requestDeadlineMs: config.requestDeadlineMs, log, maxListIds: config.limits.maxListIds },
     });
-    await server.app.listen({ port: config.port, host: config.host });
+    await server.app.listen({ port: config.port, host: config.host }).catch((err: unknown) => {
+      throw portInUse(err, "PORT", "usergraph's GraphQL endpoint", config.host, config.port);
+    });
     if (config.metrics.port !== undefined) metricsListener = await startMetricsListener(metrics, { ...metricsExposure, port: config.metrics.port });
   } catch (err) {
     await server?.stop().catch(() => {});

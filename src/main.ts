@@ -1,6 +1,7 @@
 import "reflect-metadata";
 import { ConfigError, loadConfig, type Config } from "./config";
-import { demoBanner } from "./demo";
+import { browserPages, demoBanner } from "./demo";
+import { checkCredentials } from "./credential-check";
 import { startGateway } from "./gateway";
 import { flushLogs } from "./logger";
 
@@ -22,11 +23,24 @@ async function main(): Promise<void> {
     throw err;
   }
 
+  if (config.ignoredByDemo.length > 0) {
+    process.stderr.write(
+      `usergraph: DEMO=1, so the vendor credentials that are set are IGNORED (${config.ignoredByDemo.join(", ")}): both sources point at the built-in simulator. Unset DEMO to use them.\n`,
+    );
+  }
   const gateway = await startGateway(config);
   const sources = [gateway.config.defender && "Defender", gateway.config.eset && "ESET"].filter(Boolean).join(" and ") || "no source";
   gateway.log.info({ url: gateway.url, demo: config.demo, sources }, "usergraph listening");
-  if (config.demo && gateway.simulator) process.stdout.write(demoBanner(gateway.url, gateway.simulator.url));
-  else process.stdout.write(`\nusergraph is serving ${sources} at ${gateway.url}\n\n`);
+  const pages = { sandbox: config.sandbox, explorer: config.explorer };
+  if (config.demo && gateway.simulator) process.stdout.write(demoBanner(gateway.url, gateway.simulator.url, pages));
+  else process.stdout.write(["", `usergraph is serving ${sources} at ${gateway.url}`, ...browserPages(gateway.url, pages), "", ""].join("\n"));
+
+  if (!config.demo) {
+    // Wrong credentials are said at start-up, per source, on stderr as well as in the log; serving goes on.
+    void checkCredentials(gateway.clients, gateway.log).then((checks) => {
+      for (const check of checks) if (!check.ok) process.stderr.write(`usergraph: ${check.line}\n`);
+    });
+  }
 
   let stopping = false;
   const shutdown = (signal: string) => {

@@ -21,6 +21,7 @@ import type { RedisHealth } from "./redis/redis-link";
 import { requestLogPlugin } from "./plugins/request-log.plugin";
 import { PerPrincipalApq } from "./apq/per-principal-apq";
 import { registerMetricsRoute } from "./metrics-route";
+import { registerExplorer, type ExplorerOptions } from "./explorer/explorer.route";
 
 export interface ServerOptions {
   schema: GraphQLSchema;
@@ -29,6 +30,7 @@ export interface ServerOptions {
   /** Apollo Sandbox at GET /graphql in a browser. */
   landingPage: boolean;
   introspection: boolean;
+  trustProxy: false | number | string[];
   /** Production: no "Did you mean …" suggestions in errors (they spell out the schema to whoever probes it). */
   hideSchemaHints: boolean;
   probes: SourceProbe[];
@@ -49,6 +51,8 @@ export interface ServerOptions {
   redisHealth?: () => RedisHealth;
   /** With REDIS_URL: persisted-query hashes shared by every replica. */
   apqCache?: KeyValueCache<string>;
+  /** The offline GraphiQL page at /explorer; absent = not served. */
+  explorer?: ExplorerOptions;
   /** Per-caller request rate and failed-authentication throttle (and their Redis, with REDIS_URL). */
   gate: Omit<GateOptions, "authenticator">;
 }
@@ -81,6 +85,8 @@ export async function createServer(options: ServerOptions): Promise<AppServer> {
   const app: FastifyInstance = Fastify({
     loggerInstance: options.log as FastifyBaseLogger,
     bodyLimit: options.maxBodyBytes,
+    // Who the client is, for the per-address limits: only proxies named by TRUST_PROXY may say.
+    ...trustProxyOption(options.trustProxy),
     requestTimeout: options.requestTimeoutMs,
     // One line per GraphQL request comes from the request-log plugin instead of fastify's two.
     logController: new LogController({ disableRequestLogging: true }),
@@ -144,7 +150,7 @@ export async function createServer(options: ServerOptions): Promise<AppServer> {
       fastifyApolloDrainPlugin(app),
       // Per-field cache-control bookkeeping costs time on every field; usergraph sets no cache hints.
       ApolloServerPluginCacheControlDisabled(),
-      options.landingPage ? ApolloServerPluginLandingPageLocalDefault({ embed: true }) : ApolloServerPluginLandingPageDisabled(),
+      options.landingPage ? ApolloServerPluginLandingPageLocalDefault({ embed: { runTelemetry: false } }) : ApolloServerPluginLandingPageDisabled(),
       operationCostPlugin(options.limits, options.schema),
       requestLogPlugin(options.metrics),
       apq.plugin<Context>(),
@@ -155,14 +161,18 @@ export async function createServer(options: ServerOptions): Promise<AppServer> {
   let draining = false;
   // Every request not yet answered, so shutdown can answer each one itself rather than cut its connection.
   const unanswered = new Set<FastifyReply>();
-  app.addHook("onRequest", async (_request, reply) => {
+  // Callback-style hooks: an async hook costs a promise per request on the hot path.
+  app.addHook("onRequest", (_request, reply, done) => {
     unanswered.add(reply);
+    done();
   });
-  app.addHook("onResponse", async (_request, reply) => {
+  app.addHook("onResponse", (_request, reply, done) => {
     unanswered.delete(reply);
+    done();
   });
-  app.addHook("onRequestAbort", async (request) => {
+  app.addHook("onRequestAbort", (request, done) => {
     for (const reply of unanswered) if (reply.request === request) unanswered.delete(reply);
+    done();
   });
   // While draining, answers close their connection, so keep-alive clients do not hold shutdown open.
   app.addHook("onSend", async (_request, reply) => {
@@ -177,6 +187,7 @@ export async function createServer(options: ServerOptions): Promise<AppServer> {
   });
 
   const makeContext = contextFactory(options.contextDeps);
+  if (options.explorer) registerExplorer(app, options.explorer);
   const gate = await RequestGate.create(app, { ...options.gate, authenticator: options.authenticator });
   // Our own route instead of the integration's plugin, so the gate is a hook of the route itself and runs
   // for every request the router matches to it, however its target is spelled.
@@ -228,4 +239,11 @@ export async function createServer(options: ServerOptions): Promise<AppServer> {
       return summary;
     },
   };
+}
+
+/** fastify's `trustProxy` in the form its overloads take (an address list is one comma-separated string). */
+function trustProxyOption(trust: false | number | string[]): { trustProxy?: string | ((address: string, hop: number) => boolean) } {
+  if (trust === false) return {};
+  // A hop count as proxy-addr's function form: trust the nearest `trust` hops.
+  return { trustProxy: typeof trust === "number" ? (_address: string, hop: number) => hop < trust : trust.join(",") };
 }

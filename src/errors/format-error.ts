@@ -190,6 +190,10 @@ function formatErrorWith(formatted: GraphQLFormattedError, error: unknown, hideS
   }
 
   const code = formatted.extensions?.code;
+  if (code === "BAD_REQUEST" && formatted.message.includes("Cross-Site Request Forgery")) {
+    // Apollo's own text runs past our message cap before it names the header that fixes it.
+    return { message: CSRF_MESSAGE, extensions: { code } };
+  }
   if (typeof code === "string" && APOLLO_CODES.has(code)) {
     const { stacktrace: _stacktrace, ...extensions } = formatted.extensions ?? {};
     let message = withoutEchoedValue(formatted.message);
@@ -207,6 +211,9 @@ const MAX_MESSAGE = 300;
 function capMessage(message: string): string {
   return message.length > MAX_MESSAGE ? `${message.slice(0, MAX_MESSAGE)}… (truncated)` : message;
 }
+
+export const CSRF_MESSAGE =
+  "Blocked as a potential Cross-Site Request Forgery (CSRF): send POST with content-type: application/json, or add the header apollo-require-preflight: true (any non-empty value) to a GET.";
 
 /**
  * graphql-js's "Did you mean …?" in every form it takes (fields, arguments, types, input fields, and enum

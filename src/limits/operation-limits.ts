@@ -3,7 +3,7 @@ import { costLimitRule } from "@escape.tech/graphql-armor-cost-limit";
 import { maxAliasesRule } from "@escape.tech/graphql-armor-max-aliases";
 import { maxDepthRule } from "@escape.tech/graphql-armor-max-depth";
 import { maxDirectivesRule } from "@escape.tech/graphql-armor-max-directives";
-import { GraphQLError, type GraphQLSchema, type ValidationContext, type ValidationRule } from "graphql";
+import { GraphQLError, getVariableValues, type DocumentNode, type GraphQLSchema, type OperationDefinitionNode, type ValidationContext, type ValidationRule } from "graphql";
 import { getComplexity, type ComplexityEstimator } from "graphql-query-complexity";
 import { PRICES, type VendorName } from "./vendor-prices";
 
@@ -45,8 +45,9 @@ export const ENTITY_LIST_FIELDS: Record<string, string> = { DefenderUser: "defen
 export function operationValidationRules(limits: OperationLimits): ValidationRule[] {
   const report = (what: string, setting: string, max: number) => (context: ValidationContext | null, err: GraphQLError) => {
     // armor's message ends with "found N." when exposeLimits is on: the one number its hook does not pass.
-    const actual = Number(/found (\d+(?:\.\d+)?)/.exec(err.message)?.[1] ?? NaN);
-    const shown = Number.isFinite(actual) ? (what === "depth" ? `a depth of ${actual}` : `${actual} ${what}`) : `more ${what} than allowed`;
+    const actual = Number(/found (\d+(?:\.\d+)?(?:e\+\d+)?)/.exec(err.message)?.[1] ?? NaN);
+    const count = actual >= 1e15 ? `more than 10^15 ${what}` : `${actual} ${what}`;
+    const shown = Number.isFinite(actual) ? (what === "depth" ? `a depth of ${actual}` : count) : `more ${what} than allowed`;
     context?.reportError(
       new GraphQLError(`The operation has ${shown}; the limit is ${max} (${setting}).`, {
         extensions: { code: OPERATION_LIMIT_CODE, limit: setting, max, ...(Number.isFinite(actual) ? { actual } : {}) },
@@ -80,39 +81,82 @@ export function operationValidationRules(limits: OperationLimits): ValidationRul
  * (src/limits/vendor-prices.ts). Refused operations never reach a resolver, so no vendor is called.
  */
 export function operationCostPlugin(limits: OperationLimits, schema: GraphQLSchema): ApolloServerPlugin {
+  // The walk costs ~35 µs a vendor on this schema, a third of a cached answer's whole budget: its outcome
+  // is kept per document (Apollo hands out the same DocumentNode for the same query text) and per shape
+  // of the variables, which is all a price depends on.
+  const priced = new WeakMap<DocumentNode, Map<string, string[]>>();
   return {
     async requestDidStart() {
       return {
         async didResolveOperation({ document, request, operation }) {
           if (!operation) return;
-          const problems: string[] = [];
-          const cost = (vendor: VendorName, collect: boolean): number =>
-            getComplexity({
-              schema,
-              query: document,
-              operationName: operation.name?.value ?? request.operationName ?? undefined,
-              variables: request.variables ?? {},
-              estimators: [vendorCallEstimator(vendor, limits, collect ? problems : undefined)],
-              maxQueryNodes: Math.max(10_000, limits.maxFields * 2),
-            });
-          let defender: number;
-          let eset: number;
-          try {
-            defender = cost("DEFENDER", true);
-            eset = cost("ESET", false);
-          } catch (err) {
-            // Variable coercion errors are answered by graphql-js itself when it executes; a walk that
-            // does not finish is refused.
-            if (err instanceof GraphQLError && /Variable|Argument|Expected|cannot represent/.test(err.message)) return;
-            throw limitError([`it could not be priced (${err instanceof Error ? err.message.slice(0, 120) : "unknown"})`]);
+          const variables = request.variables ?? {};
+          const shape = `${operation.name?.value ?? ""}|${priceShape(variables)}`;
+          let byShape = priced.get(document);
+          let problems: string[] | null | undefined = byShape?.get(shape);
+          if (problems === undefined) {
+            problems = price(limits, schema, document, operation, variables);
+            // Only a finished pricing is remembered: a walk refused by coercion errors is never taken as a price.
+            if (problems !== null) {
+              if (!byShape) priced.set(document, (byShape = new Map()));
+              if (byShape.size < 64) byShape.set(shape, problems);
+            }
           }
-          if (defender > limits.maxDefenderCost) problems.push(`it may make ${defender} Defender calls; the limit is ${limits.maxDefenderCost} (MAX_DEFENDER_COST)`);
-          if (defender + eset > limits.maxCost) problems.push(`its cost is ${defender + eset} vendor calls; the limit is ${limits.maxCost} (MAX_COST)`);
-          if (problems.length > 0) throw limitError(problems);
+          if (problems && problems.length > 0) throw limitError(problems);
         },
       };
     },
   };
+}
+
+/** The problems with an operation's price (none: within every limit), or null when its variables do not coerce. */
+function price(limits: OperationLimits, schema: GraphQLSchema, document: DocumentNode, operation: OperationDefinitionNode, variables: Record<string, unknown>): string[] | null {
+  // Variables that do not coerce stop the whole request in graphql-js before anything runs: that, and only
+  // that, is left to graphql-js. Decided here with graphql-js's own coercion, never from an error's text.
+  if (getVariableValues(schema, operation.variableDefinitions ?? [], variables).errors) return null;
+  const problems: string[] = [];
+  const cost = (vendor: VendorName, collect: boolean): number =>
+    getComplexity({
+      schema,
+      query: document,
+      operationName: operation.name?.value,
+      variables,
+      estimators: [vendorCallEstimator(vendor, limits, collect ? problems : undefined)],
+      maxQueryNodes: MAX_PRICED_NODES,
+    });
+  let defender: number;
+  let eset: number;
+  try {
+    defender = cost("DEFENDER", true);
+    eset = cost("ESET", false);
+  } catch (err) {
+    // Fail closed: a walk that does not finish (too many nodes, an argument that does not coerce on one
+    // field, which graphql-js would only fail on that field while running the rest) is refused.
+    return [`it could not be priced (${err instanceof Error ? err.message.slice(0, 160) : "unknown"})`];
+  }
+  if (defender > limits.maxDefenderCost) problems.push(`it may make ${defender} Defender calls; the limit is ${limits.maxDefenderCost} (MAX_DEFENDER_COST)`);
+  if (defender + eset > limits.maxCost) problems.push(`its cost is ${defender + eset} vendor calls; the limit is ${limits.maxCost} (MAX_COST)`);
+  return problems;
+}
+
+/**
+ * graphql-query-complexity re-walks a fragment at every spread (~1.8 µs a node here): the walk is capped
+ * so that one uncached pricing costs at most ~10 ms per vendor. Far above any operation in
+ * schema/operations/ or the standard introspection query; MAX_FIELDS refuses most larger ones earlier.
+ */
+const MAX_PRICED_NODES = 5_000;
+
+/**
+ * What of the variables a price can depend on: list lengths, numbers, booleans (`@skip` / `@include`) and
+ * `__typename`s (federation representations). Strings are blanked and lists of scalars become their length,
+ * so 25 different ids share one entry. Hand-written because it must mirror vendor-prices.ts exactly.
+ */
+export function priceShape(variables: Record<string, unknown>): string {
+  return JSON.stringify(variables, function (this: unknown, key: string, value: unknown) {
+    if (typeof value === "string") return key === "__typename" ? value : "";
+    if (Array.isArray(value) && value.every((x) => x === null || typeof x !== "object")) return `#${value.length}`;
+    return value;
+  });
 }
 
 function limitError(problems: string[]): GraphQLError {

@@ -5,6 +5,10 @@ import type { RedisConfig } from "../config";
 
 export type RedisStatus = "up" | "down";
 
+const HEARTBEAT_MS = 250;
+/** How long Redis may go without answering before the link counts as down. */
+const STALL_MS = 1_000;
+
 /** What `/health/ready` says about the shared tier. */
 export interface RedisHealth {
   status: RedisStatus;
@@ -30,6 +34,11 @@ export class RedisLink {
   private downSince = Date.now();
   private everUp = false;
   private readonly where: string;
+  /** A connected Redis that stops answering (SIGSTOP, a stuck host) looks "up" to the socket: a heartbeat notices. */
+  private readonly heartbeat: NodeJS.Timeout;
+  private lastAnswerAt = Date.now();
+  private pingOut = false;
+  private stalled = false;
 
   constructor(
     config: RedisConfig,
@@ -49,7 +58,13 @@ export class RedisLink {
       enableAutoPipelining: true,
       lazyConnect: false,
     });
-    this.client.on("ready", () => this.mark("up"));
+    this.client.on("ready", () => {
+      this.lastAnswerAt = Date.now();
+      this.stalled = false;
+      this.mark("up");
+    });
+    this.heartbeat = setInterval(() => this.beat(), HEARTBEAT_MS);
+    this.heartbeat.unref();
     this.client.on("close", () => this.mark("down"));
     this.client.on("end", () => this.mark("down"));
     // ioredis emits "error" for every failed reconnect; the transition log is enough.
@@ -93,6 +108,7 @@ export class RedisLink {
   }
 
   async close(): Promise<void> {
+    clearInterval(this.heartbeat);
     this.client.removeAllListeners("close");
     this.client.removeAllListeners("end");
     try {
@@ -100,6 +116,41 @@ export class RedisLink {
     } catch {
       this.client.disconnect();
     }
+  }
+
+  /**
+   * One PING at a time, every HEARTBEAT_MS while connected. No answer for STALL_MS: the link is marked down
+   * ("stalled"), so requests skip Redis instead of each paying a command timeout, and /health/ready, the
+   * `usergraph_redis_up` gauge and the log say so. The first answer after the stall marks it up again.
+   */
+  private beat(): void {
+    if (this.client.status !== "ready") return;
+    const now = Date.now();
+    if (!this.stalled && this.status === "up" && now - this.lastAnswerAt > STALL_MS) {
+      // After our own event loop was blocked, timers run before pending socket reads: look again once this
+      // turn's I/O is processed, so a busy process does not take its own lateness for a stalled Redis.
+      setImmediate(() => {
+        const silentFor = Date.now() - this.lastAnswerAt;
+        if (this.stalled || this.status !== "up" || silentFor <= STALL_MS) return;
+        this.stalled = true;
+        this.mark("down", `stalled: no answer to a PING for ${silentFor} ms`);
+      });
+    }
+    if (this.pingOut) return;
+    this.pingOut = true;
+    this.client.ping().then(
+      () => {
+        this.pingOut = false;
+        this.lastAnswerAt = Date.now();
+        if (this.stalled) {
+          this.stalled = false;
+          this.mark("up");
+        }
+      },
+      () => {
+        this.pingOut = false;
+      },
+    );
   }
 
   private mark(status: RedisStatus, reason?: string): void {

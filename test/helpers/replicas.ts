@@ -116,6 +116,16 @@ export class PrivateRedis {
     }
   }
 
+  /** Freezes it (SIGSTOP): connections stay open and nothing answers, as on a stuck host. */
+  pause(): void {
+    this.child?.kill("SIGSTOP");
+  }
+
+  /** Thaws it (SIGCONT): it answers everything sent meanwhile. */
+  resume(): void {
+    this.child?.kill("SIGCONT");
+  }
+
   /** Kills it outright (SIGKILL): connections drop as in a crash. */
   async kill(): Promise<void> {
     const child = this.child;

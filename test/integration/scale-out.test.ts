@@ -39,10 +39,12 @@ describe("two replicas on one Redis", () => {
     ["cache on (60 s)", "60"],
     ["cache off: single flight alone", "0"],
   ])("200 concurrent identical queries split across both make one call per source — %s", async (_, ttl) => {
-    sim = await startSimulator({ latencyMs: 800 });
+    // 1.5 s at the vendor: on a loaded 2-core machine a replica can take most of a second to take in 100
+    // requests, and one that arrives after the flight ended would (rightly) start a second one.
+    sim = await startSimulator({ latencyMs: 1500 });
     const run = async (redisEnv: Record<string, string>) => {
       sim!.reset();
-      sim!.latencyMs = 800;
+      sim!.latencyMs = 1500;
       const [a, b] = await start(2, { CACHE_TTL_SECONDS: ttl, ...redisEnv });
       const answers = await Promise.all(
         Array.from({ length: 200 }, (_, i) => gql((i % 2 === 0 ? a : b)!.url, BOTH, { id: DEMO.defenderAlice, uuid: DEMO.esetAlice })),
@@ -278,5 +280,44 @@ describe("a replica that dies mid-flight", () => {
     // The lease (2 s) runs out, then one 3 s vendor call: well under the 20 s a claim used to last.
     expect(took).toBeLessThan(10_000);
     expect(apiCalls("DEFENDER")).toBe(2);
+  }, 40_000);
+});
+
+describe("a Redis that stalls", () => {
+  it("is noticed within about a second, reported, skipped by requests meanwhile, and used again once it answers", async () => {
+    sim = await startSimulator({ latencyMs: 5 });
+    privateRedis = await PrivateRedis.start();
+    const [a] = await start(1, { REDIS_URL: privateRedis.url, REDIS_KEY_PREFIX: uniquePrefix(), CACHE_TTL_SECONDS: "0" });
+    const base = a!.url.replace("/graphql", "");
+    const redisStatus = async () => ((await (await fetch(`${base}/health/ready`)).json()) as { redis: { status: string } }).redis.status;
+    const redisUp = async () => /^usergraph_redis_up 1$/m.test(await (await fetch(`${base}/metrics`)).text());
+    expect(await redisStatus()).toBe("up");
+    const timed = async () => {
+      const t = Date.now();
+      const res = await gql(a!.url, `{ defenderUser(id: "contoso\\\\alice") { id } }`);
+      expect(res.errors).toBeUndefined();
+      return Date.now() - t;
+    };
+    await timed();
+
+    privateRedis.pause();
+    const stalledAt = Date.now();
+    while ((await redisStatus()) === "up" && Date.now() - stalledAt < 5_000) await new Promise((r) => setTimeout(r, 50));
+    const noticedAfter = Date.now() - stalledAt;
+    expect(noticedAfter).toBeLessThan(2_000);
+    expect(await redisUp()).toBe(false);
+    await a!.waitForOutput(/stalled: no answer to a PING/);
+    // While it stalls, requests skip Redis: no command timeout (500 ms) each.
+    const during: number[] = [];
+    for (let i = 0; i < 10; i++) during.push(await timed());
+    during.sort((x, y) => x - y);
+    expect(during[5]).toBeLessThan(300);
+
+    privateRedis.resume();
+    const resumedAt = Date.now();
+    while ((await redisStatus()) !== "up" && Date.now() - resumedAt < 5_000) await new Promise((r) => setTimeout(r, 50));
+    expect(Date.now() - resumedAt).toBeLessThan(2_000);
+    expect(await redisUp()).toBe(true);
+    process.stdout.write(`redis stall noticed after ${noticedAfter} ms; request p50 during the stall ${during[5]} ms\n`);
   }, 40_000);
 });

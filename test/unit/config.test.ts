@@ -40,6 +40,8 @@ describe("loadConfig", () => {
     const config = loadConfig({ DEMO: "1", ESET_USERNAME: "u@example.com", ESET_PASSWORD: "pw-value" });
     expect(config.demo).toBe(true);
     expect(config.eset).toBeUndefined();
+    expect(config.ignoredByDemo).toEqual(["ESET_USERNAME", "ESET_PASSWORD"]);
+    expect(loadConfig({}).ignoredByDemo).toEqual([]);
   });
 
   it("lists every problem in one error and never the secret values", () => {
