@@ -32,6 +32,8 @@ export interface Config {
   host: string;
   /** No source has credentials (or DEMO=1): run the built-in simulator and point both sources at it. */
   demo: boolean;
+  /** With DEMO=1: the vendor credential variables that are set but not used (names only, never values). */
+  ignoredByDemo: string[];
   defender?: DefenderConfig;
   eset?: EsetConfig;
   upstreamTimeoutMs: number;
@@ -63,11 +65,15 @@ export interface Config {
   circuitWindowMs: number;
   circuitOpenMs: number;
   shutdownGraceMs: number;
+  /** After a failed token request, how long before the next one (exponential with jitter, from base to max). */
+  tokenBackoff: { baseMs: number; maxMs: number; maxTransientMs: number };
   /** Client authentication; `open` when none is configured (demo mode, or AUTH_MODE=none on purpose). */
   auth: AuthOptions & { open: boolean };
   production: boolean;
   introspection: boolean;
   sandbox: boolean;
+  /** The offline GraphiQL page at /explorer (GRAPHQL_EXPLORER; on by default outside production). */
+  explorer: boolean;
   corsOrigins: string[];
   limits: OperationLimits;
   maxBodyBytes: number;
@@ -75,8 +81,12 @@ export interface Config {
   callerRateLimit?: RateWindow;
   /** Failed authentications one client address may make per window before it gets 429; undefined = off. */
   authFailureLimit?: RateWindow;
+  /** fastify's trustProxy: how many proxy hops, or which proxy addresses, may name the client in X-Forwarded-For; false = none. */
+  trustProxy: false | number | string[];
   /** Serve the Apollo Federation 2 subgraph schema (`_service`, `_entities`, `@key`) instead of the standalone one. */
   federationSubgraph: boolean;
+  /** Who may read /metrics: its own listener (port, host), a bearer token; see metrics-route.ts. */
+  metrics: { port?: number; host: string; token?: string; operationNames?: string[] };
   /** The shared tier (cache, rate limits, single flight, pending ids, APQ) for several replicas; absent = in process only. */
   redis?: RedisConfig;
 }
@@ -119,6 +129,7 @@ export function loadConfig(env: Env = process.env): Config {
     port: read.int("PORT", 4000, 0, 65535),
     host: env.HOST?.trim() || (demo ? "127.0.0.1" : "0.0.0.0"),
     demo,
+    ignoredByDemo: demo ? CREDENTIAL_VARIABLES.filter((name) => (env[name] ?? "").trim() !== "") : [],
     defender: demo ? undefined : defender,
     eset: demo ? undefined : eset,
     upstreamTimeoutMs: read.int("UPSTREAM_TIMEOUT_MS", 10_000, 1, 600_000),
@@ -147,10 +158,18 @@ export function loadConfig(env: Env = process.env): Config {
     circuitWindowMs: 1000 * read.int("CIRCUIT_WINDOW_SECONDS", 10, 1, 3_600),
     circuitOpenMs: 1000 * read.int("CIRCUIT_OPEN_SECONDS", 30, 1, 86_400),
     shutdownGraceMs: read.int("SHUTDOWN_GRACE_MS", 10_000, 0, 600_000),
+    tokenBackoff: {
+      baseMs: read.int("TOKEN_RETRY_BASE_MS", 1_000, 1, 600_000),
+      // A refused credential (a rotated secret) backs off to 5 minutes: a login attempt per probe risks lockout.
+      maxMs: 1000 * read.int("TOKEN_RETRY_MAX_SECONDS", 300, 1, 86_400),
+      // An outage (5xx, timeout, network) backs off to 30 s at most, so its end is noticed soon.
+      maxTransientMs: 1000 * read.int("TOKEN_RETRY_TRANSIENT_MAX_SECONDS", 30, 1, 86_400),
+    },
     auth: readAuth(read, env, problems, demo || (defender === undefined && eset === undefined)),
     production,
     introspection: read.bool("GRAPHQL_INTROSPECTION", !production),
     sandbox: read.bool("GRAPHQL_SANDBOX", !production),
+    explorer: read.bool("GRAPHQL_EXPLORER", !production),
     corsOrigins: (env.CORS_ORIGINS ?? "").split(",").map((o) => o.trim()).filter((o) => o !== ""),
     limits: {
       maxDepth: read.int("MAX_DEPTH", 10, 1, 1000),
@@ -161,8 +180,9 @@ export function loadConfig(env: Env = process.env): Config {
       // Priced in worst-case vendor calls. Defender allows 100 calls a minute for the whole app: an
       // operation that may need more cannot finish within a minute and would starve every other caller.
       maxDefenderCost: read.int("MAX_DEFENDER_COST", 100, 1, 100_000_000),
-      // Both vendors: ESET allows 10 calls a second; 1,000 is one full ESET batch of unknown uuids.
-      maxCost: read.int("MAX_COST", 1_000, 1, 100_000_000),
+      // Both vendors: ESET allows 10 calls a second; 1,100 covers one full ESET batch of 1000 unknown uuids
+      // (1,011 calls at worst) and little more.
+      maxCost: read.int("MAX_COST", 1_100, 1, 100_000_000),
       maxListIds: {
         defenderUsers: read.int("MAX_DEFENDER_IDS", 100, 1, 100_000),
         esetUsers: read.int("MAX_ESET_IDS", 1000, 1, 1_000_000),
@@ -174,7 +194,9 @@ export function loadConfig(env: Env = process.env): Config {
     callerRateLimit: read.window("CALLER_RATE_LIMIT", "50/1s"),
     // A credential-guessing budget per address: a misconfigured client still gets its 401s with reasons.
     authFailureLimit: read.window("AUTH_FAILURE_LIMIT", "30/60s"),
+    trustProxy: readTrustProxy(env, problems),
     federationSubgraph: read.bool("FEDERATION_SUBGRAPH", false),
+    metrics: readMetrics(read, env, problems),
     redis: readRedis(read, env, problems),
   };
   if (problems.length > 0) throw new ConfigError(problems);
@@ -209,6 +231,8 @@ function readAuth(read: Reader, env: Env, problems: string[], noVendorCredential
       issuer,
       audience,
       clockToleranceSec: read.int("AUTH_JWT_CLOCK_SKEW_SECONDS", 60, 0, 3600),
+      // Access tokens live an hour or so (Entra: 60-90 min); a day bounds what a stolen or mis-issued token is worth.
+      maxAgeSec: read.int("AUTH_JWT_MAX_AGE_SECONDS", 86_400, 60, 30 * 86_400),
     };
   }
   const configured = apiKeys.length > 0 || jwt !== undefined;
@@ -219,6 +243,36 @@ function readAuth(read: Reader, env: Env, problems: string[], noVendorCredential
     );
   }
   return { apiKeys, jwt, open: !configured };
+}
+
+function readMetrics(read: Reader, env: Env, problems: string[]): Config["metrics"] {
+  const port = env.METRICS_PORT?.trim() ? read.int("METRICS_PORT", 0, 0, 65535) : undefined;
+  const host = env.METRICS_HOST?.trim() || "127.0.0.1";
+  const token = env.METRICS_TOKEN ?? "";
+  if (token !== "" && (token.length < 16 || /\s/.test(token))) problems.push("METRICS_TOKEN must be at least 16 characters without spaces; use a long random value");
+  const names = (env.METRICS_OPERATION_NAMES ?? "").split(",").map((n) => n.trim()).filter((n) => n !== "");
+  const badNames = names.filter((n) => !/^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(n));
+  if (badNames.length > 0) problems.push(`METRICS_OPERATION_NAMES must list GraphQL operation names of at most 64 characters (${badNames.length} are not)`);
+  if (names.length > 1000) problems.push("METRICS_OPERATION_NAMES lists more than 1000 names");
+  return { port, host, token: token === "" ? undefined : token, operationNames: names.length > 0 ? names : undefined };
+}
+
+/**
+ * TRUST_PROXY: unset (no proxy is trusted: the client is the socket's peer), a hop count ("1": the load
+ * balancer in front), or comma-separated proxy addresses / CIDRs. Never "trust everything": any client
+ * could then name itself in X-Forwarded-For and walk around the per-address limits.
+ */
+function readTrustProxy(env: Env, problems: string[]): false | number | string[] {
+  const text = env.TRUST_PROXY?.trim() ?? "";
+  if (text === "" || text === "0" || text.toLowerCase() === "off") return false;
+  if (/^\d+$/.test(text) && Number(text) <= 10) return Number(text);
+  const entries = text.split(",").map((e) => e.trim()).filter((e) => e !== "");
+  const address = /^(?:\d{1,3}(?:\.\d{1,3}){3}|[0-9A-Fa-f:]+)(?:\/\d{1,3})?$/;
+  if (entries.length === 0 || !entries.every((e) => address.test(e))) {
+    problems.push('TRUST_PROXY must be a hop count from 1 to 10 or comma-separated proxy addresses / CIDRs such as 10.0.0.0/8 (never "true")');
+    return false;
+  }
+  return entries;
 }
 
 function readRedis(read: Reader, env: Env, problems: string[]): RedisConfig | undefined {
@@ -241,10 +295,10 @@ function readRedis(read: Reader, env: Env, problems: string[]): RedisConfig | un
   return { url: text, keyPrefix, commandTimeoutMs };
 }
 
+const CREDENTIAL_VARIABLES = ["DEFENDER_TENANT_ID", "DEFENDER_CLIENT_ID", "DEFENDER_CLIENT_SECRET", "ESET_USERNAME", "ESET_PASSWORD"];
+
 function hasAnyCredential(env: Env): boolean {
-  return ["DEFENDER_TENANT_ID", "DEFENDER_CLIENT_ID", "DEFENDER_CLIENT_SECRET", "ESET_USERNAME", "ESET_PASSWORD"].some(
-    (name) => (env[name] ?? "").trim() !== "",
-  );
+  return CREDENTIAL_VARIABLES.some((name) => (env[name] ?? "").trim() !== "");
 }
 
 function readDefender(read: Reader, env: Env, problems: string[]): DefenderConfig | undefined {

@@ -3,6 +3,7 @@ import type { Principal } from "./auth/principal";
 import { createLoaders, type LoaderDeps, type Loaders } from "./loaders/create-loaders";
 import type { StaleNote } from "./loaders/entity-store";
 import { Deadline } from "./upstream/deadline";
+import { clip } from "./log-bounds";
 
 /** Per-request state. Resolvers are singletons, so everything request-scoped lives here. */
 export interface Context {
@@ -45,6 +46,7 @@ export function contextFactory(deps: ContextDeps): (requestId: string, principal
   return (requestId, principal) => {
     const deadline = new Deadline(deps.requestDeadlineMs);
     deadline.requestId = requestId;
+    deadline.caller = `${principal.kind}:${principal.subject}`;
     const stale: StaleNote[] = [];
     const loaders = createLoaders(deps, deadline, (note) => stale.push(note));
     return new RequestContext(loaders, deadline, stale, requestId, principal, deps.log, reportUnknownEnum, deps.maxListIds);
@@ -71,6 +73,6 @@ class RequestContext implements Context {
   ) {}
 
   get log(): Logger {
-    return (this.boundLog ??= this.rootLog.child({ requestId: this.requestId, caller: this.principal.subject }));
+    return (this.boundLog ??= this.rootLog.child({ requestId: this.requestId, caller: clip(this.principal.subject) }));
   }
 }

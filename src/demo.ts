@@ -24,15 +24,44 @@ export function withSimulatorSources(config: Config, simulator: Simulator): Conf
   });
 }
 
+/** Values for the named operations' variables, so the explorer's ready tabs answer in demo mode as they are. */
+export function demoExampleVariables(): Record<string, unknown> {
+  return {
+    id: DEMO.defenderAlice,
+    ids: [DEMO.defenderAlice, DEMO.defenderUser1],
+    uuid: DEMO.esetAlice,
+    uuids: [DEMO.esetAlice, DEMO.esetBob],
+    ref: "alice@contoso.com",
+    filter: { protectionStatus: "UNPROTECTED" },
+    first: 5,
+  };
+}
+
+export interface BannerPages {
+  /** Apollo Sandbox at GET /graphql (GRAPHQL_SANDBOX). */
+  sandbox: boolean;
+  /** The offline GraphiQL at /explorer (GRAPHQL_EXPLORER). */
+  explorer: boolean;
+}
+
+/** The browser pages that are really served, for the start-up banner; none is advertised when it is off. */
+export function browserPages(graphqlUrl: string, pages: BannerPages): string[] {
+  const lines: string[] = [];
+  if (pages.explorer) lines.push(`  Explorer:         ${graphqlUrl.replace(/\/graphql$/, "/explorer")}   (GraphiQL served by usergraph; works offline)`);
+  if (pages.sandbox) lines.push(`  Apollo Sandbox:   ${graphqlUrl}   (open in a browser; loads from Apollo's servers, needs internet)`);
+  return lines;
+}
+
 /** What `npm start` prints in demo mode: where to go and what to try. */
-export function demoBanner(graphqlUrl: string, simulatorUrl: string): string {
+export function demoBanner(graphqlUrl: string, simulatorUrl: string, pages: BannerPages): string {
   const esc = (s: string) => s.replace(/\\/g, "\\\\");
   return [
     "",
     "usergraph is running in DEMO mode: no vendor credentials are configured, so both sources",
     `point at the built-in simulator (${simulatorUrl}) and serve demo users.`,
     "",
-    `  Apollo Sandbox:  ${graphqlUrl}   (open it in a browser)`,
+    `  GraphQL endpoint: ${graphqlUrl}   (POST application/json)`,
+    ...browserPages(graphqlUrl, pages),
     "",
     "Try:",
     `  { defenderUser(id: "${esc(DEMO.defenderAlice)}") { id logonTypes } esetUser(uuid: "${DEMO.esetAlice}") { displayName identities { providerType } } }`,

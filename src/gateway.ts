@@ -2,10 +2,11 @@ import "reflect-metadata";
 import type { AddressInfo } from "node:net";
 import type { DestinationStream, Logger } from "pino";
 import type { Config } from "./config";
-import { withSimulatorSources } from "./demo";
+import { demoExampleVariables, withSimulatorSources } from "./demo";
 import { Authenticator } from "./auth/authenticator";
 import { createLogger, Redactor } from "./logger";
 import { Metrics } from "./metrics";
+import { metricsPlacement, startMetricsListener, type MetricsListener } from "./metrics-route";
 import { buildAppSchema } from "./schema";
 import { buildSubgraphAppSchema } from "./federation/subgraph-schema";
 import { createStores, fingerprint, type Stores } from "./loaders/create-stores";
@@ -28,8 +29,16 @@ export interface Gateway {
   metrics: Metrics;
   /** Only with REDIS_URL. */
   redis?: RedisLink;
+  /** Where GET /metrics is served (METRICS_PORT's listener, or the GraphQL port); undefined when it is off. */
+  metricsUrl?: string;
   /** Graceful: finish in-flight requests, then close the pool and the simulator. Says whether any request went unanswered. */
   stop(): Promise<ShutdownSummary>;
+}
+
+/** A busy port named by the variable that chose it, so the fix is obvious; any other error passes through. */
+function portInUse(err: unknown, variable: "PORT" | "SIMULATOR_PORT", what: string, host: string, port: number): unknown {
+  if ((err as NodeJS.ErrnoException)?.code !== "EADDRINUSE") return err;
+  return new Error(`${variable}=${port} is already in use on ${host} (${what}): stop what listens there, or set ${variable} to a free port (0 picks one)`);
 }
 
 export interface GatewayOptions {
@@ -48,7 +57,9 @@ export async function startGateway(input: Config, options: GatewayOptions = {}):
   let simulator: Simulator | undefined;
   let config = input;
   if (config.demo) {
-    simulator = await startSimulator({ port: config.simulatorPort, latencyMs: config.simulatorLatencyMs });
+    simulator = await startSimulator({ port: config.simulatorPort, latencyMs: config.simulatorLatencyMs }).catch((err: unknown) => {
+      throw portInUse(err, "SIMULATOR_PORT", "the demo's vendor simulator", "127.0.0.1", config.simulatorPort);
+    });
     config = withSimulatorSources(config, simulator);
   }
   redactor.addSecret(config.defender?.clientSecret);
@@ -56,7 +67,10 @@ export async function startGateway(input: Config, options: GatewayOptions = {}):
   if (config.auth.jwt?.secret) redactor.addSecret(new TextDecoder().decode(config.auth.jwt.secret));
   for (const key of config.auth.apiKeys) redactor.addSecret(key.clear);
 
-  const metrics = new Metrics();
+  if (config.metrics.token) redactor.addSecret(config.metrics.token);
+  const metrics = new Metrics({ operationNames: config.metrics.operationNames });
+  const metricsExposure = { ...config.metrics, production: config.production };
+  let metricsListener: MetricsListener | undefined;
   let redis: RedisLink | undefined;
   if (config.redis) {
     const url = new URL(config.redis.url);
@@ -70,9 +84,12 @@ export async function startGateway(input: Config, options: GatewayOptions = {}):
     }
   }
   // Whose quota and whose data: the vendors count calls per credentials, and entries must never cross accounts.
+  // The demo's simulator listens on a new port each start; its identity leaves the port out, so demo list
+  // cursors (signed with a key derived from it) survive a restart and the README's example reproduces.
+  const where = (url: URL) => (config.demo ? "demo-simulator" : url.href);
   const identities = {
-    DEFENDER: config.defender && `${config.defender.tenantId}|${config.defender.clientId}|${config.defender.apiUrl.href}`,
-    ESET: config.eset && `${config.eset.username}|${config.eset.apiUrl.href}`,
+    DEFENDER: config.defender && `${config.defender.tenantId}|${config.defender.clientId}|${where(config.defender.apiUrl)}`,
+    ESET: config.eset && `${config.eset.username}|${where(config.eset.apiUrl)}`,
   };
   let clients: Clients | undefined;
   let stores: Stores | undefined;
@@ -96,6 +113,7 @@ export async function startGateway(input: Config, options: GatewayOptions = {}):
       },
       metrics,
       connectionsPerOrigin: config.upstreamConnections,
+      tokenBackoff: config.tokenBackoff,
       redis,
       budgets: {
         DEFENDER: identities.DEFENDER && fingerprint(identities.DEFENDER),
@@ -126,6 +144,7 @@ export async function startGateway(input: Config, options: GatewayOptions = {}):
       landingPage: config.sandbox,
       introspection: config.introspection,
       hideSchemaHints: config.production,
+      trustProxy: config.trustProxy,
       shutdownGraceMs: config.shutdownGraceMs,
       authenticator: config.auth.open ? undefined : new Authenticator(config.auth),
       limits: config.limits,
@@ -133,8 +152,13 @@ export async function startGateway(input: Config, options: GatewayOptions = {}):
       requestTimeoutMs: config.requestDeadlineMs + 10_000,
       corsOrigins: config.corsOrigins,
       metrics,
+      metricsOnThisPort: metricsPlacement(metricsExposure) === "graphql-port",
+      metricsToken: config.metrics.token,
       redisHealth: redis && (() => redis!.health()),
       apqCache: redis && new RedisApqCache(redis),
+      explorer: config.explorer
+        ? { sandbox: config.sandbox, authRequired: !config.auth.open, introspection: config.introspection, exampleVariables: config.demo ? demoExampleVariables() : undefined }
+        : undefined,
       gate: {
         callerLimit: config.callerRateLimit,
         authFailureLimit: config.authFailureLimit,
@@ -146,7 +170,10 @@ export async function startGateway(input: Config, options: GatewayOptions = {}):
       ],
       contextDeps: { ...stores, requestDeadlineMs: config.requestDeadlineMs, log, maxListIds: config.limits.maxListIds },
     });
-    await server.app.listen({ port: config.port, host: config.host });
+    await server.app.listen({ port: config.port, host: config.host }).catch((err: unknown) => {
+      throw portInUse(err, "PORT", "usergraph's GraphQL endpoint", config.host, config.port);
+    });
+    if (config.metrics.port !== undefined) metricsListener = await startMetricsListener(metrics, { ...metricsExposure, port: config.metrics.port });
   } catch (err) {
     await server?.stop().catch(() => {});
     await clients?.close().catch(() => {});
@@ -159,8 +186,10 @@ export async function startGateway(input: Config, options: GatewayOptions = {}):
   const shownHost = config.host === "0.0.0.0" || config.host === "::" ? "localhost" : config.host;
   const started = server;
   const openClients = clients;
+  const openMetricsListener = metricsListener;
+  const baseUrl = `http://${shownHost.includes(":") ? `[${shownHost}]` : shownHost}:${port}`;
   return {
-    url: `http://${shownHost.includes(":") ? `[${shownHost}]` : shownHost}:${port}/graphql`,
+    url: `${baseUrl}/graphql`,
     config,
     log,
     server: started,
@@ -169,7 +198,9 @@ export async function startGateway(input: Config, options: GatewayOptions = {}):
     stores,
     metrics,
     redis,
+    metricsUrl: metricsPlacement(metricsExposure) === "off" ? undefined : (openMetricsListener?.url ?? `${baseUrl}/metrics`),
     async stop() {
+      await openMetricsListener?.close();
       // A second before the grace period ends, callers still queued for a vendor slot are answered with a
       // retryable RATE_LIMITED ("shutting down") through GraphQL, keeping whatever data they already have.
       const summary = await started.stop(() => openClients.drainQueues());

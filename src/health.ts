@@ -15,6 +15,8 @@ export interface SourceProbe {
 export interface SourceHealth {
   configured: boolean;
   token?: "ok" | string;
+  /** After a failed token request: seconds until the next one (none is made before). */
+  tokenRetryInSeconds?: number;
   circuit?: string;
 }
 
@@ -48,7 +50,12 @@ export async function checkReadiness(
         await probe.token.getToken(new Deadline(timeoutMs));
         health.token = "ok";
       } catch (err) {
-        health.token = err instanceof UpstreamError ? `failed: ${err.kind}${err.status ? ` ${err.status}` : ""}` : "failed";
+        // A remembered failure answers at once, without a new login: see TokenCache.
+        health.token =
+          err instanceof UpstreamError
+            ? `failed: ${err.kind}${err.status ? ` ${err.status}` : ""}${err.upstreamCode ? ` ${err.upstreamCode}` : ""}`
+            : "failed";
+        if (err instanceof UpstreamError && err.retryAfter !== undefined) health.tokenRetryInSeconds = err.retryAfter;
         degraded.push(probe.source);
       }
       if (health.circuit === "open" && !degraded.includes(probe.source)) degraded.push(probe.source);

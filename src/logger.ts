@@ -1,4 +1,5 @@
 import pino, { type DestinationStream, type Logger } from "pino";
+import SonicBoom from "sonic-boom";
 
 /**
  * Remembers every secret the process holds (configured secrets, live tokens) and blanks them out of any
@@ -68,10 +69,64 @@ export function createLogger(options: LoggerOptions): Logger {
 
 /**
  * stdout through a 4 KiB buffer: one write syscall per few dozen lines instead of one per line (it was
- * 8% of CPU under load), flushed at least every 250 ms and on shutdown (`logger.flush()`).
+ * 8% of CPU under load), flushed at least every 250 ms and on shutdown (`flushLogs`).
+ *
+ * Built on sonic-boom directly rather than `pino.destination()`, because pino's destination registers an
+ * exit hook that flushes synchronously and retries EAGAIN forever: with a log consumer that stopped
+ * reading, the process never exited after SIGTERM (seen: alive 10 minutes later, in the flush's sleep
+ * loop). Here the exit flush retries for at most EXIT_FLUSH_MS and then drops what is left; while stdout
+ * is blocked, at most MAX_BUFFERED_BYTES wait in memory and newer lines are dropped.
  */
 function bufferedStdout(): DestinationStream {
-  const destination = pino.destination({ sync: false, minLength: 4096 });
-  setInterval(() => destination.flush(), 250).unref();
+  // Touching process.stdout makes a pipe non-blocking (libuv), so a full pipe answers EAGAIN instead of
+  // parking a thread in write(2) that exit would then wait for.
+  void process.stdout;
+  let giveUpAt = Number.POSITIVE_INFINITY;
+  const destination = new SonicBoom({
+    fd: 1,
+    sync: false,
+    minLength: 4096,
+    maxLength: MAX_BUFFERED_BYTES,
+    retryEAGAIN: () => Date.now() < giveUpAt,
+  });
+  // A log destination that fails (EPIPE: the consumer died) must not take the service down with it.
+  destination.on("error", () => {});
+  setInterval(() => {
+    try {
+      destination.flush();
+    } catch {
+      // destroyed after an error: nothing more to write
+    }
+  }, 250).unref();
+  process.once("exit", () => {
+    giveUpAt = Date.now() + EXIT_FLUSH_MS;
+    try {
+      destination.flushSync();
+    } catch {
+      // stdout still full (or gone) after EXIT_FLUSH_MS: the remaining lines are lost, the exit is not.
+    }
+  });
   return destination;
+}
+
+/** How long the synchronous flush at exit may retry a full stdout. */
+const EXIT_FLUSH_MS = 500;
+/** Log bytes held in memory while stdout does not drain; past this, lines are dropped. */
+const MAX_BUFFERED_BYTES = 16 * 1024 * 1024;
+
+/** Flushes the logger, waiting at most `ms`: a stalled log consumer must not hold shutdown. */
+export function flushLogs(log: Logger, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    timer.unref();
+    try {
+      log.flush(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    } catch {
+      clearTimeout(timer);
+      resolve();
+    }
+  });
 }

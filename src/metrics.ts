@@ -3,13 +3,26 @@ import type { SourceName } from "./upstream/source";
 
 const CIRCUIT_VALUE = { closed: 0, "half-open": 1, open: 2 } as const;
 
+/** A GraphQL name short enough to be a label value. */
+export const OPERATION_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
+const MAX_OPERATION_LABELS = 100;
+const MAX_OPERATION_LABELS_PER_CALLER = 20;
+
+export interface OperationLabelOptions {
+  /** METRICS_OPERATION_NAMES: the only operation names with a label of their own; none is added at run time. */
+  operationNames?: readonly string[];
+}
+
 /**
  * Prometheus metrics (GET /metrics), one registry per gateway so tests and several gateways in one
  * process never mix their numbers. Names and labels are listed in the README.
  */
 export class Metrics {
   readonly registry = new Registry();
+  /** Operation names that have a label of their own (see operationLabel). */
   private readonly operations = new Set<string>();
+  /** How many label values each caller introduced, so one caller cannot spend the whole budget. */
+  private readonly introducedBy = new Map<string, number>();
 
   readonly requestDuration = new Histogram({
     name: "usergraph_graphql_request_duration_seconds",
@@ -87,8 +100,16 @@ export class Metrics {
     registers: [this.registry],
   });
 
-  constructor() {
+  readonly tokenFailures = new Counter({
+    name: "usergraph_token_failures_total",
+    help: "Failed token requests to a vendor's token endpoint, by source (each is remembered with backoff, not retried per caller).",
+    labelNames: ["source"] as const,
+    registers: [this.registry],
+  });
+
+  constructor(private readonly labelOptions: OperationLabelOptions = {}) {
     collectDefaultMetrics({ register: this.registry, prefix: "usergraph_" });
+    for (const name of labelOptions.operationNames ?? []) this.operations.add(name);
   }
 
   private readonly callChildren = new Map<string, { inc: () => void }>();
@@ -124,11 +145,24 @@ export class Metrics {
     this.circuitState.set({ source }, CIRCUIT_VALUE[state]);
   }
 
-  /** Operation names come from clients: at most 100 distinct label values, then "other". */
-  operationLabel(name: string | null | undefined): string {
+  /**
+   * Operation names come from clients, so a label of their own is earned: the operation parsed and
+   * validated against the schema (anything else is `invalid`, whatever it called itself), the name is
+   * well-formed (a GraphQL name of at most 64 characters), and there is room: at most 100 names in all,
+   * at most 20 introduced by any one authenticated caller. Everything else is `other`. With
+   * METRICS_OPERATION_NAMES the names are fixed at start-up and no client introduces any.
+   */
+  operationLabel(name: string | null | undefined, validated = true, caller?: string): string {
+    if (!validated) return "invalid";
     if (!name) return "anonymous";
     if (this.operations.has(name)) return name;
-    if (this.operations.size >= 100 || !/^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(name)) return "other";
+    if (this.labelOptions.operationNames !== undefined) return "other";
+    if (this.operations.size >= MAX_OPERATION_LABELS || !OPERATION_NAME.test(name)) return "other";
+    if (caller !== undefined) {
+      const introduced = this.introducedBy.get(caller) ?? 0;
+      if (introduced >= MAX_OPERATION_LABELS_PER_CALLER) return "other";
+      this.introducedBy.set(caller, introduced + 1);
+    }
     this.operations.add(name);
     return name;
   }

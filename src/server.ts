@@ -19,6 +19,9 @@ import { checkReadiness, type SourceProbe } from "./health";
 import type { KeyValueCache } from "@apollo/utils.keyvaluecache";
 import type { RedisHealth } from "./redis/redis-link";
 import { requestLogPlugin } from "./plugins/request-log.plugin";
+import { PerPrincipalApq } from "./apq/per-principal-apq";
+import { registerMetricsRoute } from "./metrics-route";
+import { registerExplorer, type ExplorerOptions } from "./explorer/explorer.route";
 
 export interface ServerOptions {
   schema: GraphQLSchema;
@@ -27,6 +30,7 @@ export interface ServerOptions {
   /** Apollo Sandbox at GET /graphql in a browser. */
   landingPage: boolean;
   introspection: boolean;
+  trustProxy: false | number | string[];
   /** Production: no "Did you mean …" suggestions in errors (they spell out the schema to whoever probes it). */
   hideSchemaHints: boolean;
   probes: SourceProbe[];
@@ -40,10 +44,15 @@ export interface ServerOptions {
   requestTimeoutMs: number;
   corsOrigins: string[];
   metrics: Metrics;
+  /** Serve GET /metrics on the GraphQL port (see metrics-route.ts for when), behind this bearer token if set. */
+  metricsOnThisPort: boolean;
+  metricsToken?: string;
   /** With REDIS_URL: the shared tier's state, reported by /health/ready. */
   redisHealth?: () => RedisHealth;
   /** With REDIS_URL: persisted-query hashes shared by every replica. */
   apqCache?: KeyValueCache<string>;
+  /** The offline GraphiQL page at /explorer; absent = not served. */
+  explorer?: ExplorerOptions;
   /** Per-caller request rate and failed-authentication throttle (and their Redis, with REDIS_URL). */
   gate: Omit<GateOptions, "authenticator">;
 }
@@ -76,6 +85,8 @@ export async function createServer(options: ServerOptions): Promise<AppServer> {
   const app: FastifyInstance = Fastify({
     loggerInstance: options.log as FastifyBaseLogger,
     bodyLimit: options.maxBodyBytes,
+    // Who the client is, for the per-address limits: only proxies named by TRUST_PROXY may say.
+    ...trustProxyOption(options.trustProxy),
     requestTimeout: options.requestTimeoutMs,
     // One line per GraphQL request comes from the request-log plugin instead of fastify's two.
     logController: new LogController({ disableRequestLogging: true }),
@@ -119,14 +130,15 @@ export async function createServer(options: ServerOptions): Promise<AppServer> {
     return reply.code(status).send({ errors: [{ message, extensions: { code } }] });
   });
 
+  const apq = new PerPrincipalApq(options.apqCache);
   const apollo = new ApolloServer<Context>({
     schema: options.schema,
     formatError: errorFormatter({ hideSchemaHints: options.hideSchemaHints }),
     introspection: options.introspection,
     includeStacktraceInErrorResponses: false,
     csrfPrevention: true,
-    // APQ: shared through Redis when there is one (an hour per hash), else Apollo's in-process default.
-    ...(options.apqCache ? { persistedQueries: { cache: options.apqCache, ttl: 3600 } } : {}),
+    // APQ, one namespace per caller: through Redis when there is one (an hour per hash), else in process.
+    persistedQueries: { cache: apq.apolloCache, ttl: 3600 },
     validationRules: operationValidationRules(options.limits),
     // graphql-js stops parsing past this many tokens: a 1 MB document costs what 5,000 tokens cost.
     parseOptions: { maxTokens: options.limits.maxTokens },
@@ -138,9 +150,10 @@ export async function createServer(options: ServerOptions): Promise<AppServer> {
       fastifyApolloDrainPlugin(app),
       // Per-field cache-control bookkeeping costs time on every field; usergraph sets no cache hints.
       ApolloServerPluginCacheControlDisabled(),
-      options.landingPage ? ApolloServerPluginLandingPageLocalDefault({ embed: true }) : ApolloServerPluginLandingPageDisabled(),
+      options.landingPage ? ApolloServerPluginLandingPageLocalDefault({ embed: { runTelemetry: false } }) : ApolloServerPluginLandingPageDisabled(),
       operationCostPlugin(options.limits, options.schema),
       requestLogPlugin(options.metrics),
+      apq.plugin<Context>(),
     ],
   });
   await apollo.start();
@@ -148,30 +161,33 @@ export async function createServer(options: ServerOptions): Promise<AppServer> {
   let draining = false;
   // Every request not yet answered, so shutdown can answer each one itself rather than cut its connection.
   const unanswered = new Set<FastifyReply>();
-  app.addHook("onRequest", async (_request, reply) => {
+  // Callback-style hooks: an async hook costs a promise per request on the hot path.
+  app.addHook("onRequest", (_request, reply, done) => {
     unanswered.add(reply);
+    done();
   });
-  app.addHook("onResponse", async (_request, reply) => {
+  app.addHook("onResponse", (_request, reply, done) => {
     unanswered.delete(reply);
+    done();
   });
-  app.addHook("onRequestAbort", async (request) => {
+  app.addHook("onRequestAbort", (request, done) => {
     for (const reply of unanswered) if (reply.request === request) unanswered.delete(reply);
+    done();
   });
   // While draining, answers close their connection, so keep-alive clients do not hold shutdown open.
   app.addHook("onSend", async (_request, reply) => {
     if (draining) void reply.header("connection", "close");
   });
   app.get("/health/live", async () => ({ status: "ok" }));
-  app.get("/metrics", async (_request, reply) => {
-    const body = await options.metrics.registry.metrics();
-    return reply.header("content-type", options.metrics.registry.contentType).send(body);
-  });
+  // /metrics on this port only when allowed here (metrics-route.ts); else it is a 404 like any unknown path.
+  if (options.metricsOnThisPort) registerMetricsRoute(app, options.metrics, options.metricsToken);
   app.get("/health/ready", async (_request, reply) => {
     const readiness = await checkReadiness(options.probes, draining, options.redisHealth);
     return reply.code(readiness.status === "ready" ? 200 : 503).send(readiness);
   });
 
   const makeContext = contextFactory(options.contextDeps);
+  if (options.explorer) registerExplorer(app, options.explorer);
   const gate = await RequestGate.create(app, { ...options.gate, authenticator: options.authenticator });
   // Our own route instead of the integration's plugin, so the gate is a hook of the route itself and runs
   // for every request the router matches to it, however its target is spelled.
@@ -223,4 +239,11 @@ export async function createServer(options: ServerOptions): Promise<AppServer> {
       return summary;
     },
   };
+}
+
+/** fastify's `trustProxy` in the form its overloads take (an address list is one comma-separated string). */
+function trustProxyOption(trust: false | number | string[]): { trustProxy?: string | ((address: string, hop: number) => boolean) } {
+  if (trust === false) return {};
+  // A hop count as proxy-addr's function form: trust the nearest `trust` hops.
+  return { trustProxy: typeof trust === "number" ? (_address: string, hop: number) => hop < trust : trust.join(",") };
 }

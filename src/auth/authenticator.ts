@@ -20,6 +20,11 @@ export interface AuthOptions {
     issuer: string;
     audience: string;
     clockToleranceSec: number;
+    /**
+     * The longest a token may be valid: `iat` at most this far in the past, `exp` at most this far in the
+     * future, and `exp − iat` at most this (AUTH_JWT_MAX_AGE_SECONDS). `exp` and `iat` are required.
+     */
+    maxAgeSec: number;
   };
 }
 
@@ -81,11 +86,32 @@ export class Authenticator {
   private async verifyJwt(token: string): Promise<Principal | AuthFailure> {
     const jwt = this.options.jwt!;
     try {
-      const verifyOptions = { issuer: jwt.issuer, audience: jwt.audience, clockTolerance: jwt.clockToleranceSec };
+      // jose checks presence (requiredClaims; maxTokenAge adds `iat`), exp, nbf, and iat neither older than
+      // maxTokenAge nor in the future beyond the tolerance. What jose has no option for is checked below.
+      const verifyOptions = {
+        issuer: jwt.issuer,
+        audience: jwt.audience,
+        clockTolerance: jwt.clockToleranceSec,
+        requiredClaims: ["exp", "iat"],
+        maxTokenAge: jwt.maxAgeSec,
+      };
       const { payload } = jwt.secret
         ? await jwtVerify(token, jwt.secret, { ...verifyOptions, algorithms: ["HS256", "HS384", "HS512"] })
         : await jwtVerify(token, this.jwks!, { ...verifyOptions, algorithms: ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"] });
-      return { kind: "jwt", subject: typeof payload.sub === "string" ? payload.sub : "(no sub)", scopes: scopesOf(payload) };
+      const exp = payload.exp!;
+      const iat = payload.iat!;
+      const now = Math.floor(Date.now() / 1000);
+      if (exp - now > jwt.maxAgeSec + jwt.clockToleranceSec) {
+        return { error: "invalid_token", description: `the token's exp claim is more than ${jwt.maxAgeSec} s ahead (AUTH_JWT_MAX_AGE_SECONDS)` };
+      }
+      if (exp - iat > jwt.maxAgeSec) {
+        return { error: "invalid_token", description: `the token's lifetime (exp - iat) is longer than ${jwt.maxAgeSec} s (AUTH_JWT_MAX_AGE_SECONDS)` };
+      }
+      const scopes = scopesOf(payload);
+      if (scopes.size === 0) {
+        return { error: "invalid_token", description: `the token grants none of usergraph's scopes (${ALL_SCOPES.join(", ")}) in scp, scope or roles` };
+      }
+      return { kind: "jwt", subject: typeof payload.sub === "string" ? payload.sub : "(no sub)", scopes };
     } catch (err) {
       return { error: "invalid_token", description: describeJwtError(err) };
     }
@@ -101,8 +127,14 @@ function scopesOf(payload: JWTPayload): ReadonlySet<string> {
 }
 
 function describeJwtError(err: unknown): string {
-  if (err instanceof joseErrors.JWTExpired) return "the token has expired";
-  if (err instanceof joseErrors.JWTClaimValidationFailed) return `the token's ${err.claim} claim is not accepted`;
+  if (err instanceof joseErrors.JWTExpired) {
+    return err.claim === "iat" ? "the token was issued longer ago than AUTH_JWT_MAX_AGE_SECONDS allows" : "the token has expired";
+  }
+  if (err instanceof joseErrors.JWTClaimValidationFailed) {
+    if (err.reason === "missing") return `the token has no ${err.claim} claim, which is required`;
+    if (err.claim === "iat" && err.reason === "check_failed") return "the token's iat claim is in the future";
+    return `the token's ${err.claim} claim is not accepted`;
+  }
   if (err instanceof joseErrors.JWSSignatureVerificationFailed) return "the token's signature does not verify";
   if (err instanceof joseErrors.JOSEAlgNotAllowed) return "the token's signing algorithm is not accepted";
   if (err instanceof joseErrors.JWKSNoMatchingKey) return "no key in the JWKS matches the token";

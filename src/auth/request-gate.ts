@@ -1,4 +1,4 @@
-import fastifyRateLimit from "@fastify/rate-limit";
+import fastifyRateLimit, { normalizeIP } from "@fastify/rate-limit";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type Redis from "ioredis";
 import { ErrorCode } from "../errors/error-code";
@@ -55,7 +55,7 @@ export class RequestGate {
           limit && (child.createRateLimit({ max: limit.limit, timeWindow: limit.windowMs, keyGenerator: keyOf }) as unknown as Check);
         found = {
           caller: make(options.callerLimit, (r) => `caller:${callerKey(r)}`),
-          failure: make(options.authFailureLimit, (r) => `authfail:${r.ip}`),
+          failure: make(options.authFailureLimit, (r) => `authfail:${clientAddress(r)}`),
         };
       });
       return found;
@@ -131,8 +131,16 @@ export class RequestGate {
 function callerKey(request: FastifyRequest): string {
   const principal = (request as WithPrincipal)[PRINCIPAL];
   // An open endpoint has one principal for everybody: count per client address instead.
-  if (principal === undefined || principal.kind === "open") return `ip:${request.ip}`;
+  if (principal === undefined || principal.kind === "open") return `ip:${clientAddress(request)}`;
   return `${principal.kind}:${principal.subject}`;
+}
+
+/**
+ * The client's address as fastify derives it (the socket's peer, or the client named by X-Forwarded-For
+ * when TRUST_PROXY names the proxies in front), IPv6 counted per /64 as one client usually holds one.
+ */
+function clientAddress(request: FastifyRequest): string {
+  return normalizeIP(request.ip, 64);
 }
 
 function isLandingPageRequest(request: FastifyRequest): boolean {

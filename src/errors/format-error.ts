@@ -4,6 +4,7 @@ import { ArgumentValidationError } from "type-graphql";
 import { MissingScopeError } from "../auth/missing-scope.error";
 import type { SourceName } from "../upstream/source";
 import { UpstreamError } from "../upstream/upstream-error";
+import { isClientMistake } from "./client-mistake";
 import { ErrorCode } from "./error-code";
 
 /**
@@ -52,6 +53,10 @@ export function messageFor(err: UpstreamError, code: ErrorCode): string {
   const status = err.status === undefined ? "" : ` (HTTP ${err.status})`;
   const credentials =
     err.source === "DEFENDER" ? "DEFENDER_TENANT_ID, DEFENDER_CLIENT_ID and DEFENDER_CLIENT_SECRET" : "ESET_USERNAME and ESET_PASSWORD";
+  if (err.phase === "token") {
+    const tokenMessage = tokenEndpointMessage(err, code, name, credentials);
+    if (tokenMessage !== undefined) return tokenMessage;
+  }
   switch (code) {
     case ErrorCode.SOURCE_NOT_CONFIGURED:
       return `${name} is not configured on this usergraph: an operator must set ${credentials}.`;
@@ -94,6 +99,27 @@ export function messageFor(err: UpstreamError, code: ErrorCode): string {
   }
 }
 
+/**
+ * A failure of the vendor's token endpoint (not of its API) says so, with the OAuth `error` value, and
+ * when usergraph will ask for a token again (it remembers a failure rather than logging in per request).
+ */
+function tokenEndpointMessage(err: UpstreamError, code: ErrorCode, name: string, credentials: string): string | undefined {
+  const facts = [err.status === undefined ? undefined : `HTTP ${err.status}`, err.upstreamCode].filter((f) => f !== undefined);
+  const detail = facts.length > 0 ? ` (${facts.join(", ")})` : "";
+  const next = err.retryAfter === undefined ? "" : ` usergraph asks for a token again in ${err.retryAfter} s.`;
+  const what: Partial<Record<ErrorCode, string>> = {
+    [ErrorCode.UPSTREAM_UNAUTHENTICATED]: `${name}'s token endpoint refused usergraph's credentials${detail}; an operator must check ${credentials}.`,
+    [ErrorCode.UPSTREAM_TIMEOUT]: `${name}'s token endpoint did not answer in time${detail}, so usergraph has no token to call ${name} with; try again later.`,
+    [ErrorCode.UPSTREAM_UNREACHABLE]: `usergraph could not connect to ${name}'s token endpoint (connection refused, reset or DNS failure), so it has no token to call ${name} with; try again later.`,
+    [ErrorCode.UPSTREAM_BAD_RESPONSE]: `${name}'s token endpoint sent an answer usergraph could not read${detail}.`,
+    [ErrorCode.UPSTREAM_ERROR]: `${name}'s token endpoint failed${detail}, so usergraph has no token to call ${name} with; try again later.`,
+    [ErrorCode.UPSTREAM_UNAVAILABLE]: `${name}'s token endpoint is unavailable${detail}, so usergraph has no token to call ${name} with; try again later.`,
+    [ErrorCode.UPSTREAM_FORBIDDEN]: `${name}'s token endpoint refused usergraph${detail}; an operator must check ${credentials}.`,
+  };
+  const message = what[code];
+  return message === undefined ? undefined : message + next;
+}
+
 /** Codes of requests refused before any resolver ran (Apollo's and our limits). Passed through, message capped. */
 const APOLLO_CODES = new Set([
   "OPERATION_LIMIT_EXCEEDED",
@@ -132,6 +158,8 @@ function formatErrorWith(formatted: GraphQLFormattedError, error: unknown, hideS
       extensions: compact({
         code,
         source: original.source,
+        // Only for the token endpoint: the API's errors keep their documented shape.
+        phase: original.phase === "token" ? "token" : undefined,
         status: original.status,
         upstreamCode: original.upstreamCode,
         upstreamRequestId: original.upstreamRequestId,
@@ -157,7 +185,15 @@ function formatErrorWith(formatted: GraphQLFormattedError, error: unknown, hideS
     };
   }
 
+  if (isClientMistake(error)) {
+    return { message: capMessage(formatted.message), ...where, extensions: { code: ErrorCode.BAD_REQUEST } };
+  }
+
   const code = formatted.extensions?.code;
+  if (code === "BAD_REQUEST" && formatted.message.includes("Cross-Site Request Forgery")) {
+    // Apollo's own text runs past our message cap before it names the header that fixes it.
+    return { message: CSRF_MESSAGE, extensions: { code } };
+  }
   if (typeof code === "string" && APOLLO_CODES.has(code)) {
     const { stacktrace: _stacktrace, ...extensions } = formatted.extensions ?? {};
     let message = withoutEchoedValue(formatted.message);
@@ -165,13 +201,19 @@ function formatErrorWith(formatted: GraphQLFormattedError, error: unknown, hideS
     // graphql-js's own wording (sic "more that"); say which setting raises it.
     if (/^Syntax Error: Document contains more th[ae]t? \d+ tokens/.test(message)) message = `${message} (MAX_TOKENS)`;
     // graphql-js quotes offending values in some messages; never send a huge input back.
-    if (message.length > MAX_MESSAGE) message = `${message.slice(0, MAX_MESSAGE)}… (truncated)`;
-    return { ...formatted, message, extensions };
+    return { ...formatted, message: capMessage(message), extensions };
   }
   return { message: "Internal server error", ...where, extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR } };
 }
 
 const MAX_MESSAGE = 300;
+
+function capMessage(message: string): string {
+  return message.length > MAX_MESSAGE ? `${message.slice(0, MAX_MESSAGE)}… (truncated)` : message;
+}
+
+export const CSRF_MESSAGE =
+  "Blocked as a potential Cross-Site Request Forgery (CSRF): send POST with content-type: application/json, or add the header apollo-require-preflight: true (any non-empty value) to a GET.";
 
 /**
  * graphql-js's "Did you mean …?" in every form it takes (fields, arguments, types, input fields, and enum

@@ -22,9 +22,9 @@ export class DefenderUserResolver {
   }
 
   @Query(() => [DefenderUser], {
-    nullable: "items",
+    nullable: "itemsAndList",
     description:
-      "Several Defender users, in the order of `ids`; an entry is null where Defender does not know the id or its lookup failed (then with an error whose path names the index).",
+      "Several Defender users, in the order of `ids`; an entry is null where Defender does not know the id or its lookup failed (then with an error whose path names the index). The whole list is null (with its error) on a refused argument or a missing scope, leaving the other fields of the request intact.",
   })
   defenderUsers(@Args() { ids }: DefenderUsersArgs, @Ctx() ctx: Context): Array<MaybePromise<DefenderUser | null>> {
     assertScope(ctx, "DEFENDER");

@@ -15,10 +15,11 @@ const INT_MAX = 2_147_483_647;
 @Resolver()
 export class EsetUserListResolver {
   @Query(() => EsetUserConnection, {
+    nullable: true,
     description:
-      "ESET users matching a filter, a page at a time (GET /v1/users; first ≤ 1000 maps onto one vendor page). Every listed user is primed into the entity cache, so a follow-up esetUser(uuid:) costs no vendor call. Paging forward with the same first costs one vendor call a page; while the data does not change, every matching user appears exactly once.",
+      "ESET users matching a filter, a page at a time (GET /v1/users; first ≤ 1000 maps onto one vendor page). Every listed user is primed into the entity cache, so a follow-up esetUser(uuid:) costs no vendor call. Paging forward with the same first costs one vendor call a page; while the data does not change, every matching user appears exactly once. Null (with its error) when ESET fails, an argument is refused or the caller lacks the ESET scope; the other fields of the request still answer.",
   })
-  async esetUserList(@Args() { filter, first, after }: EsetUserListArgs, @Ctx() ctx: Context): Promise<EsetUserConnection> {
+  async esetUserList(@Args() { filter, first, after }: EsetUserListArgs, @Ctx() ctx: Context): Promise<EsetUserConnection | null> {
     assertScope(ctx, "ESET");
     const wire = toWireFilter(filter);
     const digest = filterDigest(wire);

@@ -20,9 +20,9 @@ export class EsetUserResolver {
   }
 
   @Query(() => [EsetUser], {
-    nullable: "items",
+    nullable: "itemsAndList",
     description:
-      "Several ESET users, in the order of `uuids`, fetched with one batchGetUsers call per 1000; an entry is null where ESET does not know the uuid or its lookup failed (then with an error whose path names the index).",
+      "Several ESET users, in the order of `uuids`, fetched with one batchGetUsers call per 1000; an entry is null where ESET does not know the uuid or its lookup failed (then with an error whose path names the index). The whole list is null (with its error) on a refused argument or a missing scope, leaving the other fields of the request intact.",
   })
   esetUsers(@Args() { uuids }: EsetUsersArgs, @Ctx() ctx: Context): Array<MaybePromise<EsetUser | null>> {
     assertScope(ctx, "ESET");

@@ -19,6 +19,8 @@ const ESET_SEARCHES = 2;
 const ESET_PAGE_MAX = 1000;
 
 const one = (): number => 1;
+/** The worst case of a batch of n ESET uuids. */
+const eset = (n: number): number => (n <= 0 ? 0 : n + Math.ceil(Math.log2(n)) + 1);
 const fanout = (): number => LINK_FANOUT;
 const lengthOf = (arg: string) => (args: Record<string, unknown>): number => {
   const v = args[arg];
@@ -34,10 +36,11 @@ export const PRICES: Record<string, FieldPrice> = {
   // Defender has no batch endpoint: one GET per id.
   "Query.defenderUsers": { calls: { DEFENDER: lengthOf("ids") }, times: lengthOf("ids") },
   "Query.esetUser": { calls: { ESET: one }, times: one },
-  // One batchGetUsers per 1000 when every uuid is known; a batch with unknown uuids is split to find them,
-  // which in the worst case approaches one call per uuid: priced at that.
-  "Query.esetUsers": { calls: { ESET: lengthOf("uuids") }, times: lengthOf("uuids") },
-  "Query.esetUserList": { calls: { ESET: one }, times: page },
+  // One batchGetUsers per 1000 when every uuid is known; with unknown uuids the loader bisects while it
+  // pays and then asks singly (src/loaders/eset-user.loader.ts): at most n + ceil(log2 n) + 1 calls.
+  "Query.esetUsers": { calls: { ESET: (args) => eset(lengthOf("uuids")(args)) }, times: lengthOf("uuids") },
+  // Resuming from a mid-page cursor costs two calls (the rest of that vendor page, then the next).
+  "Query.esetUserList": { calls: { ESET: (args) => (typeof args.after === "string" && args.after !== "" ? 2 : 1) }, times: page },
   // The reference's own candidates (8 Defender GETs, 2 ESET searches), then one hop from each side found.
   "Query.person": { calls: { DEFENDER: () => LINK_FANOUT + LINK_FANOUT * LINK_FANOUT, ESET: () => ESET_SEARCHES + LINK_FANOUT * ESET_SEARCHES }, times: one },
   "Person.defenderUsers": { calls: {}, times: fanout },

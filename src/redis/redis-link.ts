@@ -127,8 +127,14 @@ export class RedisLink {
     if (this.client.status !== "ready") return;
     const now = Date.now();
     if (!this.stalled && this.status === "up" && now - this.lastAnswerAt > STALL_MS) {
-      this.stalled = true;
-      this.mark("down", `stalled: no answer to a PING for ${now - this.lastAnswerAt} ms`);
+      // After our own event loop was blocked, timers run before pending socket reads: look again once this
+      // turn's I/O is processed, so a busy process does not take its own lateness for a stalled Redis.
+      setImmediate(() => {
+        const silentFor = Date.now() - this.lastAnswerAt;
+        if (this.stalled || this.status !== "up" || silentFor <= STALL_MS) return;
+        this.stalled = true;
+        this.mark("down", `stalled: no answer to a PING for ${silentFor} ms`);
+      });
     }
     if (this.pingOut) return;
     this.pingOut = true;

@@ -14,7 +14,9 @@ import { SharedRateLimiter } from "../redis/shared-rate-limiter";
 import { SharedPendingMemory } from "../redis/shared-pending-memory";
 import { RetryPolicy, type RetryOptions } from "./retry-policy";
 import type { SourceName } from "./source";
-import { TokenCache } from "./token-cache";
+import { TokenCache, type TokenBackoffOptions, type TokenCacheEvents } from "./token-cache";
+import { UpstreamError } from "./upstream-error";
+import { clip } from "../log-bounds";
 
 export interface ClientsOptions {
   defender?: EntraCredentials & { apiUrl: URL };
@@ -32,6 +34,8 @@ export interface ClientsOptions {
   connectionsPerOrigin?: number;
   /** The shared tier: rate limits and pending response-ids across replicas. */
   redis?: RedisLink;
+  /** How long a failed token request is remembered (readiness probes and queries alike): see TokenCache. */
+  tokenBackoff?: TokenBackoffOptions;
   /** Per source, a digest of the credentials the vendor counts calls against (names the shared budget). */
   budgets?: Partial<Record<SourceName, string>>;
 }
@@ -60,14 +64,17 @@ export function createClients(options: ClientsOptions): Clients {
   const observe: AttemptObserver = (e) => {
     metrics?.recordUpstreamCall(e.source, e.phase, String(e.status ?? e.error), e.attempt, e.durationMs / 1000);
     // Every attempt at debug; failures, retries and non-2xx at info, so a busy gateway's info log stays one
-    // line per request while trouble is always visible.
-    const level = e.error !== undefined || e.attempt > 1 || (e.status !== undefined && e.status >= 400) ? "info" : "debug";
+    // line per request while trouble is always visible. A 404 is "no such user" (data, not trouble; a
+    // client can ask for a thousand unknown ids): debug, and counted on the request's line.
+    const trouble = e.error !== undefined || e.attempt > 1 || (e.status !== undefined && e.status >= 400 && e.status !== 404);
+    const level = trouble ? "info" : "debug";
     log[level](
       {
         source: e.source,
         phase: e.phase,
         method: e.method,
-        path: e.phase === "token" ? "(token endpoint)" : e.path,
+        // The path carries a client-chosen id: bounded like every client string in a log line.
+        path: e.phase === "token" ? "(token endpoint)" : clip(e.path),
         status: e.status,
         error: e.error,
         durationMs: Math.round(e.durationMs * 10) / 10,
@@ -103,17 +110,30 @@ export function createClients(options: ClientsOptions): Clients {
   if (options.defender) guards.DEFENDER = guardsFor("DEFENDER");
   if (options.eset) guards.ESET = guardsFor("ESET");
   metrics?.watchQueues(() => (Object.entries(guards) as Array<[SourceName, Required<SourceGuards>]>).map(([source, g]) => [source, g.limiter.queueDepth]));
-  const tokenObserver = (source: SourceName) => (token: string) => {
-    options.onToken(token);
-    metrics?.tokenRefreshes.inc({ source });
-  };
+  const tokenEvents = (source: SourceName): TokenCacheEvents => ({
+    onNewToken: (token) => {
+      options.onToken(token);
+      metrics?.tokenRefreshes.inc({ source });
+    },
+    // One line per failed token request (not per caller served the remembered failure).
+    onFailure: (err, retryInMs, servingCurrent) => {
+      metrics?.tokenFailures.inc({ source });
+      const e = err instanceof UpstreamError ? err : undefined;
+      log.warn(
+        { source, kind: e?.kind, status: e?.status, upstreamCode: e?.upstreamCode, upstreamRequestId: e?.upstreamRequestId, retryInMs, servingCurrent },
+        servingCurrent
+          ? `${source} token renewal failed; serving with the current token until it expires`
+          : `${source} token request failed; no new token request for ${Math.ceil(retryInMs / 1000)} s`,
+      );
+    },
+  });
   const sender = new RetryingSender(transport, new RetryPolicy(options.retry), options.attemptTimeoutMs, observe, guards);
   const pendingMemory = new PendingMemory();
   const pendingStore = options.redis ? new SharedPendingMemory(pendingMemory, options.redis, `ESET:${options.budgets?.ESET ?? "default"}:`) : pendingMemory;
 
   let defender: SourceRuntime<DefenderClient> | undefined;
   if (options.defender) {
-    const token = new TokenCache(entraClientCredentials(sender, options.defender), tokenObserver("DEFENDER"));
+    const token = new TokenCache(entraClientCredentials(sender, options.defender), tokenEvents("DEFENDER"), options.tokenBackoff);
     const client = new DefenderClient(
       new JsonApi({ source: "DEFENDER", baseUrl: options.defender.apiUrl, sender, token, errorFacts: defenderErrorFacts }),
     );
@@ -123,7 +143,7 @@ export function createClients(options: ClientsOptions): Clients {
   let eset: SourceRuntime<EsetClient> | undefined;
   if (options.eset) {
     const flow = new EsetTokenFlow(sender, options.eset, log, options.onToken);
-    const token = new TokenCache(flow.fetch, tokenObserver("ESET"));
+    const token = new TokenCache(flow.fetch, tokenEvents("ESET"), options.tokenBackoff);
     const client = new EsetClient(
       new JsonApi({
         source: "ESET",

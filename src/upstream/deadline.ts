@@ -7,10 +7,16 @@ import type { SourceName } from "./source";
  */
 export class Deadline {
   private readonly expiresAt: number;
-  /** What the request spent, for its log line: HTTP attempts to vendors and entity-cache hits. */
-  readonly usage = { upstreamCalls: 0, cacheHits: 0 };
+  /** What the request spent, for its log line: HTTP attempts to vendors, entity-cache hits, vendor 404s. */
+  readonly usage = { upstreamCalls: 0, cacheHits: 0, upstreamNotFound: 0 };
   /** The GraphQL request this budget belongs to, so upstream log lines can name it. */
   requestId?: string;
+  /**
+   * Who the request is for (principal kind and subject): the outbound rate limiters share each vendor's
+   * budget fairly between callers by it. A fetch that several requests share through the entity cache's
+   * single flight is charged to the request that started it.
+   */
+  caller?: string;
 
   constructor(budgetMs: number, now: number = Date.now()) {
     this.expiresAt = now + budgetMs;

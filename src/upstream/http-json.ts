@@ -116,6 +116,7 @@ export class RetryingSender {
         throw e;
       }
       release?.();
+      if (res.status === 404) deadline.usage.upstreamNotFound++;
       this.observe({
         source,
         phase,

@@ -8,7 +8,19 @@ export interface RateWindow {
   windowMs: number;
 }
 
+/**
+ * The slots of a window no single caller may take at once: a tenth of the window (none below 10 calls).
+ * A caller holding `limit − reserve` slots of a window gets further ones only one per `windowMs / reserve`
+ * (counted from the grant that brought it there), so a caller arriving while another floods the vendor
+ * finds a free slot.
+ */
+export function reserveOf(w: RateWindow): number {
+  return Math.floor(w.limit / 10);
+}
+
 interface Waiter {
+  caller: string;
+  seq: number;
   resolve: () => void;
   reject: (err: Error) => void;
   timer?: NodeJS.Timeout;
@@ -28,18 +40,40 @@ export interface OutboundLimiter {
   close(): void;
 }
 
+/** One window's log: when each counted call finished, and whose it was, oldest first. */
+interface WindowLog {
+  times: number[];
+  callers: string[];
+  /** Finished calls within the window, per caller. */
+  held: Map<string, number>;
+  /** When each caller last took a slot that left it holding `limit − reserve` or more (its pace starts there). */
+  lastReserve: Map<string, number>;
+}
+
 /**
  * Outbound rate limiting for one source, as sliding-window logs: a call may go when, in every window, fewer
  * than `limit` calls are in flight or finished within the last `windowMs`. A call's slot is timed from when
  * it finished, not when it was sent: the vendor counts arrivals, and an arrival can lag our send by any
- * network delay, so timing from the send could show the vendor a few calls too many in some window. Calls over the limit wait in one FIFO queue (fair:
- * first come, first served), bounded by `maxQueue`. A call that could not get a slot before its request's
+ * network delay, so timing from the send could show the vendor a few calls too many in some window.
+ *
+ * The budget is shared fairly between callers (the request's principal, `Deadline.caller`):
+ * - calls over the limit wait in one queue per caller; when a slot frees it goes to the waiting caller
+ *   holding the fewest slots of the window (first come, first served between equals), so a caller that
+ *   floods the vendor does not make the others wait behind its backlog: max-min fair shares;
+ * - a caller may take `limit − reserve` slots of a window at once (see `reserveOf`), and the rest only at a
+ *   pace of one per `windowMs / reserve`: one caller alone still uses the whole budget over a window,
+ *   while another caller arriving during its flood finds a slot at once or within that pace.
+ * The queues are bounded by `maxQueue` in all. A call that could not get a slot before its request's
  * deadline fails at once as rate-limited, with the expected wait, and never reaches the vendor.
  */
 export class RateLimiter implements OutboundLimiter {
-  private readonly logs: number[][];
+  private readonly logs: WindowLog[];
   private inFlight = 0;
-  private readonly queue: Waiter[] = [];
+  private readonly inFlightBy = new Map<string, number>();
+  /** Waiting calls per caller, FIFO within a caller; a caller's entry exists only while it waits. */
+  private readonly queues = new Map<string, Waiter[]>();
+  private queued = 0;
+  private seq = 0;
   private wakeTimer?: NodeJS.Timeout;
   private pausedUntil = 0;
 
@@ -51,11 +85,11 @@ export class RateLimiter implements OutboundLimiter {
     /** Told how long each granted call waited (0 when it went straight through), for metrics. */
     private readonly onWait: (ms: number) => void = () => {},
   ) {
-    this.logs = windows.map(() => []);
+    this.logs = windows.map(() => ({ times: [], callers: [], held: new Map(), lastReserve: new Map() }));
   }
 
   get queueDepth(): number {
-    return this.queue.length;
+    return this.queued;
   }
 
   /**
@@ -63,29 +97,41 @@ export class RateLimiter implements OutboundLimiter {
    * UpstreamError (rate-limited) when no slot can be had before the deadline.
    */
   acquire(deadline: Deadline): Promise<Release> {
-    if (this.queue.length === 0 && this.waitFor(0) === 0) {
+    const caller = deadline.caller ?? "";
+    const t = this.now();
+    if (this.windows.length === 0 && this.queued === 0 && this.pausedUntil <= t) {
       this.onWait(0);
-      return Promise.resolve(this.take());
+      return Promise.resolve(this.take(caller));
     }
-    const expectedWait = this.waitFor(this.queue.length);
-    if (this.queue.length >= this.maxQueue || expectedWait >= deadline.remaining()) {
+    this.prune(t);
+    if (this.queued === 0 && this.waitFor(caller, 0, t) === 0) {
+      this.onWait(0);
+      return Promise.resolve(this.take(caller));
+    }
+    const own = this.queues.get(caller);
+    const expectedWait = this.waitFor(caller, this.positionOf(caller, own?.length ?? 0), t);
+    if (this.queued >= this.maxQueue || expectedWait >= deadline.remaining()) {
       return Promise.reject(this.refusal(expectedWait));
     }
-    const started = this.now();
     return new Promise<Release>((resolve, reject) => {
       const waiter: Waiter = {
+        caller,
+        seq: ++this.seq,
         resolve: () => {
-          this.onWait(this.now() - started);
-          resolve(this.take());
+          this.onWait(this.now() - t);
+          resolve(this.take(caller));
         },
         reject,
       };
       waiter.timer = setTimeout(() => {
-        const i = this.queue.indexOf(waiter);
-        if (i >= 0) this.queue.splice(i, 1);
-        reject(this.refusal(this.waitFor(this.queue.length)));
+        this.dequeue(waiter);
+        const now = this.now();
+        this.prune(now);
+        reject(this.refusal(this.waitFor(caller, this.positionOf(caller, 0), now)));
       }, deadline.remaining());
-      this.queue.push(waiter);
+      if (own) own.push(waiter);
+      else this.queues.set(caller, [waiter]);
+      this.queued++;
       this.schedule();
     });
   }
@@ -99,10 +145,14 @@ export class RateLimiter implements OutboundLimiter {
   /** Rejects every queued caller (shutdown). */
   close(): void {
     clearTimeout(this.wakeTimer);
-    for (const waiter of this.queue.splice(0)) {
-      clearTimeout(waiter.timer);
-      waiter.reject(new UpstreamError(this.source, "rate-limited", `${this.source}: shutting down`, { retryAfter: 1 }));
+    for (const queue of this.queues.values()) {
+      for (const waiter of queue) {
+        clearTimeout(waiter.timer);
+        waiter.reject(new UpstreamError(this.source, "rate-limited", `${this.source}: shutting down`, { retryAfter: 1 }));
+      }
     }
+    this.queues.clear();
+    this.queued = 0;
   }
 
   refusal(waitMs: number): UpstreamError {
@@ -110,57 +160,146 @@ export class RateLimiter implements OutboundLimiter {
     return new UpstreamError(this.source, "rate-limited", `${this.source}: no rate-limit slot within the request deadline`, { retryAfter });
   }
 
-  private take(): Release {
+  private take(caller: string): Release {
+    const t = this.now();
     this.inFlight++;
+    this.inFlightBy.set(caller, (this.inFlightBy.get(caller) ?? 0) + 1);
+    this.windows.forEach((w, i) => {
+      const r = reserveOf(w);
+      if (r > 0 && this.heldBy(i, caller) >= w.limit - r) this.logs[i]!.lastReserve.set(caller, t);
+    });
     let released = false;
     return (sent = true) => {
       if (released) return;
       released = true;
       this.inFlight--;
-      if (sent) {
-        const t = this.now();
-        for (const log of this.logs) log.push(t);
+      const left = this.inFlightBy.get(caller)! - 1;
+      if (left === 0) this.inFlightBy.delete(caller);
+      else this.inFlightBy.set(caller, left);
+      if (sent && this.windows.length > 0) {
+        const end = this.now();
+        for (const log of this.logs) {
+          log.times.push(end);
+          log.callers.push(caller);
+          log.held.set(caller, (log.held.get(caller) ?? 0) + 1);
+        }
       }
-      this.schedule();
+      if (this.queued > 0) this.schedule();
     };
   }
 
-  /** How long until the call `position` places behind the queue head could go (an estimate past one window). */
-  private waitFor(position: number): number {
-    const t = this.now();
+  /** Slots of window `i` the caller holds: in flight, or finished within the window (after `prune`). */
+  private heldBy(i: number, caller: string): number {
+    return (this.logs[i]?.held.get(caller) ?? 0) + (this.inFlightBy.get(caller) ?? 0);
+  }
+
+  /** Drops what aged out of each window, and pacing marks older than a window. */
+  private prune(t: number): void {
+    this.windows.forEach((w, i) => {
+      const log = this.logs[i]!;
+      let n = 0;
+      while (n < log.times.length && log.times[n]! <= t - w.windowMs) {
+        const c = log.callers[n]!;
+        const left = log.held.get(c)! - 1;
+        if (left === 0) log.held.delete(c);
+        else log.held.set(c, left);
+        n++;
+      }
+      if (n > 0) {
+        log.times.splice(0, n);
+        log.callers.splice(0, n);
+      }
+      if (log.lastReserve.size > 0) for (const [c, at] of log.lastReserve) if (at <= t - w.windowMs) log.lastReserve.delete(c);
+    });
+  }
+
+  /**
+   * How many queued calls would go before a new call of `caller` that has `own` of its own calls queued
+   * ahead of it: the slots go to whoever holds fewest, so another caller's waiters go first only while
+   * it holds fewer than this caller will (an estimate: slots ageing out change the holdings).
+   */
+  private positionOf(caller: string, own: number): number {
+    if (this.queued === own) return own;
+    const mine = this.heldBy(0, caller) + own;
+    let ahead = own;
+    for (const [c, queue] of this.queues) {
+      if (c === caller) continue;
+      ahead += Math.min(queue.length, Math.max(0, mine + 1 - this.heldBy(0, c)));
+    }
+    return ahead;
+  }
+
+  /**
+   * How long until the call `position` places behind the next granted one could go for `caller` (an
+   * estimate past one window): the windows' free slots, a 429 pause, and the caller's pace past its
+   * `limit − reserve`. Expects `prune(t)` to have run.
+   */
+  private waitFor(caller: string, position: number, t: number): number {
     let wait = Math.max(0, this.pausedUntil - t);
     this.windows.forEach((w, i) => {
       const log = this.logs[i]!;
-      while (log.length > 0 && log[0]! <= t - w.windowMs) log.shift();
-      const free = w.limit - log.length - this.inFlight;
-      if (position < free) return;
-      const k = position - free; // slots that must open up before ours
-      const cycles = Math.floor(k / w.limit);
-      // Finished calls free their slot a window after they finished; calls still in flight at the earliest
-      // a window from now.
-      const base = k % w.limit < log.length ? log[k % w.limit]! : t;
-      wait = Math.max(wait, base + w.windowMs * (cycles + 1) - t);
+      const free = w.limit - log.times.length - this.inFlight;
+      if (position >= free) {
+        const k = position - free; // slots that must open up before ours
+        const cycles = Math.floor(k / w.limit);
+        // Finished calls free their slot a window after they finished; calls still in flight at the earliest
+        // a window from now.
+        const base = k % w.limit < log.times.length ? log.times[k % w.limit]! : t;
+        wait = Math.max(wait, base + w.windowMs * (cycles + 1) - t);
+      }
+      const r = reserveOf(w);
+      if (r > 0 && this.heldBy(i, caller) + position >= w.limit - r) {
+        const last = log.lastReserve.get(caller);
+        if (last !== undefined) wait = Math.max(wait, last + w.windowMs / r - t);
+      }
     });
     return wait;
   }
 
+  /** The next caller to serve: among those whose head call may go now, the one holding fewest slots. */
   private schedule(): void {
     clearTimeout(this.wakeTimer);
     this.wakeTimer = undefined;
-    while (this.queue.length > 0) {
-      const wait = this.waitFor(0);
-      if (wait > 0) {
-        this.wakeTimer = setTimeout(() => this.schedule(), wait);
+    while (this.queued > 0) {
+      const t = this.now();
+      this.prune(t);
+      let best: Waiter[] | undefined;
+      let bestHeld = Infinity;
+      let soonest = Infinity;
+      for (const queue of this.queues.values()) {
+        const head = queue[0]!;
+        const wait = this.waitFor(head.caller, 0, t);
+        if (wait > 0) {
+          soonest = Math.min(soonest, wait);
+          continue;
+        }
+        const held = this.heldBy(0, head.caller);
+        if (held < bestHeld || (held === bestHeld && head.seq < best![0]!.seq)) {
+          best = queue;
+          bestHeld = held;
+        }
+      }
+      if (best === undefined) {
+        this.wakeTimer = setTimeout(() => this.schedule(), Math.max(1, Math.ceil(soonest)));
         this.wakeTimer.unref();
         return;
       }
-      const waiter = this.queue.shift()!;
+      const waiter = best[0]!;
+      this.dequeue(waiter);
       clearTimeout(waiter.timer);
       waiter.resolve();
     }
   }
-}
 
+  private dequeue(waiter: Waiter): void {
+    const queue = this.queues.get(waiter.caller);
+    const i = queue ? queue.indexOf(waiter) : -1;
+    if (i < 0) return;
+    queue!.splice(i, 1);
+    if (queue!.length === 0) this.queues.delete(waiter.caller);
+    this.queued--;
+  }
+}
 /** Parses "100/60s,1500/1h" (or "off") into windows. Returns a problem message for bad input. */
 export function parseRateWindows(spec: string): RateWindow[] | string {
   if (spec.trim().toLowerCase() === "off") return [];

@@ -16,18 +16,32 @@ export async function postTokenForm(
   deadline: Deadline,
 ): Promise<{ token: FetchedToken; body: Record<string, unknown> }> {
   const body = new URLSearchParams(form).toString();
-  const res = await sender.send({
-    source,
-    phase: "token",
-    deadline,
-    build: async () => ({
-      method: "POST",
-      origin: url.origin,
-      path: url.pathname + url.search,
-      headers: { "content-type": "application/x-www-form-urlencoded", accept: "application/json" },
-      body,
-    }),
-  });
+  let res: Awaited<ReturnType<RetryingSender["send"]>>;
+  try {
+    res = await sender.send({
+      source,
+      phase: "token",
+      deadline,
+      build: async () => ({
+        method: "POST",
+        origin: url.origin,
+        path: url.pathname + url.search,
+        headers: { "content-type": "application/x-www-form-urlencoded", accept: "application/json" },
+        body,
+      }),
+    });
+  } catch (err) {
+    // Timeouts and network errors: say it was the token endpoint, so the client's error names it.
+    if (err instanceof UpstreamError && err.phase !== "token") {
+      throw new UpstreamError(source, err.kind, `${source} token endpoint: ${err.message}`, {
+        phase: "token",
+        status: err.status,
+        retryAfter: err.retryAfter,
+        cause: err,
+      });
+    }
+    throw err;
+  }
   const json = tryParseJson(res.text) as Record<string, unknown> | undefined;
   const requestId =
     header(res, "request-id") ??

@@ -117,7 +117,7 @@ describe("the error table", () => {
     stack.sim.inject({ target: "eset", kind: "pending", polls: 3 });
     const res = await stack.gql(EsetUsersDocument, { uuids });
     expect(res.body.errors).toBeUndefined();
-    expect(res.body.data?.esetUsers.map((u) => u?.uuid)).toEqual(uuids);
+    expect(res.body.data?.esetUsers?.map((u) => u?.uuid)).toEqual(uuids);
     const calls = stack.sim.requests.filter((r) => r.kind === "api");
     expect(calls).toHaveLength(4);
     expect(new Set(calls.map((c) => `${c.method} ${c.path} ${c.body}`)).size).toBe(1);
@@ -142,13 +142,27 @@ describe("the error table", () => {
   it("never sends a request for arguments that fail our own checks", async () => {
     const res = await stack.gql(EsetUsersDocument, { uuids: [DEMO.esetAlice, "bad uuid with spaces", "x".repeat(101)] });
     expect(res.status).toBe(200);
-    expect(res.body.data).toBeNull();
+    expect(res.body.data).toEqual({ esetUsers: null });
     expect(codes(res)).toEqual(["BAD_USER_INPUT"]);
     expect(res.body.errors?.[0]?.message).toContain("uuids");
     expect(res.text).not.toContain("x".repeat(101));
     const control = await stack.gql(DefenderUserDocument, { id: "alice\u0000" });
     expect(codes(control)).toEqual(["BAD_USER_INPUT"]);
     expect(stack.sim.requests).toHaveLength(0);
+  });
+});
+
+describe("CSRF prevention (every mode)", () => {
+  it("refuses a plain GET with a message that names the header that fixes it, and answers the GET that sends it", async () => {
+    const url = `${stack.gateway.url}?query=${encodeURIComponent("{ __typename }")}`;
+    const plain = await fetch(url);
+    expect(plain.status).toBe(400);
+    const body = (await plain.json()) as { errors: Array<{ message: string; extensions: { code: string } }> };
+    expect(body.errors[0]!.extensions.code).toBe("BAD_REQUEST");
+    expect(body.errors[0]!.message).toContain("apollo-require-preflight");
+    expect(body.errors[0]!.message).not.toContain("truncated");
+    const preflighted = await fetch(url, { headers: { "apollo-require-preflight": "true" } });
+    expect(await preflighted.json()).toEqual({ data: { __typename: "Query" } });
   });
 });
 

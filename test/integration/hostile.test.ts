@@ -259,6 +259,7 @@ describe("JWKS", () => {
         .setProtectedHeader({ alg, kid: "k1" })
         .setIssuer(ISSUER)
         .setAudience(AUDIENCE)
+        .setIssuedAt()
         .setExpirationTime("5m")
         .sign(key);
     const good = await jwksStack.gql(DefenderUserDocument, { id: DEMO.defenderAlice }, { authorization: `Bearer ${await sign(signingKey, "RS256")}` });

@@ -53,7 +53,7 @@ describe("queries against the simulator", () => {
     const ids = [...stack.sim.defenderUsers.keys()].slice(0, 12);
     const res = await stack.gql(DefenderUsersDocument, { ids: [...ids, ids[0]!, "missing-user"] });
     expect(res.body.errors).toBeUndefined();
-    expect(res.body.data?.defenderUsers.map((u) => u?.id ?? null)).toEqual([...ids, ids[0], null]);
+    expect(res.body.data?.defenderUsers?.map((u) => u?.id ?? null)).toEqual([...ids, ids[0], null]);
     expect(stack.sim.count({ source: "DEFENDER", kind: "api" })).toBe(13);
     expect(stack.sim.peakInFlight.DEFENDER).toBeLessThanOrEqual(4);
     expect(stack.sim.peakInFlight.DEFENDER).toBeGreaterThan(1);
@@ -62,7 +62,7 @@ describe("queries against the simulator", () => {
   it("sends one batchGetUsers call for several esetUser fields and lists", async () => {
     const uuids = [...stack.sim.esetUsers.keys()].slice(0, 30);
     const res = await stack.gql(EsetUsersDocument, { uuids });
-    expect(res.body.data?.esetUsers.map((u) => u?.uuid)).toEqual(uuids);
+    expect(res.body.data?.esetUsers?.map((u) => u?.uuid)).toEqual(uuids);
     expect(stack.sim.count({ source: "ESET", kind: "api" })).toBe(1);
     expect(stack.sim.count({ source: "ESET", pathIncludes: "batchGetUsers" })).toBe(1);
   });
@@ -72,7 +72,7 @@ describe("queries against the simulator", () => {
     const res = await stack.gql(EsetUsersDocument, { uuids });
     expect(res.body.errors).toBeUndefined();
     expect(res.body.data?.esetUsers).toHaveLength(2500);
-    expect(res.body.data?.esetUsers.every((u, i) => u?.uuid === uuids[i])).toBe(true);
+    expect(res.body.data?.esetUsers?.every((u, i) => u?.uuid === uuids[i])).toBe(true);
     const batches = stack.sim.requests.filter((r) => r.path.includes("batchGetUsers"));
     expect(batches.map((r) => (JSON.parse(r.body) as { usersUuids: string[] }).usersUuids.length)).toEqual([1000, 1000, 500]);
   });
@@ -82,7 +82,7 @@ describe("queries against the simulator", () => {
     const uuids = [...known.slice(0, 5), "unknown-1", ...known.slice(5), "unknown-2"];
     const res = await stack.gql(EsetUsersDocument, { uuids });
     expect(res.body.errors).toBeUndefined();
-    expect(res.body.data?.esetUsers.map((u) => u?.uuid ?? null)).toEqual(uuids.map((u) => (u.startsWith("unknown") ? null : u)));
+    expect(res.body.data?.esetUsers?.map((u) => u?.uuid ?? null)).toEqual(uuids.map((u) => (u.startsWith("unknown") ? null : u)));
     // One failed batch of 16, then bisection: far fewer calls than one GET per uuid.
     const calls = stack.sim.count({ source: "ESET", kind: "api" });
     expect(calls).toBeGreaterThan(1);
@@ -120,7 +120,7 @@ describe("queries against the simulator", () => {
   it("nulls only the failing entry of a list, with an error whose path names the index", async () => {
     stack.sim.inject({ target: "defender", kind: "status", status: 403, pathIncludes: "fabrikam%5Cbob" });
     const res = await stack.gql(DefenderUsersDocument, { ids: [DEMO.defenderAlice, "fabrikam\\bob", DEMO.defenderUser1] });
-    expect(res.body.data?.defenderUsers.map((u) => u?.id ?? null)).toEqual([DEMO.defenderAlice, null, DEMO.defenderUser1]);
+    expect(res.body.data?.defenderUsers?.map((u) => u?.id ?? null)).toEqual([DEMO.defenderAlice, null, DEMO.defenderUser1]);
     expect(res.body.errors?.map((e) => e.path)).toEqual([["defenderUsers", 1]]);
     expect(codes(res)).toEqual(["UPSTREAM_FORBIDDEN"]);
   });

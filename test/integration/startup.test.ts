@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
+import { createServer } from "node:net";
 import { join } from "node:path";
 import { DEMO } from "../../src/simulator/demo-data";
 import { startSimulator, type Simulator } from "../../src/simulator/simulator";
@@ -81,12 +82,15 @@ describe("start-up", () => {
   }, 30_000);
 
   it("answers every in-flight request when SIGTERM arrives under load, then exits 0", async () => {
-    const app = run({ PORT: "0", SIMULATOR_LATENCY_MS: "400" });
+    // Every request must have reached the server before SIGTERM (one that arrives after is refused, as it
+    // should be): on a loaded 2-core machine 150 ms was sometimes too short to send 20, so the vendor is
+    // slow enough to leave a wide margin and the signal comes well after the last request went out.
+    const app = run({ PORT: "0", SIMULATOR_LATENCY_MS: "2000" });
     try {
       const [, url] = await waitFor(app.stdout, /Apollo Sandbox:\s+(http:\/\/127\.0\.0\.1:\d+\/graphql)/);
       const ids = ["user1", "contoso\\\\user1", "contoso\\\\alice", "fabrikam\\\\bob", "contoso\\\\svc-backup"];
       const inflight = Array.from({ length: 20 }, (_, i) => query(url!, `{ defenderUser(id: "${ids[i % ids.length]}") { id } }`));
-      await new Promise((r) => setTimeout(r, 150));
+      await new Promise((r) => setTimeout(r, 800));
       app.child.kill("SIGTERM");
       const bodies = await Promise.all(inflight);
       expect(bodies.map((b) => b.errors)).toEqual(bodies.map(() => undefined));
@@ -119,6 +123,38 @@ describe("start-up", () => {
     expect(app.stdout()).toBe("");
   }, 30_000);
 
+  it("advertises only the pages it serves, and says that DEMO=1 ignores the credentials that are set", async () => {
+    const app = run({ PORT: "0", GRAPHQL_SANDBOX: "0", DEMO: "1", ESET_USERNAME: "api-user@example.com", ESET_PASSWORD: "pw-ignored-by-demo" });
+    try {
+      const [, explorer] = await waitFor(app.stdout, /Explorer:\s+(http:\/\/127\.0\.0\.1:\d+\/explorer)/);
+      expect(app.stdout()).toContain("DEMO mode");
+      expect(app.stdout()).not.toContain("Sandbox");
+      expect(app.stderr()).toContain("DEMO=1, so the vendor credentials that are set are IGNORED (ESET_USERNAME, ESET_PASSWORD)");
+      expect(app.stderr() + app.stdout()).not.toContain("pw-ignored-by-demo");
+      expect((await fetch(explorer!)).status).toBe(200);
+      const landing = await fetch(explorer!.replace("/explorer", "/graphql"), { headers: { accept: "text/html" } });
+      expect(await landing.text()).not.toMatch(/sandbox/i);
+    } finally {
+      app.child.kill("SIGKILL");
+    }
+  }, 30_000);
+
+  it("names the variable whose port is taken: PORT or SIMULATOR_PORT", async () => {
+    const busy = createServer();
+    await new Promise<void>((resolve) => busy.listen(0, "127.0.0.1", resolve));
+    const port = String((busy.address() as { port: number }).port);
+    try {
+      const endpoint = run({ PORT: port, HOST: "127.0.0.1" });
+      expect(await endpoint.exited).toBe(1);
+      expect(endpoint.stderr()).toContain(`PORT=${port} is already in use on 127.0.0.1 (usergraph's GraphQL endpoint)`);
+      const simulator = run({ PORT: "0", SIMULATOR_PORT: port });
+      expect(await simulator.exited).toBe(1);
+      expect(simulator.stderr()).toContain(`SIMULATOR_PORT=${port} is already in use on 127.0.0.1 (the demo's vendor simulator)`);
+    } finally {
+      busy.close();
+    }
+  }, 30_000);
+
   it("refuses to serve vendor credentials without client authentication unless told AUTH_MODE=none", async () => {
     const app = run({ PORT: "0", ESET_USERNAME: "api-user@example.com", ESET_PASSWORD: "pw-for-refusal-test" });
     expect(await app.exited).toBe(78);
@@ -131,6 +167,42 @@ describe("start-up", () => {
       sim = await startSimulator();
     });
     afterAll(() => sim.close());
+
+    it("says loudly at start-up, per source and with the vendor's code, that credentials are wrong, and serves anyway", async () => {
+      const app = run({
+        PORT: "0",
+        HOST: "127.0.0.1",
+        AUTH_API_KEYS: "startup-test-key-0123456789",
+        ...simulatorEnv(sim),
+        DEFENDER_CLIENT_SECRET: "wrong-secret-for-startup-check",
+        ESET_PASSWORD: "wrong-password-for-startup-check",
+      });
+      try {
+        const [, url] = await waitFor(app.stdout, /serving Defender and ESET at (http:\/\/127\.0\.0\.1:\d+\/graphql)/);
+        await waitFor(app.stderr, /DEFENDER REFUSED/);
+        await waitFor(app.stderr, /ESET REFUSED/);
+        const stderr = app.stderr();
+        expect(stderr).toMatch(/DEFENDER REFUSED usergraph's credentials at start-up \(invalid_client, HTTP 401\): check DEFENDER_TENANT_ID/);
+        expect(stderr).toMatch(/ESET REFUSED usergraph's credentials at start-up \([^)]*HTTP 40\d\): check ESET_USERNAME/);
+        await waitFor(app.stdout, /"source":"DEFENDER"[^\n]*"upstreamCode":"invalid_client"/);
+        expect(stderr + app.stdout()).not.toMatch(/wrong-secret-for-startup-check|wrong-password-for-startup-check/);
+        const health = await fetch(url!.replace("/graphql", "/health/live"));
+        expect(health.status).toBe(200);
+      } finally {
+        app.child.kill("SIGKILL");
+      }
+    }, 30_000);
+
+    it("says nothing alarming when the credentials work", async () => {
+      const app = run({ PORT: "0", HOST: "127.0.0.1", AUTH_API_KEYS: "startup-test-key-0123456789", ...simulatorEnv(sim) });
+      try {
+        await waitFor(app.stdout, /ESET accepted usergraph's credentials/);
+        await waitFor(app.stdout, /DEFENDER accepted usergraph's credentials/);
+        expect(app.stderr()).toBe("");
+      } finally {
+        app.child.kill("SIGKILL");
+      }
+    }, 30_000);
 
     it("talks to the configured vendors instead of starting the simulator", async () => {
       const app = run({ PORT: "0", HOST: "127.0.0.1", AUTH_API_KEYS: "startup-test-key-0123456789", ...simulatorEnv(sim) });

@@ -76,7 +76,7 @@ describe("token flows", () => {
     const ids = [...stack.sim.defenderUsers.keys()].slice(0, 10);
     const res = await stack.gql(DefenderUsersDocument, { ids });
     expect(res.body.errors).toBeUndefined();
-    expect(res.body.data?.defenderUsers.map((u) => u?.id)).toEqual(ids);
+    expect(res.body.data?.defenderUsers?.map((u) => u?.id)).toEqual(ids);
     expect(stack.sim.count({ source: "DEFENDER", kind: "token" })).toBe(2);
   });
 });

@@ -40,6 +40,8 @@ describe("loadConfig", () => {
     const config = loadConfig({ DEMO: "1", ESET_USERNAME: "u@example.com", ESET_PASSWORD: "pw-value" });
     expect(config.demo).toBe(true);
     expect(config.eset).toBeUndefined();
+    expect(config.ignoredByDemo).toEqual(["ESET_USERNAME", "ESET_PASSWORD"]);
+    expect(loadConfig({}).ignoredByDemo).toEqual([]);
   });
 
   it("lists every problem in one error and never the secret values", () => {
@@ -94,5 +96,24 @@ describe("loadConfig", () => {
     expect(loadConfig({ ESET_USERNAME: "u", ESET_PASSWORD: "pw-value", ESET_API_URL: "http://127.0.0.1:8080", AUTH_MODE: "none" }).eset?.apiUrl.port).toBe(
       "8080",
     );
+  });
+  it("reads the trust settings: token backoff, JWT max age, metrics exposure, refusing weak values without echoing them", () => {
+    const config = loadConfig({ AUTH_JWT_SECRET: "x".repeat(32), AUTH_JWT_ISSUER: "https://i/", AUTH_JWT_AUDIENCE: "api://u" });
+    expect(config.tokenBackoff).toEqual({ baseMs: 1_000, maxMs: 300_000, maxTransientMs: 30_000 });
+    expect(config.auth.jwt?.maxAgeSec).toBe(86_400);
+    expect(config.metrics).toEqual({ port: undefined, host: "127.0.0.1", token: undefined, operationNames: undefined });
+    expect(loadConfig({ METRICS_PORT: "9464", METRICS_OPERATION_NAMES: "Dashboard, Person" }).metrics).toMatchObject({ port: 9464, operationNames: ["Dashboard", "Person"] });
+    let error: unknown;
+    try {
+      loadConfig({ METRICS_TOKEN: "short-secret", METRICS_OPERATION_NAMES: "ok,not a name", AUTH_JWT_SECRET: "x".repeat(32), AUTH_JWT_ISSUER: "i", AUTH_JWT_AUDIENCE: "a", AUTH_JWT_MAX_AGE_SECONDS: "5" });
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const problems = (error as ConfigError).problems.join("\n");
+    expect(problems).toContain("METRICS_TOKEN must be at least 16 characters");
+    expect(problems).toContain("METRICS_OPERATION_NAMES must list GraphQL operation names");
+    expect(problems).toContain("AUTH_JWT_MAX_AGE_SECONDS must be a whole number from 60");
+    expect(problems).not.toContain("short-secret");
   });
 });

@@ -1,8 +1,8 @@
 import "reflect-metadata";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { execFileSync } from "node:child_process";
-import type { GraphQLEnumType, GraphQLObjectType } from "graphql";
+import { isNonNullType, parse, validate, type GraphQLEnumType, type GraphQLObjectType } from "graphql";
 import { buildSubgraphAppSchema, printSubgraphAppSchema } from "../../src/federation/subgraph-schema";
 import { buildAppSchema, printAppSchema } from "../../src/schema";
 
@@ -26,13 +26,15 @@ describe("generated files stay true to the code", () => {
       `${name}(${query[name]!.args.map((a) => `${a.name}: ${a.type.toString()}`).join(", ")}): ${query[name]!.type.toString()}`;
     expect(["defenderUser", "defenderUsers", "esetUser", "esetUsers", "esetUserList", "person"].map(signature)).toEqual([
       "defenderUser(id: ID!): DefenderUser",
-      "defenderUsers(ids: [ID!]!): [DefenderUser]!",
+      "defenderUsers(ids: [ID!]!): [DefenderUser]",
       "esetUser(uuid: ID!): EsetUser",
-      "esetUsers(uuids: [ID!]!): [EsetUser]!",
-      "esetUserList(filter: EsetUserFilter, first: Int, after: String): EsetUserConnection!",
+      "esetUsers(uuids: [ID!]!): [EsetUser]",
+      "esetUserList(filter: EsetUserFilter, first: Int, after: String): EsetUserConnection",
       "person(ref: String!): Person",
     ]);
     const enumValues = (name: string) => (schema.getType(name) as GraphQLEnumType).getValues().map((v) => v.name);
+    // Every top-level field nullable: a failing source, a missing scope or a refused argument nulls that field alone.
+    for (const field of Object.values(query)) expect(`${field.name}: ${isNonNullType(field.type) ? "non-null" : "nullable"}`).toBe(`${field.name}: nullable`);
     expect(enumValues("ProtectionStatus")).toEqual(["UNSPECIFIED", "UNPROTECTED", "PENDING", "PARTIALLY_PROTECTED", "FULLY_PROTECTED"]);
     expect(enumValues("IdentityProviderType")).toEqual(["UNSPECIFIED", "MICROSOFT", "GOOGLE", "FACEBOOK", "LOCAL"]);
     expect(enumValues("IdentityReferenceFormat")).toEqual([
@@ -73,6 +75,16 @@ describe("generated files stay true to the code", () => {
       for (const value of (schema.getType(name) as GraphQLEnumType).getValues()) if (!value.description) missing.push(`${name}.${value.name}`);
     }
     expect(missing).toEqual([]);
+  });
+
+  it("every file in schema/operations/ parses and validates on its own (no fragment from another file)", async () => {
+    const schema = await buildAppSchema();
+    const dir = join(root, "schema", "operations");
+    const problems: string[] = [];
+    for (const file of readdirSync(dir).filter((f) => f.endsWith(".graphql"))) {
+      for (const error of validate(schema, parse(readFileSync(join(dir, file), "utf8")))) problems.push(`${file}: ${error.message}`);
+    }
+    expect(problems).toEqual([]);
   });
 
   it("test/__generated__/operations.ts matches codegen's output (run `npm run codegen`)", () => {

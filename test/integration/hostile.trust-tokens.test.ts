@@ -1,0 +1,103 @@
+import { BothUsersDocument, DefenderUserDocument } from "../__generated__/operations";
+import { DEMO } from "../../src/simulator/demo-data";
+import { startStack, type Stack } from "../helpers/stack";
+
+/**
+ * A token endpoint's trouble (a rotated secret, an outage) must not turn into a login per caller: the
+ * failure is remembered with backoff for readiness probes and queries alike, and a token that still works
+ * is used until it really expires.
+ */
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const both = { id: DEMO.defenderAlice, uuid: DEMO.esetAlice };
+
+describe("token failure memory", () => {
+  let stack: Stack;
+  afterEach(() => stack?.close());
+
+  it("200 anonymous readiness probes with a rotated secret make a handful of logins, not 200 per source", async () => {
+    stack = await startStack({ DEFENDER_CLIENT_SECRET: "rotated-and-now-wrong-secret", ESET_PASSWORD: "rotated-and-now-wrong-password" });
+    const readyUrl = stack.gateway.url.replace("/graphql", "/health/ready");
+    let last: { status: number; body: { degraded?: string[]; sources: Record<string, { token?: string; tokenRetryInSeconds?: number }> } } | undefined;
+    for (let i = 0; i < 200; i++) {
+      const res = await fetch(readyUrl);
+      last = { status: res.status, body: (await res.json()) as NonNullable<typeof last>["body"] };
+    }
+    // The replica itself can serve (readiness is about it, not the vendors); both sources are degraded.
+    expect(last!.status).toBe(200);
+    expect(last!.body.degraded?.sort()).toEqual(["DEFENDER", "ESET"]);
+    const logins = { DEFENDER: stack.sim.count({ source: "DEFENDER", kind: "token" }), ESET: stack.sim.count({ source: "ESET", kind: "token" }) };
+    // Before: 200 and 200. With a 1 s first backoff doubling, 200 probes (about 1-2 s) see 1 to 3 logins.
+    expect(logins.DEFENDER).toBeGreaterThanOrEqual(1);
+    expect(logins.DEFENDER).toBeLessThanOrEqual(5);
+    expect(logins.ESET).toBeGreaterThanOrEqual(1);
+    expect(logins.ESET).toBeLessThanOrEqual(5);
+    // Readiness reports the remembered state, and when the next login goes.
+    expect(last!.body.sources.DEFENDER!.token).toBe("failed: http 401 invalid_client");
+    expect(last!.body.sources.ESET!.token).toBe("failed: http 400 invalid_grant");
+    expect(last!.body.sources.DEFENDER!.tokenRetryInSeconds).toBeGreaterThanOrEqual(1);
+    // One warning per failed login, not one per probe.
+    const warnings = stack.logs.entries().filter((e) => String(e.msg).includes("token request failed"));
+    expect(warnings).toHaveLength(logins.DEFENDER + logins.ESET);
+  });
+
+  it("shares the remembered failure between queries and probes, and names the token endpoint in the error", async () => {
+    stack = await startStack({
+      DEFENDER_CLIENT_SECRET: "rotated-and-now-wrong-secret",
+      ESET_PASSWORD: "rotated-and-now-wrong-password",
+      TOKEN_RETRY_BASE_MS: "20000",
+    });
+    const results = await Promise.all(Array.from({ length: 50 }, () => stack.gql(BothUsersDocument, both)));
+    for (let i = 0; i < 20; i++) await fetch(stack.gateway.url.replace("/graphql", "/health/ready"));
+    const more = await stack.gql(BothUsersDocument, both);
+    // Single flight, then memory: one login per source for 51 queries and 20 probes.
+    expect(stack.sim.count({ source: "DEFENDER", kind: "token" })).toBe(1);
+    expect(stack.sim.count({ source: "ESET", kind: "token" })).toBe(1);
+    expect(stack.sim.count({ kind: "api" })).toBe(0);
+    for (const res of [...results, more]) {
+      const byPath = Object.fromEntries((res.body.errors ?? []).map((e) => [String(e.path?.[0]), e]));
+      expect(byPath.defenderUser?.extensions).toMatchObject({ code: "UPSTREAM_UNAUTHENTICATED", source: "DEFENDER", phase: "token", status: 401, upstreamCode: "invalid_client" });
+      expect(byPath.esetUser?.extensions).toMatchObject({ code: "UPSTREAM_UNAUTHENTICATED", source: "ESET", phase: "token", status: 400, upstreamCode: "invalid_grant" });
+      expect(byPath.defenderUser?.message).toMatch(/token endpoint refused usergraph's credentials \(HTTP 401, invalid_client\)/);
+    }
+    const later = (more.body.errors ?? [])[0]!;
+    expect(later.extensions?.retryAfter).toBeGreaterThan(1);
+    expect(later.message).toMatch(/asks for a token again in \d+ s/);
+  });
+
+  it("keeps serving with the current token when its early renewal fails, backing off between renewals", async () => {
+    stack = await startStack({}, { tokenTtlSec: 10 });
+    expect((await stack.gql(DefenderUserDocument, { id: DEMO.defenderAlice })).body.errors).toBeUndefined();
+    const issuedAt = stack.sim.requests.find((r) => r.source === "DEFENDER" && r.kind === "token")!.at;
+    await sleep(issuedAt + 7_500 - Date.now());
+    // The token endpoint goes down 2.5 s before the token expires.
+    stack.sim.inject({ target: "defender-token", kind: "status", status: 503, times: 1_000_000 });
+    const outageStart = stack.sim.requests.length;
+    let served = 0;
+    const failed: unknown[] = [];
+    while (Date.now() < issuedAt + 9_500) {
+      const res = await stack.gql(DefenderUserDocument, { id: DEMO.defenderAlice });
+      if (res.body.errors === undefined) served++;
+      else failed.push(res.body.errors[0]?.extensions?.code);
+      await sleep(20);
+    }
+    // Before: every request after the renewal point (the last second here, the last minute of a 1 h token) failed.
+    expect(failed).toEqual([]);
+    expect(served).toBeGreaterThan(20);
+    const tokenCalls = stack.sim.requests.slice(outageStart).filter((r) => r.kind === "token").length;
+    // Renewals 1 s, then 2 s apart, each up to 3 attempts (retries of a 503): a few, not one per request.
+    expect(tokenCalls).toBeLessThanOrEqual(9);
+    expect(stack.logs.entries().some((e) => String(e.msg).includes("token renewal failed; serving with the current token"))).toBe(true);
+
+    // Once the token really expired, the error names the token endpoint and the vendor's OAuth error.
+    await sleep(issuedAt + 10_000 - Date.now());
+    const expired = await stack.gql(DefenderUserDocument, { id: DEMO.defenderAlice });
+    const error = expired.body.errors?.[0];
+    expect(error?.extensions).toMatchObject({ code: "UPSTREAM_UNAVAILABLE", source: "DEFENDER", phase: "token", status: 503, upstreamCode: "temporarily_unavailable" });
+    expect(error?.message).toMatch(/^Defender for Endpoint's token endpoint is unavailable \(HTTP 503, temporarily_unavailable\)/);
+
+    // The endpoint recovers: after the announced wait, service resumes.
+    stack.sim.reset();
+    await sleep(Number(error?.extensions?.retryAfter ?? 1) * 1000 + 100);
+    expect((await stack.gql(DefenderUserDocument, { id: DEMO.defenderAlice })).body.errors).toBeUndefined();
+  }, 30_000);
+});
