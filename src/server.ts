@@ -5,7 +5,7 @@ import { ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/dis
 import { ApolloServerPluginLandingPageLocalDefault } from "@apollo/server/plugin/landingPage/default";
 import { fastifyApolloDrainPlugin, fastifyApolloHandler } from "@as-integrations/fastify";
 import fastifyCors from "@fastify/cors";
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from "fastify";
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import { GraphQLError, type GraphQLSchema } from "graphql";
 import type { Logger } from "pino";
 import type { Authenticator } from "./auth/authenticator";
@@ -96,17 +96,32 @@ export async function createServer(options: ServerOptions): Promise<AppServer> {
       return typeof given === "string" && REQUEST_ID.test(given) ? given : randomUUID();
     },
   });
-  app.addHook("onRequest", async (request, reply) => {
+  // Every GraphQL request not yet answered, so shutdown can answer each one itself rather than cut its
+  // connection (a Map by request: an aborted one is dropped in O(1)).
+  const unanswered = new Map<FastifyRequest, FastifyReply>();
+  // Callback-style hooks: an async hook costs a promise per request on the hot path.
+  app.addHook("onRequest", (request, reply, done) => {
     void reply.header("x-request-id", request.id);
     void reply.header("x-content-type-options", "nosniff");
     // By the matched route, not the raw URL: the router also sends other spellings of the path to /graphql.
-    if (request.routeOptions.url !== "/graphql") {
+    if (request.routeOptions.url === "/graphql") {
+      unanswered.set(request, reply);
+    } else {
       // Health and other plain routes: nothing here is meant to be framed, cached or sniffed.
       void reply.header("x-frame-options", "DENY");
       void reply.header("content-security-policy", "default-src 'none'; frame-ancestors 'none'");
       void reply.header("referrer-policy", "no-referrer");
       void reply.header("cache-control", "no-store");
     }
+    done();
+  });
+  app.addHook("onResponse", (request, _reply, done) => {
+    unanswered.delete(request);
+    done();
+  });
+  app.addHook("onRequestAbort", (request, done) => {
+    unanswered.delete(request);
+    done();
   });
   if (options.corsOrigins.length > 0) {
     await app.register(fastifyCors, {
@@ -159,21 +174,6 @@ export async function createServer(options: ServerOptions): Promise<AppServer> {
   await apollo.start();
 
   let draining = false;
-  // Every request not yet answered, so shutdown can answer each one itself rather than cut its connection.
-  const unanswered = new Set<FastifyReply>();
-  // Callback-style hooks: an async hook costs a promise per request on the hot path.
-  app.addHook("onRequest", (_request, reply, done) => {
-    unanswered.add(reply);
-    done();
-  });
-  app.addHook("onResponse", (_request, reply, done) => {
-    unanswered.delete(reply);
-    done();
-  });
-  app.addHook("onRequestAbort", (request, done) => {
-    for (const reply of unanswered) if (reply.request === request) unanswered.delete(reply);
-    done();
-  });
   // While draining, answers close their connection, so keep-alive clients do not hold shutdown open.
   app.addHook("onSend", async (_request, reply) => {
     if (draining) void reply.header("connection", "close");
@@ -220,13 +220,13 @@ export async function createServer(options: ServerOptions): Promise<AppServer> {
       // the grace period, whatever is still running is answered here with a retryable 503 (its handler's
       // later answer is dropped), and only then are the connections closed.
       const force = setTimeout(() => {
-        for (const reply of unanswered) {
+        for (const reply of unanswered.values()) {
           if (reply.sent || reply.raw.headersSent) continue;
           summary.answeredAtGrace++;
           void reply.code(503).header("retry-after", "1").header("connection", "close").type("application/json").send(SHUTTING_DOWN_BODY);
         }
         setTimeout(() => {
-          summary.cut = [...unanswered].filter((r) => !r.raw.writableEnded).length;
+          summary.cut = [...unanswered.values()].filter((r) => !r.raw.writableEnded).length;
           app.server.closeAllConnections();
         }, 200).unref();
       }, options.shutdownGraceMs);
