@@ -130,6 +130,8 @@ const APOLLO_CODES = new Set([
   "PERSISTED_QUERY_NOT_FOUND",
   "PERSISTED_QUERY_NOT_SUPPORTED",
   "OPERATION_RESOLUTION_FAILURE",
+  // The fail-closed context's refusal (request-gate.ts): a client error to name, not an incident to mask.
+  "UNAUTHENTICATED",
 ]);
 
 /**

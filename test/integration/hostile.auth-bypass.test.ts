@@ -98,6 +98,11 @@ describe("no way around client auth", () => {
     stack.sim.reset();
     const get = await rawRequest("GET", `/graphql?${QS}`, "", { accept: "text/html" });
     expect([401, 404]).toContain(get.status);
+    // A landing-page GET that carries a body gets past the route hook without a principal; the context
+    // refuses it, and says so as UNAUTHENTICATED (not a masked internal error).
+    const withBody = await rawRequest("GET", "/graphql", BODY, { accept: "text/html" });
+    expect(withBody.status).toBe(401);
+    expect(withBody.text).toContain('"code":"UNAUTHENTICATED"');
     const post = await rawRequest("POST", "/graphql", BODY, { accept: "text/html" });
     expect(post.status).toBe(401);
     expect(stack.sim.requests).toEqual([]);
