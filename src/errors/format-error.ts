@@ -140,7 +140,7 @@ const APOLLO_CODES = new Set([
  * anything unexpected is masked (it is logged with its stack by the logging plugin, never sent).
  */
 export function formatError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
-  return errorFormatter({ hideSchemaHints: false })(formatted, error);
+  return formatErrorWith(formatted, error, false);
 }
 
 /** formatError with the deployment's choices: in production, no schema hints in messages. */
