@@ -8,6 +8,8 @@ export type RedisStatus = "up" | "down";
 const HEARTBEAT_MS = 250;
 /** How long Redis may go without answering before the link counts as down. */
 const STALL_MS = 1_000;
+/** Heartbeat samples kept for the clock offset: the last 5 s. */
+const CLOCK_SAMPLES = 20;
 
 /** What `/health/ready` says about the shared tier. */
 export interface RedisHealth {
@@ -39,6 +41,13 @@ export class RedisLink {
   private lastAnswerAt = Date.now();
   private pingOut = false;
   private stalled = false;
+  /** Recent heartbeat samples of Redis's clock: the one with the shortest round trip gives the offset. */
+  private readonly clockSamples: Array<{ rttMs: number; offsetMs: number }> = [];
+  private clockOffsetMs?: number;
+  /** Told once when the link next goes down: callers waiting on a command stop waiting then. */
+  private readonly downListeners = new Set<() => void>();
+  /** How long a command may take before its caller gives up on it and goes on without Redis. */
+  readonly commandTimeoutMs: number;
 
   constructor(
     config: RedisConfig,
@@ -46,6 +55,7 @@ export class RedisLink {
     private readonly onStatus: (status: RedisStatus) => void = () => {},
   ) {
     this.prefix = config.keyPrefix;
+    this.commandTimeoutMs = config.commandTimeoutMs;
     const url = new URL(config.url);
     this.where = `${url.protocol}//${url.hostname}:${url.port || "6379"}${url.pathname === "/" ? "" : url.pathname}`;
     this.client = new Redis(config.url, {
@@ -76,6 +86,24 @@ export class RedisLink {
   /** True while commands can be sent; callers skip Redis entirely otherwise. */
   get available(): boolean {
     return this.status === "up" && this.client.status === "ready";
+  }
+
+  /**
+   * Now on Redis's clock (its TIME), estimated from the heartbeat's samples to within half the shortest
+   * recent round trip; undefined until the first sample. Scripts run on Redis's clock: a replica uses this
+   * to tell a script when its caller will have given up, whatever the replica's own clock says.
+   */
+  redisNow(): number | undefined {
+    return this.clockOffsetMs === undefined ? undefined : Date.now() + this.clockOffsetMs;
+  }
+
+  /**
+   * Calls `listener` once if the link goes down (a stall noticed, the connection lost) before the returned
+   * function is called: a caller waiting on a command stops waiting then instead of paying its timeout.
+   */
+  onDown(listener: () => void): () => void {
+    this.downListeners.add(listener);
+    return () => this.downListeners.delete(listener);
   }
 
   health(): RedisHealth {
@@ -119,9 +147,10 @@ export class RedisLink {
   }
 
   /**
-   * One PING at a time, every HEARTBEAT_MS while connected. No answer for STALL_MS: the link is marked down
-   * ("stalled"), so requests skip Redis instead of each paying a command timeout, and /health/ready, the
-   * `usergraph_redis_up` gauge and the log say so. The first answer after the stall marks it up again.
+   * One TIME at a time (a PING that also reads Redis's clock), every HEARTBEAT_MS while connected. No answer
+   * for STALL_MS: the link is marked down ("stalled"), so requests skip Redis instead of each paying a
+   * command timeout, and /health/ready, the `usergraph_redis_up` gauge and the log say so. The first answer
+   * after the stall marks it up again.
    */
   private beat(): void {
     if (this.client.status !== "ready") return;
@@ -138,10 +167,12 @@ export class RedisLink {
     }
     if (this.pingOut) return;
     this.pingOut = true;
-    this.client.ping().then(
-      () => {
+    const sentAt = Date.now();
+    this.client.time().then(
+      ([seconds, micros]) => {
         this.pingOut = false;
         this.lastAnswerAt = Date.now();
+        this.sampleClock(sentAt, this.lastAnswerAt, Number(seconds) * 1000 + Math.floor(Number(micros) / 1000));
         if (this.stalled) {
           this.stalled = false;
           this.mark("up");
@@ -153,10 +184,23 @@ export class RedisLink {
     );
   }
 
+  /** Redis's clock read at some point of [sentAt, answeredAt]: assume the middle, trust the shortest round trips. */
+  private sampleClock(sentAt: number, answeredAt: number, redisMs: number): void {
+    if (!Number.isFinite(redisMs)) return;
+    this.clockSamples.push({ rttMs: answeredAt - sentAt, offsetMs: redisMs - (sentAt + answeredAt) / 2 });
+    if (this.clockSamples.length > CLOCK_SAMPLES) this.clockSamples.shift();
+    this.clockOffsetMs = this.clockSamples.reduce((best, s) => (s.rttMs < best.rttMs ? s : best)).offsetMs;
+  }
+
   private mark(status: RedisStatus, reason?: string): void {
     if (status === this.status) return;
     this.status = status;
     this.onStatus(status);
+    if (status === "down") {
+      const listeners = [...this.downListeners];
+      this.downListeners.clear();
+      for (const listener of listeners) listener();
+    }
     if (status === "up") {
       this.log.info({ component: "redis", redis: this.where, downForMs: this.everUp ? Date.now() - this.downSince : undefined }, this.everUp ? "redis reconnected: shared cache and limits back" : "redis connected: cache, rate limits and single flight are shared");
       this.everUp = true;
@@ -169,3 +213,4 @@ export class RedisLink {
     }
   }
 }
+

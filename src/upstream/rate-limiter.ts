@@ -76,6 +76,10 @@ export class RateLimiter implements OutboundLimiter {
   private seq = 0;
   private wakeTimer?: NodeJS.Timeout;
   private pausedUntil = 0;
+  /** Calls granted since the last pause ended (counted while its resume pace lasts). */
+  private resumed = 0;
+  /** The window whose pace a backlog resumes at after a pause (the shortest). */
+  private readonly pace?: RateWindow;
 
   constructor(
     private readonly source: SourceName,
@@ -86,6 +90,7 @@ export class RateLimiter implements OutboundLimiter {
     private readonly onWait: (ms: number) => void = () => {},
   ) {
     this.logs = windows.map(() => ({ times: [], callers: [], held: new Map(), lastReserve: new Map() }));
+    this.pace = resumePace(windows);
   }
 
   get queueDepth(): number {
@@ -136,9 +141,16 @@ export class RateLimiter implements OutboundLimiter {
     });
   }
 
-  /** The vendor said "wait" (429 + Retry-After): hold every caller back until then. */
+  /**
+   * The vendor said "wait" (429 + Retry-After): hold every caller back until then, and let the backlog
+   * resume at the pace of the shortest window (see `resumeWait`), not all at once.
+   */
   pauseFor(ms: number): void {
-    this.pausedUntil = Math.max(this.pausedUntil, this.now() + ms);
+    const until = this.now() + ms;
+    if (until > this.pausedUntil) {
+      this.pausedUntil = until;
+      this.resumed = 0;
+    }
     this.schedule();
   }
 
@@ -162,6 +174,7 @@ export class RateLimiter implements OutboundLimiter {
 
   private take(caller: string): Release {
     const t = this.now();
+    if (this.pace && t >= this.pausedUntil && t < this.pausedUntil + this.pace.windowMs) this.resumed++;
     this.inFlight++;
     this.inFlightBy.set(caller, (this.inFlightBy.get(caller) ?? 0) + 1);
     this.windows.forEach((w, i) => {
@@ -236,6 +249,7 @@ export class RateLimiter implements OutboundLimiter {
    */
   private waitFor(caller: string, position: number, t: number): number {
     let wait = Math.max(0, this.pausedUntil - t);
+    if (this.pace) wait = Math.max(wait, resumeWait(this.pace, this.pausedUntil, t >= this.pausedUntil ? this.resumed : 0, position, t));
     this.windows.forEach((w, i) => {
       const log = this.logs[i]!;
       const free = w.limit - log.times.length - this.inFlight;
@@ -300,6 +314,26 @@ export class RateLimiter implements OutboundLimiter {
     this.queued--;
   }
 }
+/**
+ * After a 429's pause, the backlog resumes at the pace of the shortest window: its `limit` calls spread
+ * evenly over its `windowMs` (ESET's 10/1s: one call per 100 ms), for one window from the pause's end.
+ * Sending the whole window at once would be legal by our count, but the vendor has just said its count is
+ * fuller than ours: a burst risks the next 429 at once. A steady pace loses nothing over the window, and
+ * the sliding window then keeps the calls spread (each slot frees a window after its call).
+ */
+export function resumePace(windows: readonly RateWindow[]): RateWindow | undefined {
+  return windows.reduce<RateWindow | undefined>((a, w) => (a === undefined || w.windowMs < a.windowMs ? w : a), undefined);
+}
+
+/**
+ * How long the call `position` places behind the next one must wait for its turn at the resume pace, with
+ * `resumed` calls granted since the pause ended at `pausedUntil` (0 when there was no pause).
+ */
+export function resumeWait(pace: RateWindow, pausedUntil: number, resumed: number, position: number, t: number): number {
+  if (pausedUntil <= 0 || t >= pausedUntil + pace.windowMs) return 0;
+  return Math.max(0, pausedUntil + ((resumed + position) * pace.windowMs) / pace.limit - t);
+}
+
 /** Parses "100/60s,1500/1h" (or "off") into windows. Returns a problem message for bad input. */
 export function parseRateWindows(spec: string): RateWindow[] | string {
   if (spec.trim().toLowerCase() === "off") return [];

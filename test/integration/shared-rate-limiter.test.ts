@@ -3,23 +3,27 @@ import { RedisLink } from "../../src/redis/redis-link";
 import { SharedRateLimiter } from "../../src/redis/shared-rate-limiter";
 import { Deadline } from "../../src/upstream/deadline";
 import { RateLimiter, type RateWindow } from "../../src/upstream/rate-limiter";
-import { uniquePrefix } from "../helpers/replicas";
+import { PrivateRedis, uniquePrefix } from "../helpers/replicas";
 
 /**
  * The shared budget on the real Redis, with two limiters standing for two replicas (each with its own
  * in-process limiter and its own connection): what one spends, the other cannot.
  */
 const links: RedisLink[] = [];
+let privateRedis: PrivateRedis | undefined;
 
 afterEach(async () => {
+  privateRedis?.resume();
   await Promise.all(links.splice(0).map((l) => l.close()));
+  await privateRedis?.kill();
+  privateRedis = undefined;
 });
 
-async function replicas(windows: RateWindow[], count = 2, holdMs = 5_000): Promise<SharedRateLimiter[]> {
+async function replicas(windows: RateWindow[], count = 2, holdMs = 5_000, url = "redis://127.0.0.1:6379", commandTimeoutMs = 500): Promise<SharedRateLimiter[]> {
   const keyPrefix = uniquePrefix();
   const out: SharedRateLimiter[] = [];
   for (let i = 0; i < count; i++) {
-    const link = new RedisLink({ url: "redis://127.0.0.1:6379", keyPrefix, commandTimeoutMs: 500 }, pino({ level: "silent" }));
+    const link = new RedisLink({ url, keyPrefix, commandTimeoutMs }, pino({ level: "silent" }));
     links.push(link);
     expect(await link.waitUntilReady(2_000)).toBe(true);
     out.push(new SharedRateLimiter({ local: new RateLimiter("ESET", windows, 100), link, windows, budget: "ESET:test", holdMs }));
@@ -73,5 +77,57 @@ describe("the shared rate limiter", () => {
     const limiter = new SharedRateLimiter({ local: new RateLimiter("ESET", windows, 100), link, windows, budget: "ESET:test", holdMs: 1_000 });
     const outcomes = await Promise.allSettled([1, 2, 3].map(() => limiter.acquire(new Deadline(200))));
     expect(outcomes.map((o) => o.status)).toEqual(["fulfilled", "fulfilled", "rejected"]);
+  });
+
+  describe("on a Redis that stalls (SIGSTOP, then SIGCONT)", () => {
+    const until = async (what: () => boolean, ms: number) => {
+      const end = Date.now() + ms;
+      while (!what()) {
+        if (Date.now() > end) throw new Error("condition not reached");
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    };
+
+    it("makes no reservation for a caller that gave up: scripts that ran on resume leave the budget whole", async () => {
+      privateRedis = await PrivateRedis.start();
+      const windows = [{ limit: 4, windowMs: 1_000 }];
+      // Slots held up to 10 s while in flight: a reservation nobody releases blocks the budget that long.
+      const [a, b] = await replicas(windows, 2, 10_000, privateRedis.url);
+      await new Promise((r) => setTimeout(r, 300)); // a heartbeat or two: each link knows Redis's clock
+      privateRedis.pause();
+      // Four calls ask Redis, which does not answer: each goes on in process after its command timeout.
+      const during = await Promise.all([1, 2, 3, 4].map(() => a!.acquire(new Deadline(5_000))));
+      for (const release of during) release();
+      await until(() => !links[0]!.available, 3_000);
+      privateRedis.resume();
+      await until(() => links.every((l) => l.available), 3_000);
+      // The four scripts ran on resume, after their callers gave up: the other replica finds the budget whole.
+      const after = await Promise.allSettled([1, 2, 3, 4].map(() => b!.acquire(new Deadline(2_000))));
+      process.stdout.write(`after a stall: ${after.filter((o) => o.status === "fulfilled").length} of 4 calls granted at once\n`);
+      expect(after.map((o) => o.status)).toEqual(["fulfilled", "fulfilled", "fulfilled", "fulfilled"]);
+    }, 20_000);
+
+    it("stops waiting on Redis once the stall is noticed, instead of each call paying its command timeout", async () => {
+      privateRedis = await PrivateRedis.start();
+      const windows = [{ limit: 100, windowMs: 1_000 }];
+      // A 5 s command timeout: a call that waited it out would take 5 s.
+      const [a] = await replicas(windows, 1, 5_000, privateRedis.url, 5_000);
+      privateRedis.pause();
+      const started = Date.now();
+      const took = await Promise.all(
+        [1, 2, 3].map(async () => {
+          (await a!.acquire(new Deadline(10_000)))();
+          return Date.now() - started;
+        }),
+      );
+      // Noticed within about a second (the link's heartbeat), then each went on in process.
+      expect(links[0]!.available).toBe(false);
+      const afterwards = Date.now();
+      (await a!.acquire(new Deadline(10_000)))();
+      const tookAfter = Date.now() - afterwards;
+      process.stdout.write(`stalled Redis: calls in flight went on in process after ${took.join("/")} ms; a call once noticed ${tookAfter} ms\n`);
+      for (const ms of took) expect(ms).toBeLessThan(2_500);
+      expect(tookAfter).toBeLessThan(2_500);
+    }, 20_000);
   });
 });
