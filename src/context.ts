@@ -1,9 +1,9 @@
 import type { Logger } from "pino";
 import type { Principal } from "./auth/principal";
-import { createLoaders, type LoaderDeps, type Loaders } from "./loaders/create-loaders";
-import type { StaleNote } from "./loaders/entity-store";
+import { createLoaders, type LoaderDeps, type Loaders } from "./sources/loaders";
+import type { StaleNote } from "./store/entity-store";
 import { Deadline } from "./upstream/deadline";
-import { clip } from "./log-bounds";
+import { clip } from "./observability/log-bounds";
 
 /** Per-request state. Resolvers are singletons, so everything request-scoped lives here. */
 export interface Context {

@@ -1,5 +1,5 @@
 import type { Logger } from "pino";
-import type { Clients } from "./upstream/create-clients";
+import type { Clients } from "./sources/clients";
 import { Deadline } from "./upstream/deadline";
 import type { SourceName } from "./upstream/source";
 import { UpstreamError } from "./upstream/upstream-error";

@@ -4,17 +4,17 @@ import type { DestinationStream, Logger } from "pino";
 import type { Config } from "./config";
 import { demoExampleVariables, withSimulatorSources } from "./demo";
 import { Authenticator } from "./auth/authenticator";
-import { createLogger, Redactor } from "./logger";
-import { Metrics } from "./metrics";
-import { metricsPlacement, startMetricsListener, type MetricsListener } from "./metrics-route";
+import { createLogger, Redactor } from "./observability/logger";
+import { Metrics } from "./observability/metrics";
+import { metricsPlacement, startMetricsListener, type MetricsListener } from "./observability/metrics-route";
 import { buildAppSchema } from "./schema";
 import { buildSubgraphAppSchema } from "./federation/subgraph-schema";
-import { createStores, fingerprint, type Stores } from "./loaders/create-stores";
-import { RedisApqCache } from "./redis/apq-cache";
-import { RedisLink } from "./redis/redis-link";
+import { createStores, fingerprint, type Stores } from "./sources/stores";
+import { RedisApqCache } from "./apq/apq-cache";
+import { RedisLink } from "./store/redis-link";
 import { createServer, type AppServer, type ShutdownSummary } from "./server";
 import { startSimulator, type Simulator } from "./simulator/simulator";
-import { createClients, type Clients } from "./upstream/create-clients";
+import { createClients, type Clients } from "./sources/clients";
 
 export interface Gateway {
   /** http://host:port/graphql */

@@ -1,4 +1,4 @@
-import type { RedisHealth } from "./redis/redis-link";
+import type { RedisHealth } from "./store/redis-link";
 import type { CircuitBreaker } from "./upstream/circuit-breaker";
 import { Deadline } from "./upstream/deadline";
 import type { SourceName } from "./upstream/source";

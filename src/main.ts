@@ -3,7 +3,7 @@ import { ConfigError, loadConfig, type Config } from "./config";
 import { browserPages, demoBanner } from "./demo";
 import { checkCredentials } from "./credential-check";
 import { startGateway } from "./gateway";
-import { flushLogs } from "./logger";
+import { flushLogs } from "./observability/logger";
 
 /** After the grace period, how long shutdown may still take before the process exits regardless. */
 const EXIT_MARGIN_MS = 3_000;

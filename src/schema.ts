@@ -1,12 +1,12 @@
 import { lexicographicSortSchema, printSchema, type GraphQLSchema } from "graphql";
 import { validateOrReject, type ValidatorOptions } from "class-validator";
 import { ArgumentValidationError, buildSchema, type BuildSchemaOptions } from "type-graphql";
-import { DefenderUserLinksResolver } from "./graphql/defender-user-links.resolver";
-import { DefenderUserResolver } from "./graphql/defender-user.resolver";
-import { EsetUserLinksResolver } from "./graphql/eset-user-links.resolver";
-import { EsetUserListResolver } from "./graphql/eset-user-list.resolver";
-import { EsetUserResolver } from "./graphql/eset-user.resolver";
-import { PersonResolver } from "./graphql/person.resolver";
+import { DefenderUserLinksResolver } from "./people/defender-user-links.resolver";
+import { DefenderUserResolver } from "./sources/defender/users/user.resolver";
+import { EsetUserLinksResolver } from "./people/eset-user-links.resolver";
+import { EsetUserListResolver } from "./sources/eset/user-list/user-list.resolver";
+import { EsetUserResolver } from "./sources/eset/users/user.resolver";
+import { PersonResolver } from "./people/person.resolver";
 import { DateTimeScalar } from "./graphql/scalars";
 
 /** The executable schema, code first. Argument classes are validated with class-validator. */

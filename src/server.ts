@@ -12,15 +12,15 @@ import type { Authenticator } from "./auth/authenticator";
 import { RequestGate, type GateOptions } from "./auth/request-gate";
 import { contextFactory, type Context, type ContextDeps } from "./context";
 import { ErrorCode } from "./errors/error-code";
-import type { Metrics } from "./metrics";
+import type { Metrics } from "./observability/metrics";
 import { operationCostPlugin, operationValidationRules, type OperationLimits } from "./limits/operation-limits";
 import { errorFormatter } from "./errors/format-error";
 import { checkReadiness, type SourceProbe } from "./health";
 import type { KeyValueCache } from "@apollo/utils.keyvaluecache";
-import type { RedisHealth } from "./redis/redis-link";
-import { requestLogPlugin } from "./plugins/request-log.plugin";
+import type { RedisHealth } from "./store/redis-link";
+import { requestLogPlugin } from "./observability/request-log.plugin";
 import { PerPrincipalApq } from "./apq/per-principal-apq";
-import { registerMetricsRoute } from "./metrics-route";
+import { registerMetricsRoute } from "./observability/metrics-route";
 import { registerExplorer, type ExplorerOptions } from "./explorer/explorer.route";
 
 export interface ServerOptions {

@@ -4,11 +4,11 @@ import { join } from "node:path";
 import { ApolloServer } from "@apollo/server";
 import { startStandaloneServer } from "@apollo/server/standalone";
 import { RESTDataSource } from "@apollo/datasource-rest";
-import { toDefenderUser } from "../../src/graphql/defender-user.mapper";
-import { toEsetUser } from "../../src/graphql/eset-user.mapper";
+import { toDefenderUser } from "../../src/sources/defender/users/user.mapper";
+import { toEsetUser } from "../../src/sources/eset/users/user.mapper";
 import { simulatorTokens } from "../children";
-import type { DefenderUserDto } from "../../src/upstream/defender.dto";
-import type { EsetUserDto } from "../../src/upstream/eset.dto";
+import type { DefenderUserDto } from "../../src/sources/defender/dto";
+import type { EsetUserDto } from "../../src/sources/eset/dto";
 import { ready } from "./common";
 
 /**

@@ -2,11 +2,12 @@ import { GraphQLError } from "graphql";
 import { assertScope } from "../auth/assert-scope";
 import type { Context } from "../context";
 import { ErrorCode } from "../errors/error-code";
-import { toDefenderUser } from "../graphql/defender-user.mapper";
-import type { DefenderUser } from "../graphql/defender-user.type";
-import { toEsetUser } from "../graphql/eset-user.mapper";
-import type { EsetUser } from "../graphql/eset-user.type";
-import { DEFENDER_ID_MESSAGE, ESET_UUID_MESSAGE, isValidDefenderId, isValidEsetUuid } from "../graphql/id-rules";
+import { toDefenderUser } from "../sources/defender/users/user.mapper";
+import type { DefenderUser } from "../sources/defender/users/user.type";
+import { toEsetUser } from "../sources/eset/users/user.mapper";
+import type { EsetUser } from "../sources/eset/users/user.type";
+import { DEFENDER_ID_MESSAGE, isValidDefenderId } from "../sources/defender/id-rules";
+import { ESET_UUID_MESSAGE, isValidEsetUuid } from "../sources/eset/id-rules";
 import { mapMaybe } from "../graphql/maybe-promise";
 import type { SourceName } from "../upstream/source";
 

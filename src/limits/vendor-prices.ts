@@ -11,7 +11,7 @@ export interface FieldPrice {
   times: (args: Record<string, unknown>) => number;
 }
 
-/** Link fields fan out to the other vendor: up to 8 Defender GETs for an ESET user (src/graphql/link-finder.ts). */
+/** Link fields fan out to the other vendor: up to 8 Defender GETs for an ESET user (src/people/link-finder.ts). */
 export const LINK_FANOUT = 8;
 /** ESET searches per Defender account's links ("user@domain." and "user@"). */
 const ESET_SEARCHES = 2;
@@ -37,7 +37,7 @@ export const PRICES: Record<string, FieldPrice> = {
   "Query.defenderUsers": { calls: { DEFENDER: lengthOf("ids") }, times: lengthOf("ids") },
   "Query.esetUser": { calls: { ESET: one }, times: one },
   // One batchGetUsers per 1000 when every uuid is known; with unknown uuids the loader bisects while it
-  // pays and then asks singly (src/loaders/eset-user.loader.ts): at most n + ceil(log2 n) + 1 calls.
+  // pays and then asks singly (src/sources/eset/users/user.loader.ts): at most n + ceil(log2 n) + 1 calls.
   "Query.esetUsers": { calls: { ESET: (args) => eset(lengthOf("uuids")(args)) }, times: lengthOf("uuids") },
   // Resuming from a mid-page cursor costs two calls (the rest of that vendor page, then the next).
   "Query.esetUserList": { calls: { ESET: (args) => (typeof args.after === "string" && args.after !== "" ? 2 : 1) }, times: page },

@@ -1,6 +1,6 @@
 import pino from "pino";
-import { RedisLink } from "../../src/redis/redis-link";
-import { SharedRateLimiter } from "../../src/redis/shared-rate-limiter";
+import { RedisLink } from "../../src/store/redis-link";
+import { SharedRateLimiter } from "../../src/upstream/shared-rate-limiter";
 import { Deadline } from "../../src/upstream/deadline";
 import { RateLimiter, type RateWindow } from "../../src/upstream/rate-limiter";
 import { PrivateRedis, uniquePrefix } from "../helpers/replicas";

@@ -1,8 +1,8 @@
 import "reflect-metadata";
 import { validate } from "class-validator";
-import { DefenderUserArgs, DefenderUsersArgs } from "../../src/graphql/defender-user.args";
-import { EsetUserArgs, EsetUsersArgs } from "../../src/graphql/eset-user.args";
-import { PersonArgs } from "../../src/graphql/person.args";
+import { DefenderUserArgs, DefenderUsersArgs } from "../../src/sources/defender/users/user.args";
+import { EsetUserArgs, EsetUsersArgs } from "../../src/sources/eset/users/user.args";
+import { PersonArgs } from "../../src/people/person.args";
 
 /** The hot-path quick checks must never accept what class-validator refuses (and should accept what it accepts). */
 const samples = [

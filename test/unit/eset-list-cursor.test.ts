@@ -1,4 +1,4 @@
-import { decodeCursor, encodeCursor, filterDigest } from "../../src/graphql/eset-user-list.cursor";
+import { decodeCursor, encodeCursor, filterDigest } from "../../src/sources/eset/user-list/user-list.cursor";
 
 const key = Buffer.alloc(32, 7);
 const otherKey = Buffer.alloc(32, 8);

@@ -1,5 +1,5 @@
-import { EntityCache } from "../../src/cache/entity-cache";
-import { EntityStore } from "../../src/loaders/entity-store";
+import { EntityCache } from "../../src/store/entity-cache";
+import { EntityStore } from "../../src/store/entity-store";
 import { CircuitBreaker } from "../../src/upstream/circuit-breaker";
 import { Deadline } from "../../src/upstream/deadline";
 import { parseRateWindows, RateLimiter } from "../../src/upstream/rate-limiter";

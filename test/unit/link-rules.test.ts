@@ -1,5 +1,5 @@
-import { parseAtName, parseDomainUser } from "../../src/linking/account-names";
-import { defenderCandidates, esetSearchTerms, matchReasons, probeFor, type DefenderSide, type EsetSide } from "../../src/linking/link-rules";
+import { parseAtName, parseDomainUser } from "../../src/people/account-names";
+import { defenderCandidates, esetSearchTerms, matchReasons, probeFor, type DefenderSide, type EsetSide } from "../../src/people/link-rules";
 
 const eset = (over: Partial<EsetSide> = {}): EsetSide => ({ identities: [], primaryEmailAddress: null, proxyEmailAddresses: [], ...over });
 const upn = (value: string) => ({ userName: value, providerReference: value, providerReferenceFormat: "USER_PRINCIPAL_NAME" });

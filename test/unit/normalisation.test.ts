@@ -1,5 +1,5 @@
-import { toDefenderUser } from "../../src/graphql/defender-user.mapper";
-import { toEsetUser } from "../../src/graphql/eset-user.mapper";
+import { toDefenderUser } from "../../src/sources/defender/users/user.mapper";
+import { toEsetUser } from "../../src/sources/eset/users/user.mapper";
 import { parseJsonLossless } from "../../src/upstream/lossless-json";
 import { encodePathSegment } from "../../src/upstream/path";
 import { parseRetryAfter } from "../../src/upstream/retry-policy";

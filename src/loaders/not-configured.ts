@@ -1,7 +1,0 @@
-import type { SourceName } from "../upstream/source";
-import { UpstreamError } from "../upstream/upstream-error";
-
-/** The error every key of an unconfigured source resolves to; no upstream call is made. */
-export function notConfigured(source: SourceName): UpstreamError {
-  return new UpstreamError(source, "not-configured", `${source} has no credentials configured`);
-}

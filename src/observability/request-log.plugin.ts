@@ -1,0 +1,68 @@
+import type { ApolloServerPlugin } from "@apollo/server";
+import { unwrapResolverError } from "@apollo/server/errors";
+import type { Context } from "../context";
+import type { Metrics } from "./metrics";
+import { MissingScopeError } from "../auth/missing-scope.error";
+import { isClientMistake } from "../errors/client-mistake";
+import { clip } from "./log-bounds";
+import { UpstreamError } from "../upstream/upstream-error";
+
+/**
+ * One log line per GraphQL request (operation, duration, upstream calls, cache hits, error codes as sent)
+ * and its duration histogram, plus the full story of any unexpected error that formatError masks: its
+ * stack stays in the log, never in the response.
+ */
+export function requestLogPlugin(metrics: Metrics): ApolloServerPlugin<Context> {
+  return {
+    async requestDidStart({ contextValue }) {
+      const started = performance.now();
+      return {
+        async didEncounterErrors({ errors }) {
+          for (const error of errors) {
+            const original = unwrapResolverError(error);
+            if (original instanceof UpstreamError) {
+              contextValue.log.info({ err: original, path: error.path }, "upstream error");
+            } else if (original instanceof MissingScopeError) {
+              contextValue.log.info({ source: original.source, requiredScope: original.requiredScope, path: error.path }, "missing scope");
+            } else if (isClientMistake(error)) {
+              // A persisted-query hash that does not match its query: the client's mistake, not an incident.
+              contextValue.log.info({ reason: error.message }, "bad request");
+            } else if (error.extensions?.code === undefined || error.extensions.code === "INTERNAL_SERVER_ERROR") {
+              if (original?.constructor?.name === "ArgumentValidationError") continue;
+              contextValue.log.error({ err: original, path: error.path }, "unexpected error while resolving");
+            }
+          }
+        },
+        async willSendResponse({ operationName, operation, response }) {
+          if (contextValue.stale.length > 0 && response.body.kind === "single") {
+            // Partial honesty: the data is there, but some of it is older than the cache TTL.
+            response.body.singleResult.extensions = { ...response.body.singleResult.extensions, stale: contextValue.stale };
+          }
+          const result = response.body.kind === "single" ? response.body.singleResult : undefined;
+          const errors = result?.errors;
+          const seconds = (performance.now() - started) / 1000;
+          const outcome = !errors?.length ? "success" : result?.data ? "partial" : "error";
+          // `operation` is set once the document parsed and validated: only then may its name earn a label.
+          const principal = contextValue.principal;
+          const caller = principal.kind === "open" ? undefined : `${principal.kind}:${principal.subject}`;
+          metrics.requestDuration.observe({ operation: metrics.operationLabel(operationName, operation !== undefined, caller), outcome }, seconds);
+          contextValue.rootLog.info(
+            {
+              requestId: contextValue.requestId,
+              caller: clip(principal.subject),
+              operationName: clip(operationName) ?? null,
+              outcome,
+              durationMs: Math.round(seconds * 10_000) / 10,
+              upstreamCalls: contextValue.deadline.usage.upstreamCalls,
+              cacheHits: contextValue.deadline.usage.cacheHits,
+              // Vendor 404s ("no such user") are data: counted here, one debug line each.
+              upstreamNotFound: contextValue.deadline.usage.upstreamNotFound || undefined,
+              errorCodes: errors?.map((e) => e.extensions?.code),
+            },
+            "graphql request",
+          );
+        },
+      };
+    },
+  };
+}

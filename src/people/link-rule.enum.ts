@@ -1,0 +1,31 @@
+import { registerEnumType } from "type-graphql";
+
+export enum LinkRule {
+  DOMAIN_USER = "DOMAIN_USER",
+  UPN = "UPN",
+  EMAIL = "EMAIL",
+  BARE_USER_NAME = "BARE_USER_NAME",
+}
+
+registerEnumType(LinkRule, {
+  name: "LinkRule",
+  description:
+    "The matching rule that links an ESET user to a Defender account, strongest first. Values are compared whole and without case, never as substrings. The README lists each rule's blind spots.",
+  valuesConfig: {
+    DOMAIN_USER: {
+      description: 'An ESET identity reads DOMAIN\\user (e.g. "contoso\\alice") and so does the Defender account: both parts equal. The strongest rule.',
+    },
+    UPN: {
+      description:
+        'An ESET identity user@dns.name (a UPN) has the Defender account\'s user name before the @ and its domain as the first DNS label: "alice@contoso.com" ↔ "contoso\\alice". Misses domains whose NetBIOS name differs from the first DNS label.',
+    },
+    EMAIL: {
+      description:
+        'An ESET e-mail address (primary, proxy/alias, or an EMAIL_ADDRESS identity) compared like a UPN: "cjones@fabrikam.com" ↔ "fabrikam\\cjones". Weaker: aliases and shared mailboxes need not belong to the account\'s owner.',
+    },
+    BARE_USER_NAME: {
+      description:
+        'The Defender account has no domain ("user1") and an ESET UPN\'s user part is that name ("user1@contoso.com"), the mapping Microsoft documents for Defender user ids. The weakest rule: the domain cannot be checked.',
+    },
+  },
+});

@@ -1,0 +1,34 @@
+import { Args, Ctx, Query, Resolver } from "type-graphql";
+import { assertScope } from "../../../auth/assert-scope";
+import type { Context } from "../../../context";
+import { assertListWithin } from "../../../limits/list-limit";
+import { DefenderUserArgs, DefenderUsersArgs } from "./user.args";
+import { toDefenderUser } from "./user.mapper";
+import { DefenderUser } from "./user.type";
+import { mapMaybe, type MaybePromise } from "../../../graphql/maybe-promise";
+
+const toUser = (dto: Parameters<typeof toDefenderUser>[0] | null): DefenderUser | null => (dto ? toDefenderUser(dto) : null);
+
+/** Thin: check the caller's scope, load through the request's loader, map. Cache hits answer synchronously. */
+@Resolver(() => DefenderUser)
+export class DefenderUserResolver {
+  @Query(() => DefenderUser, {
+    nullable: true,
+    description: "One Defender for Endpoint user by user name; null when Defender does not know it (404).",
+  })
+  defenderUser(@Args() { id }: DefenderUserArgs, @Ctx() ctx: Context): MaybePromise<DefenderUser | null> {
+    assertScope(ctx, "DEFENDER");
+    return mapMaybe(ctx.loaders.defenderUser.load(id), toUser);
+  }
+
+  @Query(() => [DefenderUser], {
+    nullable: "itemsAndList",
+    description:
+      "Several Defender users, in the order of `ids`; an entry is null where Defender does not know the id or its lookup failed (then with an error whose path names the index). The whole list is null (with its error) on a refused argument or a missing scope, leaving the other fields of the request intact.",
+  })
+  defenderUsers(@Args() { ids }: DefenderUsersArgs, @Ctx() ctx: Context): Array<MaybePromise<DefenderUser | null>> {
+    assertScope(ctx, "DEFENDER");
+    assertListWithin(ctx.maxListIds, "defenderUsers", ids.length);
+    return ids.map((id) => mapMaybe(ctx.loaders.defenderUser.load(id), toUser));
+  }
+}

@@ -1,0 +1,53 @@
+import { createHash, createHmac, timingSafeEqual } from "node:crypto";
+import type { EsetListPosition } from "./user-pages";
+import type { EsetUserListFilter } from "../dto";
+
+/**
+ * `esetUserList` cursors: `base64url(JSON).base64url(MAC)`. The JSON is versioned and self-contained —
+ * ESET's page token to ask for, how many users of that page are already behind, and a digest of the filter
+ * — so a cursor needs no state in usergraph: it survives restarts and works on every replica. The MAC
+ * (HMAC-SHA256 under a key derived from the ESET account) refuses altered cursors and cursors minted for
+ * another ESET account, so a page token reaches ESET only from the list it came from.
+ */
+const VERSION = 1;
+const MAC_BYTES = 16;
+/** ESET's pageToken is at most 128 characters. */
+const MAX_PAGE_TOKEN = 128;
+/** A position never skips more than a whole vendor page. */
+const MAX_SKIP = 1000;
+
+/** A short digest of the filter as sent to ESET: a cursor continues only the list it came from. */
+export function filterDigest(filter: EsetUserListFilter): string {
+  const canonical = JSON.stringify(Object.entries(filter).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  return createHash("sha256").update(canonical).digest("base64url").slice(0, 16);
+}
+
+export function encodeCursor(position: EsetListPosition, digest: string, key: Buffer): string {
+  const payload = Buffer.from(JSON.stringify({ v: VERSION, t: position.pageToken, s: position.skip, f: digest })).toString("base64url");
+  return `${payload}.${mac(payload, key).toString("base64url")}`;
+}
+
+/** Why a cursor was refused: it is not one of ours (or was altered), or it belongs to another filter. */
+export type CursorProblem = "invalid" | "other-filter";
+
+export function decodeCursor(cursor: string, digest: string, key: Buffer): EsetListPosition | CursorProblem {
+  const [payload, signature, extra] = cursor.split(".");
+  if (payload === undefined || signature === undefined || extra !== undefined) return "invalid";
+  const given = Buffer.from(signature, "base64url");
+  if (given.length !== MAC_BYTES || !timingSafeEqual(given, mac(payload, key))) return "invalid";
+  let data: unknown;
+  try {
+    data = JSON.parse(Buffer.from(payload, "base64url").toString("utf8"));
+  } catch {
+    return "invalid";
+  }
+  const { v, t, s, f } = (typeof data === "object" && data !== null ? data : {}) as Record<string, unknown>;
+  if (v !== VERSION || typeof t !== "string" || t.length > MAX_PAGE_TOKEN || typeof f !== "string") return "invalid";
+  if (typeof s !== "number" || !Number.isInteger(s) || s < 0 || s > MAX_SKIP) return "invalid";
+  if (f !== digest) return "other-filter";
+  return { pageToken: t, skip: s };
+}
+
+function mac(payload: string, key: Buffer): Buffer {
+  return createHmac("sha256", key).update(payload).digest().subarray(0, MAC_BYTES);
+}

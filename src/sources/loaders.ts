@@ -1,0 +1,56 @@
+import type DataLoader from "dataloader";
+import type { Deadline } from "../upstream/deadline";
+import type { DefenderUserDto } from "./defender/dto";
+import type { EsetUserDto } from "./eset/dto";
+import { createDefenderUserLoader } from "./defender/users/user.loader";
+import type { EntityStore, StaleNote } from "../store/entity-store";
+import { createEsetUserLoader } from "./eset/users/user.loader";
+import { createEsetUserPages, type EsetListDeps, type EsetUserPages } from "./eset/user-list/user-pages";
+import { createEsetUserSearchLoader } from "./eset/users/user-search.loader";
+
+/** A value now (fresh in the entity cache) or later (through the request's DataLoader). */
+export interface EntityLoader<V> {
+  load(key: string): V | null | Promise<V | null>;
+}
+
+export interface Loaders {
+  defenderUser: EntityLoader<DefenderUserDto>;
+  esetUser: EntityLoader<EsetUserDto>;
+  /** ESET users whose e-mail addresses contain a term (ESET's `email` list filter): the raw material of links. */
+  esetUserSearch: EntityLoader<EsetUserDto[]>;
+  /** Slices of ESET's user list, for `esetUserList`. */
+  esetUserPages: EsetUserPages;
+}
+
+/** The process-wide stores (cache + single-flight) the loaders read through; absent for unconfigured sources. */
+export interface LoaderDeps {
+  defenderStore?: EntityStore<DefenderUserDto>;
+  esetStore?: EntityStore<EsetUserDto>;
+  esetSearchStore?: EntityStore<EsetUserDto[]>;
+  esetLists?: EsetListDeps;
+}
+
+/** Fresh loaders for one GraphQL request: their caches must never outlive it. */
+export function createLoaders(deps: LoaderDeps, deadline: Deadline, onStale: (note: StaleNote) => void): Loaders {
+  let pages: EsetUserPages | undefined;
+  return {
+    defenderUser: withCacheFastPath(deps.defenderStore, deadline, () => createDefenderUserLoader(deps.defenderStore, deadline, onStale)),
+    esetUser: withCacheFastPath(deps.esetStore, deadline, () => createEsetUserLoader(deps.esetStore, deadline, onStale)),
+    esetUserSearch: withCacheFastPath(deps.esetSearchStore, deadline, () => createEsetUserSearchLoader(deps.esetSearchStore, deadline, onStale)),
+    // Few requests page through lists: the reader is built on first use.
+    get esetUserPages() {
+      return (pages ??= createEsetUserPages(deps.esetLists, deps.esetStore, deadline));
+    },
+  };
+}
+
+/** Cache hits answer synchronously; everything else (and the DataLoader itself) waits for the first miss. */
+function withCacheFastPath<V>(store: EntityStore<V> | undefined, deadline: Deadline, create: () => DataLoader<string, V | null>): EntityLoader<V> {
+  let loader: DataLoader<string, V | null> | undefined;
+  return {
+    load(key) {
+      const hit = store?.peekFresh(key, deadline);
+      return hit !== undefined ? hit : (loader ??= create()).load(key);
+    },
+  };
+}

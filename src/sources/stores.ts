@@ -1,0 +1,96 @@
+import { createHash } from "node:crypto";
+import { EntityCache } from "../store/entity-cache";
+import type { RedisLink } from "../store/redis-link";
+import { SharedEntities } from "../store/shared-entities";
+import type { DefenderClient } from "./defender/client";
+import type { DefenderUserDto } from "./defender/dto";
+import type { EsetClient } from "./eset/client";
+import type { EsetUserDto } from "./eset/dto";
+import { fetchDefenderUsers } from "./defender/users/user.loader";
+import { EntityStore, type LookupObserver } from "../store/entity-store";
+import { fetchEsetUsers } from "./eset/users/user.loader";
+import { searchEsetUsersByEmail } from "./eset/users/user-search.loader";
+import type { LoaderDeps } from "./loaders";
+
+export interface StoresOptions {
+  defender?: { client: DefenderClient; identity: string; concurrency: number; ttlMs: number };
+  eset?: {
+    client: EsetClient;
+    identity: string;
+    ttlMs: number;
+    /** The API user's password: with the identity, it keys the signatures of list cursors (never stored or logged). */
+    secret: string;
+  };
+  negativeTtlMs: number;
+  staleIfErrorMs: number;
+  maxEntries: number;
+  maxBytes: number;
+  observe?: LookupObserver;
+  /** The shared tier: with it, the in-process cache is a layer in front of Redis. */
+  redis?: RedisLink;
+}
+
+export interface Stores extends LoaderDeps {
+  cache: EntityCache;
+}
+
+/** One cache and one store per configured source, created once at start-up. */
+export function createStores(options: StoresOptions): Stores {
+  const cache = new EntityCache({ maxEntries: options.maxEntries, maxBytes: options.maxBytes });
+  const common = { cache, negativeMs: options.negativeTtlMs, staleIfErrorMs: options.staleIfErrorMs, observe: options.observe };
+  const defenderPrefix = options.defender && `DEFENDER:${fingerprint(options.defender.identity)}:`;
+  const esetPrefix = options.eset && `ESET:${fingerprint(options.eset.identity)}:`;
+  const redis = options.redis;
+  const esetStore = options.eset
+    ? new EntityStore<EsetUserDto>({
+        ...common,
+        source: "ESET",
+        keyPrefix: esetPrefix!,
+        shared: redis && new SharedEntities(redis, esetPrefix!, "ESET"),
+        freshMs: options.eset.ttlMs,
+        fetchMany: fetchEsetUsers(options.eset.client),
+      })
+    : undefined;
+  // Link searches (ESET's list filtered by e-mail) cache their answer like an entity, keyed by the term,
+  // for the same TTL; the users they list are primed as entities too.
+  const searchPrefix = options.eset && `ESET-SEARCH:${fingerprint(options.eset.identity)}:`;
+  return {
+    cache,
+    defenderStore: options.defender
+      ? new EntityStore<DefenderUserDto>({
+          ...common,
+          source: "DEFENDER",
+          keyPrefix: defenderPrefix!,
+          shared: redis && new SharedEntities(redis, defenderPrefix!, "DEFENDER"),
+          freshMs: options.defender.ttlMs,
+          fetchMany: fetchDefenderUsers(options.defender.client, options.defender.concurrency),
+        })
+      : undefined,
+    esetStore,
+    esetSearchStore: options.eset
+      ? new EntityStore<EsetUserDto[]>({
+          ...common,
+          source: "ESET",
+          keyPrefix: searchPrefix!,
+          shared: redis && new SharedEntities(redis, searchPrefix!, "ESET"),
+          freshMs: options.eset.ttlMs,
+          fetchMany: searchEsetUsersByEmail(options.eset.client, (users) => esetStore!.prime(users.map((u) => [u.uuid, u] as const))),
+        })
+      : undefined,
+    esetLists: options.eset && { client: options.eset.client, cursorKey: cursorKey(options.eset.identity, options.eset.secret) },
+  };
+}
+
+/**
+ * The key that signs ESET list cursors: one-way from the ESET account (identity and password), so every
+ * replica and every restart with the same account agree, and a cursor minted for another account or
+ * altered on the way fails verification.
+ */
+function cursorKey(identity: string, secret: string): Buffer {
+  return createHash("sha256").update("usergraph:eset-list-cursor:v1\0").update(identity).update("\0").update(secret).digest();
+}
+
+/** A short, one-way digest of whose credentials an entry was read with (never the credentials themselves). */
+export function fingerprint(identity: string): string {
+  return createHash("sha256").update(identity).digest("base64url").slice(0, 16);
+}
