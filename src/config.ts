@@ -52,6 +52,8 @@ export interface Config {
   defenderRateLimits: RateWindow[];
   esetRateLimits: RateWindow[];
   rateLimitMaxQueue: number;
+  /** One Defender budget for the app, or one per endpoint family (users, machines, alerts). */
+  defenderRateLimitScope: "app" | "endpoint";
   defenderCacheTtlMs: number;
   esetCacheTtlMs: number;
   cacheNegativeTtlMs: number;
@@ -147,6 +149,8 @@ export function loadConfig(env: Env = process.env): Config {
     defenderRateLimits: read.rate("DEFENDER_RATE_LIMITS", "100/60s,1500/1h"),
     esetRateLimits: read.rate("ESET_RATE_LIMITS", "10/1s"),
     rateLimitMaxQueue: read.int("RATE_LIMIT_MAX_QUEUE", 1000, 0, 1_000_000),
+    // "Per API" in Defender's docs may mean per endpoint; unverified, so one budget for the app by default.
+    defenderRateLimitScope: read.oneOf("DEFENDER_RATE_LIMIT_SCOPE", ["app", "endpoint"], "app") as "app" | "endpoint",
     defenderCacheTtlMs: 1000 * read.int("DEFENDER_CACHE_TTL_SECONDS", cacheTtlSeconds, 0, 86_400),
     esetCacheTtlMs: 1000 * read.int("ESET_CACHE_TTL_SECONDS", cacheTtlSeconds, 0, 86_400),
     cacheNegativeTtlMs: 1000 * read.int("CACHE_NEGATIVE_TTL_SECONDS", 10, 0, 86_400),

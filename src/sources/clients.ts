@@ -2,13 +2,14 @@ import type { Logger } from "pino";
 import type { Metrics } from "../observability/metrics";
 import { DefenderClient, defenderErrorFacts } from "./defender/client";
 import { entraClientCredentials, type EntraCredentials } from "./defender/entra-token";
+import { defenderEndpointFamily } from "./defender/endpoint-family";
 import { EsetClient, esetErrorFacts } from "./eset/client";
 import { EsetTokenFlow, type EsetCredentials } from "./eset/eset-token";
 import { CircuitBreaker, type CircuitOptions, type CircuitState } from "../upstream/circuit-breaker";
 import { JsonApi, PendingMemory, RetryingSender, type AttemptObserver, type SourceGuards } from "../upstream/http-json";
 import { HttpTransport } from "../upstream/http-transport";
 import { parseJsonLossless } from "../upstream/lossless-json";
-import { RateLimiter, type OutboundLimiter, type RateWindow } from "../upstream/rate-limiter";
+import { BucketedLimiter, RateLimiter, type OutboundLimiter, type RateWindow } from "../upstream/rate-limiter";
 import type { RedisLink } from "../store/redis-link";
 import { SharedRateLimiter } from "../upstream/shared-rate-limiter";
 import { SharedPendingMemory } from "../upstream/shared-pending-memory";
@@ -29,6 +30,11 @@ export interface ClientsOptions {
   onToken: (token: string) => void;
   rateLimits: Record<SourceName, RateWindow[]>;
   rateLimitMaxQueue: number;
+  /**
+   * Defender's budget: one for every call (`app`, the default and the safe choice), or one per endpoint
+   * family (`endpoint`: users, machines, alerts; see defender/endpoint-family.ts), each with all the windows.
+   */
+  defenderRateLimitScope?: "app" | "endpoint";
   circuit: CircuitOptions;
   metrics?: Metrics;
   connectionsPerOrigin?: number;
@@ -85,20 +91,24 @@ export function createClients(options: ClientsOptions): Clients {
       "upstream call",
     );
   };
-  const guardsFor = (source: SourceName): Required<SourceGuards> => {
+  const guardsFor = (source: SourceName, bucketOf?: (path: string) => string): Required<SourceGuards> => {
     const onWait = (ms: number) => metrics?.rateLimitWait.observe({ source }, ms / 1000);
-    const local = new RateLimiter(source, options.rateLimits[source], options.rateLimitMaxQueue, Date.now, options.redis ? undefined : onWait);
-    const limiter: OutboundLimiter = options.redis
-      ? new SharedRateLimiter({
-          local,
-          link: options.redis,
-          windows: options.rateLimits[source],
-          budget: `${source}:${options.budgets?.[source] ?? "default"}`,
-          // An attempt lasts at most the attempt timeout; a second more covers the answer's way back.
-          holdMs: options.attemptTimeoutMs + 1_000,
-          onWait,
-        })
-      : local;
+    // One budget: in process, or shared by every replica through Redis under the source's (and bucket's) name.
+    const budget = (bucket?: string): OutboundLimiter => {
+      const local = new RateLimiter(source, options.rateLimits[source], options.rateLimitMaxQueue, Date.now, options.redis ? undefined : onWait);
+      return options.redis
+        ? new SharedRateLimiter({
+            local,
+            link: options.redis,
+            windows: options.rateLimits[source],
+            budget: `${source}:${options.budgets?.[source] ?? "default"}${bucket === undefined ? "" : `:${bucket}`}`,
+            // An attempt lasts at most the attempt timeout; a second more covers the answer's way back.
+            holdMs: options.attemptTimeoutMs + 1_000,
+            onWait,
+          })
+        : local;
+    };
+    const limiter = bucketOf ? new BucketedLimiter(bucketOf, budget) : budget();
     metrics?.setCircuit(source, "closed");
     const circuit = new CircuitBreaker(source, options.circuit, (state: CircuitState) => {
       metrics?.setCircuit(source, state);
@@ -107,7 +117,7 @@ export function createClients(options: ClientsOptions): Clients {
     return { limiter, circuit };
   };
   const guards: Partial<Record<SourceName, Required<SourceGuards>>> = {};
-  if (options.defender) guards.DEFENDER = guardsFor("DEFENDER");
+  if (options.defender) guards.DEFENDER = guardsFor("DEFENDER", options.defenderRateLimitScope === "endpoint" ? defenderEndpointFamily : undefined);
   if (options.eset) guards.ESET = guardsFor("ESET");
   metrics?.watchQueues(() => (Object.entries(guards) as Array<[SourceName, Required<SourceGuards>]>).map(([source, g]) => [source, g.limiter.queueDepth]));
   const tokenEvents = (source: SourceName): TokenCacheEvents => ({

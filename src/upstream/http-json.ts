@@ -77,7 +77,7 @@ export class RetryingSender {
       let release: (() => void) | undefined;
       if (limiter) {
         try {
-          release = await limiter.acquire(deadline);
+          release = await limiter.acquire(deadline, base.path);
         } catch (err) {
           if (ticket) circuit?.releaseProbe(ticket);
           throw err;
@@ -131,7 +131,7 @@ export class RetryingSender {
       const outcome = UNHEALTHY_STATUS.has(res.status) ? "failure" : res.status < 400 ? "success" : "neutral";
       const retryAfterMs = parseRetryAfter(res.headers["retry-after"]);
       // A 429's Retry-After holds back every caller of this source, not only this one.
-      if (res.status === 429 && retryAfterMs !== undefined) limiter?.pauseFor(retryAfterMs);
+      if (res.status === 429 && retryAfterMs !== undefined) limiter?.pauseFor(retryAfterMs, attempt.path);
       if (!this.retry.isRetryableStatus(res.status) || !this.retry.canRetry(retries)) {
         judge(ticket, outcome, true);
         return res;

@@ -32,12 +32,60 @@ interface Waiter {
  */
 export type Release = (sent?: boolean) => void;
 
-/** What the retrying sender needs from a source's outbound limit: in process, or shared through Redis. */
+/**
+ * What the retrying sender needs from a source's outbound limit: in process, or shared through Redis, or
+ * one of either per bucket of the source's API (`BucketedLimiter`). `path` is the call's path (with its
+ * query), for a limiter that buckets calls by it; the others ignore it.
+ */
 export interface OutboundLimiter {
-  acquire(deadline: Deadline): Promise<Release>;
-  pauseFor(ms: number): void;
+  acquire(deadline: Deadline, path?: string): Promise<Release>;
+  /** A 429's Retry-After for the call to `path`. */
+  pauseFor(ms: number, path?: string): void;
   readonly queueDepth: number;
   close(): void;
+}
+
+/**
+ * A source's outbound limit kept per bucket of its API, for a vendor whose budget may be per API rather than
+ * per app (Defender's docs say "per API": DEFENDER_RATE_LIMIT_SCOPE=endpoint). Each bucket is a whole limiter
+ * with the source's windows, made on first use; a 429 pauses only its own bucket. `bucketOf` names the
+ * bucket of a path, from a small fixed set (never from the ids a path carries), so buckets stay few.
+ */
+export class BucketedLimiter implements OutboundLimiter {
+  private readonly buckets = new Map<string, OutboundLimiter>();
+
+  constructor(
+    private readonly bucketOf: (path: string) => string,
+    private readonly make: (bucket: string) => OutboundLimiter,
+  ) {}
+
+  get queueDepth(): number {
+    let depth = 0;
+    for (const limiter of this.buckets.values()) depth += limiter.queueDepth;
+    return depth;
+  }
+
+  acquire(deadline: Deadline, path = ""): Promise<Release> {
+    return this.limiterFor(path).acquire(deadline, path);
+  }
+
+  pauseFor(ms: number, path = ""): void {
+    this.limiterFor(path).pauseFor(ms, path);
+  }
+
+  close(): void {
+    for (const limiter of this.buckets.values()) limiter.close();
+  }
+
+  private limiterFor(path: string): OutboundLimiter {
+    const bucket = this.bucketOf(path);
+    let limiter = this.buckets.get(bucket);
+    if (limiter === undefined) {
+      limiter = this.make(bucket);
+      this.buckets.set(bucket, limiter);
+    }
+    return limiter;
+  }
 }
 
 /** One window's log: when each counted call finished, and whose it was, oldest first. */

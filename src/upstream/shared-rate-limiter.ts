@@ -13,11 +13,15 @@ import type { RedisLink } from "../store/redis-link";
  *   so an in-flight call always counts;
  * - when it finishes, its score becomes the finishing time, and it ages out a window later. Timing slots
  *   from completion matters: the vendor counts arrivals, which lag our sends by the network delay;
- * - a 429's Retry-After is one key every replica's script checks before granting;
+ * - a 429's Retry-After is one key every replica's script checks before granting, and the fleet resumes
+ *   at the pace of the shortest window when it ends;
  * - the budget is shared fairly between callers across replicas: each slot is also kept in a per-caller
- *   set, a refused caller marks itself waiting for a few polls, and while others wait no caller gets more
- *   than an equal share of a window; past `limit − reserve` of a window a caller is paced (see ACQUIRE and
- *   `reserveOf`). Callers are digests of `Deadline.caller` (the principal), never the subject itself.
+ *   set, the fleet's queue says who waits where, and while others wait no caller gets more than an equal
+ *   share of a window; past `limit − reserve` of a window a caller is paced (see ACQUIRE and `reserveOf`).
+ *   Callers are digests of `Deadline.caller` (the principal), never the subject itself;
+ * - a call's expected wait sees the fleet's whole queue, so over the quota it is refused at once;
+ * - a script carries when its caller gives up on it (on Redis's clock): one that ran later, having sat in
+ *   a stalled Redis, reserves nothing. While Redis is known to be stalled, calls go on in process at once.
  * Why not a library's Redis limiter: rate-limiter-flexible's RateLimiterRedis (the obvious candidate) is a
  * fixed window with whole-second key TTLs. A fixed window lets 2×limit through around a window boundary
  * (a burst at the end of one window and another at the start of the next), cannot express sub-second

@@ -1,7 +1,8 @@
-import { EsetUserDocument } from "../__generated__/operations";
+import { DefenderUsersDocument, EsetUserDocument } from "../__generated__/operations";
+import { Deadline } from "../../src/upstream/deadline";
 import { peakInWindow, startSimulator, type RecordedRequest, type Simulator } from "../../src/simulator/simulator";
 import { gql, PrivateRedis, startReplica, uniquePrefix, type Replica } from "../helpers/replicas";
-import { startStack, type Stack } from "../helpers/stack";
+import { simulatorEnv, startStack, type Stack } from "../helpers/stack";
 
 /**
  * The outbound rate limits under the faults of issue 13 (items 2, 3 and 8), in process and through Redis,
@@ -163,4 +164,62 @@ describe("a Redis that stalls under load below the quota", () => {
       clearInterval(load);
     }
   }, 60_000);
+});
+
+describe("DEFENDER_RATE_LIMIT_SCOPE: one Defender budget for the app, or one per endpoint family", () => {
+  const extraStacks: Stack[] = [];
+  afterEach(async () => {
+    await Promise.all(extraStacks.splice(0).map((s) => s.close()));
+  });
+
+  /** Takes slots of the stack's Defender limiter for a path until one is refused; how many it got. */
+  const grants = async (s: Stack, path: string, tries = 5): Promise<number> => {
+    const limiter = s.gateway.clients.defender!.guards.limiter;
+    let granted = 0;
+    for (let i = 0; i < tries; i++) {
+      try {
+        (await limiter.acquire(new Deadline(300), path))();
+        granted++;
+      } catch (err) {
+        expect(err).toMatchObject({ kind: "rate-limited", retryAfter: expect.any(Number) });
+        break;
+      }
+    }
+    return granted;
+  };
+
+  it.each([
+    ["app", { users: 3, machines: 0, alerts: 0, userMachines: 0 }],
+    ["endpoint", { users: 3, machines: 3, alerts: 3, userMachines: 0 }],
+  ])("with %s, counts each family's calls against its own windows", async (scope, expected) => {
+    stack = await startStack({ DEFENDER_RATE_LIMITS: "3/60s", DEFENDER_RATE_LIMIT_SCOPE: scope, REQUEST_DEADLINE_MS: "1000" });
+    // The users family through GraphQL, counted at the simulator: 3 of 5 lookups within the budget.
+    const ids = [...stack.sim.defenderUsers.keys()].slice(0, 5);
+    const res = await stack.gql(DefenderUsersDocument, { ids });
+    expect(res.body.data?.defenderUsers?.filter((u) => u !== null)).toHaveLength(3);
+    expect(res.body.errors?.map((e) => e.extensions?.code)).toEqual(["RATE_LIMITED", "RATE_LIMITED"]);
+    expect(stack.sim.count({ source: "DEFENDER", kind: "api" })).toBe(3);
+    // The other families (their client calls land with issue 14), at the limiter the sender uses.
+    const counted = {
+      users: 3,
+      machines: await grants(stack, "/api/machines?$top=10000"),
+      alerts: await grants(stack, "/api/alerts?$filter=lastUpdateTime%20ge%202026-01-01T00:00:00Z"),
+      // A user's machines is a users call: its path says so.
+      userMachines: await grants(stack, "/api/users/alice/machines"),
+    };
+    expect(counted).toEqual(expected);
+  });
+
+  it("with endpoint and Redis, each family's budget is shared by every replica", async () => {
+    const env = { DEFENDER_RATE_LIMITS: "3/60s", DEFENDER_RATE_LIMIT_SCOPE: "endpoint", REDIS_URL: SHARED_REDIS, REDIS_KEY_PREFIX: uniquePrefix() };
+    stack = await startStack(env);
+    // The same vendor (one simulator): the budgets are named by the credentials and hosts the vendor counts.
+    const other = await startStack(env, {}, () => simulatorEnv(stack!.sim));
+    extraStacks.push(other);
+    expect(await grants(stack, "/api/machines/abc", 2)).toBe(2);
+    expect(await grants(other, "/api/machines?$top=100")).toBe(1);
+    expect(await grants(other, "/api/alerts")).toBe(3);
+    expect(await grants(stack, "/api/alerts/da637")).toBe(0);
+    expect(await grants(stack, "/api/users/alice")).toBe(3);
+  });
 });

@@ -1,3 +1,5 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { ConfigError, loadConfig } from "../../src/config";
 
 describe("loadConfig", () => {
@@ -63,6 +65,21 @@ describe("loadConfig", () => {
     expect(error!.message).not.toContain("another-secret");
     expect(error!.problems.join("\n")).toMatch(/DEFENDER_TENANT_ID and DEFENDER_CLIENT_ID are missing/);
     expect(error!.problems.join("\n")).toMatch(/ESET_USERNAME is missing/);
+  });
+
+  it("keeps one Defender budget for the app unless DEFENDER_RATE_LIMIT_SCOPE=endpoint asks for one per endpoint family", () => {
+    expect(loadConfig({}).defenderRateLimitScope).toBe("app");
+    expect(loadConfig({ DEFENDER_RATE_LIMIT_SCOPE: "endpoint" }).defenderRateLimitScope).toBe("endpoint");
+    expect(() => loadConfig({ DEFENDER_RATE_LIMIT_SCOPE: "per-api" })).toThrow(/DEFENDER_RATE_LIMIT_SCOPE/);
+  });
+
+  it("documents every variable it reads in docs/configuration.md", () => {
+    const root = join(__dirname, "..", "..");
+    const source = readFileSync(join(root, "src", "config.ts"), "utf8");
+    const docs = readFileSync(join(root, "docs", "configuration.md"), "utf8");
+    const read = [...source.matchAll(/read\.\w+\("([A-Z][A-Z0-9_]+)"|env\.([A-Z][A-Z0-9_]+)/g)].map((m) => m[1] ?? m[2]!);
+    expect(read.length).toBeGreaterThan(30);
+    expect([...new Set(read)].filter((name) => !docs.includes(`\`${name}\``))).toEqual([]);
   });
 
   it("reads the shared tier: off by default, REDIS_URL with its password never echoed when wrong", () => {

@@ -4,6 +4,7 @@ import { CircuitBreaker } from "../../src/upstream/circuit-breaker";
 import { Deadline } from "../../src/upstream/deadline";
 import { parseRateWindows, RateLimiter } from "../../src/upstream/rate-limiter";
 import { UpstreamError } from "../../src/upstream/upstream-error";
+import { defenderEndpointFamily } from "../../src/sources/defender/endpoint-family";
 
 describe("RateLimiter", () => {
   it("lets calls through in arrival order, each slot counted from when its call finished", async () => {
@@ -62,6 +63,20 @@ describe("RateLimiter", () => {
     expect(parseRateWindows("10/s")).toEqual([{ limit: 10, windowMs: 1000 }]);
     expect(parseRateWindows("off")).toEqual([]);
     expect(typeof parseRateWindows("ten per second")).toBe("string");
+  });
+});
+
+describe("defenderEndpointFamily", () => {
+  it("names a Defender call's family by the first segment of its path, whatever it returns", () => {
+    expect(defenderEndpointFamily("/api/users/contoso%5Calice")).toBe("users");
+    expect(defenderEndpointFamily("/api/users/alice/machines")).toBe("users");
+    expect(defenderEndpointFamily("/api/Machines?$top=10000")).toBe("machines");
+    expect(defenderEndpointFamily("/api/machines/1e5b/logonusers")).toBe("machines");
+    expect(defenderEndpointFamily("/api/alerts?$filter=lastUpdateTime%20ge%202026-01-01T00:00:00Z")).toBe("alerts");
+    expect(defenderEndpointFamily("/api/alerts/da637/user")).toBe("alerts");
+    expect(defenderEndpointFamily("/api/usersx")).toBe("other");
+    expect(defenderEndpointFamily("/api/vulnerabilities")).toBe("other");
+    expect(defenderEndpointFamily("/users/alice")).toBe("other");
   });
 });
 
