@@ -28,7 +28,8 @@ afterEach(async () => {
   sim = undefined;
 });
 
-const esetCalls = (s: Simulator): RecordedRequest[] => s.requests.filter((r) => r.source === "ESET" && r.kind === "api").sort((a, b) => a.at - b.at);
+const esetCalls = (s: Simulator): RecordedRequest[] =>
+  s.requests.filter((r) => r.source === "ESET" && r.kind === "api").sort((a, b) => a.at - b.at);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
 
@@ -36,40 +37,46 @@ describe("after a 429's Retry-After pause", () => {
   it.each([
     ["in process", false],
     ["through Redis", true],
-  ])("the backlog resumes at the limiter's pace, not all at once, and every queued call completes (%s)", async (_, shared) => {
-    stack = await startStack(
-      {
-        ESET_RATE_LIMITS: "10/1s",
-        REQUEST_DEADLINE_MS: "20000",
-        UPSTREAM_MAX_RETRIES: "3",
-        ...(shared ? { REDIS_URL: SHARED_REDIS, REDIS_KEY_PREFIX: uniquePrefix() } : {}),
-      },
-      { latencyMs: 5, extraEsetUsers: 40 },
-    );
-    const uuids = [...stack.sim.esetUsers.keys()].slice(0, 40);
-    // Token fetched and the window empty again before the backlog arrives.
-    expect((await stack.gql(EsetUserDocument, { uuid: uuids[0]! })).body.errors).toBeUndefined();
-    await sleep(1_100);
-    stack.sim.reset();
+  ])(
+    "the backlog resumes at the limiter's pace, not all at once, and every queued call completes (%s)",
+    async (_, shared) => {
+      stack = await startStack(
+        {
+          ESET_RATE_LIMITS: "10/1s",
+          REQUEST_DEADLINE_MS: "20000",
+          UPSTREAM_MAX_RETRIES: "3",
+          ...(shared ? { REDIS_URL: SHARED_REDIS, REDIS_KEY_PREFIX: uniquePrefix() } : {}),
+        },
+        { latencyMs: 5, extraEsetUsers: 40 },
+      );
+      const uuids = [...stack.sim.esetUsers.keys()].slice(0, 40);
+      // Token fetched and the window empty again before the backlog arrives.
+      expect((await stack.gql(EsetUserDocument, { uuid: uuids[0]! })).body.errors).toBeUndefined();
+      await sleep(1_100);
+      stack.sim.reset();
 
-    // The first call of 40 gets a 429 with Retry-After: 2; the other 39 queue behind the pause.
-    stack.sim.inject({ target: "eset", kind: "status", status: 429, headers: { "retry-after": "2" }, times: 1 });
-    const results = await Promise.all(uuids.map((uuid) => stack!.gql(EsetUserDocument, { uuid })));
-    expect(results.map((r) => r.body.data?.esetUser?.uuid)).toEqual(uuids);
+      // The first call of 40 gets a 429 with Retry-After: 2; the other 39 queue behind the pause.
+      stack.sim.inject({ target: "eset", kind: "status", status: 429, headers: { "retry-after": "2" }, times: 1 });
+      const results = await Promise.all(uuids.map((uuid) => stack!.gql(EsetUserDocument, { uuid })));
+      expect(results.map((r) => r.body.data?.esetUser?.uuid)).toEqual(uuids);
 
-    const calls = esetCalls(stack.sim);
-    const throttled = calls.filter((c) => c.status === 429);
-    expect(throttled).toHaveLength(1);
-    expect(calls).toHaveLength(41);
-    // The pause ends 2 s after the 429; the first call after it marks the resumption (on the gateway's clock).
-    const resumed = calls.filter((c) => c.at >= throttled[0]!.at + 1_900);
-    const first = resumed[0]!.at;
-    const burst = resumed.filter((c) => c.at < first + 250).length;
-    process.stdout.write(`429 pause (${shared ? "Redis" : "in process"}): ${burst} calls in the first 250 ms after the pause end; ${resumed.length} after it in all\n`);
-    // 10 per second is one call per 100 ms: at most 3 in 250 ms (one more for timer jitter), not the window's 10.
-    expect(burst).toBeLessThanOrEqual(4);
-    expect(peakInWindow(calls, 1_000)).toBeLessThanOrEqual(10);
-  }, 30_000);
+      const calls = esetCalls(stack.sim);
+      const throttled = calls.filter((c) => c.status === 429);
+      expect(throttled).toHaveLength(1);
+      expect(calls).toHaveLength(41);
+      // The pause ends 2 s after the 429; the first call after it marks the resumption (on the gateway's clock).
+      const resumed = calls.filter((c) => c.at >= throttled[0]!.at + 1_900);
+      const first = resumed[0]!.at;
+      const burst = resumed.filter((c) => c.at < first + 250).length;
+      process.stdout.write(
+        `429 pause (${shared ? "Redis" : "in process"}): ${burst} calls in the first 250 ms after the pause end; ${resumed.length} after it in all\n`,
+      );
+      // 10 per second is one call per 100 ms: at most 3 in 250 ms (one more for timer jitter), not the window's 10.
+      expect(burst).toBeLessThanOrEqual(4);
+      expect(peakInWindow(calls, 1_000)).toBeLessThanOrEqual(10);
+    },
+    30_000,
+  );
 });
 
 describe("over the quota, with the budget shared through Redis", () => {
@@ -211,7 +218,12 @@ describe("DEFENDER_RATE_LIMIT_SCOPE: one Defender budget for the app, or one per
   });
 
   it("with endpoint and Redis, each family's budget is shared by every replica", async () => {
-    const env = { DEFENDER_RATE_LIMITS: "3/60s", DEFENDER_RATE_LIMIT_SCOPE: "endpoint", REDIS_URL: SHARED_REDIS, REDIS_KEY_PREFIX: uniquePrefix() };
+    const env = {
+      DEFENDER_RATE_LIMITS: "3/60s",
+      DEFENDER_RATE_LIMIT_SCOPE: "endpoint",
+      REDIS_URL: SHARED_REDIS,
+      REDIS_KEY_PREFIX: uniquePrefix(),
+    };
     stack = await startStack(env);
     // The same vendor (one simulator): the budgets are named by the credentials and hosts the vendor counts.
     const other = await startStack(env, {}, () => simulatorEnv(stack!.sim));
