@@ -1,17 +1,14 @@
-import type DataLoader from "dataloader";
 import type { Deadline } from "../upstream/deadline";
 import type { DefenderUserDto } from "./defender/dto";
 import type { EsetUserDto } from "./eset/dto";
 import { createDefenderUserLoader } from "./defender/users/user.loader";
 import type { EntityStore, StaleNote } from "../store/entity-store";
+import { withCacheFastPath, type EntityLoader } from "../store/entity-loader";
 import { createEsetUserLoader } from "./eset/users/user.loader";
 import { createEsetUserPages, type EsetListDeps, type EsetUserPages } from "./eset/user-list/user-pages";
 import { createEsetUserSearchLoader } from "./eset/users/user-search.loader";
 
-/** A value now (fresh in the entity cache) or later (through the request's DataLoader). */
-export interface EntityLoader<V> {
-  load(key: string): V | null | Promise<V | null>;
-}
+export type { EntityLoader };
 
 export interface Loaders {
   defenderUser: EntityLoader<DefenderUserDto>;
@@ -40,17 +37,6 @@ export function createLoaders(deps: LoaderDeps, deadline: Deadline, onStale: (no
     // Few requests page through lists: the reader is built on first use.
     get esetUserPages() {
       return (pages ??= createEsetUserPages(deps.esetLists, deps.esetStore, deadline));
-    },
-  };
-}
-
-/** Cache hits answer synchronously; everything else (and the DataLoader itself) waits for the first miss. */
-function withCacheFastPath<V>(store: EntityStore<V> | undefined, deadline: Deadline, create: () => DataLoader<string, V | null>): EntityLoader<V> {
-  let loader: DataLoader<string, V | null> | undefined;
-  return {
-    load(key) {
-      const hit = store?.peekFresh(key, deadline);
-      return hit !== undefined ? hit : (loader ??= create()).load(key);
     },
   };
 }
