@@ -4,6 +4,7 @@ import type { EsetUserDto } from "./eset/dto";
 import { createDefenderUserLoader } from "./defender/users/user.loader";
 import type { EntityStore, StaleNote } from "../store/entity-store";
 import { withCacheFastPath, type EntityLoader } from "../store/entity-loader";
+import { createDefenderRelationLoaders, type DefenderRelationLoaders, type DefenderRelationStores } from "./defender/relations";
 import { createEsetUserLoader } from "./eset/users/user.loader";
 import { createEsetUserPages, type EsetListDeps, type EsetUserPages } from "./eset/user-list/user-pages";
 import { createEsetUserSearchLoader } from "./eset/users/user-search.loader";
@@ -17,6 +18,8 @@ export interface Loaders {
   esetUserSearch: EntityLoader<EsetUserDto[]>;
   /** Slices of ESET's user list, for `esetUserList`. */
   esetUserPages: EsetUserPages;
+  /** Defender machines, log-on users and alerts (src/sources/defender/relations.ts). */
+  defenderRelations: DefenderRelationLoaders;
 }
 
 /** The process-wide stores (cache + single-flight) the loaders read through; absent for unconfigured sources. */
@@ -25,11 +28,13 @@ export interface LoaderDeps {
   esetStore?: EntityStore<EsetUserDto>;
   esetSearchStore?: EntityStore<EsetUserDto[]>;
   esetLists?: EsetListDeps;
+  defenderRelations?: DefenderRelationStores;
 }
 
 /** Fresh loaders for one GraphQL request: their caches must never outlive it. */
 export function createLoaders(deps: LoaderDeps, deadline: Deadline, onStale: (note: StaleNote) => void): Loaders {
   let pages: EsetUserPages | undefined;
+  let relations: DefenderRelationLoaders | undefined;
   return {
     defenderUser: withCacheFastPath(deps.defenderStore, deadline, () => createDefenderUserLoader(deps.defenderStore, deadline, onStale)),
     esetUser: withCacheFastPath(deps.esetStore, deadline, () => createEsetUserLoader(deps.esetStore, deadline, onStale)),
@@ -37,6 +42,10 @@ export function createLoaders(deps: LoaderDeps, deadline: Deadline, onStale: (no
     // Few requests page through lists: the reader is built on first use.
     get esetUserPages() {
       return (pages ??= createEsetUserPages(deps.esetLists, deps.esetStore, deadline));
+    },
+    // Built on first use too: most requests ask for users only.
+    get defenderRelations() {
+      return (relations ??= createDefenderRelationLoaders(deps.defenderRelations, deadline, onStale));
     },
   };
 }
