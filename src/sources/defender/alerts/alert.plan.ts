@@ -4,14 +4,11 @@ import type { EntityStore, Outcome } from "../../../store/entity-store";
 import { DEFENDER_MAX_TOP, type DefenderClient } from "../client";
 import type { DefenderAlertDto } from "../dto";
 import { listingPays, Listings, RequestSpend } from "../listings";
+import { ALERT_LIST_MAX_PAGES } from "../../../limits/vendor-prices";
+
+export { ALERT_LIST_MAX_PAGES };
 import { evidenceOf, relatedUserKeys } from "./alert.mapper";
 
-/**
- * Most pages of an alert listing (`GET /api/alerts?$filter=lastUpdateTime ge …&$top=10000`) the plan reads:
- * 20,000 alerts in one window. A busier window is asked per user / per machine. The operation cost prices
- * the plan at this many calls (vendor-prices.ts).
- */
-export const ALERT_LIST_MAX_PAGES = 2;
 
 /** Alert ids per evidence call (`$filter=id eq '…' or …&$expand=evidence`): keeps the URL well under 8 KB. */
 export const EVIDENCE_CHUNK = 25;

@@ -4,12 +4,10 @@ import type { Outcome } from "../../../store/entity-store";
 import { DEFENDER_MAX_TOP, type DefenderClient } from "../client";
 import type { DefenderMachineDto } from "../dto";
 import { listingPays, Listings, RequestSpend } from "../listings";
+import { FLEET_MAX_PAGES } from "../../../limits/vendor-prices";
 
-/**
- * Most pages of the fleet listing (`GET /api/machines?$top=10000`) the machine plan reads: 30,000 machines.
- * A bigger fleet is asked per id. The operation cost prices the plan at this many calls (vendor-prices.ts).
- */
-export const FLEET_MAX_PAGES = 3;
+export { FLEET_MAX_PAGES };
+
 
 /** The fleet as listed: machines by id, by computer DNS name, and by computer name where that is unambiguous. */
 export interface FleetIndex {
