@@ -74,8 +74,8 @@ export const FREE_FIELDS: ReadonlySet<string> = new Set([
 
 /** Link fields fan out to the other vendor: up to 8 Defender GETs for an ESET user (src/people/link-finder.ts). */
 export const LINK_FANOUT = 8;
-/** ESET searches per Defender account's links ("user@domain." and "user@"). */
-const ESET_SEARCHES = 2;
+/** ESET searches per Defender account's links ("user@domain." and "user@", and the UPN an alert's evidence names). */
+const ESET_SEARCHES = 3;
 /** ESET's largest page, and the most `first` accepts. */
 const ESET_PAGE_MAX = 1000;
 

@@ -118,3 +118,15 @@ export function relatedUserKeys(dto: DefenderAlertDto): string[] {
   return user.defenderUserId === bare ? [bare] : [user.defenderUserId!, bare];
 }
 
+/** The evidence items of alerts that name a user with all of account, domain and UPN (LinkRule.ALERT_EVIDENCE). */
+export function userEvidence(alerts: readonly DefenderAlertDto[]): Array<{ accountName: string; domainName: string; userPrincipalName: string }> {
+  const out: Array<{ accountName: string; domainName: string; userPrincipalName: string }> = [];
+  for (const alert of alerts) {
+    for (const e of evidenceOf(alert)) {
+      if (typeof e.entityType === "string" && e.entityType.toLowerCase() === "user" && typeof e.accountName === "string" && e.accountName !== "" && typeof e.domainName === "string" && e.domainName !== "" && typeof e.userPrincipalName === "string" && e.userPrincipalName !== "") {
+        out.push({ accountName: e.accountName, domainName: e.domainName, userPrincipalName: e.userPrincipalName });
+      }
+    }
+  }
+  return out;
+}

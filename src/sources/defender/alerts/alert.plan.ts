@@ -7,7 +7,7 @@ import { listingPays, Listings, RequestSpend } from "../listings";
 import { ALERT_LIST_MAX_PAGES } from "../../../limits/vendor-prices";
 
 export { ALERT_LIST_MAX_PAGES };
-import { evidenceOf, relatedUserKeys } from "./alert.mapper";
+import { relatedUserKeys } from "./alert.mapper";
 
 
 /** Alert ids per evidence call (`$filter=id eq '…' or …&$expand=evidence`): keeps the URL well under 8 KB. */
@@ -203,17 +203,4 @@ export function alertPlan(client: DefenderClient, concurrency: number, ttlMs: nu
     await Promise.all([...groups.values()].map((members) => fetchGroup(members[0]![1].window, members[0]![1].evidence, members, deadline, out)));
     return out;
   };
-}
-
-/** The evidence items of alerts that name a user with all of account, domain and UPN (LinkRule.ALERT_EVIDENCE). */
-export function userEvidence(alerts: readonly DefenderAlertDto[]): Array<{ accountName: string; domainName: string; userPrincipalName: string }> {
-  const out: Array<{ accountName: string; domainName: string; userPrincipalName: string }> = [];
-  for (const alert of alerts) {
-    for (const e of evidenceOf(alert)) {
-      if (typeof e.entityType === "string" && e.entityType.toLowerCase() === "user" && typeof e.accountName === "string" && e.accountName !== "" && typeof e.domainName === "string" && e.domainName !== "" && typeof e.userPrincipalName === "string" && e.userPrincipalName !== "") {
-        out.push({ accountName: e.accountName, domainName: e.domainName, userPrincipalName: e.userPrincipalName });
-      }
-    }
-  }
-  return out;
 }
