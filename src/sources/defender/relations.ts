@@ -90,8 +90,8 @@ export interface DefenderRelationLoaders {
   lists?: { client: DefenderClient; cursorKey: Buffer };
   /** Every alert list this request loaded or is loading (for the ALERT_EVIDENCE link rule). */
   alertsAtHand(): Promise<DefenderAlertDto[]>;
-  /** Alerts read by another path (a defenderAlerts page), added to what is at hand. */
-  holdAlerts(alerts: readonly DefenderAlertDto[]): void;
+  /** Alerts read by another path (a defenderAlerts page, held as soon as it is asked for), added to what is at hand. */
+  holdAlerts(alerts: Promise<readonly DefenderAlertDto[]>): void;
 }
 
 export function createDefenderRelationLoaders(stores: DefenderRelationStores | undefined, deadline: Deadline, onStale: (note: StaleNote) => void): DefenderRelationLoaders {
@@ -117,14 +117,16 @@ export function createDefenderRelationLoaders(stores: DefenderRelationStores | u
     },
     lists: stores && { client: stores.client, cursorKey: stores.cursorKey },
     async alertsAtHand() {
-      // Loads started by sibling fields of the same selection are registered before this runs: graphql-js
-      // calls every resolver of a selection set before any of their promises settles.
-      await Promise.resolve();
+      // Let sibling fields start their loads first: graphql-js calls every resolver of a selection set in
+      // one go, but type-graphql validates arguments asynchronously, so a sibling with arguments (alerts)
+      // reaches its loader some microtasks later. One macrotask is after all of them.
+      await new Promise<void>((resolve) => setImmediate(resolve));
       const settled = await Promise.all(held.map((h) => Promise.resolve(h).catch(() => null)));
       return settled.flatMap((list) => list ?? []);
     },
     holdAlerts(list) {
-      if (held.length < 10_000) held.push([...list]);
+      // Its failure is the defenderAlerts field's to report; here it only means no evidence from it.
+      if (held.length < 10_000) held.push(list.then((l) => [...l], () => null));
     },
   };
 }

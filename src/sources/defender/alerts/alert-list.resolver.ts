@@ -35,9 +35,11 @@ export class DefenderAlertListResolver {
     }
     const size = first ?? DEFENDER_ALERTS_DEFAULT_FIRST;
     const evidence = selectsPath(info, ["edges", "node", "evidence"]);
-    const page = await lists.client.listAlerts({ filter: odata, top: size + 1, skip, expandEvidence: evidence }, ctx.deadline);
+    const asked = lists.client.listAlerts({ filter: odata, top: size + 1, skip, expandEvidence: evidence }, ctx.deadline);
+    // Held at once, so link fields elsewhere in the request can wait for its evidence (LinkRule.ALERT_EVIDENCE).
+    relations.holdAlerts(asked.then((p) => p.items.slice(0, size)));
+    const page = await asked;
     const items = page.items.slice(0, size);
-    relations.holdAlerts(items);
     const edges = items.map((dto, i) => ({ cursor: encodeCursor(skip + i + 1, digest, lists.cursorKey), node: toDefenderAlert(dto, ctx.reportUnknownEnum) }));
     return {
       edges,
