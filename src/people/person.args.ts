@@ -8,6 +8,8 @@ export const PERSON_REF_MESSAGE =
   `a UPN or e-mail address (user@contoso.com) or a Windows account (contoso\\user), 3 to ${PERSON_REF_MAX_LENGTH} characters, ` +
   "without control characters; a bare user name names no one in particular";
 
+// Control characters are exactly what this pattern exists to find.
+// eslint-disable-next-line no-control-regex
 const INVISIBLE = /[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]/u;
 /** Characters RFC 5322 allows in a mailbox only quoted, and Entra never puts in a UPN. */
 const NOT_IN_USER_PART = /[/"<>()[\]:;,]/;

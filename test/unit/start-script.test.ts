@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 
 /** `npm start` (scripts/start.js) rebuilds dist/ only when it is missing or older than a source. */
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- scripts/start.js is plain CommonJS (it runs before any build)
 const { isStale } = require("../../scripts/start.js") as { isStale(root: string): boolean };
 
 let root: string;

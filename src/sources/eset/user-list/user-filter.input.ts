@@ -4,6 +4,7 @@ import { ProductAutoActivationBase, ProtectionStatus } from "../enums";
 import { ESET_UUID_MAX_LENGTH, ESET_UUID_PATTERN } from "../id-rules";
 
 /** ESET caps every string filter at 100 characters; control characters have no business in one. */
+// eslint-disable-next-line no-control-regex -- control characters are what it refuses
 const TEXT = /^[^\u0000-\u001f\u007f-\u009f]*$/;
 const TEXT_MESSAGE = "at most 100 characters, without control characters";
 /** Group, subscription and unit pool references are opaque like user uuids, and checked the same way. */
