@@ -21,7 +21,11 @@ export function selectsField(info: GraphQLResolveInfo, name: string): boolean {
 }
 
 /** The fields called `name` in these selection sets, fragments flattened into their level. */
-function fieldsNamed(sets: ReadonlyArray<SelectionSetNode | undefined>, name: string, fragments: GraphQLResolveInfo["fragments"]): FieldNode[] {
+function fieldsNamed(
+  sets: ReadonlyArray<SelectionSetNode | undefined>,
+  name: string,
+  fragments: GraphQLResolveInfo["fragments"],
+): FieldNode[] {
   const out: FieldNode[] = [];
   const seen = new Set<string>();
   const walk = (set: SelectionSetNode | undefined): void => {

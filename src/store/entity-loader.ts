@@ -8,7 +8,11 @@ export interface EntityLoader<V> {
 }
 
 /** Cache hits answer synchronously; everything else (and the DataLoader itself) waits for the first miss. */
-export function withCacheFastPath<V>(store: EntityStore<V> | undefined, deadline: Deadline, create: () => DataLoader<string, V | null>): EntityLoader<V> {
+export function withCacheFastPath<V>(
+  store: EntityStore<V> | undefined,
+  deadline: Deadline,
+  create: () => DataLoader<string, V | null>,
+): EntityLoader<V> {
   let loader: DataLoader<string, V | null> | undefined;
   return {
     load(key) {

@@ -51,10 +51,22 @@ describe("the relations", () => {
     const user = res.body.data!.defenderUser!;
     expect(user.mostPrevalentMachine?.id).toBe(stack.sim.defenderUsers.get(DEMO.defenderAlice)!.mostPrevalentMachineId);
     expect(user.machines!.map((m) => m.computerDnsName).sort()).toEqual(["alice-laptop.contoso.com", "fs01.contoso.com"]);
-    expect(user.machines!.find((m) => m.id === DEMO_MACHINES.aliceLaptop)).toMatchObject({ osPlatform: "Windows11", osBuild: "22631", healthStatus: "ACTIVE", riskScore: "HIGH", exposureLevel: "MEDIUM" });
+    expect(user.machines!.find((m) => m.id === DEMO_MACHINES.aliceLaptop)).toMatchObject({
+      osPlatform: "Windows11",
+      osBuild: "22631",
+      healthStatus: "ACTIVE",
+      riskScore: "HIGH",
+      exposureLevel: "MEDIUM",
+    });
     // Newest update first: the file-server alert was updated after the PowerShell one.
     expect(user.alerts!.map((a) => a.id)).toEqual([DEMO_ALERTS.aliceShared, DEMO_ALERTS.aliceHigh]);
-    expect(user.alerts![1]).toMatchObject({ severity: "HIGH", status: "NEW", category: "Execution", mitreTechniques: ["T1059.001", "T1105", "T1027"], machine: { computerDnsName: "alice-laptop.contoso.com" } });
+    expect(user.alerts![1]).toMatchObject({
+      severity: "HIGH",
+      status: "NEW",
+      category: "Execution",
+      mitreTechniques: ["T1059.001", "T1105", "T1027"],
+      machine: { computerDnsName: "alice-laptop.contoso.com" },
+    });
     expect(user.alerts![0]).toMatchObject({ severity: "MEDIUM", status: "IN_PROGRESS", machine: { computerDnsName: "fs01.contoso.com" } });
     expect(api(stack.sim, "users.machines")).toBe(1);
     expect(api(stack.sim, "users.alerts")).toBe(1);
@@ -67,7 +79,9 @@ describe("the relations", () => {
     const machine = res.body.data!.defenderMachine!;
     expect(machine).toMatchObject({ id: DEMO_MACHINES.sharedServer, healthStatus: "ACTIVE", riskScore: "MEDIUM" });
     const users = machine.loggedOnUsers!;
-    expect(users.map((u) => u.id)).toEqual(expect.arrayContaining([DEMO.defenderAlice, "contoso\\user1", "contoso\\svc-backup", "fabrikam\\bob"]));
+    expect(users.map((u) => u.id)).toEqual(
+      expect.arrayContaining([DEMO.defenderAlice, "contoso\\user1", "contoso\\svc-backup", "fabrikam\\bob"]),
+    );
     const alice = users.find((u) => u.id === DEMO.defenderAlice)!;
     expect(alice.esetLinks![0]!.esetUser).toMatchObject({ uuid: DEMO.esetAlice, protectionStatus: "FULLY_PROTECTED" });
     expect(api(stack.sim, "machines.get")).toBe(1);
@@ -93,7 +107,9 @@ describe("the relations", () => {
 
   it("reads machines and alerts as documented: int64 osBuild exact, nullable enums UNSPECIFIED, UnSpecified severity, no related user", async () => {
     const res = await stack.post(
-      JSON.stringify({ query: `{ defenderMachine(id: "${DEMO_MACHINES.testMachine}") { osBuild riskScore exposureLevel healthStatus onboardingStatus rbacGroupId alerts { id severity status relatedUser { userName } incidentId } } }` }),
+      JSON.stringify({
+        query: `{ defenderMachine(id: "${DEMO_MACHINES.testMachine}") { osBuild riskScore exposureLevel healthStatus onboardingStatus rbacGroupId alerts { id severity status relatedUser { userName } incidentId } } }`,
+      }),
     );
     expect(res.body.errors).toBeUndefined();
     expect(res.body.data).toEqual({
@@ -149,19 +165,31 @@ describe("the vendor plans, counted at the simulator", () => {
     const alertList = stack.sim.requests.find((r) => r.endpoint === "alerts.list")!;
     expect(decodeURIComponent(alertList.path)).toMatch(/\$filter=lastUpdateTime ge \d{4}-\d\d-\d\dT\d\d:00:00Z&\$top=10000$/);
     const line = stack.logs.entries("graphql request").at(-1)!;
-    expect(line.plan).toEqual(expect.arrayContaining(["alerts: list, 1 call for 50 users/machines", "machines: fleet list, 1 call for 50 ids"]));
+    expect(line.plan).toEqual(
+      expect.arrayContaining(["alerts: list, 1 call for 50 users/machines", "machines: fleet list, 1 call for 50 ids"]),
+    );
 
     // The naive plan, for comparison: the same data asked one user per request costs a call per user per relation.
     stack.sim.reset();
     for (const id of ids) {
-      const one = await stack.post(JSON.stringify({ query: `query($id: ID!, $since: DateTime) { defenderUser(id: $id) { alerts(since: $since, first: 10) { id } mostPrevalentMachine { id } } }`, variables: { id, since } }));
+      const one = await stack.post(
+        JSON.stringify({
+          query: `query($id: ID!, $since: DateTime) { defenderUser(id: $id) { alerts(since: $since, first: 10) { id } mostPrevalentMachine { id } } }`,
+          variables: { id, since },
+        }),
+      );
       expect(one.body.errors).toBeUndefined();
     }
     expect(defenderCalls(stack.sim)).toBe(150);
   });
 
   it("asks a few users' alerts with the per-user endpoint", async () => {
-    const res = await stack.post(JSON.stringify({ query: `query($since: DateTime) { defenderUsers(ids: ["contoso\\\\alice"]) { alerts(since: $since) { id } } }`, variables: { since: sevenDaysAgo() } }));
+    const res = await stack.post(
+      JSON.stringify({
+        query: `query($since: DateTime) { defenderUsers(ids: ["contoso\\\\alice"]) { alerts(since: $since) { id } } }`,
+        variables: { since: sevenDaysAgo() },
+      }),
+    );
     expect(res.body.errors).toBeUndefined();
     expect(api(stack.sim, "users.alerts")).toBe(1);
     expect(api(stack.sim, "alerts.list")).toBe(0);
@@ -172,16 +200,24 @@ describe("the vendor plans, counted at the simulator", () => {
     const res = await stack.gql(DefenderUserEvidenceLinksDocument, { id: DEMO.defenderAlice, since: sevenDaysAgo() });
     expect(res.body.errors).toBeUndefined();
     const evidence = res.body.data!.defenderUser!.alerts!.flatMap((a) => a.evidence);
-    expect(evidence).toContainEqual(expect.objectContaining({ entityType: "User", accountName: "alice", domainName: "CONTOSO", userPrincipalName: "alice@contoso.com" }));
+    expect(evidence).toContainEqual(
+      expect.objectContaining({ entityType: "User", accountName: "alice", domainName: "CONTOSO", userPrincipalName: "alice@contoso.com" }),
+    );
     expect(api(stack.sim, "users.alerts")).toBe(0);
-    expect(stack.sim.requests.filter((r) => r.endpoint === "alerts.list").map((r) => r.path)).toEqual([expect.stringContaining("$expand=evidence")]);
+    expect(stack.sim.requests.filter((r) => r.endpoint === "alerts.list").map((r) => r.path)).toEqual([
+      expect.stringContaining("$expand=evidence"),
+    ]);
   });
 
   it("reads the list of every alert when no window is given and evidence is wanted (1 call, not per user plus evidence)", async () => {
-    const res = await stack.post(JSON.stringify({ query: `{ defenderUser(id: "contoso\\\\alice") { alerts(first: 100) { id evidence { entityType } } } }` }));
+    const res = await stack.post(
+      JSON.stringify({ query: `{ defenderUser(id: "contoso\\\\alice") { alerts(first: 100) { id evidence { entityType } } } }` }),
+    );
     expect(res.body.errors).toBeUndefined();
     expect((res.body.data as { defenderUser: { alerts: unknown[] } }).defenderUser.alerts).toHaveLength(2);
-    expect(stack.sim.requests.filter((r) => r.endpoint === "alerts.list").map((r) => decodeURIComponent(r.path))).toEqual(["/api/alerts?$top=10000&$expand=evidence"]);
+    expect(stack.sim.requests.filter((r) => r.endpoint === "alerts.list").map((r) => decodeURIComponent(r.path))).toEqual([
+      "/api/alerts?$top=10000&$expand=evidence",
+    ]);
     expect(api(stack.sim, "users.alerts")).toBe(0);
   });
 
@@ -191,9 +227,15 @@ describe("the vendor plans, counted at the simulator", () => {
     expect(api(stack.sim, "machines.list")).toBe(0);
     stack.sim.reset();
     const res = await stack.post(
-      JSON.stringify({ query: `{ a: defenderMachine(id: "${DEMO_MACHINES.hotDesk}") { computerDnsName } b: defenderMachine(id: "dc01") { id } c: defenderMachine(id: "BOB-DEV.fabrikam.com") { id } }` }),
+      JSON.stringify({
+        query: `{ a: defenderMachine(id: "${DEMO_MACHINES.hotDesk}") { computerDnsName } b: defenderMachine(id: "dc01") { id } c: defenderMachine(id: "BOB-DEV.fabrikam.com") { id } }`,
+      }),
     );
-    expect(res.body.data).toEqual({ a: { computerDnsName: "hotdesk-05.contoso.com" }, b: { id: DEMO_MACHINES.domainController }, c: { id: DEMO_MACHINES.bobDev } });
+    expect(res.body.data).toEqual({
+      a: { computerDnsName: "hotdesk-05.contoso.com" },
+      b: { id: DEMO_MACHINES.domainController },
+      c: { id: DEMO_MACHINES.bobDev },
+    });
     expect(api(stack.sim, "machines.list")).toBe(1);
     expect(api(stack.sim, "machines.get")).toBe(0);
   });
@@ -210,7 +252,9 @@ describe("the vendor plans, counted at the simulator", () => {
       await cached.post(JSON.stringify({ query: `{ a: defenderMachine(id: "dc01") { id } b: defenderMachine(id: "backup01") { id } }` }));
       expect(api(cached.sim, "machines.list")).toBe(1);
       cached.sim.reset();
-      const res = await cached.post(JSON.stringify({ query: `{ defenderMachine(id: "${DEMO_MACHINES.user1Desktop}") { computerDnsName } }` }));
+      const res = await cached.post(
+        JSON.stringify({ query: `{ defenderMachine(id: "${DEMO_MACHINES.user1Desktop}") { computerDnsName } }` }),
+      );
       expect(res.body.data).toEqual({ defenderMachine: { computerDnsName: "desktop-user1.contoso.com" } });
       expect(defenderCalls(cached.sim)).toBe(0);
       expect(cached.logs.entries("graphql request").at(-1)!.plan).toEqual(["machines: cached fleet list for 1 ids"]);
@@ -223,8 +267,12 @@ describe("the vendor plans, counted at the simulator", () => {
       cached.sim.reset();
       const query = `query($id: ID!, $since: DateTime) { defenderUser(id: $id) { alerts(since: $since, first: 10) { id } } }`;
       const listed = await cached.post(JSON.stringify({ query, variables: { id: benchUser(55), since } }));
-      expect((listed.body.data as { defenderUser: { alerts: Array<{ id: string }> } }).defenderUser.alerts.map((a) => a.id)).toEqual(expectedAlerts(cached.sim, "user000055", since, 10));
-      const none = await cached.post(JSON.stringify({ query, variables: { id: DEMO.defenderCjones, since: new Date(Date.now() - DAY).toISOString() } }));
+      expect((listed.body.data as { defenderUser: { alerts: Array<{ id: string }> } }).defenderUser.alerts.map((a) => a.id)).toEqual(
+        expectedAlerts(cached.sim, "user000055", since, 10),
+      );
+      const none = await cached.post(
+        JSON.stringify({ query, variables: { id: DEMO.defenderCjones, since: new Date(Date.now() - DAY).toISOString() } }),
+      );
       expect(none.body.errors).toBeUndefined();
       expect(api(cached.sim, "alerts.list") + api(cached.sim, "users.alerts")).toBe(1);
       // cjones' window (the last day) is another window: it was asked; user000055's was not.
@@ -260,8 +308,14 @@ describe("permissions: each relation fails alone, naming what the Entra app lack
     expect(user.machines).toBeNull();
     expect(user.alerts!.every((a) => a.machine === null)).toBe(true);
     const byPath = new Map(res.body.errors!.map((e) => [e.path!.join("."), e]));
-    expect(byPath.get("defenderUser.mostPrevalentMachine")?.extensions).toMatchObject({ code: "UPSTREAM_FORBIDDEN", requiredPermission: "Machine.Read.All" });
-    expect(byPath.get("defenderUser.machines")?.extensions).toMatchObject({ code: "UPSTREAM_FORBIDDEN", requiredPermission: "Machine.ReadWrite.All" });
+    expect(byPath.get("defenderUser.mostPrevalentMachine")?.extensions).toMatchObject({
+      code: "UPSTREAM_FORBIDDEN",
+      requiredPermission: "Machine.Read.All",
+    });
+    expect(byPath.get("defenderUser.machines")?.extensions).toMatchObject({
+      code: "UPSTREAM_FORBIDDEN",
+      requiredPermission: "Machine.ReadWrite.All",
+    });
     expect(byPath.get("defenderUser.alerts.0.machine")?.message).toContain("Machine.Read.All");
   });
 
@@ -278,13 +332,18 @@ describe("permissions: each relation fails alone, naming what the Entra app lack
     stack.sim.setDefenderRoles(["Machine.Read.All", "Alert.Read.All"]);
     const res = await stack.gql(MachineLoggedOnUsersProtectionDocument, { id: DEMO_MACHINES.sharedServer });
     expect(res.body.data!.defenderMachine).toMatchObject({ computerDnsName: "fs01.contoso.com", loggedOnUsers: null });
-    expect(res.body.errors!.map((e) => [e.path!.join("."), e.extensions!.requiredPermission])).toEqual([["defenderMachine.loggedOnUsers", "User.Read.All"]]);
+    expect(res.body.errors!.map((e) => [e.path!.join("."), e.extensions!.requiredPermission])).toEqual([
+      ["defenderMachine.loggedOnUsers", "User.Read.All"],
+    ]);
   });
 
   it("refuses the relations' root fields to a caller without the Defender scope, before any call", async () => {
     const scoped = await startStack({ AUTH_MODE: "", AUTH_API_KEYS: "eset-only-key-relations-7c1d9e=eset:users:read" });
     try {
-      const res = await scoped.post(JSON.stringify({ query: `{ defenderMachine(id: "dc01") { id } defenderAlerts { edges { cursor } } }` }), { "x-api-key": "eset-only-key-relations-7c1d9e" });
+      const res = await scoped.post(
+        JSON.stringify({ query: `{ defenderMachine(id: "dc01") { id } defenderAlerts { edges { cursor } } }` }),
+        { "x-api-key": "eset-only-key-relations-7c1d9e" },
+      );
       expect(res.body.data).toEqual({ defenderMachine: null, defenderAlerts: null });
       expect(codes(res)).toEqual(["FORBIDDEN", "FORBIDDEN"]);
       expect(scoped.sim.count({ source: "DEFENDER", kind: "api" })).toBe(0);
@@ -307,9 +366,16 @@ describe("the ALERT_EVIDENCE link rule", () => {
     expect(links).toHaveLength(1);
     expect(links[0]!.esetUser).toMatchObject({ uuid: DEMO.esetDave, protectionStatus: "FULLY_PROTECTED" });
     expect(links[0]!.strongestRule).toBe("DOMAIN_USER");
-    expect(links[0]!.matchedOn).toContainEqual({ rule: "ALERT_EVIDENCE", esetField: "primaryEmailAddress", esetValue: "dave.miller@northwind.example", defenderValue: DEMO.defenderDmiller });
+    expect(links[0]!.matchedOn).toContainEqual({
+      rule: "ALERT_EVIDENCE",
+      esetField: "primaryEmailAddress",
+      esetValue: "dave.miller@northwind.example",
+      defenderValue: DEMO.defenderDmiller,
+    });
     // The ESET search used the UPN the evidence names.
-    expect(stack.sim.requests.some((r) => r.source === "ESET" && decodeURIComponent(r.path).includes("email=dave.miller@northwind.example"))).toBe(true);
+    expect(
+      stack.sim.requests.some((r) => r.source === "ESET" && decodeURIComponent(r.path).includes("email=dave.miller@northwind.example")),
+    ).toBe(true);
   });
 
   it("adds the reason from ESET's side when a defenderAlerts page with evidence is in the same request", async () => {
@@ -319,7 +385,13 @@ describe("the ALERT_EVIDENCE link rule", () => {
     }`;
     const res = await stack.post(JSON.stringify({ query }));
     expect(res.body.errors).toBeUndefined();
-    const links = (res.body.data as { esetUser: { defenderLinks: Array<{ strongestRule: string; matchedOn: Array<{ rule: string; esetField: string; defenderValue: string }> }> } }).esetUser.defenderLinks;
+    const links = (
+      res.body.data as {
+        esetUser: {
+          defenderLinks: Array<{ strongestRule: string; matchedOn: Array<{ rule: string; esetField: string; defenderValue: string }> }>;
+        };
+      }
+    ).esetUser.defenderLinks;
     const cjones = links.find((l) => l.matchedOn.some((m) => m.defenderValue === DEMO.defenderCjones))!;
     // Carol's primary address is the UPN the evidence names; her proxy address alone made only an EMAIL link.
     expect(cjones.strongestRule).toBe("ALERT_EVIDENCE");
@@ -333,7 +405,11 @@ describe("defenderAlerts", () => {
     let after: string | null = null;
     let pages = 0;
     for (;;) {
-      const res: GraphQLResponse<DefenderAlertsPageQuery> = await stack.gql(DefenderAlertsPageDocument, { filter: { severities: ["HIGH", "MEDIUM"], statuses: ["NEW", "IN_PROGRESS"] }, first: 7, after });
+      const res: GraphQLResponse<DefenderAlertsPageQuery> = await stack.gql(DefenderAlertsPageDocument, {
+        filter: { severities: ["HIGH", "MEDIUM"], statuses: ["NEW", "IN_PROGRESS"] },
+        first: 7,
+        after,
+      });
       expect(res.body.errors).toBeUndefined();
       const page = res.body.data!.defenderAlerts!;
       pages++;
@@ -342,7 +418,9 @@ describe("defenderAlerts", () => {
       if (!page.pageInfo.hasNextPage) break;
       after = page.pageInfo.endCursor;
     }
-    const expected = [...stack.sim.defenderAlerts.values()].filter((a) => ["High", "Medium"].includes(String(a.severity)) && ["New", "InProgress"].includes(String(a.status)));
+    const expected = [...stack.sim.defenderAlerts.values()].filter(
+      (a) => ["High", "Medium"].includes(String(a.severity)) && ["New", "InProgress"].includes(String(a.status)),
+    );
     expect(seen.length).toBe(expected.length);
     expect(new Set(seen).size).toBe(seen.length);
     expect(new Set(seen)).toEqual(new Set(expected.map((a) => String(a.id))));
@@ -352,10 +430,16 @@ describe("defenderAlerts", () => {
   });
 
   it("maps the filter's times and ids onto Defender's OData $filter", async () => {
-    const res = await stack.gql(DefenderAlertsPageDocument, { filter: { incidentId: "4101", updatedSince: new Date(Date.now() - 30 * DAY).toISOString() }, first: 10, after: null });
+    const res = await stack.gql(DefenderAlertsPageDocument, {
+      filter: { incidentId: "4101", updatedSince: new Date(Date.now() - 30 * DAY).toISOString() },
+      first: 10,
+      after: null,
+    });
     expect(res.body.data!.defenderAlerts!.edges.map((e) => e.node.id).sort()).toEqual([DEMO_ALERTS.aliceHigh, DEMO_ALERTS.aliceShared]);
     expect(res.body.data!.defenderAlerts!.edges[0]!.node).toMatchObject({ incidentId: "4101" });
-    expect(decodeURIComponent(stack.sim.requests.at(-1)!.path)).toMatch(/\$filter=incidentId eq 4101 and lastUpdateTime ge \d{4}-[^&]+Z&\$top=11$/);
+    expect(decodeURIComponent(stack.sim.requests.at(-1)!.path)).toMatch(
+      /\$filter=incidentId eq 4101 and lastUpdateTime ge \d{4}-[^&]+Z&\$top=11$/,
+    );
   });
 
   it("refuses a cursor of another filter, an altered cursor and UNSPECIFIED as a status, before any call", async () => {
@@ -363,7 +447,11 @@ describe("defenderAlerts", () => {
     const cursor = first.body.data!.defenderAlerts!.pageInfo.endCursor!;
     stack.sim.reset();
     const other = await stack.gql(DefenderAlertsPageDocument, { filter: { severities: ["LOW"] }, first: 1, after: cursor });
-    const altered = await stack.gql(DefenderAlertsPageDocument, { filter: { severities: ["HIGH"] }, first: 1, after: `${cursor.slice(0, -2)}AA` });
+    const altered = await stack.gql(DefenderAlertsPageDocument, {
+      filter: { severities: ["HIGH"] },
+      first: 1,
+      after: `${cursor.slice(0, -2)}AA`,
+    });
     const unspecified = await stack.gql(DefenderAlertsPageDocument, { filter: { statuses: ["UNSPECIFIED"] }, first: 1, after: null });
     for (const res of [other, altered, unspecified]) {
       expect(res.body.data!.defenderAlerts).toBeNull();

@@ -8,7 +8,16 @@ import { FREE_FIELDS, PRICES } from "../../src/limits/vendor-prices";
  * The operation cost fails closed: a field that may call a vendor must have a price (or be declared a
  * plain part of an entity), and an operation selecting one that has none is refused before any resolver.
  */
-const LIMITS: OperationLimits = { maxDepth: 20, maxAliases: 30, maxFields: 10_000, maxDirectives: 50, maxTokens: 10_000, maxCost: 1_100, maxDefenderCost: 100, maxListIds: { defenderUsers: 100, esetUsers: 1000 } };
+const LIMITS: OperationLimits = {
+  maxDepth: 20,
+  maxAliases: 30,
+  maxFields: 10_000,
+  maxDirectives: 50,
+  maxTokens: 10_000,
+  maxCost: 1_100,
+  maxDefenderCost: 100,
+  maxListIds: { defenderUsers: 100, esetUsers: 1000 },
+};
 
 /** Runs the cost plugin on one operation; the problems it refuses with, or [] when it lets the operation through. */
 async function problemsOf(schema: GraphQLSchema, query: string, variables: Record<string, unknown> = {}): Promise<string[]> {
@@ -16,7 +25,11 @@ async function problemsOf(schema: GraphQLSchema, query: string, variables: Recor
   const operation = document.definitions.find((d) => d.kind === "OperationDefinition")!;
   const hooks = await operationCostPlugin(LIMITS, schema).requestDidStart!({} as never);
   try {
-    await (hooks as { didResolveOperation: (r: unknown) => Promise<void> }).didResolveOperation({ document, request: { variables }, operation });
+    await (hooks as { didResolveOperation: (r: unknown) => Promise<void> }).didResolveOperation({
+      document,
+      request: { variables },
+      operation,
+    });
     return [];
   } catch (err) {
     return (err as { extensions: { problems: string[] } }).extensions.problems;
@@ -75,9 +88,13 @@ describe("the price of Defender's relations", () => {
 
   it("prices a few users at the naive path when that is cheaper than the plan's bound", async () => {
     // One user: 1 GET, 1 alerts call (the plan's bound is 4), 1 machine (bound 6), 1 machines list.
-    expect(await atLimit(`{ defenderUser(id: "contoso\\\\alice") { machines { id } alerts { id } mostPrevalentMachine { id } } }`, 4)).toEqual([]);
+    expect(
+      await atLimit(`{ defenderUser(id: "contoso\\\\alice") { machines { id } alerts { id } mostPrevalentMachine { id } } }`, 4),
+    ).toEqual([]);
     // Evidence per key costs one more call per 25 alerts: 1 + 1 + ceil(20/25).
-    expect(await atLimit(`{ defenderUser(id: "contoso\\\\alice") { alerts { evidence { entityType } } } }`, 2)).toEqual([expect.stringContaining("may make 3 Defender calls")]);
+    expect(await atLimit(`{ defenderUser(id: "contoso\\\\alice") { alerts { evidence { entityType } } } }`, 2)).toEqual([
+      expect.stringContaining("may make 3 Defender calls"),
+    ]);
   });
 
   it("opens one alert window per occurrence: two windows may cost two listings", async () => {
@@ -88,6 +105,8 @@ describe("the price of Defender's relations", () => {
 
   it("prices defenderAlerts at one call a page, and what its alerts select per alert", async () => {
     expect(await atLimit(`{ defenderAlerts(first: 100) { edges { node { id machine { id } } } } }`, 7)).toEqual([]);
-    expect(await atLimit(`{ defenderAlerts(first: 100) { edges { node { id machine { id } } } } }`, 6)).toEqual([expect.stringContaining("may make 7 Defender calls")]);
+    expect(await atLimit(`{ defenderAlerts(first: 100) { edges { node { id machine { id } } } } }`, 6)).toEqual([
+      expect.stringContaining("may make 7 Defender calls"),
+    ]);
   });
 });

@@ -71,7 +71,10 @@ export function createDefenderRelationStores(o: DefenderRelationOptions): Defend
     return new Map(ids.map((id, i) => [id, results[i]!]));
   });
   let alerts: EntityStore<DefenderAlertDto[]> | undefined = undefined;
-  alerts = store<DefenderAlertDto[]>("alerts", alertPlan(client, concurrency, o.ttlMs, () => alerts!));
+  alerts = store<DefenderAlertDto[]>(
+    "alerts",
+    alertPlan(client, concurrency, o.ttlMs, () => alerts!),
+  );
   return { machines, userMachines, logonUsers, alerts, client, cursorKey: cursorKey(o.identity, o.secret) };
 }
 
@@ -94,11 +97,20 @@ export interface DefenderRelationLoaders {
   holdAlerts(alerts: Promise<readonly DefenderAlertDto[]>): void;
 }
 
-export function createDefenderRelationLoaders(stores: DefenderRelationStores | undefined, deadline: Deadline, onStale: (note: StaleNote) => void): DefenderRelationLoaders {
+export function createDefenderRelationLoaders(
+  stores: DefenderRelationStores | undefined,
+  deadline: Deadline,
+  onStale: (note: StaleNote) => void,
+): DefenderRelationLoaders {
   const loader = <V>(pick: (s: DefenderRelationStores) => EntityStore<V>, fold: (key: string) => string = (k) => k): EntityLoader<V> => {
     const store = stores && pick(stores);
-    const inner = withCacheFastPath(store, deadline, () =>
-      new DataLoader<string, V | null>(async (keys) => (store ? store.loadMany(keys, deadline, onStale) : keys.map(() => notConfigured("DEFENDER")))),
+    const inner = withCacheFastPath(
+      store,
+      deadline,
+      () =>
+        new DataLoader<string, V | null>(async (keys) =>
+          store ? store.loadMany(keys, deadline, onStale) : keys.map(() => notConfigured("DEFENDER")),
+        ),
     );
     return { load: (key) => inner.load(fold(key)) };
   };
@@ -106,7 +118,10 @@ export function createDefenderRelationLoaders(stores: DefenderRelationStores | u
   const alerts = loader((s) => s.alerts);
   return {
     machine: loader((s) => s.machines, machineKey),
-    userMachines: loader((s) => s.userMachines, (id) => id.toLowerCase()),
+    userMachines: loader(
+      (s) => s.userMachines,
+      (id) => id.toLowerCase(),
+    ),
     logonUsers: loader((s) => s.logonUsers, machineKey),
     alerts: {
       load(key) {
@@ -126,7 +141,13 @@ export function createDefenderRelationLoaders(stores: DefenderRelationStores | u
     },
     holdAlerts(list) {
       // Its failure is the defenderAlerts field's to report; here it only means no evidence from it.
-      if (held.length < 10_000) held.push(list.then((l) => [...l], () => null));
+      if (held.length < 10_000)
+        held.push(
+          list.then(
+            (l) => [...l],
+            () => null,
+          ),
+        );
     },
   };
 }

@@ -3,6 +3,7 @@ import { Field, ID, InputType } from "type-graphql";
 import { DateTimeScalar } from "../../../graphql/scalars";
 import { AlertSeverity, AlertStatus } from "./alert.enums";
 
+// eslint-disable-next-line no-control-regex -- control characters are what it refuses
 const TEXT = /^[^\u0000-\u001f\u007f-\u009f]*$/;
 const TEXT_MESSAGE = "1 to 256 characters, without control characters";
 const INT64 = /^\d{1,19}$/;
@@ -20,10 +21,15 @@ export class DefenderAlertFilter {
   @ArrayMaxSize(5)
   severities?: AlertSeverity[] | null;
 
-  @Field(() => [AlertStatus], { nullable: true, description: "Any of these statuses (status eq …, or-ed). UNSPECIFIED is no Defender value and is refused." })
+  @Field(() => [AlertStatus], {
+    nullable: true,
+    description: "Any of these statuses (status eq …, or-ed). UNSPECIFIED is no Defender value and is refused.",
+  })
   @IsOptional()
   @ArrayMaxSize(5)
-  @ArrayNotContains([AlertStatus.UNSPECIFIED], { message: "UNSPECIFIED is not a Defender status; use UNKNOWN, NEW, IN_PROGRESS or RESOLVED" })
+  @ArrayNotContains([AlertStatus.UNSPECIFIED], {
+    message: "UNSPECIFIED is not a Defender status; use UNKNOWN, NEW, IN_PROGRESS or RESOLVED",
+  })
   statuses?: AlertStatus[] | null;
 
   @Field(() => String, { nullable: true, description: 'Category, exactly (category eq …), e.g. "Execution".' })

@@ -30,8 +30,14 @@ export function toODataFilter(filter: DefenderAlertFilter | null | undefined): s
     const terms = [...new Set(values)].sort().map((v) => `${field} eq ${odataString(v)}`);
     parts.push(terms.length === 1 ? terms[0]! : `(${terms.join(" or ")})`);
   };
-  anyOf("severity", (filter.severities ?? []).map((s) => SEVERITY_WIRE[s]));
-  anyOf("status", (filter.statuses ?? []).flatMap((s) => STATUS_WIRE[s] ?? []));
+  anyOf(
+    "severity",
+    (filter.severities ?? []).map((s) => SEVERITY_WIRE[s]),
+  );
+  anyOf(
+    "status",
+    (filter.statuses ?? []).flatMap((s) => STATUS_WIRE[s] ?? []),
+  );
   if (filter.category) parts.push(`category eq ${odataString(filter.category)}`);
   if (filter.detectionSource) parts.push(`detectionSource eq ${odataString(filter.detectionSource)}`);
   if (filter.assignedTo) parts.push(`assignedTo eq ${odataString(filter.assignedTo)}`);

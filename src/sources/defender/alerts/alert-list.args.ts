@@ -28,7 +28,8 @@ export class DefenderAlertsArgs {
 
   @Field(() => String, {
     nullable: true,
-    description: "Continue after this cursor (an edge's cursor or pageInfo.endCursor of a query with the same filter). Opaque; refused with another filter.",
+    description:
+      "Continue after this cursor (an edge's cursor or pageInfo.endCursor of a query with the same filter). Opaque; refused with another filter.",
   })
   @IsOptional()
   @Length(1, CURSOR_MAX_LENGTH, { message: "not a cursor usergraph issued; start again without after" })

@@ -19,7 +19,11 @@ export class DefenderAlertListResolver {
     description:
       "Defender alerts matching a filter, a page at a time (GET /api/alerts with $filter/$top/$skip, and $expand=evidence when evidence is selected): one Defender call a page. Needs the Defender permission Alert.Read.All. Null (with its error) when Defender fails, an argument is refused or the caller lacks the Defender scope; the other fields of the request still answer.",
   })
-  async defenderAlerts(@Args() { filter, first, after }: DefenderAlertsArgs, @Ctx() ctx: Context, @Info() info: GraphQLResolveInfo): Promise<DefenderAlertConnection | null> {
+  async defenderAlerts(
+    @Args() { filter, first, after }: DefenderAlertsArgs,
+    @Ctx() ctx: Context,
+    @Info() info: GraphQLResolveInfo,
+  ): Promise<DefenderAlertConnection | null> {
     assertScope(ctx, "DEFENDER");
     const relations = ctx.loaders.defenderRelations;
     const lists = relations.lists;
@@ -29,8 +33,14 @@ export class DefenderAlertListResolver {
     let skip = 0;
     if (after !== null && after !== undefined) {
       const position = decodeCursor(after, digest, lists.cursorKey);
-      if (position === "invalid") throw badCursor("not a cursor this usergraph issued (malformed, altered, or for another Defender tenant); start again without after");
-      if (position === "other-filter") throw badCursor("the cursor belongs to a list with another filter; page with the filter it came from, or start again without after");
+      if (position === "invalid")
+        throw badCursor(
+          "not a cursor this usergraph issued (malformed, altered, or for another Defender tenant); start again without after",
+        );
+      if (position === "other-filter")
+        throw badCursor(
+          "the cursor belongs to a list with another filter; page with the filter it came from, or start again without after",
+        );
       skip = position;
     }
     const size = first ?? DEFENDER_ALERTS_DEFAULT_FIRST;
@@ -40,7 +50,10 @@ export class DefenderAlertListResolver {
     relations.holdAlerts(asked.then((p) => p.items.slice(0, size)));
     const page = await asked;
     const items = page.items.slice(0, size);
-    const edges = items.map((dto, i) => ({ cursor: encodeCursor(skip + i + 1, digest, lists.cursorKey), node: toDefenderAlert(dto, ctx.reportUnknownEnum) }));
+    const edges = items.map((dto, i) => ({
+      cursor: encodeCursor(skip + i + 1, digest, lists.cursorKey),
+      node: toDefenderAlert(dto, ctx.reportUnknownEnum),
+    }));
     return {
       edges,
       pageInfo: {

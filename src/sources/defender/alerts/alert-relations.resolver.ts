@@ -25,7 +25,12 @@ export class DefenderUserAlertsResolver {
       "Alerts whose related user is this account, most recently updated first. Planned: many users' alerts in one window come from one GET /api/alerts?$filter=lastUpdateTime ge … call grouped by related user; a few come from GET /api/users/{id}/alerts each (the request log names the plan)." +
       ALERTS_DESCRIPTION,
   })
-  alerts(@Root() user: DefenderUser, @Args() args: RelatedAlertsArgs, @Ctx() ctx: Context, @Info() info: GraphQLResolveInfo): MaybePromise<DefenderAlert[] | null> {
+  alerts(
+    @Root() user: DefenderUser,
+    @Args() args: RelatedAlertsArgs,
+    @Ctx() ctx: Context,
+    @Info() info: GraphQLResolveInfo,
+  ): MaybePromise<DefenderAlert[] | null> {
     return relatedAlerts(ctx, info, "u", user.id, args);
   }
 }
@@ -35,9 +40,15 @@ export class DefenderMachineAlertsResolver {
   @FieldResolver(() => [DefenderAlert], {
     nullable: true,
     description:
-      "Alerts on this machine, most recently updated first: planned like DefenderUser.alerts (the alert list grouped by machineId, or GET /api/machines/{id}/alerts each)." + ALERTS_DESCRIPTION,
+      "Alerts on this machine, most recently updated first: planned like DefenderUser.alerts (the alert list grouped by machineId, or GET /api/machines/{id}/alerts each)." +
+      ALERTS_DESCRIPTION,
   })
-  alerts(@Root() machine: DefenderMachine, @Args() args: RelatedAlertsArgs, @Ctx() ctx: Context, @Info() info: GraphQLResolveInfo): MaybePromise<DefenderAlert[] | null> {
+  alerts(
+    @Root() machine: DefenderMachine,
+    @Args() args: RelatedAlertsArgs,
+    @Ctx() ctx: Context,
+    @Info() info: GraphQLResolveInfo,
+  ): MaybePromise<DefenderAlert[] | null> {
     return relatedAlerts(ctx, info, "m", machine.id, args);
   }
 }
@@ -53,11 +64,21 @@ export class DefenderAlertMachineResolver {
   }
 }
 
-function relatedAlerts(ctx: Context, info: GraphQLResolveInfo, kind: AlertKey["kind"], subject: string, { since, first }: RelatedAlertsArgs): MaybePromise<DefenderAlert[] | null> {
+function relatedAlerts(
+  ctx: Context,
+  info: GraphQLResolveInfo,
+  kind: AlertKey["kind"],
+  subject: string,
+  { since, first }: RelatedAlertsArgs,
+): MaybePromise<DefenderAlert[] | null> {
   assertScope(ctx, "DEFENDER");
   const key = alertKey({ kind, subject, window: windowOf(since), evidence: selectsField(info, "evidence") });
   return mapMaybe(ctx.loaders.defenderRelations.alerts.load(key), (list) =>
-    list === null ? null : newestFirst(list, since ?? null).slice(0, first ?? RELATION_DEFAULT_FIRST).map((dto) => toDefenderAlert(dto, ctx.reportUnknownEnum)),
+    list === null
+      ? null
+      : newestFirst(list, since ?? null)
+          .slice(0, first ?? RELATION_DEFAULT_FIRST)
+          .map((dto) => toDefenderAlert(dto, ctx.reportUnknownEnum)),
   );
 }
 

@@ -45,7 +45,9 @@ function map(dto: DefenderAlertDto, report: UnknownEnumReporter): DefenderAlert 
     machineId: str(dto.machineId),
     computerDnsName: str(dto.computerDnsName),
     comments: Array.isArray(dto.comments)
-      ? dto.comments.filter(isObject).map((c) => ({ comment: str(c.comment), createdBy: str(c.createdBy), createdTime: date(c.createdTime) }))
+      ? dto.comments
+          .filter(isObject)
+          .map((c) => ({ comment: str(c.comment), createdBy: str(c.createdBy), createdTime: date(c.createdTime) }))
       : [],
     evidence: evidenceOf(dto).map(toEvidence),
   };
@@ -107,7 +109,11 @@ export function relatedUser(v: unknown): AlertRelatedUser | null {
     }
   }
   if (userName === null) return null;
-  return { userName, domainName, defenderUserId: domainName === null ? userName.toLowerCase() : `${domainName}\\${userName}`.toLowerCase() };
+  return {
+    userName,
+    domainName,
+    defenderUserId: domainName === null ? userName.toLowerCase() : `${domainName}\\${userName}`.toLowerCase(),
+  };
 }
 
 /** The Defender user ids an alert's related user can be asked by: "domain\\user" and the bare user name, folded. */
@@ -119,11 +125,22 @@ export function relatedUserKeys(dto: DefenderAlertDto): string[] {
 }
 
 /** The evidence items of alerts that name a user with all of account, domain and UPN (LinkRule.ALERT_EVIDENCE). */
-export function userEvidence(alerts: readonly DefenderAlertDto[]): Array<{ accountName: string; domainName: string; userPrincipalName: string }> {
+export function userEvidence(
+  alerts: readonly DefenderAlertDto[],
+): Array<{ accountName: string; domainName: string; userPrincipalName: string }> {
   const out: Array<{ accountName: string; domainName: string; userPrincipalName: string }> = [];
   for (const alert of alerts) {
     for (const e of evidenceOf(alert)) {
-      if (typeof e.entityType === "string" && e.entityType.toLowerCase() === "user" && typeof e.accountName === "string" && e.accountName !== "" && typeof e.domainName === "string" && e.domainName !== "" && typeof e.userPrincipalName === "string" && e.userPrincipalName !== "") {
+      if (
+        typeof e.entityType === "string" &&
+        e.entityType.toLowerCase() === "user" &&
+        typeof e.accountName === "string" &&
+        e.accountName !== "" &&
+        typeof e.domainName === "string" &&
+        e.domainName !== "" &&
+        typeof e.userPrincipalName === "string" &&
+        e.userPrincipalName !== ""
+      ) {
         out.push({ accountName: e.accountName, domainName: e.domainName, userPrincipalName: e.userPrincipalName });
       }
     }

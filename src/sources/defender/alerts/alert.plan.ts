@@ -9,7 +9,6 @@ import { ALERT_LIST_MAX_PAGES } from "../../../limits/vendor-prices";
 export { ALERT_LIST_MAX_PAGES };
 import { relatedUserKeys } from "./alert.mapper";
 
-
 /** Alert ids per evidence call (`$filter=id eq '…' or …&$expand=evidence`): keeps the URL well under 8 KB. */
 export const EVIDENCE_CHUNK = 25;
 
@@ -126,7 +125,12 @@ export function alertPlan(client: DefenderClient, concurrency: number, ttlMs: nu
     const chunks: string[][] = [];
     for (let i = 0; i < ids.length; i += EVIDENCE_CHUNK) chunks.push(ids.slice(i, i + EVIDENCE_CHUNK));
     const pages = await Promise.all(
-      chunks.map((chunk) => client.listAlerts({ filter: chunk.map((id) => `id eq ${odataString(id)}`).join(" or "), top: chunk.length, expandEvidence: true }, deadline)),
+      chunks.map((chunk) =>
+        client.listAlerts(
+          { filter: chunk.map((id) => `id eq ${odataString(id)}`).join(" or "), top: chunk.length, expandEvidence: true },
+          deadline,
+        ),
+      ),
     );
     return new Map(pages.flatMap((p) => p.items).map((a) => [a.id, a] as const));
   };
@@ -135,7 +139,13 @@ export function alertPlan(client: DefenderClient, concurrency: number, ttlMs: nu
     for (const [key, k] of members) out.set(key, index.byKey.get(`${k.kind}:${k.subject}`) ?? []);
   };
 
-  const fetchGroup = async (window: string, evidence: boolean, members: Array<[string, AlertKey]>, deadline: Deadline, out: Map<string, Outcome<DefenderAlertDto[]>>) => {
+  const fetchGroup = async (
+    window: string,
+    evidence: boolean,
+    members: Array<[string, AlertKey]>,
+    deadline: Deadline,
+    out: Map<string, Outcome<DefenderAlertDto[]>>,
+  ) => {
     const group = `${window}|${evidence ? 1 : 0}`;
     const n = members.length;
     const who = `${n} user${n === 1 ? "" : "s"}/machine${n === 1 ? "" : "s"}`;
@@ -187,7 +197,9 @@ export function alertPlan(client: DefenderClient, concurrency: number, ttlMs: nu
       }
     }
     members.forEach(([key], i) => out.set(key, lists[i]!));
-    deadline.notePlan(`alerts: per ${members[0]![1].kind === "u" ? "user" : "machine"}, ${n + evidenceCalls} call${n + evidenceCalls === 1 ? "" : "s"} for ${who}${note}`);
+    deadline.notePlan(
+      `alerts: per ${members[0]![1].kind === "u" ? "user" : "machine"}, ${n + evidenceCalls} call${n + evidenceCalls === 1 ? "" : "s"} for ${who}${note}`,
+    );
   };
 
   return async (keys: string[], deadline: Deadline): Promise<Map<string, Outcome<DefenderAlertDto[]>>> => {
@@ -200,7 +212,9 @@ export function alertPlan(client: DefenderClient, concurrency: number, ttlMs: nu
       if (members === undefined) groups.set(group, [[key, k]]);
       else members.push([key, k]);
     }
-    await Promise.all([...groups.values()].map((members) => fetchGroup(members[0]![1].window, members[0]![1].evidence, members, deadline, out)));
+    await Promise.all(
+      [...groups.values()].map((members) => fetchGroup(members[0]![1].window, members[0]![1].evidence, members, deadline, out)),
+    );
     return out;
   };
 }

@@ -12,7 +12,8 @@ export class AlertRelatedUser {
 
   @Field(() => String, {
     nullable: true,
-    description: 'The Defender user id this names, "domain\\user" in lower case (or the bare user name): what DefenderUser.id and defenderUser(id:) take.',
+    description:
+      'The Defender user id this names, "domain\\user" in lower case (or the bare user name): what DefenderUser.id and defenderUser(id:) take.',
   })
   defenderUserId!: string | null;
 }
@@ -61,12 +62,15 @@ export class AlertEvidence {
   @Field(() => String, { nullable: true, description: "User evidence: the account's domain (NetBIOS name)." }) domainName!: string | null;
   @Field(() => String, { nullable: true, description: "User evidence: the account's SID." }) userSid!: string | null;
   @Field(() => String, { nullable: true, description: "User evidence: the Entra user object id." }) aadUserId!: string | null;
-  @Field(() => String, { nullable: true, description: "User evidence: the account's user principal name." }) userPrincipalName!: string | null;
-  @Field(() => String, { nullable: true, description: 'What Defender did, e.g. "Detected", "Blocked", "Prevented".' }) detectionStatus!: string | null;
+  @Field(() => String, { nullable: true, description: "User evidence: the account's user principal name." }) userPrincipalName!:
+    string | null;
+  @Field(() => String, { nullable: true, description: 'What Defender did, e.g. "Detected", "Blocked", "Prevented".' }) detectionStatus!:
+    string | null;
 }
 
 @ObjectType({
-  description: "A Defender for Endpoint alert (the MDE `alert` entity), with its comments and evidence. Needs the Defender permission Alert.Read.All.",
+  description:
+    "A Defender for Endpoint alert (the MDE `alert` entity), with its comments and evidence. Needs the Defender permission Alert.Read.All.",
 })
 export class DefenderAlert {
   @Field(() => ID, { description: "The alert id." })
@@ -77,7 +81,10 @@ export class DefenderAlert {
   @Field(() => AlertSeverity, { description: "Severity of the alert." }) severity!: AlertSeverity;
   @Field(() => AlertStatus, { description: "Current status of the alert." }) status!: AlertStatus;
 
-  @Field(() => String, { nullable: true, description: 'Classification: "TruePositive", "Informational, expected activity" or "FalsePositive".' })
+  @Field(() => String, {
+    nullable: true,
+    description: 'Classification: "TruePositive", "Informational, expected activity" or "FalsePositive".',
+  })
   classification!: string | null;
 
   @Field(() => String, { nullable: true, description: 'Determination, e.g. "CompromisedUser", "Malware", "Clean".' })
@@ -90,15 +97,22 @@ export class DefenderAlert {
   @Field(() => String, { nullable: true, description: "Owner of the alert." }) assignedTo!: string | null;
   @Field(() => String, { nullable: true, description: "Device group name." }) rbacGroupName!: string | null;
   @Field(() => DateTimeScalar, { nullable: true, description: "When the alert was created (UTC)." }) alertCreationTime!: Date | null;
-  @Field(() => DateTimeScalar, { nullable: true, description: "First occurrence of the event that triggered the alert on that device." }) firstEventTime!: Date | null;
-  @Field(() => DateTimeScalar, { nullable: true, description: "Last occurrence of the event that triggered the alert on that device." }) lastEventTime!: Date | null;
+  @Field(() => DateTimeScalar, { nullable: true, description: "First occurrence of the event that triggered the alert on that device." })
+  firstEventTime!: Date | null;
+  @Field(() => DateTimeScalar, { nullable: true, description: "Last occurrence of the event that triggered the alert on that device." })
+  lastEventTime!: Date | null;
   @Field(() => DateTimeScalar, { nullable: true, description: "When the alert was last updated (UTC)." }) lastUpdateTime!: Date | null;
   @Field(() => DateTimeScalar, { nullable: true, description: "When the alert was resolved." }) resolvedTime!: Date | null;
-  @Field(() => ID, { nullable: true, description: "The incident of the alert: an int64 as an exact decimal string." }) incidentId!: string | null;
-  @Field(() => ID, { nullable: true, description: "The automated investigation of the alert: an int64 as an exact decimal string." }) investigationId!: string | null;
-  @Field(() => String, { nullable: true, description: 'State of the investigation, e.g. "Running", "Benign".' }) investigationState!: string | null;
+  @Field(() => ID, { nullable: true, description: "The incident of the alert: an int64 as an exact decimal string." }) incidentId!:
+    string | null;
+  @Field(() => ID, { nullable: true, description: "The automated investigation of the alert: an int64 as an exact decimal string." })
+  investigationId!: string | null;
+  @Field(() => String, { nullable: true, description: 'State of the investigation, e.g. "Running", "Benign".' }) investigationState!:
+    string | null;
 
-  @Field(() => [String], { description: 'MITRE ATT&CK technique ids, e.g. ["T1059.001"]. Defender\'s table says String; the examples send a list: both are read.' })
+  @Field(() => [String], {
+    description: 'MITRE ATT&CK technique ids, e.g. ["T1059.001"]. Defender\'s table says String; the examples send a list: both are read.',
+  })
   mitreTechniques!: string[];
 
   @Field(() => AlertRelatedUser, { nullable: true, description: "The user the alert is about; null for machine-only alerts." })

@@ -4,7 +4,9 @@ import { isValidMachineKey, MACHINE_KEY_MAX_LENGTH, MACHINE_KEY_MESSAGE, MACHINE
 
 @ArgsType()
 export class DefenderMachineArgs {
-  @Field(() => ID, { description: 'The device id (40 hex digits) or the computer name ("alice-laptop" or "alice-laptop.contoso.com"), as Defender accepts.' })
+  @Field(() => ID, {
+    description: 'The device id (40 hex digits) or the computer name ("alice-laptop" or "alice-laptop.contoso.com"), as Defender accepts.',
+  })
   @Length(1, MACHINE_KEY_MAX_LENGTH, { message: MACHINE_KEY_MESSAGE })
   @Matches(MACHINE_KEY_PATTERN, { message: MACHINE_KEY_MESSAGE })
   id!: string;
@@ -33,6 +35,10 @@ export class RelationListArgs {
   first?: number | null;
 
   static isPlainlyValid(args: RelationListArgs): boolean {
-    return args.first === undefined || args.first === null || (Number.isInteger(args.first) && args.first >= 0 && args.first <= RELATION_MAX_FIRST);
+    return (
+      args.first === undefined ||
+      args.first === null ||
+      (Number.isInteger(args.first) && args.first >= 0 && args.first <= RELATION_MAX_FIRST)
+    );
   }
 }

@@ -38,7 +38,9 @@ function map(dto: DefenderMachineDto, report: UnknownEnumReporter): DefenderMach
     isAadJoined: bool(dto.isAadJoined),
     machineTags: strList(dto.machineTags),
     ipAddresses: Array.isArray(dto.ipAddresses)
-      ? dto.ipAddresses.filter(isObject).map((a) => ({ ipAddress: str(a.ipAddress), macAddress: str(a.macAddress), operationalStatus: str(a.operationalStatus) }))
+      ? dto.ipAddresses
+          .filter(isObject)
+          .map((a) => ({ ipAddress: str(a.ipAddress), macAddress: str(a.macAddress), operationalStatus: str(a.operationalStatus) }))
       : [],
   };
 }

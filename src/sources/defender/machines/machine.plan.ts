@@ -8,7 +8,6 @@ import { FLEET_MAX_PAGES } from "../../../limits/vendor-prices";
 
 export { FLEET_MAX_PAGES };
 
-
 /** The fleet as listed: machines by id, by computer DNS name, and by computer name where that is unambiguous. */
 export interface FleetIndex {
   byKey: Map<string, DefenderMachineDto>;

@@ -27,7 +27,11 @@ export class DefenderMachineResolver {
     description:
       "The users who logged on to this machine (GET /api/machines/{id}/logonusers, one call per machine, cached; the users are cached as users too). Needs the Defender permission User.Read.All. Null, with its error, when that call fails; the machine's other fields still answer.",
   })
-  loggedOnUsers(@Root() machine: DefenderMachine, @Args() { first }: RelationListArgs, @Ctx() ctx: Context): MaybePromise<DefenderUser[] | null> {
+  loggedOnUsers(
+    @Root() machine: DefenderMachine,
+    @Args() { first }: RelationListArgs,
+    @Ctx() ctx: Context,
+  ): MaybePromise<DefenderUser[] | null> {
     assertScope(ctx, "DEFENDER");
     return mapMaybe(ctx.loaders.defenderRelations.logonUsers.load(machine.id), (users) =>
       users === null ? [] : users.slice(0, first ?? RELATION_DEFAULT_FIRST).map(toDefenderUser),

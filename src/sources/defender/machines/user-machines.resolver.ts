@@ -22,7 +22,8 @@ export class DefenderUserMachinesResolver {
 
   @FieldResolver(() => DefenderMachine, {
     nullable: true,
-    description: "The machine this user logs on to least (from leastPrevalentMachineId); planned and failing like mostPrevalentMachine. Needs Machine.Read.All.",
+    description:
+      "The machine this user logs on to least (from leastPrevalentMachineId); planned and failing like mostPrevalentMachine. Needs Machine.Read.All.",
   })
   leastPrevalentMachine(@Root() user: DefenderUser, @Ctx() ctx: Context): MaybePromise<DefenderMachine | null> {
     return machineById(ctx, user.leastPrevalentMachineId);
