@@ -240,7 +240,8 @@ interface WalkNotes {
  * entity already fetched. Scalars and enums without arguments are read off their parent.
  */
 function needsPrice(type: GraphQLNamedType, field: GraphQLField<unknown, unknown>, name: string): boolean {
-  if (field.name.startsWith("__") || FREE_FIELDS.has(name)) return false;
+  // Introspection (`__schema`, `__type`, and every field of the `__Schema`, `__Type`, … types) never calls a vendor.
+  if (field.name.startsWith("__") || type.name.startsWith("__") || FREE_FIELDS.has(name)) return false;
   return type.name === "Query" || field.args.length > 0 || isCompositeType(getNamedType(field.type));
 }
 

@@ -54,8 +54,9 @@ it("refuses an operation that selects a field without a price, naming it", async
   const schema = buildSdl("type Query { defenderUser(id: ID!): Thing  newVendorThing: Thing } type Thing { id: ID  more(n: Int): Thing }");
   expect(await problemsOf(schema, "{ newVendorThing { id } }")).toEqual([expect.stringContaining("Query.newVendorThing")]);
   expect(await problemsOf(schema, '{ defenderUser(id: "a") { more(n: 1) { id } } }')).toEqual([expect.stringContaining("Thing.more")]);
-  // A priced root field with plain scalar children goes through.
+  // A priced root field with plain scalar children goes through, and so does introspection.
   expect(await problemsOf(schema, '{ defenderUser(id: "a") { id } }')).toEqual([]);
+  expect(await problemsOf(schema, "{ __schema { queryType { name fields { name type { ofType { name } } } } } __type(name: \"Thing\") { fields { name } } }")).toEqual([]);
 });
 
 describe("the price of Defender's relations", () => {
