@@ -281,6 +281,31 @@ describe("the vendor plans, counted at the simulator", () => {
   });
 });
 
+describe("the alert listing kept slim in process", () => {
+  let tiny: Stack;
+  beforeAll(async () => {
+    // A cache too small for the listing's entries: most are evicted at once.
+    tiny = await startStack({ CACHE_TTL_SECONDS: "60", CACHE_MAX_ENTRIES: "4" }, SIM);
+  });
+  afterAll(() => tiny.close());
+
+  it("asks per key for a holder the cache evicted, and answers none without a call for anyone the listing did not hold", async () => {
+    const since = sevenDaysAgo();
+    await tiny.gql(RiskyUsersDashboardDocument, { ids: [benchUser(0), benchUser(1)], since });
+    expect(api(tiny.sim, "alerts.list")).toBe(1);
+    tiny.sim.reset();
+    const query = `query($a: ID!, $b: ID!, $since: DateTime) { a: defenderUser(id: $a) { alerts(since: $since, first: 10) { id } } b: defenderUser(id: $b) { alerts(since: $since) { id } } }`;
+    const res = await tiny.post(JSON.stringify({ query, variables: { a: benchUser(57), b: DEMO.defenderUser10, since } }));
+    expect(res.body.errors).toBeUndefined();
+    const data = res.body.data as { a: { alerts: Array<{ id: string }> }; b: { alerts: unknown[] } };
+    expect(data.a.alerts.map((x) => x.id)).toEqual(expectedAlerts(tiny.sim, "user000057", since, 10));
+    expect(data.a.alerts.length).toBeGreaterThan(0);
+    expect(data.b.alerts).toEqual([]);
+    expect(api(tiny.sim, "alerts.list")).toBe(0);
+    expect(tiny.sim.requests.filter((r) => r.endpoint === "users.alerts").map((r) => r.id)).toEqual([benchUser(57)]);
+  });
+});
+
 describe("permissions: each relation fails alone, naming what the Entra app lacks", () => {
   it("nulls only the alerts when the app lacks Alert.Read.All", async () => {
     stack.sim.setDefenderRoles(["User.Read.All", "Machine.Read.All"]);

@@ -18,6 +18,8 @@ export class Listings<I> {
     private readonly ttlMs: number,
     /** Most listings kept at once (alert windows move on every hour). */
     private readonly maxKept = 8,
+    /** What is kept while fresh: the listing itself, or a slimmer form of it (the request that listed has it whole). */
+    private readonly keep: (value: I) => I = (value) => value,
   ) {}
 
   /** A fresh listing, or undefined. */
@@ -49,7 +51,7 @@ export class Listings<I> {
             if (this.ttlMs > 0) {
               this.fresh.delete(key);
               if (this.fresh.size >= this.maxKept) this.fresh.delete(this.fresh.keys().next().value as string);
-              this.fresh.set(key, { until: Date.now() + this.ttlMs, value });
+              this.fresh.set(key, { until: Date.now() + this.ttlMs, value: this.keep(value) });
             }
             return value;
           },

@@ -45,9 +45,15 @@ function parseKey(key: string): AlertKey {
   return { kind: whose.startsWith("m:") ? "m" : "u", subject: whose.slice(2), window, evidence };
 }
 
-/** An alert listing grouped by whose it is ("u:contoso\\alice", "u:alice", "m:<machine id>"). */
+/**
+ * An alert listing grouped by whose it is ("u:contoso\\alice", "u:alice", "m:<machine id>"). Whole (`byKey`)
+ * for the request that listed it; while it stays fresh in process only whose alerts it held (`holders`):
+ * each holder's alerts were primed into the entity store, so a holder reaching the plan again was evicted
+ * there and is asked per key, and anyone else had none in the window.
+ */
 export interface AlertIndex {
-  byKey: Map<string, DefenderAlertDto[]>;
+  byKey?: Map<string, DefenderAlertDto[]>;
+  holders: ReadonlySet<string>;
   count: number;
   pages: number;
   complete: boolean;
@@ -77,7 +83,8 @@ export function odataString(s: string): string {
  * The listing is chosen when it pays (listingPays), so a 50-user dashboard costs one call, not 50.
  */
 export function alertPlan(client: DefenderClient, concurrency: number, ttlMs: number, store: () => EntityStore<DefenderAlertDto[]>) {
-  const listings = new Listings<AlertIndex>(ttlMs);
+  // Kept slim while fresh: a window's alerts (up to 20,000, with evidence) live in the entity store, per holder.
+  const listings = new Listings<AlertIndex>(ttlMs, 8, ({ byKey: _whole, ...slim }) => slim);
   const spend = new RequestSpend();
   const lastCount = new Map<string, number>();
   const expectedPages = (window: string) => {
@@ -116,7 +123,7 @@ export function alertPlan(client: DefenderClient, concurrency: number, ttlMs: nu
       }
       store().prime(entries);
     }
-    return { byKey, count: alerts.length, pages, complete };
+    return { byKey, holders: new Set(byKey.keys()), count: alerts.length, pages, complete };
   };
 
   /** Evidence for alerts read from endpoints without $expand: one list call per EVIDENCE_CHUNK ids. */
@@ -135,8 +142,17 @@ export function alertPlan(client: DefenderClient, concurrency: number, ttlMs: nu
     return new Map(pages.flatMap((p) => p.items).map((a) => [a.id, a] as const));
   };
 
+  /** Answers the members the listing can; returns those it cannot (holders whose entry the store evicted). */
   const answer = (index: AlertIndex, members: Array<[string, AlertKey]>, out: Map<string, Outcome<DefenderAlertDto[]>>) => {
-    for (const [key, k] of members) out.set(key, index.byKey.get(`${k.kind}:${k.subject}`) ?? []);
+    const rest: Array<[string, AlertKey]> = [];
+    for (const member of members) {
+      const whose = `${member[1].kind}:${member[1].subject}`;
+      const list = index.byKey?.get(whose);
+      if (list !== undefined) out.set(member[0], list);
+      else if (index.holders.has(whose)) rest.push(member);
+      else out.set(member[0], []);
+    }
+    return rest;
   };
 
   const fetchGroup = async (
@@ -150,14 +166,16 @@ export function alertPlan(client: DefenderClient, concurrency: number, ttlMs: nu
     const n = members.length;
     const who = `${n} user${n === 1 ? "" : "s"}/machine${n === 1 ? "" : "s"}`;
     const cached = listings.peek(group) ?? (evidence ? undefined : listings.peek(`${window}|1`));
-    if (cached?.complete) {
-      answer(cached, members, out);
-      deadline.notePlan(`alerts: cached list for ${who}`);
-      return;
-    }
-    const perKeyCalls = n + (evidence ? 1 : 0);
     let note = "";
-    if (listingPays(expectedPages(window), ALERT_LIST_MAX_PAGES, spend.of(deadline, group), perKeyCalls)) {
+    if (cached?.complete) {
+      const rest = answer(cached, members, out);
+      if (rest.length === 0) {
+        deadline.notePlan(`alerts: cached list for ${who}`);
+        return;
+      }
+      members = rest;
+      note = ` (evicted from the cache; the cached list answered ${n - rest.length})`;
+    } else if (listingPays(expectedPages(window), ALERT_LIST_MAX_PAGES, spend.of(deadline, group), n + (evidence ? 1 : 0))) {
       let index: AlertIndex;
       try {
         index = await listings.get(group, deadline, () => list(window, evidence, deadline));
@@ -167,16 +185,21 @@ export function alertPlan(client: DefenderClient, concurrency: number, ttlMs: nu
         return;
       }
       if (index.complete) {
-        answer(index, members, out);
+        // Whole when this request listed it or joined the listing; slim when another request's is fresh.
+        const rest = answer(index, members, out);
         deadline.notePlan(`alerts: list, ${index.pages} call${index.pages === 1 ? "" : "s"} for ${who}${evidence ? " with evidence" : ""}`);
-        return;
+        if (rest.length === 0) return;
+        members = rest;
+        note = " (evicted from the cache)";
+      } else {
+        note = ` (the window holds more than ${ALERT_LIST_MAX_PAGES * DEFENDER_MAX_TOP} alerts)`;
       }
-      note = ` (the window holds more than ${ALERT_LIST_MAX_PAGES * DEFENDER_MAX_TOP} alerts)`;
     }
+    const m = members.length;
     const results = await mapSettledWithLimit(members, concurrency, async ([, k]) =>
       k.kind === "u" ? client.getUserAlerts(k.subject, deadline) : client.getMachineAlerts(k.subject, deadline),
     );
-    spend.add(deadline, group, n);
+    spend.add(deadline, group, m);
     let evidenceCalls = 0;
     const lists = results.map((r) => (r instanceof Error || r === null ? r : inWindow(r, window)));
     if (evidence) {
@@ -198,7 +221,7 @@ export function alertPlan(client: DefenderClient, concurrency: number, ttlMs: nu
     }
     members.forEach(([key], i) => out.set(key, lists[i]!));
     deadline.notePlan(
-      `alerts: per ${members[0]![1].kind === "u" ? "user" : "machine"}, ${n + evidenceCalls} call${n + evidenceCalls === 1 ? "" : "s"} for ${who}${note}`,
+      `alerts: per ${members[0]![1].kind === "u" ? "user" : "machine"}, ${m + evidenceCalls} call${m + evidenceCalls === 1 ? "" : "s"} for ${m === n ? who : m}${note}`,
     );
   };
 
