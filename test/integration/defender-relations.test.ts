@@ -353,6 +353,18 @@ describe("permissions: each relation fails alone, naming what the Entra app lack
     expect(res.body.errors![0]!.message).toContain("Machine.ReadWrite.All");
   });
 
+  it("nulls only the alerts when Defender's alert endpoints fail, with the vendor's failure as the code", async () => {
+    stack.sim.inject({ target: "defender-alerts", kind: "status", status: 500, times: 20 });
+    const res = await stack.gql(DefenderUserMachinesAndAlertsDocument, { id: DEMO.defenderAlice, since: sevenDaysAgo() });
+    expect(res.body.data!.defenderUser).toMatchObject({
+      accountName: "alice",
+      alerts: null,
+      mostPrevalentMachine: { id: DEMO_MACHINES.aliceLaptop },
+    });
+    expect(res.body.data!.defenderUser!.machines).toHaveLength(2);
+    expect(res.body.errors!.map((e) => [e.path!.join("."), e.extensions!.code])).toEqual([["defenderUser.alerts", "UPSTREAM_ERROR"]]);
+  });
+
   it("nulls only the logged-on users when the app lacks User.Read.All", async () => {
     stack.sim.setDefenderRoles(["Machine.Read.All", "Alert.Read.All"]);
     const res = await stack.gql(MachineLoggedOnUsersProtectionDocument, { id: DEMO_MACHINES.sharedServer });
