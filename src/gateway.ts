@@ -128,6 +128,7 @@ export async function startGateway(input: Config, options: GatewayOptions = {}):
         identity: identities.DEFENDER!,
         concurrency: config.defenderConcurrency,
         ttlMs: config.defenderCacheTtlMs,
+        secret: config.defender!.clientSecret,
       },
       eset: eset && { client: eset.client, identity: identities.ESET!, ttlMs: config.esetCacheTtlMs, secret: config.eset!.password },
       negativeTtlMs: config.cacheNegativeTtlMs,

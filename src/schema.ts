@@ -8,6 +8,10 @@ import { EsetUserListResolver } from "./sources/eset/user-list/user-list.resolve
 import { EsetUserResolver } from "./sources/eset/users/user.resolver";
 import { PersonResolver } from "./people/person.resolver";
 import { DateTimeScalar } from "./graphql/scalars";
+import { DefenderAlertListResolver } from "./sources/defender/alerts/alert-list.resolver";
+import { DefenderAlertMachineResolver, DefenderMachineAlertsResolver, DefenderUserAlertsResolver } from "./sources/defender/alerts/alert-relations.resolver";
+import { DefenderMachineResolver } from "./sources/defender/machines/machine.resolver";
+import { DefenderUserMachinesResolver } from "./sources/defender/machines/user-machines.resolver";
 
 /** The executable schema, code first. Argument classes are validated with class-validator. */
 export function buildAppSchema(): Promise<GraphQLSchema> {
@@ -27,6 +31,12 @@ export function appSchemaOptions(): BuildSchemaOptions {
       EsetUserLinksResolver,
       DefenderUserLinksResolver,
       PersonResolver,
+      DefenderMachineResolver,
+      DefenderUserMachinesResolver,
+      DefenderUserAlertsResolver,
+      DefenderMachineAlertsResolver,
+      DefenderAlertMachineResolver,
+      DefenderAlertListResolver,
     ],
     scalarsMap: [{ type: Date, scalar: DateTimeScalar }],
     validateFn: validateArgs,

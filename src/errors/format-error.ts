@@ -83,7 +83,7 @@ export function messageFor(err: UpstreamError, code: ErrorCode): string {
         : `${name} rejected usergraph's token even after a refresh${status}; an operator must check ${credentials}.`;
     case ErrorCode.UPSTREAM_FORBIDDEN:
       return err.source === "DEFENDER"
-        ? `Defender for Endpoint refused access${status}: the Entra app needs the WindowsDefenderATP application permission User.Read.All, with admin consent.`
+        ? `Defender for Endpoint refused access${status}: the Entra app needs the WindowsDefenderATP application permission ${err.requiredPermission ?? "User.Read.All"}, with admin consent.`
         : `ESET Connect refused access${status}: the API user needs the Integrations permission and access to user management.`;
     case ErrorCode.UPSTREAM_UNAVAILABLE:
       if (err.kind === "circuit-open") {
@@ -166,6 +166,7 @@ function formatErrorWith(formatted: GraphQLFormattedError, error: unknown, hideS
         upstreamCode: original.upstreamCode,
         upstreamRequestId: original.upstreamRequestId,
         retryAfter: original.retryAfter,
+        requiredPermission: original.requiredPermission,
       }),
     };
   }

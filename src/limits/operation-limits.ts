@@ -3,9 +3,9 @@ import { costLimitRule } from "@escape.tech/graphql-armor-cost-limit";
 import { maxAliasesRule } from "@escape.tech/graphql-armor-max-aliases";
 import { maxDepthRule } from "@escape.tech/graphql-armor-max-depth";
 import { maxDirectivesRule } from "@escape.tech/graphql-armor-max-directives";
-import { GraphQLError, getVariableValues, type DocumentNode, type GraphQLSchema, type OperationDefinitionNode, type ValidationContext, type ValidationRule } from "graphql";
+import { GraphQLError, getNamedType, getVariableValues, isCompositeType, Kind, type DocumentNode, type FieldNode, type GraphQLField, type GraphQLNamedType, type GraphQLSchema, type OperationDefinitionNode, type ValidationContext, type ValidationRule } from "graphql";
 import { getComplexity, type ComplexityEstimator } from "graphql-query-complexity";
-import { PRICES, type VendorName } from "./vendor-prices";
+import { FREE_FIELDS, PLANS, PRICES, type PlanName, type VendorName } from "./vendor-prices";
 
 export interface OperationLimits {
   maxDepth: number;
@@ -115,24 +115,31 @@ function price(limits: OperationLimits, schema: GraphQLSchema, document: Documen
   // that, is left to graphql-js. Decided here with graphql-js's own coercion, never from an error's text.
   if (getVariableValues(schema, operation.variableDefinitions ?? [], variables).errors) return null;
   const problems: string[] = [];
-  const cost = (vendor: VendorName, collect: boolean): number =>
-    getComplexity({
-      schema,
-      query: document,
-      operationName: operation.name?.value,
-      variables,
-      estimators: [vendorCallEstimator(vendor, limits, collect ? problems : undefined)],
-      maxQueryNodes: MAX_PRICED_NODES,
-    });
+  const walk = (estimator: ComplexityEstimator): number =>
+    getComplexity({ schema, query: document, operationName: operation.name?.value, variables, estimators: [estimator], maxQueryNodes: MAX_PRICED_NODES });
+  const notes: WalkNotes = { plans: new Set(), unpriced: new Set() };
   let defender: number;
   let eset: number;
   try {
-    defender = cost("DEFENDER", true);
-    eset = cost("ESET", false);
+    defender = walk(vendorCallEstimator("DEFENDER", limits, problems, notes));
+    eset = walk(vendorCallEstimator("ESET", limits));
+    // Planned relations are priced for the whole operation (vendor-prices.ts PLANS): one more walk per plan used.
+    for (const plan of notes.plans) {
+      const { vendor, perGroup, groupPerOccurrence } = PLANS[plan];
+      let occurrences = 0;
+      const runs = walk(vendorCallEstimator(vendor, limits, undefined, undefined, { plan, onOccurrence: () => occurrences++ }));
+      const planned = Math.min(runs, (groupPerOccurrence ? occurrences : 1) * perGroup);
+      if (vendor === "DEFENDER") defender += planned;
+      else eset += planned;
+    }
   } catch (err) {
     // Fail closed: a walk that does not finish (too many nodes, an argument that does not coerce on one
     // field, which graphql-js would only fail on that field while running the rest) is refused.
     return [`it could not be priced (${err instanceof Error ? err.message.slice(0, 160) : "unknown"})`];
+  }
+  if (notes.unpriced.size > 0) {
+    // Fail closed: a field that may call a vendor and has no price could hide any number of calls.
+    problems.push(`it selects ${[...notes.unpriced].sort().join(", ")}, which usergraph cannot price, so it refuses them`);
   }
   if (defender > limits.maxDefenderCost) problems.push(`it may make ${defender} Defender calls; the limit is ${limits.maxDefenderCost} (MAX_DEFENDER_COST)`);
   if (defender + eset > limits.maxCost) problems.push(`its cost is ${defender + eset} vendor calls; the limit is ${limits.maxCost} (MAX_COST)`);
@@ -170,7 +177,14 @@ function limitError(problems: string[]): GraphQLError {
  * runs. Id lists are checked against their limits on the coerced arguments, so a variable's default
  * value counts exactly like a value the client sent.
  */
-function vendorCallEstimator(vendor: VendorName, limits: OperationLimits, problems?: string[]): ComplexityEstimator {
+function vendorCallEstimator(
+  vendor: VendorName,
+  limits: OperationLimits,
+  problems?: string[],
+  notes?: WalkNotes,
+  /** Instead of calls: how many times this plan's fields run, their per-run calls summed (vendor-prices.ts PLANS). */
+  runsOf?: { plan: PlanName; onOccurrence: () => void },
+): ComplexityEstimator {
   return ({ type, field, args, childComplexity, node }) => {
     const shown = node.alias?.value ?? field.name;
     if (type.name === "Query" && field.name === "_entities") {
@@ -186,7 +200,7 @@ function vendorCallEstimator(vendor: VendorName, limits: OperationLimits, proble
         if (listField === undefined) continue;
         const max = limits.maxListIds[listField] ?? Infinity;
         if (count > max) problems?.push(`${shown}(representations:) has ${count} ${typename} representations; the limit is ${max} (${LIST_ARGUMENTS[listField]!.setting})`);
-        calls += count * ((PRICES[`Query.${listField}`]?.calls[vendor] ? 1 : 0) + childComplexity);
+        calls += count * ((!runsOf && PRICES[`Query.${listField}`]?.calls[vendor] ? 1 : 0) + childComplexity);
       }
       return calls;
     }
@@ -197,8 +211,43 @@ function vendorCallEstimator(vendor: VendorName, limits: OperationLimits, proble
       const max = limits.maxListIds[field.name] ?? Infinity;
       if (length > max) problems?.push(`${shown}(${list.arg}:) has ${length} ids; the limit is ${max} (${list.setting})`);
     }
-    const price = PRICES[`${type.name}.${field.name}`];
-    if (!price) return childComplexity;
+    const name = `${type.name}.${field.name}`;
+    const price = PRICES[name];
+    if (!price) {
+      if (needsPrice(type, field, name)) notes?.unpriced.add(name);
+      return childComplexity;
+    }
+    if (runsOf) {
+      if (price.plan !== runsOf.plan) return price.times(args) * childComplexity;
+      runsOf.onOccurrence();
+      return PLANS[runsOf.plan].perRun(args, mayselectEvidence(node)) + price.times(args) * childComplexity;
+    }
+    if (price.plan && PLANS[price.plan].vendor === vendor) notes?.plans.add(price.plan);
     return (price.calls[vendor]?.(args) ?? 0) + price.times(args) * childComplexity;
   };
+}
+
+interface WalkNotes {
+  /** Plans whose fields the operation selects, priced by a walk of their own. */
+  plans: Set<PlanName>;
+  /** Fields that may call a vendor and have no price. */
+  unpriced: Set<string>;
+}
+
+/**
+ * Which fields must have a price: every root field, every field with arguments, every field that returns
+ * an object (an entity or a list of them may be fetched), unless FREE_FIELDS says it is a plain part of an
+ * entity already fetched. Scalars and enums without arguments are read off their parent.
+ */
+function needsPrice(type: GraphQLNamedType, field: GraphQLField<unknown, unknown>, name: string): boolean {
+  // Introspection (`__schema`, `__type`, and every field of the `__Schema`, `__Type`, … types) never calls a vendor.
+  if (field.name.startsWith("__") || type.name.startsWith("__") || FREE_FIELDS.has(name)) return false;
+  return type.name === "Query" || field.args.length > 0 || isCompositeType(getNamedType(field.type));
+}
+
+/** Whether a field selects `evidence`, or might through a named fragment (the estimator does not see fragments: assume so). */
+function mayselectEvidence(node: FieldNode): boolean {
+  const walk = (set: FieldNode["selectionSet"]): boolean =>
+    (set?.selections ?? []).some((s) => (s.kind === Kind.FIELD ? s.name.value === "evidence" : s.kind === Kind.FRAGMENT_SPREAD || walk(s.selectionSet)));
+  return walk(node.selectionSet);
 }

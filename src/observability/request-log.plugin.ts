@@ -57,6 +57,8 @@ export function requestLogPlugin(metrics: Metrics): ApolloServerPlugin<Context> 
               cacheHits: contextValue.deadline.usage.cacheHits,
               // Vendor 404s ("no such user") are data: counted here, one debug line each.
               upstreamNotFound: contextValue.deadline.usage.upstreamNotFound || undefined,
+              // The vendor plan each batched relation chose (alerts by list or per user, machines by fleet or per id).
+              plan: contextValue.deadline.plans.length > 0 ? contextValue.deadline.plans : undefined,
               errorCodes: errors?.map((e) => e.extensions?.code),
             },
             "graphql request",

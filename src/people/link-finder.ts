@@ -1,6 +1,8 @@
+import { hasScope } from "../auth/assert-scope";
 import type { Context } from "../context";
 import { fold } from "./account-names";
-import { defenderCandidates, esetSearchTerms, matchReasons, probeFor, type RefProbe } from "./link-rules";
+import { accountEvidence, defenderCandidates, esetSearchTerms, matchReasons, probeFor, type AccountEvidence, type RefProbe } from "./link-rules";
+import { userEvidence } from "../sources/defender/alerts/alert.mapper";
 import type { DefenderUserDto } from "../sources/defender/dto";
 import type { EsetUserDto } from "../sources/eset/dto";
 import { toDefenderUser } from "../sources/defender/users/user.mapper";
@@ -50,10 +52,21 @@ export class LinkFinder {
   linksOfEsetUser(user: EsetUser): Promise<UserLink[]> {
     let links = this.ofEset.get(user.uuid);
     if (links === undefined) {
-      links = this.defenderAccounts(defenderCandidates(user)).then((accounts) => sortLinks(accounts.flatMap((a) => link(user, a))));
+      links = this.evidenceAtHand().then((evidence) =>
+        this.defenderAccounts(defenderCandidates(user, evidence)).then((accounts) => sortLinks(accounts.flatMap((a) => link(user, a, evidence)))),
+      );
       this.ofEset.set(user.uuid, links);
     }
     return links;
+  }
+
+  /**
+   * What the alerts this request loaded prove (LinkRule.ALERT_EVIDENCE): User evidence pairing an account
+   * with its UPN. No vendor call: only alerts already asked for (with evidence) by the same request count.
+   */
+  private async evidenceAtHand(): Promise<AccountEvidence[]> {
+    if (!hasScope(this.ctx, "DEFENDER")) return [];
+    return accountEvidence(userEvidence(await this.ctx.loaders.defenderRelations.alertsAtHand()));
   }
 
   /**
@@ -64,7 +77,9 @@ export class LinkFinder {
     const key = fold(account.id);
     let links = this.ofDefender.get(key);
     if (links === undefined) {
-      links = this.esetUsers(esetSearchTerms(account)).then((users) => sortLinks(users.flatMap((u) => link(u, account))));
+      links = this.evidenceAtHand().then((evidence) =>
+        this.esetUsers(esetSearchTerms(account, evidence)).then((users) => sortLinks(users.flatMap((u) => link(u, account, evidence)))),
+      );
       this.ofDefender.set(key, links);
     }
     return links;
@@ -119,8 +134,8 @@ export class LinkFinder {
 }
 
 /** The link between two users if any rule matches them (as a zero- or one-element list, for flatMap). */
-function link(esetUser: EsetUser, defenderUser: DefenderUser): UserLink[] {
-  const reasons = matchReasons(esetUser, defenderUser);
+function link(esetUser: EsetUser, defenderUser: DefenderUser, evidence: readonly AccountEvidence[] = []): UserLink[] {
+  const reasons = matchReasons(esetUser, defenderUser, evidence);
   if (reasons.length === 0) return [];
   const matchedOn = reasons.map((r) => ({ ...r, rule: LinkRule[r.rule] }));
   return [{ esetUser, defenderUser, strongestRule: matchedOn[0]!.rule, matchedOn }];

@@ -2,6 +2,7 @@ import { registerEnumType } from "type-graphql";
 
 export enum LinkRule {
   DOMAIN_USER = "DOMAIN_USER",
+  ALERT_EVIDENCE = "ALERT_EVIDENCE",
   UPN = "UPN",
   EMAIL = "EMAIL",
   BARE_USER_NAME = "BARE_USER_NAME",
@@ -14,6 +15,10 @@ registerEnumType(LinkRule, {
   valuesConfig: {
     DOMAIN_USER: {
       description: 'An ESET identity reads DOMAIN\\user (e.g. "contoso\\alice") and so does the Defender account: both parts equal. The strongest rule.',
+    },
+    ALERT_EVIDENCE: {
+      description:
+        'A Defender alert read in the same request has a User evidence item naming the account (domainName\\accountName) together with its userPrincipalName, and that UPN is one of the ESET user\'s identities or addresses, whole: Defender\'s own proof, so it links "dave.miller@northwind.example" ↔ "corp\\dmiller" where the UPN rule cannot guess the NetBIOS name. Used when the request has the alerts at hand (select alerts { evidence } next to the links).',
     },
     UPN: {
       description:

@@ -14,9 +14,33 @@ import { fold, parseAtName, parseDomainUser, stripSmtpPrefix, type AtName, type 
  * - BARE_USER_NAME: the Defender account has no domain (`user1`), and an ESET UPN's user part is that
  *   name. Microsoft documents this form of id (`user1` for `user1@contoso.com`); the domain is unknowable.
  */
-export type LinkRuleName = "DOMAIN_USER" | "UPN" | "EMAIL" | "BARE_USER_NAME";
+export type LinkRuleName = "DOMAIN_USER" | "ALERT_EVIDENCE" | "UPN" | "EMAIL" | "BARE_USER_NAME";
 
-export const RULE_ORDER: readonly LinkRuleName[] = ["DOMAIN_USER", "UPN", "EMAIL", "BARE_USER_NAME"];
+export const RULE_ORDER: readonly LinkRuleName[] = ["DOMAIN_USER", "ALERT_EVIDENCE", "UPN", "EMAIL", "BARE_USER_NAME"];
+
+/**
+ * Defender's own word that a Windows account and a UPN are one person: a `User` evidence item of an alert
+ * carries `domainName`, `accountName` and `userPrincipalName` together (UPSTREAMS.md §5.3). Folded.
+ */
+export interface AccountEvidence {
+  /** `domain\user`, folded. */
+  domainUser: string;
+  /** The UPN, folded. */
+  upn: string;
+}
+
+/** The usable evidence among raw User evidence items: all three parts present and well formed; repeats dropped. */
+export function accountEvidence(items: ReadonlyArray<{ accountName: string; domainName: string; userPrincipalName: string }>): AccountEvidence[] {
+  const out = new Map<string, AccountEvidence>();
+  for (const item of items) {
+    const account = parseDomainUser(`${item.domainName}\\${item.accountName}`);
+    const upn = parseAtName(item.userPrincipalName);
+    if (!account || !upn || upn.guest) continue;
+    const e = { domainUser: `${account.domain}\\${account.user}`, upn: fold(item.userPrincipalName) };
+    out.set(`${e.domainUser} ${e.upn}`, e);
+  }
+  return [...out.values()];
+}
 
 /** What the rules read of an ESET user (the mapped `EsetUser` has this shape). */
 export interface EsetSide {
@@ -105,8 +129,11 @@ function defenderNames(account: DefenderSide): DefenderNames {
   return { domainUsers, bare };
 }
 
-/** Why this ESET user and this Defender account are the same person, strongest reason first; empty if they are not. */
-export function matchReasons(eset: EsetSide, defender: DefenderSide): LinkReasonData[] {
+/**
+ * Why this ESET user and this Defender account are the same person, strongest reason first; empty if they
+ * are not. `evidence` is what alerts at hand prove (ALERT_EVIDENCE); without it that rule never matches.
+ */
+export function matchReasons(eset: EsetSide, defender: DefenderSide, evidence: readonly AccountEvidence[] = []): LinkReasonData[] {
   const names = defenderNames(defender);
   const reasons: LinkReasonData[] = [];
   for (const name of esetNames(eset)) {
@@ -118,6 +145,11 @@ export function matchReasons(eset: EsetSide, defender: DefenderSide): LinkReason
     }
     const at = name.at!;
     if (at.guest) continue;
+    const value = fold(name.value);
+    for (const e of evidence) {
+      const matched = e.upn === value ? names.domainUsers.get(e.domainUser) : undefined;
+      if (matched !== undefined) reasons.push({ rule: "ALERT_EVIDENCE", ...base, defenderValue: matched });
+    }
     const matched = names.domainUsers.get(`${at.label}\\${at.user}`);
     if (matched !== undefined) reasons.push({ rule: name.kind, ...base, defenderValue: matched });
     if (name.kind === "UPN" && names.bare?.key === at.user) reasons.push({ rule: "BARE_USER_NAME", ...base, defenderValue: names.bare.value });
@@ -130,17 +162,19 @@ export function matchReasons(eset: EsetSide, defender: DefenderSide): LinkReason
  * forms, then bare names), folded and without repeats. Defender has no search, so each is one GET; callers
  * bound how many they try and judge every account found with `matchReasons`.
  */
-export function defenderCandidates(eset: EsetSide): string[] {
+export function defenderCandidates(eset: EsetSide, evidence: readonly AccountEvidence[] = []): string[] {
+  const proven: string[] = [];
   const withDomain: string[] = [];
   const bare: string[] = [];
   for (const name of esetNames(eset)) {
+    if (name.at && !name.at.guest) for (const e of evidence) if (e.upn === fold(name.value)) proven.push(e.domainUser);
     if (name.domainUser) withDomain.push(`${name.domainUser.domain}\\${name.domainUser.user}`);
     else if (!name.at!.guest) {
       withDomain.push(`${name.at!.label}\\${name.at!.user}`);
       if (name.kind === "UPN") bare.push(name.at!.user);
     }
   }
-  return [...new Set([...withDomain, ...bare])];
+  return [...new Set([...proven, ...withDomain, ...bare])];
 }
 
 /** ESET caps the `email` filter at 100 characters. */
@@ -151,9 +185,13 @@ const ESET_FILTER_MAX_LENGTH = 100;
  * `DOMAIN\user` (Defender knows the NetBIOS name, not the DNS suffix) and `user@` for a bare name. ESET
  * matches them as substrings of primary and proxy addresses, so callers judge every user returned.
  */
-export function esetSearchTerms(defender: DefenderSide): string[] {
+export function esetSearchTerms(defender: DefenderSide, evidence: readonly AccountEvidence[] = []): string[] {
   const names = defenderNames(defender);
   const terms: string[] = [];
+  // The UPN Defender's evidence names for this account: ESET matches it against e-mail addresses.
+  // At most one, so a link field's price stays fixed (vendor-prices.ts ESET_SEARCHES).
+  const proven = evidence.find((e) => names.domainUsers.has(e.domainUser));
+  if (proven) terms.push(proven.upn);
   for (const key of names.domainUsers.keys()) {
     const { domain, user } = parseDomainUser(key)!;
     terms.push(`${user}@${domain}.`);

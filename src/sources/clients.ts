@@ -145,7 +145,7 @@ export function createClients(options: ClientsOptions): Clients {
   if (options.defender) {
     const token = new TokenCache(entraClientCredentials(sender, options.defender), tokenEvents("DEFENDER"), options.tokenBackoff);
     const client = new DefenderClient(
-      new JsonApi({ source: "DEFENDER", baseUrl: options.defender.apiUrl, sender, token, errorFacts: defenderErrorFacts }),
+      new JsonApi({ source: "DEFENDER", baseUrl: options.defender.apiUrl, sender, token, errorFacts: defenderErrorFacts, parseBody: parseJsonLossless }),
     );
     defender = { client, token, guards: guards.DEFENDER! };
   }

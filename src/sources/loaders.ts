@@ -1,17 +1,15 @@
-import type DataLoader from "dataloader";
 import type { Deadline } from "../upstream/deadline";
 import type { DefenderUserDto } from "./defender/dto";
 import type { EsetUserDto } from "./eset/dto";
 import { createDefenderUserLoader } from "./defender/users/user.loader";
 import type { EntityStore, StaleNote } from "../store/entity-store";
+import { withCacheFastPath, type EntityLoader } from "../store/entity-loader";
+import { createDefenderRelationLoaders, type DefenderRelationLoaders, type DefenderRelationStores } from "./defender/relations";
 import { createEsetUserLoader } from "./eset/users/user.loader";
 import { createEsetUserPages, type EsetListDeps, type EsetUserPages } from "./eset/user-list/user-pages";
 import { createEsetUserSearchLoader } from "./eset/users/user-search.loader";
 
-/** A value now (fresh in the entity cache) or later (through the request's DataLoader). */
-export interface EntityLoader<V> {
-  load(key: string): V | null | Promise<V | null>;
-}
+export type { EntityLoader };
 
 export interface Loaders {
   defenderUser: EntityLoader<DefenderUserDto>;
@@ -20,6 +18,8 @@ export interface Loaders {
   esetUserSearch: EntityLoader<EsetUserDto[]>;
   /** Slices of ESET's user list, for `esetUserList`. */
   esetUserPages: EsetUserPages;
+  /** Defender machines, log-on users and alerts (src/sources/defender/relations.ts). */
+  defenderRelations: DefenderRelationLoaders;
 }
 
 /** The process-wide stores (cache + single-flight) the loaders read through; absent for unconfigured sources. */
@@ -28,11 +28,13 @@ export interface LoaderDeps {
   esetStore?: EntityStore<EsetUserDto>;
   esetSearchStore?: EntityStore<EsetUserDto[]>;
   esetLists?: EsetListDeps;
+  defenderRelations?: DefenderRelationStores;
 }
 
 /** Fresh loaders for one GraphQL request: their caches must never outlive it. */
 export function createLoaders(deps: LoaderDeps, deadline: Deadline, onStale: (note: StaleNote) => void): Loaders {
   let pages: EsetUserPages | undefined;
+  let relations: DefenderRelationLoaders | undefined;
   return {
     defenderUser: withCacheFastPath(deps.defenderStore, deadline, () => createDefenderUserLoader(deps.defenderStore, deadline, onStale)),
     esetUser: withCacheFastPath(deps.esetStore, deadline, () => createEsetUserLoader(deps.esetStore, deadline, onStale)),
@@ -41,16 +43,9 @@ export function createLoaders(deps: LoaderDeps, deadline: Deadline, onStale: (no
     get esetUserPages() {
       return (pages ??= createEsetUserPages(deps.esetLists, deps.esetStore, deadline));
     },
-  };
-}
-
-/** Cache hits answer synchronously; everything else (and the DataLoader itself) waits for the first miss. */
-function withCacheFastPath<V>(store: EntityStore<V> | undefined, deadline: Deadline, create: () => DataLoader<string, V | null>): EntityLoader<V> {
-  let loader: DataLoader<string, V | null> | undefined;
-  return {
-    load(key) {
-      const hit = store?.peekFresh(key, deadline);
-      return hit !== undefined ? hit : (loader ??= create()).load(key);
+    // Built on first use too: most requests ask for users only.
+    get defenderRelations() {
+      return (relations ??= createDefenderRelationLoaders(deps.defenderRelations, deadline, onStale));
     },
   };
 }

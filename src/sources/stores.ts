@@ -11,9 +11,17 @@ import { EntityStore, type LookupObserver } from "../store/entity-store";
 import { fetchEsetUsers } from "./eset/users/user.loader";
 import { searchEsetUsersByEmail } from "./eset/users/user-search.loader";
 import type { LoaderDeps } from "./loaders";
+import { createDefenderRelationStores } from "./defender/relations";
 
 export interface StoresOptions {
-  defender?: { client: DefenderClient; identity: string; concurrency: number; ttlMs: number };
+  defender?: {
+    client: DefenderClient;
+    identity: string;
+    concurrency: number;
+    ttlMs: number;
+    /** The client secret: with the identity, it keys the signatures of alert-list cursors (never stored or logged). */
+    secret: string;
+  };
   eset?: {
     client: EsetClient;
     identity: string;
@@ -54,18 +62,22 @@ export function createStores(options: StoresOptions): Stores {
   // Link searches (ESET's list filtered by e-mail) cache their answer like an entity, keyed by the term,
   // for the same TTL; the users they list are primed as entities too.
   const searchPrefix = options.eset && `ESET-SEARCH:${fingerprint(options.eset.identity)}:`;
+  const defenderStore = options.defender
+    ? new EntityStore<DefenderUserDto>({
+        ...common,
+        source: "DEFENDER",
+        keyPrefix: defenderPrefix!,
+        shared: redis && new SharedEntities(redis, defenderPrefix!, "DEFENDER"),
+        freshMs: options.defender.ttlMs,
+        fetchMany: fetchDefenderUsers(options.defender.client, options.defender.concurrency),
+      })
+    : undefined;
   return {
     cache,
-    defenderStore: options.defender
-      ? new EntityStore<DefenderUserDto>({
-          ...common,
-          source: "DEFENDER",
-          keyPrefix: defenderPrefix!,
-          shared: redis && new SharedEntities(redis, defenderPrefix!, "DEFENDER"),
-          freshMs: options.defender.ttlMs,
-          fetchMany: fetchDefenderUsers(options.defender.client, options.defender.concurrency),
-        })
-      : undefined,
+    defenderStore,
+    defenderRelations:
+      options.defender &&
+      createDefenderRelationStores({ ...options.defender, users: defenderStore!, common, keyPrefix: defenderPrefix!, redis }),
     esetStore,
     esetSearchStore: options.eset
       ? new EntityStore<EsetUserDto[]>({

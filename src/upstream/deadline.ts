@@ -9,6 +9,15 @@ export class Deadline {
   private readonly expiresAt: number;
   /** What the request spent, for its log line: HTTP attempts to vendors, entity-cache hits, vendor 404s. */
   readonly usage = { upstreamCalls: 0, cacheHits: 0, upstreamNotFound: 0 };
+  /**
+   * Which vendor plan each batched lookup of the request chose ("alerts: list, 1 call for 50 users"), for
+   * its log line. Bounded: a request that makes more choices than this logs the first ones.
+   */
+  readonly plans: string[] = [];
+
+  notePlan(plan: string): void {
+    if (this.plans.length < 20) this.plans.push(plan);
+  }
   /** The GraphQL request this budget belongs to, so upstream log lines can name it. */
   requestId?: string;
   /**

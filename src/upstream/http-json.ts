@@ -218,6 +218,8 @@ export interface JsonRequest {
   path: string;
   body?: unknown;
   deadline: Deadline;
+  /** The vendor permission this endpoint needs, named in the error when the vendor answers 403. */
+  permission?: string;
 }
 
 /**
@@ -293,8 +295,26 @@ export class JsonApi {
         upstreamCode: facts.upstreamCode,
         upstreamRequestId: facts.upstreamRequestId,
         retryAfter: res.status === 429 ? retryAfterSeconds(res) : undefined,
+        requiredPermission: res.status === 403 ? req.permission : undefined,
       });
     }
+  }
+
+  /**
+   * The path (below the base URL, with its query) of an absolute URL the vendor handed out, such as an
+   * OData `@odata.nextLink`; undefined when it points anywhere but this API. The bearer token goes only
+   * where the configuration says: a link to another origin or path is never followed.
+   */
+  pathOf(absoluteUrl: string): string | undefined {
+    let url: URL;
+    try {
+      url = new URL(absoluteUrl);
+    } catch {
+      return undefined;
+    }
+    const base = this.options.baseUrl.pathname.replace(/\/$/, "");
+    if (url.origin !== this.options.baseUrl.origin || !url.pathname.startsWith(`${base}/`) || url.username !== "" || url.password !== "") return undefined;
+    return url.pathname.slice(base.length) + url.search;
   }
 
   /** `request`, except that a 404 answer resolves to undefined (no JSON body parses to that): "no such resource" is data, not an error. */

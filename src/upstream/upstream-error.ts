@@ -24,6 +24,8 @@ export interface UpstreamErrorDetails {
   upstreamRequestId?: string;
   /** Seconds the vendor asked us to wait (429 Retry-After). */
   retryAfter?: number;
+  /** For a 403: the vendor permission the endpoint needs (Defender: `Machine.Read.All`, …), named in the message. */
+  requiredPermission?: string;
   cause?: unknown;
 }
 
@@ -35,6 +37,7 @@ export class UpstreamError extends Error {
   readonly upstreamCode?: string;
   readonly upstreamRequestId?: string;
   readonly retryAfter?: number;
+  readonly requiredPermission?: string;
 
   constructor(
     readonly source: SourceName,
@@ -48,5 +51,6 @@ export class UpstreamError extends Error {
     this.upstreamCode = details.upstreamCode;
     this.upstreamRequestId = details.upstreamRequestId;
     this.retryAfter = details.retryAfter;
+    this.requiredPermission = details.requiredPermission;
   }
 }

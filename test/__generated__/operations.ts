@@ -4,6 +4,58 @@ type Exact<T extends { [key: string]: unknown }> = { [K in keyof T]: T[K] };
 /** Internal type. DO NOT USE DIRECTLY. */
 export type Incremental<T> = T | { [P in keyof T]?: P extends ' $fragmentName' | '__typename' ? T[P] : never };
 import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-node/core';
+/** Severity of the alert (Defender alert severity). */
+export type AlertSeverity =
+  /** High. */
+  | 'HIGH'
+  /** Informational. */
+  | 'INFORMATIONAL'
+  /** Low. */
+  | 'LOW'
+  /** Medium. */
+  | 'MEDIUM'
+  /** Defender's UnSpecified, no value, or a value usergraph does not know yet. */
+  | 'UNSPECIFIED';
+
+/** Current status of the alert (Defender alert status). */
+export type AlertStatus =
+  /** Being investigated. */
+  | 'IN_PROGRESS'
+  /** New: nobody has looked at it yet. */
+  | 'NEW'
+  /** Resolved. */
+  | 'RESOLVED'
+  /** Defender's own Unknown status. */
+  | 'UNKNOWN'
+  /** Fallback: Defender sent no status, or one usergraph does not know yet. */
+  | 'UNSPECIFIED';
+
+/** Which Defender alerts to list; every field given must hold. Each becomes part of Defender's OData $filter. */
+export type DefenderAlertFilter = {
+  /** Owner, exactly (assignedTo eq …), e.g. soc-lead@contoso.com. */
+  assignedTo?: string | null | undefined;
+  /** Category, exactly (category eq …), e.g. "Execution". */
+  category?: string | null | undefined;
+  /** Created before (alertCreationTime lt …). */
+  createdBefore?: string | null | undefined;
+  /** Created at or after (alertCreationTime ge …). */
+  createdSince?: string | null | undefined;
+  /** Detection source, exactly (detectionSource eq …), e.g. "WindowsDefenderAv". */
+  detectionSource?: string | null | undefined;
+  /** Alerts of this incident (incidentId eq …). */
+  incidentId?: string | null | undefined;
+  /** Alerts of this automated investigation (investigationId eq …). */
+  investigationId?: string | null | undefined;
+  /** Any of these severities (severity eq …, or-ed). */
+  severities?: Array<AlertSeverity> | null | undefined;
+  /** Any of these statuses (status eq …, or-ed). UNSPECIFIED is no Defender value and is refused. */
+  statuses?: Array<AlertStatus> | null | undefined;
+  /** Last updated before (lastUpdateTime lt …). */
+  updatedBefore?: string | null | undefined;
+  /** Last updated at or after (lastUpdateTime ge …). */
+  updatedSince?: string | null | undefined;
+};
+
 /** Which of ESET's active products a listed user must have (the activeProduct.* filters of GET /v1/users). Every field given must hold for one and the same product. */
 export type EsetActiveProductFilter = {
   /** true: the product was activated automatically, for everyone in one of the user's groups or in the user's tenant; false: activated by hand (activeProduct.autoActivated). */
@@ -70,6 +122,8 @@ export type IdentityReferenceFormat =
 
 /** The matching rule that links an ESET user to a Defender account, strongest first. Values are compared whole and without case, never as substrings. The README lists each rule's blind spots. */
 export type LinkRule =
+  /** A Defender alert read in the same request has a User evidence item naming the account (domainName\accountName) together with its userPrincipalName, and that UPN is one of the ESET user's identities or addresses, whole: Defender's own proof, so it links "dave.miller@northwind.example" ↔ "corp\dmiller" where the UPN rule cannot guess the NetBIOS name. Used when the request has the alerts at hand (select alerts { evidence } next to the links). */
+  | 'ALERT_EVIDENCE'
   /** The Defender account has no domain ("user1") and an ESET UPN's user part is that name ("user1@contoso.com"), the mapping Microsoft documents for Defender user ids. The weakest rule: the domain cannot be checked. */
   | 'BARE_USER_NAME'
   /** An ESET identity reads DOMAIN\user (e.g. "contoso\alice") and so does the Defender account: both parts equal. The strongest rule. */
@@ -78,6 +132,51 @@ export type LinkRule =
   | 'EMAIL'
   /** An ESET identity user@dns.name (a UPN) has the Defender account's user name before the @ and its domain as the first DNS label: "alice@contoso.com" ↔ "contoso\alice". Misses domains whose NetBIOS name differs from the first DNS label. */
   | 'UPN';
+
+/** Exposure level of the machine as evaluated by Defender (machine exposureLevel). */
+export type MachineExposureLevel =
+  /** High exposure. */
+  | 'HIGH'
+  /** Low exposure. */
+  | 'LOW'
+  /** Medium exposure. */
+  | 'MEDIUM'
+  /** No exposure. */
+  | 'NONE'
+  /** Fallback: Defender sent no value (the property is nullable), or one usergraph does not know yet. */
+  | 'UNSPECIFIED';
+
+/** Status of the machine's sensor (Defender machine healthStatus). */
+export type MachineHealthStatus =
+  /** The sensor reports normally. */
+  | 'ACTIVE'
+  /** The sensor's communication is impaired. */
+  | 'IMPAIRED_COMMUNICATION'
+  /** The machine stopped reporting for more than 7 days. */
+  | 'INACTIVE'
+  /** The sensor sends no data. */
+  | 'NO_SENSOR_DATA'
+  /** No sensor data, and impaired communication. */
+  | 'NO_SENSOR_DATA_IMPAIRED_COMMUNICATION'
+  /** Defender does not know the sensor's status. */
+  | 'UNKNOWN'
+  /** Fallback: Defender sent no value (the property is nullable), or one usergraph does not know yet. */
+  | 'UNSPECIFIED';
+
+/** Risk score of the machine as evaluated by Defender (machine riskScore). */
+export type MachineRiskScore =
+  /** High risk. */
+  | 'HIGH'
+  /** Informational. */
+  | 'INFORMATIONAL'
+  /** Low risk. */
+  | 'LOW'
+  /** Medium risk. */
+  | 'MEDIUM'
+  /** No risk. */
+  | 'NONE'
+  /** Fallback: Defender sent no value (the property is nullable), or one usergraph does not know yet. */
+  | 'UNSPECIFIED';
 
 /** Why ESET activated a product for a user automatically (ESET v1ProductAutoActivationBase). */
 export type ProductAutoActivationBase =
@@ -114,6 +213,46 @@ export type BothUsersQueryVariables = Exact<{
 
 
 export type BothUsersQuery = { defenderUser: { id: string, logonTypes: Array<string> } | null, esetUser: { displayName: string | null, identities: Array<{ providerType: IdentityProviderType }> } | null };
+
+export type DefenderUserMachinesAndAlertsQueryVariables = Exact<{
+  id: string;
+  since: string | null | undefined;
+}>;
+
+
+export type DefenderUserMachinesAndAlertsQuery = { defenderUser: { id: string, accountName: string | null, accountDomain: string | null, mostPrevalentMachine: { id: string, computerDnsName: string | null, riskScore: MachineRiskScore } | null, machines: Array<{ id: string, computerDnsName: string | null, osPlatform: string | null, osBuild: string | null, healthStatus: MachineHealthStatus, riskScore: MachineRiskScore, exposureLevel: MachineExposureLevel, lastSeen: string | null }> | null, alerts: Array<{ id: string, title: string | null, severity: AlertSeverity, status: AlertStatus, category: string | null, lastUpdateTime: string | null, mitreTechniques: Array<string>, machine: { id: string, computerDnsName: string | null } | null }> | null } | null };
+
+export type MachineLoggedOnUsersProtectionQueryVariables = Exact<{
+  id: string;
+}>;
+
+
+export type MachineLoggedOnUsersProtectionQuery = { defenderMachine: { id: string, computerDnsName: string | null, healthStatus: MachineHealthStatus, riskScore: MachineRiskScore, loggedOnUsers: Array<{ id: string, isDomainAdmin: boolean | null, esetLinks: Array<{ strongestRule: LinkRule, esetUser: { uuid: string, displayName: string | null, protectionStatus: ProtectionStatus } }> | null }> | null } | null };
+
+export type RiskyUsersDashboardQueryVariables = Exact<{
+  ids: Array<string> | string;
+  since: string;
+}>;
+
+
+export type RiskyUsersDashboardQuery = { defenderUsers: Array<{ id: string, accountName: string | null, accountDomain: string | null, isDomainAdmin: boolean | null, alerts: Array<{ id: string, title: string | null, severity: AlertSeverity, status: AlertStatus, lastUpdateTime: string | null }> | null, mostPrevalentMachine: { id: string, computerDnsName: string | null, riskScore: MachineRiskScore, healthStatus: MachineHealthStatus, exposureLevel: MachineExposureLevel } | null } | null> | null };
+
+export type DefenderAlertsPageQueryVariables = Exact<{
+  filter: DefenderAlertFilter | null | undefined;
+  first: number | null | undefined;
+  after: string | null | undefined;
+}>;
+
+
+export type DefenderAlertsPageQuery = { defenderAlerts: { edges: Array<{ cursor: string, node: { id: string, title: string | null, severity: AlertSeverity, status: AlertStatus, incidentId: string | null, computerDnsName: string | null, relatedUser: { userName: string | null, domainName: string | null, defenderUserId: string | null } | null, comments: Array<{ comment: string | null, createdBy: string | null, createdTime: string | null }> } }>, pageInfo: { hasNextPage: boolean, hasPreviousPage: boolean, startCursor: string | null, endCursor: string | null } } | null };
+
+export type DefenderUserEvidenceLinksQueryVariables = Exact<{
+  id: string;
+  since: string | null | undefined;
+}>;
+
+
+export type DefenderUserEvidenceLinksQuery = { defenderUser: { id: string, alerts: Array<{ id: string, title: string | null, evidence: Array<{ entityType: string | null, accountName: string | null, domainName: string | null, userPrincipalName: string | null, fileName: string | null, processCommandLine: string | null, url: string | null, detectionStatus: string | null }> }> | null, esetLinks: Array<{ strongestRule: LinkRule, matchedOn: Array<{ rule: LinkRule, esetField: string, esetValue: string, defenderValue: string }>, esetUser: { uuid: string, displayName: string | null, protectionStatus: ProtectionStatus } }> | null } | null };
 
 export type DefenderUserQueryVariables = Exact<{
   id: string;
@@ -199,6 +338,11 @@ export const EsetUserFieldsFragmentDoc = {"kind":"Document","definitions":[{"kin
 export const LinkFieldsFragmentDoc = {"kind":"Document","definitions":[{"kind":"FragmentDefinition","name":{"kind":"Name","value":"LinkFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"UserLink"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"strongestRule"}},{"kind":"Field","name":{"kind":"Name","value":"esetUser"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"uuid"}},{"kind":"Field","name":{"kind":"Name","value":"displayName"}}]}},{"kind":"Field","name":{"kind":"Name","value":"defenderUser"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}}]}},{"kind":"Field","name":{"kind":"Name","value":"matchedOn"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"rule"}},{"kind":"Field","name":{"kind":"Name","value":"esetField"}},{"kind":"Field","name":{"kind":"Name","value":"esetValue"}},{"kind":"Field","name":{"kind":"Name","value":"defenderValue"}}]}}]}}]} as unknown as DocumentNode<LinkFieldsFragment, unknown>;
 export const SameIdsManyWaysDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"SameIdsManyWays"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"id"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"uuid"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","alias":{"kind":"Name","value":"first"},"name":{"kind":"Name","value":"defenderUser"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"id"},"value":{"kind":"Variable","name":{"kind":"Name","value":"id"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}}]}},{"kind":"Field","alias":{"kind":"Name","value":"second"},"name":{"kind":"Name","value":"defenderUser"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"id"},"value":{"kind":"Variable","name":{"kind":"Name","value":"id"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"accountName"}}]}},{"kind":"Field","alias":{"kind":"Name","value":"list"},"name":{"kind":"Name","value":"defenderUsers"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"ids"},"value":{"kind":"ListValue","values":[{"kind":"Variable","name":{"kind":"Name","value":"id"}},{"kind":"Variable","name":{"kind":"Name","value":"id"}}]}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}}]}},{"kind":"Field","alias":{"kind":"Name","value":"eset1"},"name":{"kind":"Name","value":"esetUser"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"uuid"},"value":{"kind":"Variable","name":{"kind":"Name","value":"uuid"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"uuid"}}]}},{"kind":"Field","alias":{"kind":"Name","value":"eset2"},"name":{"kind":"Name","value":"esetUsers"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"uuids"},"value":{"kind":"ListValue","values":[{"kind":"Variable","name":{"kind":"Name","value":"uuid"}},{"kind":"Variable","name":{"kind":"Name","value":"uuid"}}]}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"uuid"}}]}}]}}]} as unknown as DocumentNode<SameIdsManyWaysQuery, SameIdsManyWaysQueryVariables>;
 export const BothUsersDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"BothUsers"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"id"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"uuid"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"defenderUser"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"id"},"value":{"kind":"Variable","name":{"kind":"Name","value":"id"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"logonTypes"}}]}},{"kind":"Field","name":{"kind":"Name","value":"esetUser"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"uuid"},"value":{"kind":"Variable","name":{"kind":"Name","value":"uuid"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"displayName"}},{"kind":"Field","name":{"kind":"Name","value":"identities"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"providerType"}}]}}]}}]}}]} as unknown as DocumentNode<BothUsersQuery, BothUsersQueryVariables>;
+export const DefenderUserMachinesAndAlertsDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"DefenderUserMachinesAndAlerts"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"id"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"since"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"DateTime"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"defenderUser"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"id"},"value":{"kind":"Variable","name":{"kind":"Name","value":"id"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"accountName"}},{"kind":"Field","name":{"kind":"Name","value":"accountDomain"}},{"kind":"Field","name":{"kind":"Name","value":"mostPrevalentMachine"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"computerDnsName"}},{"kind":"Field","name":{"kind":"Name","value":"riskScore"}}]}},{"kind":"Field","name":{"kind":"Name","value":"machines"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"computerDnsName"}},{"kind":"Field","name":{"kind":"Name","value":"osPlatform"}},{"kind":"Field","name":{"kind":"Name","value":"osBuild"}},{"kind":"Field","name":{"kind":"Name","value":"healthStatus"}},{"kind":"Field","name":{"kind":"Name","value":"riskScore"}},{"kind":"Field","name":{"kind":"Name","value":"exposureLevel"}},{"kind":"Field","name":{"kind":"Name","value":"lastSeen"}}]}},{"kind":"Field","name":{"kind":"Name","value":"alerts"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"since"},"value":{"kind":"Variable","name":{"kind":"Name","value":"since"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"title"}},{"kind":"Field","name":{"kind":"Name","value":"severity"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"category"}},{"kind":"Field","name":{"kind":"Name","value":"lastUpdateTime"}},{"kind":"Field","name":{"kind":"Name","value":"mitreTechniques"}},{"kind":"Field","name":{"kind":"Name","value":"machine"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"computerDnsName"}}]}}]}}]}}]}}]} as unknown as DocumentNode<DefenderUserMachinesAndAlertsQuery, DefenderUserMachinesAndAlertsQueryVariables>;
+export const MachineLoggedOnUsersProtectionDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"MachineLoggedOnUsersProtection"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"id"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"defenderMachine"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"id"},"value":{"kind":"Variable","name":{"kind":"Name","value":"id"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"computerDnsName"}},{"kind":"Field","name":{"kind":"Name","value":"healthStatus"}},{"kind":"Field","name":{"kind":"Name","value":"riskScore"}},{"kind":"Field","name":{"kind":"Name","value":"loggedOnUsers"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"isDomainAdmin"}},{"kind":"Field","name":{"kind":"Name","value":"esetLinks"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"strongestRule"}},{"kind":"Field","name":{"kind":"Name","value":"esetUser"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"uuid"}},{"kind":"Field","name":{"kind":"Name","value":"displayName"}},{"kind":"Field","name":{"kind":"Name","value":"protectionStatus"}}]}}]}}]}}]}}]}}]} as unknown as DocumentNode<MachineLoggedOnUsersProtectionQuery, MachineLoggedOnUsersProtectionQueryVariables>;
+export const RiskyUsersDashboardDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"RiskyUsersDashboard"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"ids"}},"type":{"kind":"NonNullType","type":{"kind":"ListType","type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"since"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"DateTime"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"defenderUsers"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"ids"},"value":{"kind":"Variable","name":{"kind":"Name","value":"ids"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"accountName"}},{"kind":"Field","name":{"kind":"Name","value":"accountDomain"}},{"kind":"Field","name":{"kind":"Name","value":"isDomainAdmin"}},{"kind":"Field","name":{"kind":"Name","value":"alerts"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"since"},"value":{"kind":"Variable","name":{"kind":"Name","value":"since"}}},{"kind":"Argument","name":{"kind":"Name","value":"first"},"value":{"kind":"IntValue","value":"10"}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"title"}},{"kind":"Field","name":{"kind":"Name","value":"severity"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"lastUpdateTime"}}]}},{"kind":"Field","name":{"kind":"Name","value":"mostPrevalentMachine"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"computerDnsName"}},{"kind":"Field","name":{"kind":"Name","value":"riskScore"}},{"kind":"Field","name":{"kind":"Name","value":"healthStatus"}},{"kind":"Field","name":{"kind":"Name","value":"exposureLevel"}}]}}]}}]}}]} as unknown as DocumentNode<RiskyUsersDashboardQuery, RiskyUsersDashboardQueryVariables>;
+export const DefenderAlertsPageDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"DefenderAlertsPage"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"filter"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"DefenderAlertFilter"}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"first"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"Int"}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"after"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"defenderAlerts"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"filter"},"value":{"kind":"Variable","name":{"kind":"Name","value":"filter"}}},{"kind":"Argument","name":{"kind":"Name","value":"first"},"value":{"kind":"Variable","name":{"kind":"Name","value":"first"}}},{"kind":"Argument","name":{"kind":"Name","value":"after"},"value":{"kind":"Variable","name":{"kind":"Name","value":"after"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"edges"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"cursor"}},{"kind":"Field","name":{"kind":"Name","value":"node"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"title"}},{"kind":"Field","name":{"kind":"Name","value":"severity"}},{"kind":"Field","name":{"kind":"Name","value":"status"}},{"kind":"Field","name":{"kind":"Name","value":"incidentId"}},{"kind":"Field","name":{"kind":"Name","value":"relatedUser"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"userName"}},{"kind":"Field","name":{"kind":"Name","value":"domainName"}},{"kind":"Field","name":{"kind":"Name","value":"defenderUserId"}}]}},{"kind":"Field","name":{"kind":"Name","value":"computerDnsName"}},{"kind":"Field","name":{"kind":"Name","value":"comments"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"comment"}},{"kind":"Field","name":{"kind":"Name","value":"createdBy"}},{"kind":"Field","name":{"kind":"Name","value":"createdTime"}}]}}]}}]}},{"kind":"Field","name":{"kind":"Name","value":"pageInfo"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"hasNextPage"}},{"kind":"Field","name":{"kind":"Name","value":"hasPreviousPage"}},{"kind":"Field","name":{"kind":"Name","value":"startCursor"}},{"kind":"Field","name":{"kind":"Name","value":"endCursor"}}]}}]}}]}}]} as unknown as DocumentNode<DefenderAlertsPageQuery, DefenderAlertsPageQueryVariables>;
+export const DefenderUserEvidenceLinksDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"DefenderUserEvidenceLinks"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"id"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"since"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"DateTime"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"defenderUser"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"id"},"value":{"kind":"Variable","name":{"kind":"Name","value":"id"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"alerts"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"since"},"value":{"kind":"Variable","name":{"kind":"Name","value":"since"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"title"}},{"kind":"Field","name":{"kind":"Name","value":"evidence"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"entityType"}},{"kind":"Field","name":{"kind":"Name","value":"accountName"}},{"kind":"Field","name":{"kind":"Name","value":"domainName"}},{"kind":"Field","name":{"kind":"Name","value":"userPrincipalName"}},{"kind":"Field","name":{"kind":"Name","value":"fileName"}},{"kind":"Field","name":{"kind":"Name","value":"processCommandLine"}},{"kind":"Field","name":{"kind":"Name","value":"url"}},{"kind":"Field","name":{"kind":"Name","value":"detectionStatus"}}]}}]}},{"kind":"Field","name":{"kind":"Name","value":"esetLinks"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"strongestRule"}},{"kind":"Field","name":{"kind":"Name","value":"matchedOn"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"rule"}},{"kind":"Field","name":{"kind":"Name","value":"esetField"}},{"kind":"Field","name":{"kind":"Name","value":"esetValue"}},{"kind":"Field","name":{"kind":"Name","value":"defenderValue"}}]}},{"kind":"Field","name":{"kind":"Name","value":"esetUser"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"uuid"}},{"kind":"Field","name":{"kind":"Name","value":"displayName"}},{"kind":"Field","name":{"kind":"Name","value":"protectionStatus"}}]}}]}}]}}]}}]} as unknown as DocumentNode<DefenderUserEvidenceLinksQuery, DefenderUserEvidenceLinksQueryVariables>;
 export const DefenderUserDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"DefenderUser"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"id"}},"type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"defenderUser"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"id"},"value":{"kind":"Variable","name":{"kind":"Name","value":"id"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"FragmentSpread","name":{"kind":"Name","value":"DefenderUserFields"}}]}}]}},{"kind":"FragmentDefinition","name":{"kind":"Name","value":"DefenderUserFields"},"typeCondition":{"kind":"NamedType","name":{"kind":"Name","value":"DefenderUser"}},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"accountName"}},{"kind":"Field","name":{"kind":"Name","value":"accountDomain"}},{"kind":"Field","name":{"kind":"Name","value":"accountSid"}},{"kind":"Field","name":{"kind":"Name","value":"firstSeen"}},{"kind":"Field","name":{"kind":"Name","value":"lastSeen"}},{"kind":"Field","name":{"kind":"Name","value":"mostPrevalentMachineId"}},{"kind":"Field","name":{"kind":"Name","value":"leastPrevalentMachineId"}},{"kind":"Field","name":{"kind":"Name","value":"logonTypes"}},{"kind":"Field","name":{"kind":"Name","value":"logOnMachinesCount"}},{"kind":"Field","name":{"kind":"Name","value":"isDomainAdmin"}},{"kind":"Field","name":{"kind":"Name","value":"isOnlyNetworkUser"}}]}}]} as unknown as DocumentNode<DefenderUserQuery, DefenderUserQueryVariables>;
 export const DefenderUsersDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"DefenderUsers"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"ids"}},"type":{"kind":"NonNullType","type":{"kind":"ListType","type":{"kind":"NonNullType","type":{"kind":"NamedType","name":{"kind":"Name","value":"ID"}}}}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"defenderUsers"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"ids"},"value":{"kind":"Variable","name":{"kind":"Name","value":"ids"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"id"}},{"kind":"Field","name":{"kind":"Name","value":"accountName"}},{"kind":"Field","name":{"kind":"Name","value":"logonTypes"}}]}}]}}]} as unknown as DocumentNode<DefenderUsersQuery, DefenderUsersQueryVariables>;
 export const EsetUserListDocument = {"kind":"Document","definitions":[{"kind":"OperationDefinition","operation":"query","name":{"kind":"Name","value":"EsetUserList"},"variableDefinitions":[{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"filter"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"EsetUserFilter"}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"first"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"Int"}}},{"kind":"VariableDefinition","variable":{"kind":"Variable","name":{"kind":"Name","value":"after"}},"type":{"kind":"NamedType","name":{"kind":"Name","value":"String"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"esetUserList"},"arguments":[{"kind":"Argument","name":{"kind":"Name","value":"filter"},"value":{"kind":"Variable","name":{"kind":"Name","value":"filter"}}},{"kind":"Argument","name":{"kind":"Name","value":"first"},"value":{"kind":"Variable","name":{"kind":"Name","value":"first"}}},{"kind":"Argument","name":{"kind":"Name","value":"after"},"value":{"kind":"Variable","name":{"kind":"Name","value":"after"}}}],"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"totalCount"}},{"kind":"Field","name":{"kind":"Name","value":"pageInfo"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"hasNextPage"}},{"kind":"Field","name":{"kind":"Name","value":"hasPreviousPage"}},{"kind":"Field","name":{"kind":"Name","value":"startCursor"}},{"kind":"Field","name":{"kind":"Name","value":"endCursor"}}]}},{"kind":"Field","name":{"kind":"Name","value":"edges"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"cursor"}},{"kind":"Field","name":{"kind":"Name","value":"node"},"selectionSet":{"kind":"SelectionSet","selections":[{"kind":"Field","name":{"kind":"Name","value":"uuid"}},{"kind":"Field","name":{"kind":"Name","value":"displayName"}},{"kind":"Field","name":{"kind":"Name","value":"primaryEmailAddress"}},{"kind":"Field","name":{"kind":"Name","value":"protectionStatus"}}]}}]}}]}}]}}]} as unknown as DocumentNode<EsetUserListQuery, EsetUserListQueryVariables>;

@@ -3,6 +3,8 @@ import { validate } from "class-validator";
 import { DefenderUserArgs, DefenderUsersArgs } from "../../src/sources/defender/users/user.args";
 import { EsetUserArgs, EsetUsersArgs } from "../../src/sources/eset/users/user.args";
 import { PersonArgs } from "../../src/people/person.args";
+import { DefenderMachineArgs, RelationListArgs } from "../../src/sources/defender/machines/machine.args";
+import { RelatedAlertsArgs } from "../../src/sources/defender/alerts/alert.args";
 
 /** The hot-path quick checks must never accept what class-validator refuses (and should accept what it accepts). */
 const samples = [
@@ -42,5 +44,23 @@ describe("argument quick checks agree with class-validator", () => {
   ])("person refs: %j", async (ref) => {
     const p = make(PersonArgs, { ref });
     expect(PersonArgs.isPlainlyValid(p)).toBe(await classValidatorAccepts(p));
+  });
+
+  it.each([
+    ...samples,
+    "7f3a9c1e5b2d4f6a8c0e1b3d5f7a9c2e4b6d8f0a", "alice-laptop", "alice-laptop.contoso.com", "ALICE-LAPTOP", "a", "a.", ".a", "-a", "a-",
+    "host_name", "a".repeat(255), "a".repeat(256), "fs01.contoso.com/../x", "fs01%2F", "fs01 contoso",
+  ])("machine keys: %j", async (id) => {
+    const m = make(DefenderMachineArgs, { id });
+    expect(DefenderMachineArgs.isPlainlyValid(m)).toBe(await classValidatorAccepts(m));
+  });
+
+  it.each([undefined, null, 0, 1, 20, 100, 101, -1, 2.5, Number.NaN])("relation firsts: %j", async (first) => {
+    const r = make(RelationListArgs, { first: first as number | null | undefined });
+    expect(RelationListArgs.isPlainlyValid(r)).toBe(await classValidatorAccepts(r));
+    for (const since of [undefined, null, new Date("2026-11-25T00:00:00Z"), new Date(Number.NaN)]) {
+      const a = make(RelatedAlertsArgs, { first: first as number | null | undefined, since });
+      expect(RelatedAlertsArgs.isPlainlyValid(a)).toBe(await classValidatorAccepts(a));
+    }
   });
 });

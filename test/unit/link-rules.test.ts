@@ -1,5 +1,5 @@
 import { parseAtName, parseDomainUser } from "../../src/people/account-names";
-import { defenderCandidates, esetSearchTerms, matchReasons, probeFor, type DefenderSide, type EsetSide } from "../../src/people/link-rules";
+import { accountEvidence, defenderCandidates, esetSearchTerms, matchReasons, probeFor, type DefenderSide, type EsetSide } from "../../src/people/link-rules";
 
 const eset = (over: Partial<EsetSide> = {}): EsetSide => ({ identities: [], primaryEmailAddress: null, proxyEmailAddresses: [], ...over });
 const upn = (value: string) => ({ userName: value, providerReference: value, providerReferenceFormat: "USER_PRINCIPAL_NAME" });
@@ -92,5 +92,46 @@ describe("candidates and search terms", () => {
     expect(byAccount.isEsetMatch(eset({ primaryEmailAddress: "alice@contoso.com" }))).toBe(true);
     expect(byAccount.isDefenderMatch(account("CONTOSO\\Alice"))).toBe(true);
     expect(probeFor("alice")).toBeUndefined();
+  });
+});
+
+describe("ALERT_EVIDENCE", () => {
+  const proof = accountEvidence([{ accountName: "dmiller", domainName: "CORP", userPrincipalName: "Dave.Miller@northwind.example" }]);
+  const dave = eset({ identities: [upn("dave.miller@northwind.example")], primaryEmailAddress: "dave.miller@northwind.example" });
+  const dmiller = account("corp\\dmiller", "dmiller", "corp");
+
+  it("links the UPN an alert's User evidence names to its DOMAIN\\user, where the guessing rules cannot", () => {
+    expect(rules(dave, dmiller)).toEqual([]);
+    expect(matchReasons(dave, dmiller, proof)).toEqual([
+      { rule: "ALERT_EVIDENCE", esetField: "identities[0].userName", esetValue: "dave.miller@northwind.example", defenderValue: "corp\\dmiller" },
+      { rule: "ALERT_EVIDENCE", esetField: "primaryEmailAddress", esetValue: "dave.miller@northwind.example", defenderValue: "corp\\dmiller" },
+    ]);
+  });
+
+  it("never links another account, another address, or a substring of the UPN", () => {
+    expect(matchReasons(dave, account("corp\\dmiller2"), proof)).toEqual([]);
+    expect(matchReasons(eset({ primaryEmailAddress: "miller@northwind.example" }), dmiller, proof)).toEqual([]);
+    expect(matchReasons(eset({ primaryEmailAddress: "dave.miller@northwind.example.evil" }), dmiller, proof)).toEqual([]);
+  });
+
+  it("keeps only complete, well-formed evidence (no guest UPN, no missing part), without repeats", () => {
+    const raw = [
+      { accountName: "dmiller", domainName: "CORP", userPrincipalName: "dave.miller@northwind.example" },
+      { accountName: "DMILLER", domainName: "corp", userPrincipalName: "DAVE.MILLER@northwind.example" },
+      { accountName: "guest", domainName: "CORP", userPrincipalName: "frank_partner.example#EXT#@contoso.onmicrosoft.com" },
+      { accountName: "", domainName: "CORP", userPrincipalName: "x@corp.example" },
+      { accountName: "a\\b", domainName: "CORP", userPrincipalName: "x@corp.example" },
+    ];
+    expect(accountEvidence(raw)).toEqual([{ domainUser: "corp\\dmiller", upn: "dave.miller@northwind.example" }]);
+  });
+
+  it("turns the evidence into a Defender candidate first and into one ESET search term", () => {
+    expect(defenderCandidates(dave, proof)[0]).toBe("corp\\dmiller");
+    expect(esetSearchTerms(dmiller, proof)).toEqual(["dave.miller@northwind.example", "dmiller@corp."]);
+    const twice = accountEvidence([
+      { accountName: "dmiller", domainName: "CORP", userPrincipalName: "dave.miller@northwind.example" },
+      { accountName: "dmiller", domainName: "CORP", userPrincipalName: "dm@northwind.example" },
+    ]);
+    expect(esetSearchTerms(dmiller, twice)).toHaveLength(2);
   });
 });

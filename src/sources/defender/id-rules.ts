@@ -19,3 +19,15 @@ export const DEFENDER_ID_MESSAGE =
 export function isValidDefenderId(id: unknown): boolean {
   return typeof id === "string" && id.length >= 1 && id.length <= DEFENDER_ID_MAX_LENGTH && DEFENDER_ID_PATTERN.test(id);
 }
+
+/**
+ * A machine key: a device id (40 hex digits) or a computer name, short or fully qualified, as Defender's
+ * GET /api/machines/{id} takes it. Host-name characters only, so nothing but a name reaches the path.
+ */
+export const MACHINE_KEY_MAX_LENGTH = 255;
+export const MACHINE_KEY_PATTERN = /^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,253}[A-Za-z0-9])?$/;
+export const MACHINE_KEY_MESSAGE = `a Defender machine is named by its device id (40 hex digits) or its computer name (letters, digits, . _ -), 1 to ${MACHINE_KEY_MAX_LENGTH} characters`;
+
+export function isValidMachineKey(key: unknown): boolean {
+  return typeof key === "string" && key.length >= 1 && key.length <= MACHINE_KEY_MAX_LENGTH && MACHINE_KEY_PATTERN.test(key);
+}

@@ -1,0 +1,76 @@
+import type { GraphQLResolveInfo } from "graphql";
+import { ValidationError } from "class-validator";
+import { ArgumentValidationError, Args, Ctx, Info, Query, Resolver } from "type-graphql";
+import { assertScope } from "../../../auth/assert-scope";
+import type { Context } from "../../../context";
+import { selectsPath } from "../../../graphql/selects";
+import { notConfigured } from "../../../upstream/not-configured";
+import { DefenderAlertConnection } from "./alert-connection.type";
+import { toODataFilter } from "./alert-filter.mapper";
+import { DEFENDER_ALERTS_DEFAULT_FIRST, DefenderAlertsArgs } from "./alert-list.args";
+import { decodeCursor, encodeCursor, filterDigest } from "./alert-list.cursor";
+import { toDefenderAlert } from "./alert.mapper";
+
+/** Pages through GET /api/alerts with OData: `$filter` from the filter, `$top` = first + 1 (to know whether more follow), `$skip` from the cursor. */
+@Resolver()
+export class DefenderAlertListResolver {
+  @Query(() => DefenderAlertConnection, {
+    nullable: true,
+    description:
+      "Defender alerts matching a filter, a page at a time (GET /api/alerts with $filter/$top/$skip, and $expand=evidence when evidence is selected): one Defender call a page. Needs the Defender permission Alert.Read.All. Null (with its error) when Defender fails, an argument is refused or the caller lacks the Defender scope; the other fields of the request still answer.",
+  })
+  async defenderAlerts(
+    @Args() { filter, first, after }: DefenderAlertsArgs,
+    @Ctx() ctx: Context,
+    @Info() info: GraphQLResolveInfo,
+  ): Promise<DefenderAlertConnection | null> {
+    assertScope(ctx, "DEFENDER");
+    const relations = ctx.loaders.defenderRelations;
+    const lists = relations.lists;
+    if (!lists) throw notConfigured("DEFENDER");
+    const odata = toODataFilter(filter);
+    const digest = filterDigest(odata);
+    let skip = 0;
+    if (after !== null && after !== undefined) {
+      const position = decodeCursor(after, digest, lists.cursorKey);
+      if (position === "invalid")
+        throw badCursor(
+          "not a cursor this usergraph issued (malformed, altered, or for another Defender tenant); start again without after",
+        );
+      if (position === "other-filter")
+        throw badCursor(
+          "the cursor belongs to a list with another filter; page with the filter it came from, or start again without after",
+        );
+      skip = position;
+    }
+    const size = first ?? DEFENDER_ALERTS_DEFAULT_FIRST;
+    const evidence = selectsPath(info, ["edges", "node", "evidence"]);
+    const asked = lists.client.listAlerts({ filter: odata, top: size + 1, skip, expandEvidence: evidence }, ctx.deadline);
+    // Held at once, so link fields elsewhere in the request can wait for its evidence (LinkRule.ALERT_EVIDENCE).
+    relations.holdAlerts(asked.then((p) => p.items.slice(0, size)));
+    const page = await asked;
+    const items = page.items.slice(0, size);
+    const edges = items.map((dto, i) => ({
+      cursor: encodeCursor(skip + i + 1, digest, lists.cursorKey),
+      node: toDefenderAlert(dto, ctx.reportUnknownEnum),
+    }));
+    return {
+      edges,
+      pageInfo: {
+        hasNextPage: page.items.length > size,
+        hasPreviousPage: skip > 0,
+        startCursor: edges[0]?.cursor ?? null,
+        endCursor: edges[edges.length - 1]?.cursor ?? null,
+      },
+    };
+  }
+}
+
+/** The same error shape as any argument check (BAD_USER_INPUT with validationErrors), never echoing the cursor. */
+function badCursor(problem: string): ArgumentValidationError {
+  const error = new ValidationError();
+  error.property = "after";
+  error.constraints = { cursor: problem };
+  error.children = [];
+  return new ArgumentValidationError([error]);
+}

@@ -1,0 +1,97 @@
+import { mapSettledWithLimit } from "../../../upstream/concurrency";
+import type { Deadline } from "../../../upstream/deadline";
+import type { Outcome } from "../../../store/entity-store";
+import { DEFENDER_MAX_TOP, type DefenderClient } from "../client";
+import type { DefenderMachineDto } from "../dto";
+import { listingPays, Listings, RequestSpend } from "../listings";
+import { FLEET_MAX_PAGES } from "../../../limits/vendor-prices";
+
+export { FLEET_MAX_PAGES };
+
+/** The fleet as listed: machines by id, by computer DNS name, and by computer name where that is unambiguous. */
+export interface FleetIndex {
+  byKey: Map<string, DefenderMachineDto>;
+  count: number;
+  pages: number;
+  /** Every page was read (the fleet fits in FLEET_MAX_PAGES). */
+  complete: boolean;
+}
+
+/** The key a machine is asked by: its id or computer name, without case (Defender compares them so). */
+export function machineKey(idOrName: string): string {
+  return idOrName.toLowerCase();
+}
+
+/**
+ * Machines by id (or computer name) for the entity store: from the fleet listing when it is fresh in
+ * process, or when listing costs fewer calls than asking per id (a dashboard's 50 most prevalent machines:
+ * 1 call instead of 50); otherwise one `GET /api/machines/{id}` each. Ids the listing does not hold (the
+ * listing shows only recent machines) are asked per id. The choice goes on the request's log line.
+ */
+export function machinePlan(client: DefenderClient, concurrency: number, ttlMs: number) {
+  const fleet = new Listings<FleetIndex>(ttlMs, 1);
+  const spend = new RequestSpend();
+  let lastCount: number | undefined;
+  const expectedPages = () => (lastCount === undefined ? 1 : Math.max(1, Math.ceil(lastCount / DEFENDER_MAX_TOP)));
+
+  const listFleet = async (deadline: Deadline): Promise<FleetIndex> => {
+    let page = await client.listMachines({ top: DEFENDER_MAX_TOP }, deadline);
+    const machines = [...page.items];
+    let pages = 1;
+    while (page.nextLink !== undefined && pages < FLEET_MAX_PAGES) {
+      page = await client.nextMachines(page.nextLink, deadline);
+      machines.push(...page.items);
+      pages++;
+    }
+    const complete = page.nextLink === undefined;
+    lastCount = complete ? machines.length : Infinity;
+    return { byKey: indexFleet(machines), count: machines.length, pages, complete };
+  };
+
+  return async (keys: string[], deadline: Deadline): Promise<Map<string, Outcome<DefenderMachineDto>>> => {
+    const out = new Map<string, Outcome<DefenderMachineDto>>();
+    let index = fleet.peek("fleet") ?? (await fleet.ofRequest("fleet", deadline)?.catch(() => undefined));
+    let plan = index ? `machines: cached fleet list for ${keys.length} ids` : "";
+    if (!index && listingPays(expectedPages(), FLEET_MAX_PAGES, spend.of(deadline, "fleet"), keys.length)) {
+      try {
+        index = await fleet.get("fleet", deadline, () => listFleet(deadline));
+        plan = `machines: fleet list, ${index.pages} call${index.pages === 1 ? "" : "s"} for ${keys.length} ids`;
+      } catch (err) {
+        for (const key of keys) out.set(key, err instanceof Error ? err : new Error(String(err)));
+        deadline.notePlan(`machines: fleet list failed for ${keys.length} ids`);
+        return out;
+      }
+    }
+    const missing: string[] = [];
+    for (const key of keys) {
+      const hit = index?.byKey.get(key);
+      if (hit !== undefined) out.set(key, hit);
+      else missing.push(key);
+    }
+    if (missing.length > 0) {
+      const results = await mapSettledWithLimit(missing, concurrency, (key) => client.getMachine(key, deadline));
+      missing.forEach((key, i) => out.set(key, results[i]!));
+      spend.add(deadline, "fleet", missing.length);
+      plan = `${plan === "" ? "machines:" : `${plan},`} per id, ${missing.length} call${missing.length === 1 ? "" : "s"}`;
+    }
+    deadline.notePlan(plan);
+    return out;
+  };
+}
+
+function indexFleet(machines: DefenderMachineDto[]): Map<string, DefenderMachineDto> {
+  const byKey = new Map<string, DefenderMachineDto>();
+  const labels = new Map<string, DefenderMachineDto | null>();
+  for (const m of machines) {
+    byKey.set(machineKey(m.id), m);
+    if (typeof m.computerDnsName === "string" && m.computerDnsName !== "") {
+      const dns = machineKey(m.computerDnsName);
+      byKey.set(dns, m);
+      const label = dns.split(".")[0]!;
+      // Two machines called alike in different domains: the short name is ambiguous, ask Defender.
+      labels.set(label, labels.has(label) && labels.get(label) !== m ? null : m);
+    }
+  }
+  for (const [label, m] of labels) if (m !== null && !byKey.has(label)) byKey.set(label, m);
+  return byKey;
+}

@@ -1,0 +1,113 @@
+import "reflect-metadata";
+import { buildSchema as buildSdl, isCompositeType, getNamedType, isObjectType, parse, type GraphQLSchema } from "graphql";
+import { buildAppSchema } from "../../src/schema";
+import { operationCostPlugin, type OperationLimits } from "../../src/limits/operation-limits";
+import { FREE_FIELDS, PRICES } from "../../src/limits/vendor-prices";
+
+/**
+ * The operation cost fails closed: a field that may call a vendor must have a price (or be declared a
+ * plain part of an entity), and an operation selecting one that has none is refused before any resolver.
+ */
+const LIMITS: OperationLimits = {
+  maxDepth: 20,
+  maxAliases: 30,
+  maxFields: 10_000,
+  maxDirectives: 50,
+  maxTokens: 10_000,
+  maxCost: 1_100,
+  maxDefenderCost: 100,
+  maxListIds: { defenderUsers: 100, esetUsers: 1000 },
+};
+
+/** Runs the cost plugin on one operation; the problems it refuses with, or [] when it lets the operation through. */
+async function problemsOf(schema: GraphQLSchema, query: string, variables: Record<string, unknown> = {}): Promise<string[]> {
+  const document = parse(query);
+  const operation = document.definitions.find((d) => d.kind === "OperationDefinition")!;
+  const hooks = await operationCostPlugin(LIMITS, schema).requestDidStart!({} as never);
+  try {
+    await (hooks as { didResolveOperation: (r: unknown) => Promise<void> }).didResolveOperation({
+      document,
+      request: { variables },
+      operation,
+    });
+    return [];
+  } catch (err) {
+    return (err as { extensions: { problems: string[] } }).extensions.problems;
+  }
+}
+
+it("has a price for every field of the schema that may call a vendor", async () => {
+  const schema = await buildAppSchema();
+  const missing: string[] = [];
+  for (const type of Object.values(schema.getTypeMap())) {
+    if (!isObjectType(type) || type.name.startsWith("__")) continue;
+    for (const field of Object.values(type.getFields())) {
+      const name = `${type.name}.${field.name}`;
+      const needs = type.name === "Query" || field.args.length > 0 || isCompositeType(getNamedType(field.type));
+      if (needs && !PRICES[name] && !FREE_FIELDS.has(name)) missing.push(name);
+    }
+  }
+  expect(missing).toEqual([]);
+});
+
+it("refuses an operation that selects a field without a price, naming it", async () => {
+  const schema = buildSdl("type Query { defenderUser(id: ID!): Thing  newVendorThing: Thing } type Thing { id: ID  more(n: Int): Thing }");
+  expect(await problemsOf(schema, "{ newVendorThing { id } }")).toEqual([expect.stringContaining("Query.newVendorThing")]);
+  expect(await problemsOf(schema, '{ defenderUser(id: "a") { more(n: 1) { id } } }')).toEqual([expect.stringContaining("Thing.more")]);
+  // A priced root field with plain scalar children goes through, and so does introspection.
+  expect(await problemsOf(schema, '{ defenderUser(id: "a") { id } }')).toEqual([]);
+  expect(await problemsOf(schema, "{ __schema { queryType { name fields { name type { ofType { name } } } } } __type(name: \"Thing\") { fields { name } } }")).toEqual([]);
+});
+
+describe("the price of Defender's relations", () => {
+  const since = "2026-11-25T00:00:00Z";
+  const users = `[${Array.from({ length: 50 }, (_, i) => `"contoso\\\\u${i}"`).join(",")}]`;
+  const atLimit = async (query: string, maxDefenderCost: number) => {
+    const schema = await buildAppSchema();
+    const saved = LIMITS.maxDefenderCost;
+    LIMITS.maxDefenderCost = maxDefenderCost;
+    try {
+      return await problemsOf(schema, query);
+    } finally {
+      LIMITS.maxDefenderCost = saved;
+    }
+  };
+
+  it("prices the risky-users dashboard at its plan: 50 user GETs, one alert window (≤ 4 calls), one fleet (≤ 6)", async () => {
+    const dashboard = `{ defenderUsers(ids: ${users}) { id alerts(since: "${since}") { id severity machine { id } } mostPrevalentMachine { id riskScore } } }`;
+    expect(await atLimit(dashboard, 60)).toEqual([]);
+    // The naive path (one alerts call and one machine GET per user) would be 150; the plan is 50 + 4 + 6.
+    expect(await atLimit(dashboard, 59)).toEqual([expect.stringContaining("may make 60 Defender calls")]);
+  });
+
+  it("still refuses per-user relations that have no plan across 50 users", async () => {
+    const problems = await atLimit(`{ defenderUsers(ids: ${users}) { machines { id } alerts(since: "${since}") { id } } }`, 100);
+    expect(problems).toEqual([expect.stringContaining("may make 104 Defender calls")]);
+    const deep = await atLimit(`{ defenderUsers(ids: ${users}) { machines { loggedOnUsers { id } } } }`, 100);
+    expect(deep).toEqual([expect.stringContaining("may make 1100 Defender calls")]);
+  });
+
+  it("prices a few users at the naive path when that is cheaper than the plan's bound", async () => {
+    // One user: 1 GET, 1 alerts call (the plan's bound is 4), 1 machine (bound 6), 1 machines list.
+    expect(
+      await atLimit(`{ defenderUser(id: "contoso\\\\alice") { machines { id } alerts { id } mostPrevalentMachine { id } } }`, 4),
+    ).toEqual([]);
+    // Evidence per key costs one more call per 25 alerts: 1 + 1 + ceil(20/25).
+    expect(await atLimit(`{ defenderUser(id: "contoso\\\\alice") { alerts { evidence { entityType } } } }`, 2)).toEqual([
+      expect.stringContaining("may make 3 Defender calls"),
+    ]);
+  });
+
+  it("opens one alert window per occurrence: two windows may cost two listings", async () => {
+    const two = `{ defenderUsers(ids: ${users}) { a: alerts(since: "${since}") { id } b: alerts { id } } }`;
+    expect(await atLimit(two, 100)).toEqual([]);
+    expect(await atLimit(two, 57)).toEqual([expect.stringContaining("may make 58 Defender calls")]);
+  });
+
+  it("prices defenderAlerts at one call a page, and what its alerts select per alert", async () => {
+    expect(await atLimit(`{ defenderAlerts(first: 100) { edges { node { id machine { id } } } } }`, 7)).toEqual([]);
+    expect(await atLimit(`{ defenderAlerts(first: 100) { edges { node { id machine { id } } } } }`, 6)).toEqual([
+      expect.stringContaining("may make 7 Defender calls"),
+    ]);
+  });
+});
