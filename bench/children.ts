@@ -35,7 +35,11 @@ export function startChild(script: string, env: Record<string, string> = {}, fro
 /** Access tokens from the simulator's two token endpoints, for the systems that call it without usergraph. */
 export async function simulatorTokens(defenderTokenUrl: string, esetTokenUrl: string): Promise<{ defender: string; eset: string }> {
   const token = async (url: string, form: Record<string, string>) => {
-    const res = await fetch(url, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: new URLSearchParams(form) });
+    const res = await fetch(url, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams(form),
+    });
     return ((await res.json()) as { access_token: string }).access_token;
   };
   return {
@@ -45,6 +49,10 @@ export async function simulatorTokens(defenderTokenUrl: string, esetTokenUrl: st
       client_secret: SIMULATOR_CREDENTIALS.clientSecret,
       scope: SIMULATOR_CREDENTIALS.scope,
     }),
-    eset: await token(esetTokenUrl, { grant_type: "password", username: SIMULATOR_CREDENTIALS.esetUsername, password: SIMULATOR_CREDENTIALS.esetPassword }),
+    eset: await token(esetTokenUrl, {
+      grant_type: "password",
+      username: SIMULATOR_CREDENTIALS.esetUsername,
+      password: SIMULATOR_CREDENTIALS.esetPassword,
+    }),
   };
 }

@@ -44,7 +44,10 @@ async function run(label: string, cacheTtlSeconds: number) {
       headers: { "content-type": "application/json" },
       body: JSON.stringify({ query, variables: { ids, uuids } }),
     });
-    const body = (await res.json()) as { data?: { defenderUsers: unknown[]; esetUsers: unknown[] }; errors?: Array<{ extensions?: { code?: string } }> };
+    const body = (await res.json()) as {
+      data?: { defenderUsers: unknown[]; esetUsers: unknown[] };
+      errors?: Array<{ extensions?: { code?: string } }>;
+    };
     latencies.push(Date.now() - t);
     refreshes++;
     nullEntries += [...(body.data?.defenderUsers ?? []), ...(body.data?.esetUsers ?? [])].filter((u) => u === null).length;
@@ -70,9 +73,13 @@ async function run(label: string, cacheTtlSeconds: number) {
 
 async function main() {
   const rows = [await run("cache on (TTL 60 s)", 60), await run("cache off", 0)];
-  process.stdout.write(`\n${PEOPLE}-person dashboard (defenderUsers ×${PEOPLE} + esetUsers ×${PEOPLE}), refresh every ${REFRESH_MS / 1000} s for ${DURATION_MS / 1000} s,\n`);
+  process.stdout.write(
+    `\n${PEOPLE}-person dashboard (defenderUsers ×${PEOPLE} + esetUsers ×${PEOPLE}), refresh every ${REFRESH_MS / 1000} s for ${DURATION_MS / 1000} s,\n`,
+  );
   process.stdout.write(`vendor default limits (Defender 100/min + 1500/h, ESET 10/s), simulator latency 20 ms\n\n`);
-  process.stdout.write("| mode | refreshes | Defender calls | ESET calls | token calls | null entries | errors | slowest refresh |\n|---|---|---|---|---|---|---|---|\n");
+  process.stdout.write(
+    "| mode | refreshes | Defender calls | ESET calls | token calls | null entries | errors | slowest refresh |\n|---|---|---|---|---|---|---|---|\n",
+  );
   for (const r of rows) {
     process.stdout.write(
       `| ${r.mode} | ${r.refreshes} | ${r.defenderCalls} | ${r.esetCalls} | ${r.tokenCalls} | ${r.nullEntries} | ${JSON.stringify(r.errors)} | ${r.slowestRefreshMs} ms |\n`,

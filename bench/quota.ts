@@ -54,9 +54,16 @@ interface Stack {
 }
 
 async function stack(): Promise<Stack> {
-  const sim = await startSimulator({ extraDefenderUsers: USERS, extraDefenderMachines: MACHINES, extraDefenderAlerts: ALERTS, latencyMs: 20 });
+  const sim = await startSimulator({
+    extraDefenderUsers: USERS,
+    extraDefenderMachines: MACHINES,
+    extraDefenderAlerts: ALERTS,
+    latencyMs: 20,
+  });
   // The vendor defaults: DEFENDER_RATE_LIMITS is left at 100/60s,1500/1h on purpose.
-  const gateway = await startGateway(loadConfig({ PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "silent", AUTH_MODE: "none", ...simulatorEnv(sim) }));
+  const gateway = await startGateway(
+    loadConfig({ PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "silent", AUTH_MODE: "none", ...simulatorEnv(sim) }),
+  );
   return { sim, gateway };
 }
 
@@ -71,7 +78,13 @@ function quotaFloorSeconds(calls: number): number {
   return Math.floor(Math.max(0, calls - 1) / 100) * 60;
 }
 
-async function measure(s: Stack, operation: string, plan: string, requests: Array<Record<string, unknown>>, parallel: boolean): Promise<Row> {
+async function measure(
+  s: Stack,
+  operation: string,
+  plan: string,
+  requests: Array<Record<string, unknown>>,
+  parallel: boolean,
+): Promise<Row> {
   const before = defenderCalls(s.sim).total;
   const beforeFamilies = ["users", "machines", "alerts"].map((f) => s.sim.count({ source: "DEFENDER", kind: "api", family: f as "users" }));
   const errors: Record<string, number> = {};
@@ -86,7 +99,16 @@ async function measure(s: Stack, operation: string, plan: string, requests: Arra
     (f, i) => `${f} ${s.sim.count({ source: "DEFENDER", kind: "api", family: f as "users" }) - beforeFamilies[i]!}`,
   );
   const calls = after.total - before;
-  return { operation, plan, requests: requests.length, defenderCalls: calls, byFamily: families.join(", "), errors, wallMs, quotaFloorS: quotaFloorSeconds(calls) };
+  return {
+    operation,
+    plan,
+    requests: requests.length,
+    defenderCalls: calls,
+    byFamily: families.join(", "),
+    errors,
+    wallMs,
+    quotaFloorS: quotaFloorSeconds(calls),
+  };
 }
 
 async function main(): Promise<void> {
@@ -94,7 +116,12 @@ async function main(): Promise<void> {
   const ids = Array.from({ length: USERS }, (_, i) => `bench\\user${String(i).padStart(6, "0")}`);
   const rows: Row[] = [];
 
-  const scenarios: Array<{ operation: string; planned: Record<string, unknown>; naive: Array<Record<string, unknown>>; naiveOperation: string }> = [
+  const scenarios: Array<{
+    operation: string;
+    planned: Record<string, unknown>;
+    naive: Array<Record<string, unknown>>;
+    naiveOperation: string;
+  }> = [
     {
       operation: "DefenderUserMachinesAndAlerts",
       planned: { id: ids[0], since },

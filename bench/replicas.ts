@@ -106,7 +106,9 @@ interface Row {
 
 async function run(burst: Burst, withRedis: boolean): Promise<Row> {
   const sim = await startSimulator({ extraDefenderUsers: 300, extraEsetUsers: 100, latencyMs: 20 });
-  const env: Record<string, string> = withRedis ? { REDIS_URL: "redis://127.0.0.1:6379", REDIS_KEY_PREFIX: `ugbench:${randomBytes(4).toString("hex")}:` } : {};
+  const env: Record<string, string> = withRedis
+    ? { REDIS_URL: "redis://127.0.0.1:6379", REDIS_KEY_PREFIX: `ugbench:${randomBytes(4).toString("hex")}:` }
+    : {};
   const replicas = await Promise.all(Array.from({ length: REPLICAS }, () => startReplica(sim, env)));
   const requests = burst.requests(sim);
   sim.requests.length = 0;
@@ -123,7 +125,8 @@ async function run(burst: Burst, withRedis: boolean): Promise<Row> {
   );
   const seconds = (Date.now() - started) / 1000;
   const codes = new Map<string, number>();
-  for (const a of answers) for (const e of a.errors ?? []) codes.set(e.extensions?.code ?? "?", (codes.get(e.extensions?.code ?? "?") ?? 0) + 1);
+  for (const a of answers)
+    for (const e of a.errors ?? []) codes.set(e.extensions?.code ?? "?", (codes.get(e.extensions?.code ?? "?") ?? 0) + 1);
   const api = sim.requests.filter((r) => r.kind === "api");
   const defender = api.filter((r) => r.source === "DEFENDER");
   const eset = api.filter((r) => r.source === "ESET");

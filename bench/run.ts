@@ -39,7 +39,8 @@ if (!BASELINE) {
   delete (SYSTEMS as Partial<Record<SystemId, string>>).f;
   delete (SYSTEMS as Partial<Record<SystemId, string>>).g;
 }
-for (const s of Object.keys(SYSTEMS) as SystemId[]) if (ONLY_SYSTEMS && !ONLY_SYSTEMS.includes(s)) delete (SYSTEMS as Partial<Record<SystemId, string>>)[s];
+for (const s of Object.keys(SYSTEMS) as SystemId[])
+  if (ONLY_SYSTEMS && !ONLY_SYSTEMS.includes(s)) delete (SYSTEMS as Partial<Record<SystemId, string>>)[s];
 const QUERIES: QueryId[] = (["one-defender", "one-eset", "defender-25", "eset-100", "both", "typename"] as QueryId[]).filter(
   (q) => !process.env.BENCH_QUERIES || process.env.BENCH_QUERIES.split(",").includes(q),
 );
@@ -84,21 +85,47 @@ function requestFor(system: SystemId, query: QueryId, i: number, tokens: { defen
   const ids25 = Array.from({ length: 25 }, (_, k) => defenderId(warm ? (n * 25 + k) % WARM_POOL : n * 25 + k));
   const uuids100 = Array.from({ length: 100 }, (_, k) => esetUuid(warm ? (n * 100 + k) % WARM_POOL : n * 100 + k));
   if (system === "a") {
-    if (query === "one-defender") return { method: "GET", path: `/api/users/${encodeURIComponent(defenderId(n))}`, headers: { authorization: `Bearer ${tokens.defender}` } };
-    if (query === "one-eset") return { method: "GET", path: `/v1/users/${esetUuid(n)}`, headers: { authorization: `Bearer ${tokens.eset}` } };
+    if (query === "one-defender")
+      return {
+        method: "GET",
+        path: `/api/users/${encodeURIComponent(defenderId(n))}`,
+        headers: { authorization: `Bearer ${tokens.defender}` },
+      };
+    if (query === "one-eset")
+      return { method: "GET", path: `/v1/users/${esetUuid(n)}`, headers: { authorization: `Bearer ${tokens.eset}` } };
     if (query === "eset-100") {
-      return { method: "POST", path: "/v1/users:batchGetUsers", headers: { authorization: `Bearer ${tokens.eset}`, "content-type": "application/json" }, body: JSON.stringify({ usersUuids: uuids100 }) };
+      return {
+        method: "POST",
+        path: "/v1/users:batchGetUsers",
+        headers: { authorization: `Bearer ${tokens.eset}`, "content-type": "application/json" },
+        body: JSON.stringify({ usersUuids: uuids100 }),
+      };
     }
     return undefined;
   }
   if (system === "b") {
     const body =
-      query === "one-defender" ? { defender: [defenderId(n)] } : query === "one-eset" ? { eset: [esetUuid(n)] } : query === "defender-25" ? { defender: ids25 } : query === "eset-100" ? { eset: uuids100 } : query === "both" ? { defender: [defenderId(n)], eset: [esetUuid(n)] } : undefined;
+      query === "one-defender"
+        ? { defender: [defenderId(n)] }
+        : query === "one-eset"
+          ? { eset: [esetUuid(n)] }
+          : query === "defender-25"
+            ? { defender: ids25 }
+            : query === "eset-100"
+              ? { eset: uuids100 }
+              : query === "both"
+                ? { defender: [defenderId(n)], eset: [esetUuid(n)] }
+                : undefined;
     return body && { method: "POST", path: "/", headers: { "content-type": "application/json" }, body: JSON.stringify(body) };
   }
   if (query === "typename" && system === "c") return undefined;
   const variables = { id: defenderId(n), uuid: esetUuid(n), ids: ids25, uuids: uuids100 };
-  return { method: "POST", path: "/graphql", headers: { "content-type": "application/json" }, body: JSON.stringify({ query: GQL[query], variables }) };
+  return {
+    method: "POST",
+    path: "/graphql",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ query: GQL[query], variables }),
+  };
 }
 
 interface Sample {
@@ -109,7 +136,12 @@ interface Sample {
   errors: number;
 }
 
-async function measure(url: string, sim: Child, build: (i: number) => ReturnType<typeof requestFor>, connections = CONNECTIONS): Promise<Sample> {
+async function measure(
+  url: string,
+  sim: Child,
+  build: (i: number) => ReturnType<typeof requestFor>,
+  connections = CONNECTIONS,
+): Promise<Sample> {
   await quiesce(sim);
   let i = Math.floor(Math.random() * POOL);
   const result = await autocannon({
@@ -172,7 +204,11 @@ async function main(): Promise<void> {
   for (const warm of BASELINE ? (["e", "g"] as const) : (["e"] as const)) {
     for (let k = 0; k < WARM_POOL; k += 100) {
       const ids = Array.from({ length: 100 }, (_, j) => defenderId(k + j));
-      await fetch(`${urlOf(warm)}/graphql`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ query: GQL["defender-25"], variables: { ids } }) });
+      await fetch(`${urlOf(warm)}/graphql`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ query: GQL["defender-25"], variables: { ids } }),
+      });
     }
     await fetch(`${urlOf(warm)}/graphql`, {
       method: "POST",
@@ -204,37 +240,74 @@ async function main(): Promise<void> {
     }
   }
 
-  const rss: Record<string, number> = { a: peakRssMb(sim.proc.pid), b: peakRssMb(children.b.proc.pid), c: peakRssMb(children.c.proc.pid), d: peakRssMb(children.d.proc.pid), e: peakRssMb(children.e.proc.pid) };
+  const rss: Record<string, number> = {
+    a: peakRssMb(sim.proc.pid),
+    b: peakRssMb(children.b.proc.pid),
+    c: peakRssMb(children.c.proc.pid),
+    d: peakRssMb(children.d.proc.pid),
+    e: peakRssMb(children.e.proc.pid),
+  };
   if (BASELINE) Object.assign(rss, { f: peakRssMb(children.f.proc.pid), g: peakRssMb(children.g.proc.pid) });
   const med = (l: number, s: SystemId, q: QueryId) => {
     const xs = samples.get(key(l, s, q));
     if (!xs) return undefined;
-    return { rps: median(xs.map((x) => x.rps)), p50: median(xs.map((x) => x.p50)), p99: median(xs.map((x) => x.p99)), calls: median(xs.map((x) => x.callsPerQuery)), errors: xs.reduce((a, x) => a + x.errors, 0) };
+    return {
+      rps: median(xs.map((x) => x.rps)),
+      p50: median(xs.map((x) => x.p50)),
+      p99: median(xs.map((x) => x.p99)),
+      calls: median(xs.map((x) => x.callsPerQuery)),
+      errors: xs.reduce((a, x) => a + x.errors, 0),
+    };
   };
 
   const lines: string[] = [];
   lines.push(`# usergraph benchmark`, "");
   lines.push(`Machine: ${cpus().length} × ${cpus()[0]?.model ?? "?"}, ${Math.round(totalmem() / 2 ** 30)} GiB; Node ${process.version}.`);
-  const pkg = (name: string) => (JSON.parse(readFileSync(join(root, "node_modules", name, "package.json"), "utf8")) as { version: string }).version;
-  lines.push(`Versions: @apollo/server ${pkg("@apollo/server")}, graphql ${pkg("graphql")}, type-graphql ${pkg("type-graphql")}, fastify ${pkg("fastify")}, undici ${pkg("undici")}, @apollo/datasource-rest ${pkg("@apollo/datasource-rest")}, autocannon ${pkg("autocannon")}.`);
-  lines.push(`Method: ${ROUNDS} interleaved rounds × ${DURATION_S} s per cell, ${CONNECTIONS} connections, medians shown; every process on the same 2-core machine (simulator, the systems and autocannon compete for CPU, so compare ratios within this run, not absolute numbers). Distinct ids per request for (a)–(d); (e) cycles through ${WARM_POOL} pre-warmed ids. usergraph runs with LOG_LEVEL=info (one log line per request), rate limits off.`, "");
+  const pkg = (name: string) =>
+    (JSON.parse(readFileSync(join(root, "node_modules", name, "package.json"), "utf8")) as { version: string }).version;
+  lines.push(
+    `Versions: @apollo/server ${pkg("@apollo/server")}, graphql ${pkg("graphql")}, type-graphql ${pkg("type-graphql")}, fastify ${pkg("fastify")}, undici ${pkg("undici")}, @apollo/datasource-rest ${pkg("@apollo/datasource-rest")}, autocannon ${pkg("autocannon")}.`,
+  );
+  lines.push(
+    `Method: ${ROUNDS} interleaved rounds × ${DURATION_S} s per cell, ${CONNECTIONS} connections, medians shown; every process on the same 2-core machine (simulator, the systems and autocannon compete for CPU, so compare ratios within this run, not absolute numbers). Distinct ids per request for (a)–(d); (e) cycles through ${WARM_POOL} pre-warmed ids. usergraph runs with LOG_LEVEL=info (one log line per request), rate limits off.`,
+    "",
+  );
 
   for (const latency of LATENCIES) {
-    lines.push(`## Upstream latency ${latency} ms`, "", "| query | system | req/s | p50 ms | p99 ms | upstream calls/query | errors |", "|---|---|---|---|---|---|---|");
+    lines.push(
+      `## Upstream latency ${latency} ms`,
+      "",
+      "| query | system | req/s | p50 ms | p99 ms | upstream calls/query | errors |",
+      "|---|---|---|---|---|---|---|",
+    );
     for (const query of QUERIES) {
       for (const system of Object.keys(SYSTEMS) as SystemId[]) {
         const m = med(latency, system, query);
         if (!m) continue;
-        lines.push(`| ${query} | ${SYSTEMS[system]} | ${m.rps.toFixed(0)} | ${m.p50.toFixed(1)} | ${m.p99.toFixed(1)} | ${m.calls.toFixed(2)} | ${m.errors} |`);
+        lines.push(
+          `| ${query} | ${SYSTEMS[system]} | ${m.rps.toFixed(0)} | ${m.p50.toFixed(1)} | ${m.p99.toFixed(1)} | ${m.calls.toFixed(2)} | ${m.errors} |`,
+        );
       }
     }
     lines.push("");
   }
   lines.push("## Peak RSS", "", "| system | MiB |", "|---|---|");
-  lines.push(`| simulator (serves (a)) | ${rss.a} |`, `| (b) thin proxy | ${rss.b} |`, `| (c) Apollo + datasource-rest | ${rss.c} |`, `| (d) usergraph, cache off | ${rss.d} |`, `| (e) usergraph, cache warm | ${rss.e} |`, "");
+  lines.push(
+    `| simulator (serves (a)) | ${rss.a} |`,
+    `| (b) thin proxy | ${rss.b} |`,
+    `| (c) Apollo + datasource-rest | ${rss.c} |`,
+    `| (d) usergraph, cache off | ${rss.d} |`,
+    `| (e) usergraph, cache warm | ${rss.e} |`,
+    "",
+  );
 
   if (BASELINE) {
-    lines.push("## Against the baseline", "", `Baseline: the checkout in \`${BASELINE}\`, measured in the same interleaved rounds. Ratio = this checkout's req/s ÷ the baseline's.`, "");
+    lines.push(
+      "## Against the baseline",
+      "",
+      `Baseline: the checkout in \`${BASELINE}\`, measured in the same interleaved rounds. Ratio = this checkout's req/s ÷ the baseline's.`,
+      "",
+    );
     lines.push("| latency | query | cache off (d)/(f) | cache warm (e)/(g) |", "|---|---|---|---|");
     for (const latency of LATENCIES) {
       for (const query of QUERIES) {
@@ -256,22 +329,64 @@ async function main(): Promise<void> {
   }
   lines.push("## Targets", "", "| target | measured | met |", "|---|---|---|");
   const target = (name: string, value: number | undefined, ok: (v: number) => boolean, fmt: (v: number) => string) =>
-    lines.push(`| ${name} | ${value === undefined || Number.isNaN(value) ? "n/a" : fmt(value)} | ${value !== undefined && ok(value) ? "yes" : "**no**"} |`);
+    lines.push(
+      `| ${name} | ${value === undefined || Number.isNaN(value) ? "n/a" : fmt(value)} | ${value !== undefined && ok(value) ? "yes" : "**no**"} |`,
+    );
   const ratio = (v: number) => `${v.toFixed(2)}×`;
   for (const latency of LATENCIES) {
     for (const q of ["defender-25", "eset-100"] as const) {
-      target(`(d) ≥ 1.5× (c) throughput, ${q}, ${latency} ms`, med(latency, "d", q)!.rps / med(latency, "c", q)!.rps, (v) => v >= 1.5, ratio);
+      target(
+        `(d) ≥ 1.5× (c) throughput, ${q}, ${latency} ms`,
+        med(latency, "d", q)!.rps / med(latency, "c", q)!.rps,
+        (v) => v >= 1.5,
+        ratio,
+      );
     }
-    target(`(d) ≥ 0.5× (b) throughput, one-defender, ${latency} ms`, med(latency, "d", "one-defender")!.rps / med(latency, "b", "one-defender")!.rps, (v) => v >= 0.5, ratio);
-    target(`(d) p50 within 1 ms of (b), one-defender, ${latency} ms, saturated (${CONNECTIONS} connections)`, med(latency, "d", "one-defender")!.p50 - med(latency, "b", "one-defender")!.p50, (v) => v <= 1, (v) => `${v.toFixed(1)} ms`);
-    target(`(d) p50 within 1 ms of (b), one-defender, ${latency} ms, one connection`, med(latency, "d", "paced" as QueryId)!.p50 - med(latency, "b", "paced" as QueryId)!.p50, (v) => v <= 1, (v) => `${v.toFixed(1)} ms`);
+    target(
+      `(d) ≥ 0.5× (b) throughput, one-defender, ${latency} ms`,
+      med(latency, "d", "one-defender")!.rps / med(latency, "b", "one-defender")!.rps,
+      (v) => v >= 0.5,
+      ratio,
+    );
+    target(
+      `(d) p50 within 1 ms of (b), one-defender, ${latency} ms, saturated (${CONNECTIONS} connections)`,
+      med(latency, "d", "one-defender")!.p50 - med(latency, "b", "one-defender")!.p50,
+      (v) => v <= 1,
+      (v) => `${v.toFixed(1)} ms`,
+    );
+    target(
+      `(d) p50 within 1 ms of (b), one-defender, ${latency} ms, one connection`,
+      med(latency, "d", "paced" as QueryId)!.p50 - med(latency, "b", "paced" as QueryId)!.p50,
+      (v) => v <= 1,
+      (v) => `${v.toFixed(1)} ms`,
+    );
     for (const q of ["one-defender", "one-eset", "defender-25", "eset-100", "both"] as const) {
-      target(`(e) ≥ 0.8× \`{ __typename }\` throughput, ${q}, ${latency} ms`, med(latency, "e", q)!.rps / med(latency, "e", "typename")!.rps, (v) => v >= 0.8, ratio);
+      target(
+        `(e) ≥ 0.8× \`{ __typename }\` throughput, ${q}, ${latency} ms`,
+        med(latency, "e", q)!.rps / med(latency, "e", "typename")!.rps,
+        (v) => v >= 0.8,
+        ratio,
+      );
     }
-    target(`eset-100 = 1 upstream call, (d), ${latency} ms`, med(latency, "d", "eset-100")!.calls, (v) => Math.abs(v - 1) < 0.01, (v) => v.toFixed(2));
-    target(`defender-25 = 25 upstream calls, (d), ${latency} ms`, med(latency, "d", "defender-25")!.calls, (v) => Math.abs(v - 25) < 0.01, (v) => v.toFixed(2));
+    target(
+      `eset-100 = 1 upstream call, (d), ${latency} ms`,
+      med(latency, "d", "eset-100")!.calls,
+      (v) => Math.abs(v - 1) < 0.01,
+      (v) => v.toFixed(2),
+    );
+    target(
+      `defender-25 = 25 upstream calls, (d), ${latency} ms`,
+      med(latency, "d", "defender-25")!.calls,
+      (v) => Math.abs(v - 25) < 0.01,
+      (v) => v.toFixed(2),
+    );
     // DEFENDER_CONCURRENCY is 25: one wave of GETs.
-    target(`defender-25 p50 near ⌈25/25⌉ × ${latency} ms = ${latency} ms, (d), saturated`, med(latency, "d", "defender-25")!.p50, (v) => v <= latency * 1.5 + 5, (v) => `${v.toFixed(1)} ms`);
+    target(
+      `defender-25 p50 near ⌈25/25⌉ × ${latency} ms = ${latency} ms, (d), saturated`,
+      med(latency, "d", "defender-25")!.p50,
+      (v) => v <= latency * 1.5 + 5,
+      (v) => `${v.toFixed(1)} ms`,
+    );
   }
   const table = lines.join("\n") + "\n";
   writeFileSync(join(root, "bench", "results.md"), table);

@@ -12,7 +12,8 @@ const MINUTES = Number(process.env.SOAK_MINUTES ?? 10);
 const RATE = Number(process.env.SOAK_RATE ?? 170);
 const IDS_PER_REQUEST = 10;
 
-const rssMb = (pid: number | undefined) => Math.round(Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))![1]) / 1024);
+const rssMb = (pid: number | undefined) =>
+  Math.round(Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))![1]) / 1024);
 
 async function main(): Promise<void> {
   const sim = await start("simulator", { BENCH_USERS: "0", SYNTHESIZE: "1" });

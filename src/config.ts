@@ -174,7 +174,10 @@ export function loadConfig(env: Env = process.env): Config {
     introspection: read.bool("GRAPHQL_INTROSPECTION", !production),
     sandbox: read.bool("GRAPHQL_SANDBOX", !production),
     explorer: read.bool("GRAPHQL_EXPLORER", !production),
-    corsOrigins: (env.CORS_ORIGINS ?? "").split(",").map((o) => o.trim()).filter((o) => o !== ""),
+    corsOrigins: (env.CORS_ORIGINS ?? "")
+      .split(",")
+      .map((o) => o.trim())
+      .filter((o) => o !== ""),
     limits: {
       maxDepth: read.int("MAX_DEPTH", 10, 1, 1000),
       maxAliases: read.int("MAX_ALIASES", 30, 0, 100_000),
@@ -253,10 +256,15 @@ function readMetrics(read: Reader, env: Env, problems: string[]): Config["metric
   const port = env.METRICS_PORT?.trim() ? read.int("METRICS_PORT", 0, 0, 65535) : undefined;
   const host = env.METRICS_HOST?.trim() || "127.0.0.1";
   const token = env.METRICS_TOKEN ?? "";
-  if (token !== "" && (token.length < 16 || /\s/.test(token))) problems.push("METRICS_TOKEN must be at least 16 characters without spaces; use a long random value");
-  const names = (env.METRICS_OPERATION_NAMES ?? "").split(",").map((n) => n.trim()).filter((n) => n !== "");
+  if (token !== "" && (token.length < 16 || /\s/.test(token)))
+    problems.push("METRICS_TOKEN must be at least 16 characters without spaces; use a long random value");
+  const names = (env.METRICS_OPERATION_NAMES ?? "")
+    .split(",")
+    .map((n) => n.trim())
+    .filter((n) => n !== "");
   const badNames = names.filter((n) => !/^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(n));
-  if (badNames.length > 0) problems.push(`METRICS_OPERATION_NAMES must list GraphQL operation names of at most 64 characters (${badNames.length} are not)`);
+  if (badNames.length > 0)
+    problems.push(`METRICS_OPERATION_NAMES must list GraphQL operation names of at most 64 characters (${badNames.length} are not)`);
   if (names.length > 1000) problems.push("METRICS_OPERATION_NAMES lists more than 1000 names");
   return { port, host, token: token === "" ? undefined : token, operationNames: names.length > 0 ? names : undefined };
 }
@@ -270,10 +278,15 @@ function readTrustProxy(env: Env, problems: string[]): false | number | string[]
   const text = env.TRUST_PROXY?.trim() ?? "";
   if (text === "" || text === "0" || text.toLowerCase() === "off") return false;
   if (/^\d+$/.test(text) && Number(text) <= 10) return Number(text);
-  const entries = text.split(",").map((e) => e.trim()).filter((e) => e !== "");
+  const entries = text
+    .split(",")
+    .map((e) => e.trim())
+    .filter((e) => e !== "");
   const address = /^(?:\d{1,3}(?:\.\d{1,3}){3}|[0-9A-Fa-f:]+)(?:\/\d{1,3})?$/;
   if (entries.length === 0 || !entries.every((e) => address.test(e))) {
-    problems.push('TRUST_PROXY must be a hop count from 1 to 10 or comma-separated proxy addresses / CIDRs such as 10.0.0.0/8 (never "true")');
+    problems.push(
+      'TRUST_PROXY must be a hop count from 1 to 10 or comma-separated proxy addresses / CIDRs such as 10.0.0.0/8 (never "true")',
+    );
     return false;
   }
   return entries;
@@ -311,7 +324,9 @@ function readDefender(read: Reader, env: Env, problems: string[]): DefenderConfi
   if (given.length === 0) return undefined;
   if (given.length < names.length) {
     const missing = names.filter((n) => !given.includes(n));
-    problems.push(`${missing.join(" and ")} ${missing.length === 1 ? "is" : "are"} missing: Defender needs all of ${names.join(", ")} (set: ${given.join(", ")})`);
+    problems.push(
+      `${missing.join(" and ")} ${missing.length === 1 ? "is" : "are"} missing: Defender needs all of ${names.join(", ")} (set: ${given.join(", ")})`,
+    );
     return undefined;
   }
   const tenantId = env.DEFENDER_TENANT_ID!.trim();
@@ -319,10 +334,8 @@ function readDefender(read: Reader, env: Env, problems: string[]): DefenderConfi
     problems.push("DEFENDER_TENANT_ID must be a tenant GUID or a domain name such as contoso.onmicrosoft.com");
   }
   const apiUrl = read.url("DEFENDER_API_URL", "https://api.security.microsoft.com");
-  const tokenUrl = read.url(
-    "DEFENDER_TOKEN_URL",
-    "https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token",
-    (s) => s.replace("{tenant}", encodeURIComponent(tenantId)),
+  const tokenUrl = read.url("DEFENDER_TOKEN_URL", "https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token", (s) =>
+    s.replace("{tenant}", encodeURIComponent(tenantId)),
   );
   if (!apiUrl || !tokenUrl) return undefined;
   return {

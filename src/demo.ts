@@ -47,7 +47,8 @@ export interface BannerPages {
 /** The browser pages that are really served, for the start-up banner; none is advertised when it is off. */
 export function browserPages(graphqlUrl: string, pages: BannerPages): string[] {
   const lines: string[] = [];
-  if (pages.explorer) lines.push(`  Explorer:         ${graphqlUrl.replace(/\/graphql$/, "/explorer")}   (GraphiQL served by usergraph; works offline)`);
+  if (pages.explorer)
+    lines.push(`  Explorer:         ${graphqlUrl.replace(/\/graphql$/, "/explorer")}   (GraphiQL served by usergraph; works offline)`);
   if (pages.sandbox) lines.push(`  Apollo Sandbox:   ${graphqlUrl}   (open in a browser; loads from Apollo's servers, needs internet)`);
   return lines;
 }

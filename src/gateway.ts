@@ -38,7 +38,9 @@ export interface Gateway {
 /** A busy port named by the variable that chose it, so the fix is obvious; any other error passes through. */
 function portInUse(err: unknown, variable: "PORT" | "SIMULATOR_PORT", what: string, host: string, port: number): unknown {
   if ((err as NodeJS.ErrnoException)?.code !== "EADDRINUSE") return err;
-  return new Error(`${variable}=${port} is already in use on ${host} (${what}): stop what listens there, or set ${variable} to a free port (0 picks one)`);
+  return new Error(
+    `${variable}=${port} is already in use on ${host} (${what}): stop what listens there, or set ${variable} to a free port (0 picks one)`,
+  );
 }
 
 export interface GatewayOptions {
@@ -80,7 +82,10 @@ export async function startGateway(input: Config, options: GatewayOptions = {}):
     metrics.setRedisUp(false);
     // Start-up does not wait for Redis for long: without it usergraph serves in process and reconnects.
     if (!(await redis.waitUntilReady(2_000))) {
-      log.warn({ component: "redis" }, "redis not reachable at start-up: serving with in-process cache and rate limits, reconnecting in the background");
+      log.warn(
+        { component: "redis" },
+        "redis not reachable at start-up: serving with in-process cache and rate limits, reconnecting in the background",
+      );
     }
   }
   // Whose quota and whose data: the vendors count calls per credentials, and entries must never cross accounts.
@@ -159,7 +164,12 @@ export async function startGateway(input: Config, options: GatewayOptions = {}):
       redisHealth: redis && (() => redis!.health()),
       apqCache: redis && new RedisApqCache(redis),
       explorer: config.explorer
-        ? { sandbox: config.sandbox, authRequired: !config.auth.open, introspection: config.introspection, exampleVariables: config.demo ? demoExampleVariables() : undefined }
+        ? {
+            sandbox: config.sandbox,
+            authRequired: !config.auth.open,
+            introspection: config.introspection,
+            exampleVariables: config.demo ? demoExampleVariables() : undefined,
+          }
         : undefined,
       gate: {
         callerLimit: config.callerRateLimit,
@@ -175,7 +185,8 @@ export async function startGateway(input: Config, options: GatewayOptions = {}):
     await server.app.listen({ port: config.port, host: config.host }).catch((err: unknown) => {
       throw portInUse(err, "PORT", "usergraph's GraphQL endpoint", config.host, config.port);
     });
-    if (config.metrics.port !== undefined) metricsListener = await startMetricsListener(metrics, { ...metricsExposure, port: config.metrics.port });
+    if (config.metrics.port !== undefined)
+      metricsListener = await startMetricsListener(metrics, { ...metricsExposure, port: config.metrics.port });
   } catch (err) {
     await server?.stop().catch(() => {});
     await clients?.close().catch(() => {});

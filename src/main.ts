@@ -33,7 +33,8 @@ async function main(): Promise<void> {
   gateway.log.info({ url: gateway.url, demo: config.demo, sources }, "usergraph listening");
   const pages = { sandbox: config.sandbox, explorer: config.explorer };
   if (config.demo && gateway.simulator) process.stdout.write(demoBanner(gateway.url, gateway.simulator.url, pages));
-  else process.stdout.write(["", `usergraph is serving ${sources} at ${gateway.url}`, ...browserPages(gateway.url, pages), "", ""].join("\n"));
+  else
+    process.stdout.write(["", `usergraph is serving ${sources} at ${gateway.url}`, ...browserPages(gateway.url, pages), "", ""].join("\n"));
 
   if (!config.demo) {
     // Wrong credentials are said at start-up, per source, on stderr as well as in the log; serving goes on.

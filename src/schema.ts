@@ -9,7 +9,11 @@ import { EsetUserResolver } from "./sources/eset/users/user.resolver";
 import { PersonResolver } from "./people/person.resolver";
 import { DateTimeScalar } from "./graphql/scalars";
 import { DefenderAlertListResolver } from "./sources/defender/alerts/alert-list.resolver";
-import { DefenderAlertMachineResolver, DefenderMachineAlertsResolver, DefenderUserAlertsResolver } from "./sources/defender/alerts/alert-relations.resolver";
+import {
+  DefenderAlertMachineResolver,
+  DefenderMachineAlertsResolver,
+  DefenderUserAlertsResolver,
+} from "./sources/defender/alerts/alert-relations.resolver";
 import { DefenderMachineResolver } from "./sources/defender/machines/machine.resolver";
 import { DefenderUserMachinesResolver } from "./sources/defender/machines/user-machines.resolver";
 

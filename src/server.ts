@@ -75,7 +75,12 @@ export interface ShutdownSummary {
 }
 
 const SHUTTING_DOWN_BODY = JSON.stringify({
-  errors: [{ message: "usergraph is shutting down and could not finish this request in time; send it again (another replica will answer).", extensions: { code: ErrorCode.SHUTTING_DOWN, retryAfter: 1 } }],
+  errors: [
+    {
+      message: "usergraph is shutting down and could not finish this request in time; send it again (another replica will answer).",
+      extensions: { code: ErrorCode.SHUTTING_DOWN, retryAfter: 1 },
+    },
+  ],
 });
 
 /** A caller-supplied request id is echoed back only when it looks like one; otherwise we make our own. */
@@ -138,7 +143,12 @@ export async function createServer(options: ServerOptions): Promise<AppServer> {
     const known: Record<number, [string, string]> = {
       413: [ErrorCode.PAYLOAD_TOO_LARGE, `The request body is larger than ${options.maxBodyBytes} bytes (MAX_BODY_BYTES).`],
       415: [ErrorCode.UNSUPPORTED_MEDIA_TYPE, "Send GraphQL requests as application/json."],
-      400: [ErrorCode.BAD_REQUEST, error.code === "FST_ERR_CTP_INVALID_JSON_BODY" || error instanceof SyntaxError ? "The request body is not valid JSON." : "The request is malformed."],
+      400: [
+        ErrorCode.BAD_REQUEST,
+        error.code === "FST_ERR_CTP_INVALID_JSON_BODY" || error instanceof SyntaxError
+          ? "The request body is not valid JSON."
+          : "The request is malformed.",
+      ],
     };
     const [code, message] = known[status] ?? [ErrorCode.INTERNAL_SERVER_ERROR, "Internal server error"];
     if (status >= 500) request.log.error({ err: error }, "request failed");
@@ -165,7 +175,9 @@ export async function createServer(options: ServerOptions): Promise<AppServer> {
       fastifyApolloDrainPlugin(app),
       // Per-field cache-control bookkeeping costs time on every field; usergraph sets no cache hints.
       ApolloServerPluginCacheControlDisabled(),
-      options.landingPage ? ApolloServerPluginLandingPageLocalDefault({ embed: { runTelemetry: false } }) : ApolloServerPluginLandingPageDisabled(),
+      options.landingPage
+        ? ApolloServerPluginLandingPageLocalDefault({ embed: { runTelemetry: false } })
+        : ApolloServerPluginLandingPageDisabled(),
       operationCostPlugin(options.limits, options.schema),
       requestLogPlugin(options.metrics),
       apq.plugin<Context>(),
@@ -201,7 +213,10 @@ export async function createServer(options: ServerOptions): Promise<AppServer> {
         // Fail closed: with client auth configured, nothing executes without an authenticated principal.
         if (principal === undefined) {
           throw new GraphQLError("Unauthenticated: credentials required.", {
-            extensions: { code: ErrorCode.UNAUTHENTICATED, http: { status: 401, headers: new Map([["www-authenticate", 'Bearer realm="usergraph", error="invalid_request"']]) } },
+            extensions: {
+              code: ErrorCode.UNAUTHENTICATED,
+              http: { status: 401, headers: new Map([["www-authenticate", 'Bearer realm="usergraph", error="invalid_request"']]) },
+            },
           });
         }
         return makeContext(request.id, principal);

@@ -24,8 +24,12 @@ export default function globalSetup(): void {
     process.stderr.write("\n*** scripts/ensure-chromium.sh failed (see above): the explorer's browser test will fail ***\n\n");
     writeFileSync(CHROMIUM_PROBLEM_FILE, `scripts/ensure-chromium.sh failed: ${(err as Error).message} (its output is above the test run)`);
   }
-  execFileSync(process.execPath, [join(root, "node_modules", "typescript", "bin", "tsc"), "-p", "tsconfig.build.json", "--outDir", join(root, "dist-test")], {
-    cwd: root,
-    stdio: "inherit",
-  });
+  execFileSync(
+    process.execPath,
+    [join(root, "node_modules", "typescript", "bin", "tsc"), "-p", "tsconfig.build.json", "--outDir", join(root, "dist-test")],
+    {
+      cwd: root,
+      stdio: "inherit",
+    },
+  );
 }

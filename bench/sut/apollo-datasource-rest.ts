@@ -67,10 +67,12 @@ async function main(): Promise<void> {
     typeDefs,
     resolvers: {
       Query: {
-        defenderUser: (_: unknown, { id }: { id: string }, { dataSources }: Ctx) => dataSources.defender.getUser(id).then((u) => u && toDefenderUser(u)),
+        defenderUser: (_: unknown, { id }: { id: string }, { dataSources }: Ctx) =>
+          dataSources.defender.getUser(id).then((u) => u && toDefenderUser(u)),
         defenderUsers: (_: unknown, { ids }: { ids: string[] }, { dataSources }: Ctx) =>
           ids.map((id) => dataSources.defender.getUser(id).then((u) => u && toDefenderUser(u))),
-        esetUser: (_: unknown, { uuid }: { uuid: string }, { dataSources }: Ctx) => dataSources.eset.getUser(uuid).then((u) => u && toEsetUser(u, noop)),
+        esetUser: (_: unknown, { uuid }: { uuid: string }, { dataSources }: Ctx) =>
+          dataSources.eset.getUser(uuid).then((u) => u && toEsetUser(u, noop)),
         esetUsers: (_: unknown, { uuids }: { uuids: string[] }, { dataSources }: Ctx) =>
           uuids.map((uuid) => dataSources.eset.getUser(uuid).then((u) => u && toEsetUser(u, noop))),
       },

@@ -26,7 +26,12 @@ async function main(): Promise<void> {
     res.writeHead(404).end();
   });
   await new Promise<void>((r) => control.listen(0, "127.0.0.1", () => r()));
-  ready({ url: sim.url, control: `http://127.0.0.1:${(control.address() as AddressInfo).port}`, defenderTokenUrl: sim.defenderTokenUrl, esetTokenUrl: sim.esetTokenUrl });
+  ready({
+    url: sim.url,
+    control: `http://127.0.0.1:${(control.address() as AddressInfo).port}`,
+    defenderTokenUrl: sim.defenderTokenUrl,
+    esetTokenUrl: sim.esetTokenUrl,
+  });
 }
 
 void main();

@@ -13,7 +13,13 @@ const sim = process.env.SIM_URL!;
 const agent = new Agent({ connections: 256, keepAliveTimeout: 30_000 });
 
 async function call(method: "GET" | "POST", path: string, auth: string, body?: string): Promise<unknown> {
-  const res = await agent.request({ origin: sim, path, method, headers: { authorization: `Bearer ${auth}`, "content-type": "application/json" }, body });
+  const res = await agent.request({
+    origin: sim,
+    path,
+    method,
+    headers: { authorization: `Bearer ${auth}`, "content-type": "application/json" },
+    body,
+  });
   const text = await res.body.text();
   return res.statusCode === 200 ? JSON.parse(text) : null;
 }
@@ -35,8 +41,12 @@ async function main(): Promise<void> {
         }
       };
       for (let w = 0; w < Math.min(25, defender.length); w++) pending.push(worker());
-      if (eset.length === 1) pending.push(call("GET", `/v1/users/${encodeURIComponent(eset[0]!)}`, esetToken).then((v) => void (out.eset = v)));
-      else if (eset.length > 1) pending.push(call("POST", "/v1/users:batchGetUsers", esetToken, JSON.stringify({ usersUuids: eset })).then((v) => void (out.eset = v)));
+      if (eset.length === 1)
+        pending.push(call("GET", `/v1/users/${encodeURIComponent(eset[0]!)}`, esetToken).then((v) => void (out.eset = v)));
+      else if (eset.length > 1)
+        pending.push(
+          call("POST", "/v1/users:batchGetUsers", esetToken, JSON.stringify({ usersUuids: eset })).then((v) => void (out.eset = v)),
+        );
       await Promise.all(pending);
       res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(out));
     });

@@ -27,7 +27,8 @@ export class RedisApqCache implements KeyValueCache<string> {
     if (!this.link.available) return;
     try {
       const ttlSeconds = options?.ttl;
-      if (typeof ttlSeconds === "number" && ttlSeconds > 0) await this.link.client.set(this.prefix + key, value, "EX", Math.ceil(ttlSeconds));
+      if (typeof ttlSeconds === "number" && ttlSeconds > 0)
+        await this.link.client.set(this.prefix + key, value, "EX", Math.ceil(ttlSeconds));
       else await this.link.client.set(this.prefix + key, value);
     } catch (err) {
       this.link.noteFailure("apq write", err);

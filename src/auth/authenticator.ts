@@ -97,19 +97,31 @@ export class Authenticator {
       };
       const { payload } = jwt.secret
         ? await jwtVerify(token, jwt.secret, { ...verifyOptions, algorithms: ["HS256", "HS384", "HS512"] })
-        : await jwtVerify(token, this.jwks!, { ...verifyOptions, algorithms: ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"] });
+        : await jwtVerify(token, this.jwks!, {
+            ...verifyOptions,
+            algorithms: ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"],
+          });
       const exp = payload.exp!;
       const iat = payload.iat!;
       const now = Math.floor(Date.now() / 1000);
       if (exp - now > jwt.maxAgeSec + jwt.clockToleranceSec) {
-        return { error: "invalid_token", description: `the token's exp claim is more than ${jwt.maxAgeSec} s ahead (AUTH_JWT_MAX_AGE_SECONDS)` };
+        return {
+          error: "invalid_token",
+          description: `the token's exp claim is more than ${jwt.maxAgeSec} s ahead (AUTH_JWT_MAX_AGE_SECONDS)`,
+        };
       }
       if (exp - iat > jwt.maxAgeSec) {
-        return { error: "invalid_token", description: `the token's lifetime (exp - iat) is longer than ${jwt.maxAgeSec} s (AUTH_JWT_MAX_AGE_SECONDS)` };
+        return {
+          error: "invalid_token",
+          description: `the token's lifetime (exp - iat) is longer than ${jwt.maxAgeSec} s (AUTH_JWT_MAX_AGE_SECONDS)`,
+        };
       }
       const scopes = scopesOf(payload);
       if (scopes.size === 0) {
-        return { error: "invalid_token", description: `the token grants none of usergraph's scopes (${ALL_SCOPES.join(", ")}) in scp, scope or roles` };
+        return {
+          error: "invalid_token",
+          description: `the token grants none of usergraph's scopes (${ALL_SCOPES.join(", ")}) in scp, scope or roles`,
+        };
       }
       return { kind: "jwt", subject: typeof payload.sub === "string" ? payload.sub : "(no sub)", scopes };
     } catch (err) {
@@ -138,7 +150,8 @@ function describeJwtError(err: unknown): string {
   if (err instanceof joseErrors.JWSSignatureVerificationFailed) return "the token's signature does not verify";
   if (err instanceof joseErrors.JOSEAlgNotAllowed) return "the token's signing algorithm is not accepted";
   if (err instanceof joseErrors.JWKSNoMatchingKey) return "no key in the JWKS matches the token";
-  if (err instanceof joseErrors.JWKSTimeout || err instanceof joseErrors.JOSEError && err.code === "ERR_JWKS_INVALID") return "the JWKS could not be read";
+  if (err instanceof joseErrors.JWKSTimeout || (err instanceof joseErrors.JOSEError && err.code === "ERR_JWKS_INVALID"))
+    return "the JWKS could not be read";
   return "the token is malformed";
 }
 
@@ -152,7 +165,10 @@ function single(v: string | string[] | undefined): string | undefined {
  */
 export function parseApiKeys(spec: string): ApiKeyEntry[] | string {
   const entries: ApiKeyEntry[] = [];
-  const parts = spec.split(",").map((p) => p.trim()).filter((p) => p !== "");
+  const parts = spec
+    .split(",")
+    .map((p) => p.trim())
+    .filter((p) => p !== "");
   for (const [i, part] of parts.entries()) {
     const m = /^(.*?)=((?:[a-z]+:users:read)(?:\+[a-z]+:users:read)*)$/.exec(part);
     const keyPart = m ? m[1]! : part;

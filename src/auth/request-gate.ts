@@ -18,7 +18,10 @@ export interface GateOptions {
   redis?: { client: Redis; prefix: string };
 }
 
-type Check = (request: FastifyRequest, options?: { increment?: boolean }) => Promise<{ isAllowed: boolean; isExceeded?: boolean; max?: number; remaining?: number; ttlInSeconds?: number }>;
+type Check = (
+  request: FastifyRequest,
+  options?: { increment?: boolean },
+) => Promise<{ isAllowed: boolean; isExceeded?: boolean; max?: number; remaining?: number; ttlInSeconds?: number }>;
 
 const OPEN_PRINCIPAL: Principal = Object.freeze({ kind: "open", subject: "anonymous", scopes: new Set(ALL_SCOPES) });
 const PRINCIPAL = Symbol("usergraph.principal");
@@ -86,7 +89,8 @@ export class RequestGate {
       if (this.failureCheck) {
         const seen = await this.run(this.failureCheck, this.failureFallback!, request, false);
         // A peek: the limit is reached once `max` failures are counted (isExceeded would allow one more try).
-        if (seen.isExceeded || seen.remaining === 0) return tooMany(reply, seen, "too many failed authentication attempts from this address", "AUTH_FAILURE_LIMIT");
+        if (seen.isExceeded || seen.remaining === 0)
+          return tooMany(reply, seen, "too many failed authentication attempts from this address", "AUTH_FAILURE_LIMIT");
       }
       const result = await authenticator.authenticate(request.headers);
       if ("error" in result) {
@@ -164,5 +168,12 @@ function tooMany(reply: FastifyReply, state: { max?: number; remaining?: number;
   return reply
     .code(429)
     .header("retry-after", retryAfter)
-    .send({ errors: [{ message: `Rate limited: ${why} (${setting}); retry after ${retryAfter} s.`, extensions: { code: ErrorCode.RATE_LIMITED, limit: setting, retryAfter } }] });
+    .send({
+      errors: [
+        {
+          message: `Rate limited: ${why} (${setting}); retry after ${retryAfter} s.`,
+          extensions: { code: ErrorCode.RATE_LIMITED, limit: setting, retryAfter },
+        },
+      ],
+    });
 }

@@ -70,9 +70,7 @@ export function messageFor(err: UpstreamError, code: ErrorCode): string {
         ? `${name} is rate-limiting usergraph${status}; try again shortly.`
         : `${name} is rate-limiting usergraph${status}; try again in ${err.retryAfter} s.`;
     case ErrorCode.UPSTREAM_TIMEOUT:
-      return err.status === 504
-        ? `${name} timed out answering${status}; try again.`
-        : `${name} did not answer in time; try again.`;
+      return err.status === 504 ? `${name} timed out answering${status}; try again.` : `${name} did not answer in time; try again.`;
     case ErrorCode.UPSTREAM_UNREACHABLE:
       return `usergraph could not connect to ${name} (connection refused, reset or DNS failure); try again later.`;
     case ErrorCode.UPSTREAM_BAD_RESPONSE:
@@ -144,7 +142,9 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown): G
 }
 
 /** formatError with the deployment's choices: in production, no schema hints in messages. */
-export function errorFormatter(options: { hideSchemaHints: boolean }): (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError {
+export function errorFormatter(options: {
+  hideSchemaHints: boolean;
+}): (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError {
   return (formatted, error) => formatErrorWith(formatted, error, options.hideSchemaHints);
 }
 
@@ -233,7 +233,8 @@ const SUGGESTION = /\s*Did you mean [^?]*\?/g;
 function withoutEchoedValue(message: string): string {
   const m = /^Variable "(\$[_A-Za-z][_0-9A-Za-z]*)" got invalid value [\s\S]*?(?: at "([^"]{0,200})")?; ([\s\S]*)$/.exec(message);
   if (!m) return message;
-  const expected = /Expected (?:type )?"?([_A-Za-z][_0-9A-Za-z![\]]*)"?/.exec(m[3]!)?.[1] ?? /^([_A-Za-z][_0-9A-Za-z]*) cannot represent/.exec(m[3]!)?.[1];
+  const expected =
+    /Expected (?:type )?"?([_A-Za-z][_0-9A-Za-z![\]]*)"?/.exec(m[3]!)?.[1] ?? /^([_A-Za-z][_0-9A-Za-z]*) cannot represent/.exec(m[3]!)?.[1];
   return `Variable "${m[1]}" got an invalid value${m[2] ? ` at "${m[2]}"` : ""}${expected ? `; expected ${expected}` : ""} (the value is not repeated here).`;
 }
 

@@ -91,7 +91,12 @@ export function operationTabs(examples: Readonly<Record<string, unknown>> = {}):
 
 /** JSON inside a <script type="application/json"> block: nothing in it can close the element or start markup. */
 function scriptJson(value: unknown): string {
-  return JSON.stringify(value).replace(/</g, "\\u003c").replace(/>/g, "\\u003e").replace(/&/g, "\\u0026").replace(/\u2028/g, "\\u2028").replace(/\u2029/g, "\\u2029");
+  return JSON.stringify(value)
+    .replace(/</g, "\\u003c")
+    .replace(/>/g, "\\u003e")
+    .replace(/&/g, "\\u0026")
+    .replace(/\u2028/g, "\\u2028")
+    .replace(/\u2029/g, "\\u2029");
 }
 
 function page(options: ExplorerOptions, tabs: ReturnType<typeof operationTabs>): string {
@@ -153,9 +158,20 @@ export function registerExplorer(app: FastifyInstance, options: ExplorerOptions)
     }
     return entry;
   };
-  const send = async (request: FastifyRequest, reply: FastifyReply, body: { plain: Buffer; gzipped: Buffer }, type: string, cache: string) => {
-    void reply.header("content-type", type).header("cache-control", cache).header("content-security-policy", EXPLORER_CSP).header("vary", "accept-encoding");
-    if (/\bgzip\b/.test(String(request.headers["accept-encoding"] ?? ""))) return reply.header("content-encoding", "gzip").send(body.gzipped);
+  const send = async (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    body: { plain: Buffer; gzipped: Buffer },
+    type: string,
+    cache: string,
+  ) => {
+    void reply
+      .header("content-type", type)
+      .header("cache-control", cache)
+      .header("content-security-policy", EXPLORER_CSP)
+      .header("vary", "accept-encoding");
+    if (/\bgzip\b/.test(String(request.headers["accept-encoding"] ?? "")))
+      return reply.header("content-encoding", "gzip").send(body.gzipped);
     return reply.send(body.plain);
   };
 
@@ -172,9 +188,13 @@ export function registerExplorer(app: FastifyInstance, options: ExplorerOptions)
     // Sandbox's page shows a fallback text when Apollo's CDN cannot be reached: point offline users here.
     const offline = "<p>Apollo Sandbox cannot be loaded; it appears that you might be offline.</p>";
     app.addHook("onSend", async (request, reply, payload) => {
-      if (request.method !== "GET" || !request.url.startsWith("/graphql") || typeof payload !== "string" || !payload.includes(offline)) return payload;
+      if (request.method !== "GET" || !request.url.startsWith("/graphql") || typeof payload !== "string" || !payload.includes(offline))
+        return payload;
       if (!String(reply.getHeader("content-type") ?? "").startsWith("text/html")) return payload;
-      return payload.replace(offline, `${offline}\n  <p>No internet here? <a href="explorer">usergraph's own explorer</a> works offline.</p>`);
+      return payload.replace(
+        offline,
+        `${offline}\n  <p>No internet here? <a href="explorer">usergraph's own explorer</a> works offline.</p>`,
+      );
     });
   }
 }

@@ -61,7 +61,10 @@ export function int64List(v: unknown): string[] {
 
 /** "Network, RemoteInteractive" → ["Network", "RemoteInteractive"]; a list is accepted as well. */
 export function splitList(v: unknown): string[] {
-  if (Array.isArray(v)) return strList(v).map((s) => s.trim()).filter((s) => s !== "");
+  if (Array.isArray(v))
+    return strList(v)
+      .map((s) => s.trim())
+      .filter((s) => s !== "");
   if (typeof v !== "string") return [];
   return v
     .split(",")

@@ -11,6 +11,9 @@ export class PageInfo {
   @Field(() => String, { nullable: true, description: "The first edge's cursor; null on an empty page." })
   startCursor!: string | null;
 
-  @Field(() => String, { nullable: true, description: "The last edge's cursor, to pass as after for the next page; null on an empty page." })
+  @Field(() => String, {
+    nullable: true,
+    description: "The last edge's cursor, to pass as after for the next page; null on an empty page.",
+  })
   endCursor!: string | null;
 }

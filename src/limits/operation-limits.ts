@@ -3,7 +3,21 @@ import { costLimitRule } from "@escape.tech/graphql-armor-cost-limit";
 import { maxAliasesRule } from "@escape.tech/graphql-armor-max-aliases";
 import { maxDepthRule } from "@escape.tech/graphql-armor-max-depth";
 import { maxDirectivesRule } from "@escape.tech/graphql-armor-max-directives";
-import { GraphQLError, getNamedType, getVariableValues, isCompositeType, Kind, type DocumentNode, type FieldNode, type GraphQLField, type GraphQLNamedType, type GraphQLSchema, type OperationDefinitionNode, type ValidationContext, type ValidationRule } from "graphql";
+import {
+  GraphQLError,
+  getNamedType,
+  getVariableValues,
+  isCompositeType,
+  Kind,
+  type DocumentNode,
+  type FieldNode,
+  type GraphQLField,
+  type GraphQLNamedType,
+  type GraphQLSchema,
+  type OperationDefinitionNode,
+  type ValidationContext,
+  type ValidationRule,
+} from "graphql";
 import { getComplexity, type ComplexityEstimator } from "graphql-query-complexity";
 import { FREE_FIELDS, PLANS, PRICES, type PlanName, type VendorName } from "./vendor-prices";
 
@@ -56,7 +70,13 @@ export function operationValidationRules(limits: OperationLimits): ValidationRul
   };
   const common = { exposeLimits: true, propagateOnRejection: false };
   return [
-    maxDepthRule({ ...common, n: limits.maxDepth, flattenFragments: true, ignoreIntrospection: true, onReject: [report("depth", "MAX_DEPTH", limits.maxDepth)] }),
+    maxDepthRule({
+      ...common,
+      n: limits.maxDepth,
+      flattenFragments: true,
+      ignoreIntrospection: true,
+      onReject: [report("depth", "MAX_DEPTH", limits.maxDepth)],
+    }),
     maxAliasesRule({ ...common, n: limits.maxAliases, allowList: [], onReject: [report("aliases", "MAX_ALIASES", limits.maxAliases)] }),
     maxDirectivesRule({ ...common, n: limits.maxDirectives, onReject: [report("directives", "MAX_DIRECTIVES", limits.maxDirectives)] }),
     // armor's cost limit with unit weights is the expanded field count.
@@ -110,13 +130,26 @@ export function operationCostPlugin(limits: OperationLimits, schema: GraphQLSche
 }
 
 /** The problems with an operation's price (none: within every limit), or null when its variables do not coerce. */
-function price(limits: OperationLimits, schema: GraphQLSchema, document: DocumentNode, operation: OperationDefinitionNode, variables: Record<string, unknown>): string[] | null {
+function price(
+  limits: OperationLimits,
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  operation: OperationDefinitionNode,
+  variables: Record<string, unknown>,
+): string[] | null {
   // Variables that do not coerce stop the whole request in graphql-js before anything runs: that, and only
   // that, is left to graphql-js. Decided here with graphql-js's own coercion, never from an error's text.
   if (getVariableValues(schema, operation.variableDefinitions ?? [], variables).errors) return null;
   const problems: string[] = [];
   const walk = (estimator: ComplexityEstimator): number =>
-    getComplexity({ schema, query: document, operationName: operation.name?.value, variables, estimators: [estimator], maxQueryNodes: MAX_PRICED_NODES });
+    getComplexity({
+      schema,
+      query: document,
+      operationName: operation.name?.value,
+      variables,
+      estimators: [estimator],
+      maxQueryNodes: MAX_PRICED_NODES,
+    });
   const notes: WalkNotes = { plans: new Set(), unpriced: new Set() };
   let defender: number;
   let eset: number;
@@ -141,8 +174,10 @@ function price(limits: OperationLimits, schema: GraphQLSchema, document: Documen
     // Fail closed: a field that may call a vendor and has no price could hide any number of calls.
     problems.push(`it selects ${[...notes.unpriced].sort().join(", ")}, which usergraph cannot price, so it refuses them`);
   }
-  if (defender > limits.maxDefenderCost) problems.push(`it may make ${defender} Defender calls; the limit is ${limits.maxDefenderCost} (MAX_DEFENDER_COST)`);
-  if (defender + eset > limits.maxCost) problems.push(`its cost is ${defender + eset} vendor calls; the limit is ${limits.maxCost} (MAX_COST)`);
+  if (defender > limits.maxDefenderCost)
+    problems.push(`it may make ${defender} Defender calls; the limit is ${limits.maxDefenderCost} (MAX_DEFENDER_COST)`);
+  if (defender + eset > limits.maxCost)
+    problems.push(`its cost is ${defender + eset} vendor calls; the limit is ${limits.maxCost} (MAX_COST)`);
   return problems;
 }
 
@@ -191,7 +226,10 @@ function vendorCallEstimator(
       const perType = new Map<string, number>();
       const reps = Array.isArray(args.representations) ? args.representations : [args.representations];
       for (const r of reps) {
-        const typename = typeof r === "object" && r !== null && typeof (r as Record<string, unknown>).__typename === "string" ? String((r as Record<string, unknown>).__typename) : "";
+        const typename =
+          typeof r === "object" && r !== null && typeof (r as Record<string, unknown>).__typename === "string"
+            ? String((r as Record<string, unknown>).__typename)
+            : "";
         perType.set(typename, (perType.get(typename) ?? 0) + 1);
       }
       let calls = 0;
@@ -199,7 +237,10 @@ function vendorCallEstimator(
         const listField = ENTITY_LIST_FIELDS[typename];
         if (listField === undefined) continue;
         const max = limits.maxListIds[listField] ?? Infinity;
-        if (count > max) problems?.push(`${shown}(representations:) has ${count} ${typename} representations; the limit is ${max} (${LIST_ARGUMENTS[listField]!.setting})`);
+        if (count > max)
+          problems?.push(
+            `${shown}(representations:) has ${count} ${typename} representations; the limit is ${max} (${LIST_ARGUMENTS[listField]!.setting})`,
+          );
         calls += count * ((!runsOf && PRICES[`Query.${listField}`]?.calls[vendor] ? 1 : 0) + childComplexity);
       }
       return calls;
@@ -248,6 +289,8 @@ function needsPrice(type: GraphQLNamedType, field: GraphQLField<unknown, unknown
 /** Whether a field selects `evidence`, or might through a named fragment (the estimator does not see fragments: assume so). */
 function mayselectEvidence(node: FieldNode): boolean {
   const walk = (set: FieldNode["selectionSet"]): boolean =>
-    (set?.selections ?? []).some((s) => (s.kind === Kind.FIELD ? s.name.value === "evidence" : s.kind === Kind.FRAGMENT_SPREAD || walk(s.selectionSet)));
+    (set?.selections ?? []).some((s) =>
+      s.kind === Kind.FIELD ? s.name.value === "evidence" : s.kind === Kind.FRAGMENT_SPREAD || walk(s.selectionSet),
+    );
   return walk(node.selectionSet);
 }

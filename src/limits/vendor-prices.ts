@@ -41,7 +41,15 @@ export type PlanName = "defender-machines" | "defender-alerts";
  * (naive) and machines missing from the fleet listing (it shows recent machines only) are asked per id;
  * neither is in the price. The outbound rate limiter (DEFENDER_RATE_LIMITS) is the hard guard for those.
  */
-export const PLANS: Record<PlanName, { vendor: VendorName; perRun: (args: Record<string, unknown>, selectsEvidence: boolean) => number; perGroup: number; groupPerOccurrence: boolean }> = {
+export const PLANS: Record<
+  PlanName,
+  {
+    vendor: VendorName;
+    perRun: (args: Record<string, unknown>, selectsEvidence: boolean) => number;
+    perGroup: number;
+    groupPerOccurrence: boolean;
+  }
+> = {
   "defender-machines": { vendor: "DEFENDER", perRun: () => 1, perGroup: 2 * FLEET_MAX_PAGES, groupPerOccurrence: false },
   // Per key, evidence costs one more call per 25 alerts (the per-user and per-machine endpoints have no $expand).
   "defender-alerts": {
@@ -83,10 +91,12 @@ const one = (): number => 1;
 /** The worst case of a batch of n ESET uuids. */
 const eset = (n: number): number => (n <= 0 ? 0 : n + Math.ceil(Math.log2(n)) + 1);
 const fanout = (): number => LINK_FANOUT;
-const lengthOf = (arg: string) => (args: Record<string, unknown>): number => {
-  const v = args[arg];
-  return Array.isArray(v) ? v.length : v === undefined || v === null ? 0 : 1;
-};
+const lengthOf =
+  (arg: string) =>
+  (args: Record<string, unknown>): number => {
+    const v = args[arg];
+    return Array.isArray(v) ? v.length : v === undefined || v === null ? 0 : 1;
+  };
 const page = (args: Record<string, unknown>): number => {
   const first = typeof args.first === "number" && Number.isInteger(args.first) ? args.first : 50;
   return Math.min(ESET_PAGE_MAX, Math.max(0, first));
@@ -114,7 +124,10 @@ export const PRICES: Record<string, FieldPrice> = {
   // Resuming from a mid-page cursor costs two calls (the rest of that vendor page, then the next).
   "Query.esetUserList": { calls: { ESET: (args) => (typeof args.after === "string" && args.after !== "" ? 2 : 1) }, times: page },
   // The reference's own candidates (8 Defender GETs, 2 ESET searches), then one hop from each side found.
-  "Query.person": { calls: { DEFENDER: () => LINK_FANOUT + LINK_FANOUT * LINK_FANOUT, ESET: () => ESET_SEARCHES + LINK_FANOUT * ESET_SEARCHES }, times: one },
+  "Query.person": {
+    calls: { DEFENDER: () => LINK_FANOUT + LINK_FANOUT * LINK_FANOUT, ESET: () => ESET_SEARCHES + LINK_FANOUT * ESET_SEARCHES },
+    times: one,
+  },
   "Person.defenderUsers": { calls: {}, times: fanout },
   "Person.esetUsers": { calls: {}, times: fanout },
   "Person.links": { calls: {}, times: fanout },

@@ -45,7 +45,10 @@ export function requestLogPlugin(metrics: Metrics): ApolloServerPlugin<Context> 
           // `operation` is set once the document parsed and validated: only then may its name earn a label.
           const principal = contextValue.principal;
           const caller = principal.kind === "open" ? undefined : `${principal.kind}:${principal.subject}`;
-          metrics.requestDuration.observe({ operation: metrics.operationLabel(operationName, operation !== undefined, caller), outcome }, seconds);
+          metrics.requestDuration.observe(
+            { operation: metrics.operationLabel(operationName, operation !== undefined, caller), outcome },
+            seconds,
+          );
           contextValue.rootLog.info(
             {
               requestId: contextValue.requestId,

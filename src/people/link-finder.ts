@@ -1,7 +1,15 @@
 import { hasScope } from "../auth/assert-scope";
 import type { Context } from "../context";
 import { fold } from "./account-names";
-import { accountEvidence, defenderCandidates, esetSearchTerms, matchReasons, probeFor, type AccountEvidence, type RefProbe } from "./link-rules";
+import {
+  accountEvidence,
+  defenderCandidates,
+  esetSearchTerms,
+  matchReasons,
+  probeFor,
+  type AccountEvidence,
+  type RefProbe,
+} from "./link-rules";
 import { userEvidence } from "../sources/defender/alerts/alert.mapper";
 import type { DefenderUserDto } from "../sources/defender/dto";
 import type { EsetUserDto } from "../sources/eset/dto";
@@ -53,7 +61,9 @@ export class LinkFinder {
     let links = this.ofEset.get(user.uuid);
     if (links === undefined) {
       links = this.evidenceAtHand().then((evidence) =>
-        this.defenderAccounts(defenderCandidates(user, evidence)).then((accounts) => sortLinks(accounts.flatMap((a) => link(user, a, evidence)))),
+        this.defenderAccounts(defenderCandidates(user, evidence)).then((accounts) =>
+          sortLinks(accounts.flatMap((a) => link(user, a, evidence))),
+        ),
       );
       this.ofEset.set(user.uuid, links);
     }
@@ -98,15 +108,19 @@ export class LinkFinder {
     ]);
     // One hop across: the ESET users' Defender accounts cost Defender calls, and the other way round.
     const [defenderLinked, esetLinked] = await Promise.all([
-      forbidden.defender ?? settle(linksFrom(esetDirect, (u) => this.linksOfEsetUser(u))).then((links) => mapSide(links, (l) => l.defenderUser)),
-      forbidden.eset ?? settle(linksFrom(defenderDirect, (a) => this.linksOfDefenderUser(a))).then((links) => mapSide(links, (l) => l.esetUser)),
+      forbidden.defender ??
+        settle(linksFrom(esetDirect, (u) => this.linksOfEsetUser(u))).then((links) => mapSide(links, (l) => l.defenderUser)),
+      forbidden.eset ??
+        settle(linksFrom(defenderDirect, (a) => this.linksOfDefenderUser(a))).then((links) => mapSide(links, (l) => l.esetUser)),
     ]);
     const defenderUsers = union(defenderDirect, defenderLinked, (a) => fold(a.id));
     const esetUsers = union(esetDirect, esetLinked, (u) => u.uuid);
     if (defenderUsers instanceof Error || esetUsers instanceof Error) {
       // A side that failed (not merely one the caller may not read) might have known the person: answer with its error.
       const known = !(defenderUsers instanceof Error) ? defenderUsers.length > 0 : !(esetUsers instanceof Error) && esetUsers.length > 0;
-      const vendorFailed = [defenderUsers, esetUsers].some((side) => side instanceof Error && side !== forbidden.defender && side !== forbidden.eset);
+      const vendorFailed = [defenderUsers, esetUsers].some(
+        (side) => side instanceof Error && side !== forbidden.defender && side !== forbidden.eset,
+      );
       if (!known && !vendorFailed) return null;
       return { defenderUsers, esetUsers, links: firstError(defenderUsers, esetUsers)! };
     }

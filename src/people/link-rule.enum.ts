@@ -14,7 +14,8 @@ registerEnumType(LinkRule, {
     "The matching rule that links an ESET user to a Defender account, strongest first. Values are compared whole and without case, never as substrings. The README lists each rule's blind spots.",
   valuesConfig: {
     DOMAIN_USER: {
-      description: 'An ESET identity reads DOMAIN\\user (e.g. "contoso\\alice") and so does the Defender account: both parts equal. The strongest rule.',
+      description:
+        'An ESET identity reads DOMAIN\\user (e.g. "contoso\\alice") and so does the Defender account: both parts equal. The strongest rule.',
     },
     ALERT_EVIDENCE: {
       description:

@@ -30,7 +30,9 @@ export interface AccountEvidence {
 }
 
 /** The usable evidence among raw User evidence items: all three parts present and well formed; repeats dropped. */
-export function accountEvidence(items: ReadonlyArray<{ accountName: string; domainName: string; userPrincipalName: string }>): AccountEvidence[] {
+export function accountEvidence(
+  items: ReadonlyArray<{ accountName: string; domainName: string; userPrincipalName: string }>,
+): AccountEvidence[] {
   const out = new Map<string, AccountEvidence>();
   for (const item of items) {
     const account = parseDomainUser(`${item.domainName}\\${item.accountName}`);
@@ -152,7 +154,8 @@ export function matchReasons(eset: EsetSide, defender: DefenderSide, evidence: r
     }
     const matched = names.domainUsers.get(`${at.label}\\${at.user}`);
     if (matched !== undefined) reasons.push({ rule: name.kind, ...base, defenderValue: matched });
-    if (name.kind === "UPN" && names.bare?.key === at.user) reasons.push({ rule: "BARE_USER_NAME", ...base, defenderValue: names.bare.value });
+    if (name.kind === "UPN" && names.bare?.key === at.user)
+      reasons.push({ rule: "BARE_USER_NAME", ...base, defenderValue: names.bare.value });
   }
   return reasons.sort((a, b) => RULE_ORDER.indexOf(a.rule) - RULE_ORDER.indexOf(b.rule));
 }
@@ -216,7 +219,11 @@ export interface RefProbe {
 export function probeFor(ref: string): RefProbe | undefined {
   if (parseDomainUser(ref)) {
     const asDefender: DefenderSide = { id: ref, accountName: null, accountDomain: null };
-    const asEset: EsetSide = { identities: [{ userName: ref, providerReference: null, providerReferenceFormat: "USER_NAME" }], primaryEmailAddress: null, proxyEmailAddresses: [] };
+    const asEset: EsetSide = {
+      identities: [{ userName: ref, providerReference: null, providerReferenceFormat: "USER_NAME" }],
+      primaryEmailAddress: null,
+      proxyEmailAddresses: [],
+    };
     return {
       defenderCandidates: defenderCandidates(asEset),
       isDefenderMatch: (account) => matchReasons(asEset, account).length > 0,
@@ -228,7 +235,11 @@ export function probeFor(ref: string): RefProbe | undefined {
   if (!at) return undefined;
   // A user@domain reference is read as a UPN on the Defender side (its strongest reading), and must be one
   // of the ESET user's own names (an identity or an address), whole.
-  const asEset: EsetSide = { identities: [{ userName: ref, providerReference: null, providerReferenceFormat: "USER_PRINCIPAL_NAME" }], primaryEmailAddress: null, proxyEmailAddresses: [] };
+  const asEset: EsetSide = {
+    identities: [{ userName: ref, providerReference: null, providerReferenceFormat: "USER_PRINCIPAL_NAME" }],
+    primaryEmailAddress: null,
+    proxyEmailAddresses: [],
+  };
   const wanted = fold(ref);
   return {
     defenderCandidates: defenderCandidates(asEset),

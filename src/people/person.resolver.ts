@@ -49,7 +49,8 @@ export class PersonResolver {
 
   @FieldResolver(() => [UserLink], {
     nullable: true,
-    description: "Every link between the person's ESET users and Defender accounts, strongest first. Null, with an error, when either side is.",
+    description:
+      "Every link between the person's ESET users and Defender accounts, strongest first. Null, with an error, when either side is.",
   })
   links(@Root() person: Person): UserLink[] {
     return orThrow(person.found.links);

@@ -3,7 +3,7 @@ import type { PersonFound } from "./link-finder";
 
 @ObjectType({
   description:
-    "One person as both products see them: the Defender accounts and ESET users a reference names, one hop of links from each to the other side, and every link among them. For a dashboard's \"who is this\" panel.",
+    'One person as both products see them: the Defender accounts and ESET users a reference names, one hop of links from each to the other side, and every link among them. For a dashboard\'s "who is this" panel.',
 })
 export class Person {
   @Field(() => String, { description: "The reference asked for, as given." })

@@ -332,7 +332,14 @@ export function demoRelations(users: readonly WireObject[], now: number): Defend
       relatedUser: { userName: "alice", domainName: "CONTOSO" },
       comments: [{ comment: "Isolating the device while we look.", createdBy: soc, createdTime: before(now, 2 * DAY - 30 * 60_000) }],
       evidence: [
-        userEvidence(before(now, 2 * DAY), "alice", "CONTOSO", "alice@contoso.com", "S-1-5-21-72051607-1745760036-109187956-1104", "6a1f1c0e-0a11-4c3e-9d0a-a11ce0000001"),
+        userEvidence(
+          before(now, 2 * DAY),
+          "alice",
+          "CONTOSO",
+          "alice@contoso.com",
+          "S-1-5-21-72051607-1745760036-109187956-1104",
+          "6a1f1c0e-0a11-4c3e-9d0a-a11ce0000001",
+        ),
         evidence("Process", before(now, 2 * DAY), {
           sha1: "ff836cfb1af40252bd2a2ea843032e99a5b262ed",
           sha256: "a4752c71d81afd3d5865d24ddb11a6b0c615062fcc448d24050c2172d2cbccd6",
@@ -373,7 +380,14 @@ export function demoRelations(users: readonly WireObject[], now: number): Defend
         { comment: "Password reset requested.", createdBy: "helpdesk@contoso.com", createdTime: before(now, 2 * DAY) },
       ],
       evidence: [
-        userEvidence(before(now, 3 * DAY), "alice", "CONTOSO", "alice@contoso.com", "S-1-5-21-72051607-1745760036-109187956-1104", "6a1f1c0e-0a11-4c3e-9d0a-a11ce0000001"),
+        userEvidence(
+          before(now, 3 * DAY),
+          "alice",
+          "CONTOSO",
+          "alice@contoso.com",
+          "S-1-5-21-72051607-1745760036-109187956-1104",
+          "6a1f1c0e-0a11-4c3e-9d0a-a11ce0000001",
+        ),
         evidence("Ip", before(now, 3 * DAY), { ipAddress: "10.20.4.17" }),
       ],
     }),
@@ -422,7 +436,14 @@ export function demoRelations(users: readonly WireObject[], now: number): Defend
       mitreTechniques: ["T1087.002", "T1069.002"],
       relatedUser: { userName: "bob", domainName: "FABRIKAM" },
       evidence: [
-        userEvidence(before(now, 5 * DAY), "bob", "FABRIKAM", "bob@fabrikam.com", "S-1-5-21-3623811015-3361044348-30300820-1013", "0b0b0b0b-2a59-4c1e-ac3c-a51eb4a3c627"),
+        userEvidence(
+          before(now, 5 * DAY),
+          "bob",
+          "FABRIKAM",
+          "bob@fabrikam.com",
+          "S-1-5-21-3623811015-3361044348-30300820-1013",
+          "0b0b0b0b-2a59-4c1e-ac3c-a51eb4a3c627",
+        ),
       ],
     }),
     alert(a.dmillerRansomware, {
@@ -444,8 +465,19 @@ export function demoRelations(users: readonly WireObject[], now: number): Defend
       mitreTechniques: ["T1486"],
       relatedUser: { userName: "dmiller", domainName: "CORP" },
       evidence: [
-        userEvidence(before(now, 20 * HOUR), "dmiller", "CORP", "dave.miller@northwind.example", "S-1-5-21-72051607-1745760036-109187956-5030", "d0d0d0d0-2a59-4c1e-ac3c-a51eb4a3c627"),
-        evidence("File", before(now, 20 * HOUR), { fileName: "README_RESTORE.txt", filePath: "C:\\Users\\dmiller\\Documents", detectionStatus: "Blocked" }),
+        userEvidence(
+          before(now, 20 * HOUR),
+          "dmiller",
+          "CORP",
+          "dave.miller@northwind.example",
+          "S-1-5-21-72051607-1745760036-109187956-5030",
+          "d0d0d0d0-2a59-4c1e-ac3c-a51eb4a3c627",
+        ),
+        evidence("File", before(now, 20 * HOUR), {
+          fileName: "README_RESTORE.txt",
+          filePath: "C:\\Users\\dmiller\\Documents",
+          detectionStatus: "Blocked",
+        }),
       ],
     }),
     alert(a.cjonesInfo, {
@@ -462,7 +494,14 @@ export function demoRelations(users: readonly WireObject[], now: number): Defend
       rbacGroupName: "Contoso Workstations",
       relatedUser: { userName: "cjones", domainName: "FABRIKAM" },
       evidence: [
-        userEvidence(before(now, 6 * DAY), "cjones", "FABRIKAM", "carol.jones@fabrikam.com", "S-1-5-21-72051607-1745760036-109187956-5020", "c0c0c0c0-2a59-4c1e-ac3c-a51eb4a3c627"),
+        userEvidence(
+          before(now, 6 * DAY),
+          "cjones",
+          "FABRIKAM",
+          "carol.jones@fabrikam.com",
+          "S-1-5-21-72051607-1745760036-109187956-5020",
+          "c0c0c0c0-2a59-4c1e-ac3c-a51eb4a3c627",
+        ),
       ],
     }),
     alert(a.svcBackupResolved, {
@@ -535,7 +574,12 @@ export function demoRelations(users: readonly WireObject[], now: number): Defend
           status: ["New", "InProgress", "New", "Resolved"][(k / 3) % 4],
           resolvedTime: (k / 3) % 4 === 3 ? before(now, HOUR) : null,
           category: ["CredentialAccess", "Execution", "Persistence", "DefenseEvasion"][(k / 3) % 4],
-          title: ["Password spraying against a workstation", "Suspicious script execution", "New scheduled task", "Tampering with security settings"][(k / 3) % 4],
+          title: [
+            "Password spraying against a workstation",
+            "Suspicious script execution",
+            "New scheduled task",
+            "Tampering with security settings",
+          ][(k / 3) % 4],
           ...times(now, (1 + ((k * 7) % 5)) * DAY + (k % 12) * HOUR),
           machineId: most,
           computerDnsName: `${name}-pc.${domain}.com`,
@@ -543,7 +587,14 @@ export function demoRelations(users: readonly WireObject[], now: number): Defend
           mitreTechniques: [["T1110.003"], ["T1059"], ["T1053.005"], ["T1562.001"]][(k / 3) % 4],
           relatedUser: { userName: name, domainName: domain.toUpperCase() },
           evidence: [
-            userEvidence(before(now, DAY), name, domain.toUpperCase(), `${name}@${domain}.com`, String(user.accountSid ?? ""), `0000000${k % 10}-2a59-4c1e-ac3c-a51eb4a3c627`),
+            userEvidence(
+              before(now, DAY),
+              name,
+              domain.toUpperCase(),
+              `${name}@${domain}.com`,
+              String(user.accountSid ?? ""),
+              `0000000${k % 10}-2a59-4c1e-ac3c-a51eb4a3c627`,
+            ),
           ],
         }),
       );
@@ -598,7 +649,19 @@ export function benchRelations(machines: number, alertCount: number, users: numb
         rbacGroupName: "Bench",
         mitreTechniques: ["T1059"],
         relatedUser: u === undefined ? null : { userName: userName(u), domainName: "BENCH" },
-        evidence: u === undefined ? [] : [userEvidence(before(now, HOUR), userName(u), "BENCH", `user${u}@generated.example`, `S-1-5-21-9-9-9-${u}`, `b0000000-0000-4000-8000-${String(u).padStart(12, "0")}`)],
+        evidence:
+          u === undefined
+            ? []
+            : [
+                userEvidence(
+                  before(now, HOUR),
+                  userName(u),
+                  "BENCH",
+                  `user${u}@generated.example`,
+                  `S-1-5-21-9-9-9-${u}`,
+                  `b0000000-0000-4000-8000-${String(u).padStart(12, "0")}`,
+                ),
+              ],
       }),
     );
   }

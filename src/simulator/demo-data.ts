@@ -76,7 +76,11 @@ export function activeProductsOf(user: WireObject): DemoActiveProduct[] {
       id,
       name: DEMO_PRODUCT_NAMES[id] ?? `PRODUCT_${id}`,
       autoActivated: auto,
-      base: !auto ? "PRODUCT_AUTO_ACTIVATION_BASE_UNSPECIFIED" : group !== undefined ? "PRODUCT_AUTO_ACTIVATION_BASE_USER_GROUP" : "PRODUCT_AUTO_ACTIVATION_BASE_TENANT",
+      base: !auto
+        ? "PRODUCT_AUTO_ACTIVATION_BASE_UNSPECIFIED"
+        : group !== undefined
+          ? "PRODUCT_AUTO_ACTIVATION_BASE_USER_GROUP"
+          : "PRODUCT_AUTO_ACTIVATION_BASE_TENANT",
       userGroupUuid: auto ? group : undefined,
       subscriptionUuid: BigInt(id) < 200n ? DEMO.subscription : DEMO.subscriptionPlus,
       unitPoolUuid: DEMO.unitPool,
@@ -84,13 +88,53 @@ export function activeProductsOf(user: WireObject): DemoActiveProduct[] {
   });
 }
 
-const FIRST = ["olivia", "liam", "emma", "noah", "ava", "elijah", "sofia", "lucas", "mia", "mateo", "amelia", "leo", "isla", "hugo", "nora", "felix", "zoe", "oscar", "lena", "max", "iris", "theo", "ada", "jonas"];
+const FIRST = [
+  "olivia",
+  "liam",
+  "emma",
+  "noah",
+  "ava",
+  "elijah",
+  "sofia",
+  "lucas",
+  "mia",
+  "mateo",
+  "amelia",
+  "leo",
+  "isla",
+  "hugo",
+  "nora",
+  "felix",
+  "zoe",
+  "oscar",
+  "lena",
+  "max",
+  "iris",
+  "theo",
+  "ada",
+  "jonas",
+];
 const LAST = ["novak", "svoboda", "horvat", "kowalski", "muller", "dubois", "rossi", "garcia", "jensen", "smith", "tanaka", "silva"];
 const DEPARTMENTS = ["Finance", "Engineering", "Sales", "Security Operations", "Legal", "Human Resources"];
 const TITLES = ["Analyst", "Engineer", "Manager", "Director", "Consultant", "Administrator"];
 const OFFICES = ["Bratislava HQ", "Berlin", "Remote", "New York", "Toronto"];
-const LOGON_TYPES = ["Network", "Interactive", "RemoteInteractive", "CachedInteractive", "Batch", "Service", "Unlock", "NetworkCleartext", "NewCredentials"];
-const PROTECTION = ["PROTECTION_STATUS_UNPROTECTED", "PROTECTION_STATUS_PENDING", "PROTECTION_STATUS_PARTIALLY_PROTECTED", "PROTECTION_STATUS_FULLY_PROTECTED"];
+const LOGON_TYPES = [
+  "Network",
+  "Interactive",
+  "RemoteInteractive",
+  "CachedInteractive",
+  "Batch",
+  "Service",
+  "Unlock",
+  "NetworkCleartext",
+  "NewCredentials",
+];
+const PROTECTION = [
+  "PROTECTION_STATUS_UNPROTECTED",
+  "PROTECTION_STATUS_PENDING",
+  "PROTECTION_STATUS_PARTIALLY_PROTECTED",
+  "PROTECTION_STATUS_FULLY_PROTECTED",
+];
 
 /** mulberry32: a tiny seeded PRNG, so every run serves the same demo data. */
 function prng(seed: number): () => number {
@@ -428,7 +472,10 @@ function linkPeople(defender: WireObject[], eset: WireObject[]): void {
   );
   eset.push(
     person(DEMO.esetUserOne, "User One", "user1@contoso.com", {}),
-    person(DEMO.esetUserTen, "User Ten", "user10@contoso.com", { protectionStatus: "PROTECTION_STATUS_FULLY_PROTECTED", activeProductIds: [112n] }),
+    person(DEMO.esetUserTen, "User Ten", "user10@contoso.com", {
+      protectionStatus: "PROTECTION_STATUS_FULLY_PROTECTED",
+      activeProductIds: [112n],
+    }),
     person(DEMO.esetPowerUser, "Power User One", "poweruser1@contoso.com", { department: "Engineering" }),
     person(DEMO.esetCarol, "Carol Jones", "carol.jones@fabrikam.com", {
       proxyEmailAddresses: ["smtp:cjones@fabrikam.com"],

@@ -5,7 +5,8 @@
  * - "defender-machines": GET /api/machines, /api/machines/{id}, /api/users/{id}/machines, /api/alerts/{id}/machine
  * - "defender-alerts": GET /api/alerts, /api/alerts/{id}, /api/users/{id}/alerts, /api/machines/{id}/alerts
  */
-export type FaultTarget = "defender" | "defender-users" | "defender-machines" | "defender-alerts" | "eset" | "defender-token" | "eset-token";
+export type FaultTarget =
+  "defender" | "defender-users" | "defender-machines" | "defender-alerts" | "eset" | "defender-token" | "eset-token";
 
 /**
  * One injected misbehaviour. Faults are consumed in the order they were injected; each applies to the

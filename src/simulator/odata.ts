@@ -114,7 +114,11 @@ export function matches(node: FilterNode, entity: Record<string, unknown>, dateF
     b = typeof value === "string" ? Date.parse(value) : value;
   } else if (Array.isArray(actual)) {
     // A collection (machineTags) equals a value when it contains it.
-    return op === "eq" ? actual.some((x) => String(x).toLowerCase() === String(value).toLowerCase()) : op === "ne" ? !actual.includes(value) : false;
+    return op === "eq"
+      ? actual.some((x) => String(x).toLowerCase() === String(value).toLowerCase())
+      : op === "ne"
+        ? !actual.includes(value)
+        : false;
   } else if (typeof actual === "string" || typeof value === "string") {
     a = actual === null || actual === undefined ? null : String(actual).toLowerCase();
     b = value === null ? null : String(value).toLowerCase();

@@ -224,7 +224,9 @@ export class Simulator {
   }
 
   /** Recorded requests matching a filter. */
-  count(filter: Partial<Pick<RecordedRequest, "source" | "kind" | "method" | "endpoint" | "family">> & { pathIncludes?: string } = {}): number {
+  count(
+    filter: Partial<Pick<RecordedRequest, "source" | "kind" | "method" | "endpoint" | "family">> & { pathIncludes?: string } = {},
+  ): number {
     return this.requests.filter(
       (r) =>
         (filter.source === undefined || r.source === filter.source) &&
@@ -242,7 +244,9 @@ export class Simulator {
     for (const u of data.eset) this.esetUsers.set(u.uuid as string, u);
     this.addRelations(demoRelations(data.defender, this.startedAt));
     const benchUsers = this.options.extraDefenderUsers ?? 0;
-    this.addRelations(benchRelations(this.options.extraDefenderMachines ?? 0, this.options.extraDefenderAlerts ?? 0, benchUsers, this.startedAt));
+    this.addRelations(
+      benchRelations(this.options.extraDefenderMachines ?? 0, this.options.extraDefenderAlerts ?? 0, benchUsers, this.startedAt),
+    );
     for (let i = 0; i < benchUsers; i++) {
       const user = benchDefenderUser(`user${String(i).padStart(6, "0")}`, i, this.options.extraDefenderMachines ?? 0);
       this.defenderUsers.set(user.id as string, user);
@@ -335,8 +339,10 @@ export class Simulator {
   }
 
   private route(method: string, path: string): SimRoute {
-    if (method === "POST" && /^\/[^/]+\/oauth2\/v2\.0\/token$/.test(path)) return { source: "DEFENDER", kind: "token", target: "defender-token" };
-    if (path.startsWith("/api/")) return { source: "DEFENDER", kind: "api", target: "defender", endpoint: method === "GET" ? defenderEndpoint(path) : undefined };
+    if (method === "POST" && /^\/[^/]+\/oauth2\/v2\.0\/token$/.test(path))
+      return { source: "DEFENDER", kind: "token", target: "defender-token" };
+    if (path.startsWith("/api/"))
+      return { source: "DEFENDER", kind: "api", target: "defender", endpoint: method === "GET" ? defenderEndpoint(path) : undefined };
     if (path === "/oauth/token") return { source: "ESET", kind: "token", target: "eset-token" };
     return { source: "ESET", kind: "api", target: "eset" };
   }
@@ -397,21 +403,37 @@ export class Simulator {
     const correlation = randomUUID();
     const fail = (status: number, error: string, description: string) => ({
       status,
-      body: JSON.stringify({ error, error_description: description, error_codes: [7000215], correlation_id: correlation, trace_id: randomUUID() }),
+      body: JSON.stringify({
+        error,
+        error_description: description,
+        error_codes: [7000215],
+        correlation_id: correlation,
+        trace_id: randomUUID(),
+      }),
     });
     if (tenant !== SIMULATOR_CREDENTIALS.tenantId) return fail(400, "invalid_request", "AADSTS90002: Tenant not found.");
-    if (form.get("grant_type") !== "client_credentials") return fail(400, "unsupported_grant_type", "AADSTS70003: The app requested an unsupported grant type.");
-    if (form.get("client_id") !== SIMULATOR_CREDENTIALS.clientId) return fail(400, "unauthorized_client", "AADSTS700016: Application not found in the directory.");
-    if (form.get("client_secret") !== SIMULATOR_CREDENTIALS.clientSecret) return fail(401, "invalid_client", "AADSTS7000215: Invalid client secret provided.");
-    if (!(form.get("scope") ?? "").endsWith("/.default")) return fail(400, "invalid_scope", "AADSTS1002012: The provided value for scope is not valid.");
+    if (form.get("grant_type") !== "client_credentials")
+      return fail(400, "unsupported_grant_type", "AADSTS70003: The app requested an unsupported grant type.");
+    if (form.get("client_id") !== SIMULATOR_CREDENTIALS.clientId)
+      return fail(400, "unauthorized_client", "AADSTS700016: Application not found in the directory.");
+    if (form.get("client_secret") !== SIMULATOR_CREDENTIALS.clientSecret)
+      return fail(401, "invalid_client", "AADSTS7000215: Invalid client secret provided.");
+    if (!(form.get("scope") ?? "").endsWith("/.default"))
+      return fail(400, "invalid_scope", "AADSTS1002012: The provided value for scope is not valid.");
     const accessToken = this.issue("DEFENDER");
-    return { status: 200, body: JSON.stringify({ token_type: "Bearer", expires_in: this.tokenTtlSec, ext_expires_in: 0, access_token: accessToken }) };
+    return {
+      status: 200,
+      body: JSON.stringify({ token_type: "Bearer", expires_in: this.tokenTtlSec, ext_expires_in: 0, access_token: accessToken }),
+    };
   }
 
   private esetToken(body: string) {
     const form = new URLSearchParams(body);
     const grant = form.get("grant_type");
-    const invalid = (description: string) => ({ status: 400, body: JSON.stringify({ error: "invalid_grant", error_description: description }) });
+    const invalid = (description: string) => ({
+      status: 400,
+      body: JSON.stringify({ error: "invalid_grant", error_description: description }),
+    });
     if (grant === "password") {
       if (form.get("username") !== SIMULATOR_CREDENTIALS.esetUsername || form.get("password") !== SIMULATOR_CREDENTIALS.esetPassword) {
         return invalid("Invalid username or password");
@@ -428,14 +450,23 @@ export class Simulator {
     this.issuedTokens.push(refreshToken);
     return {
       status: 200,
-      body: JSON.stringify({ access_token: this.issue("ESET"), refresh_token: refreshToken, token_type: "Bearer", expires_in: this.tokenTtlSec }),
+      body: JSON.stringify({
+        access_token: this.issue("ESET"),
+        refresh_token: refreshToken,
+        token_type: "Bearer",
+        expires_in: this.tokenTtlSec,
+      }),
     };
   }
 
   private issue(source: SimSource): string {
     const token = `sim-${source.toLowerCase()}-${randomUUID()}`;
     this.issuedTokens.push(token);
-    this.tokens.set(token, { source, expiresAt: Date.now() + this.tokenTtlSec * 1000, roles: source === "DEFENDER" ? this.defenderRoles : [] });
+    this.tokens.set(token, {
+      source,
+      expiresAt: Date.now() + this.tokenTtlSec * 1000,
+      roles: source === "DEFENDER" ? this.defenderRoles : [],
+    });
     return token;
   }
 
@@ -452,7 +483,12 @@ export class Simulator {
     }
     const id = rawId === undefined ? undefined : safeDecode(rawId);
     record.id = id;
-    if (rawId !== undefined && id === undefined) return defenderError(404, "ResourceNotFound", `${name.startsWith("users") ? "User" : name.startsWith("machines") ? "Machine" : "Alert"}  was not found`);
+    if (rawId !== undefined && id === undefined)
+      return defenderError(
+        404,
+        "ResourceNotFound",
+        `${name.startsWith("users") ? "User" : name.startsWith("machines") ? "Machine" : "Alert"}  was not found`,
+      );
     const query = path.includes("?") ? path.slice(path.indexOf("?") + 1) : "";
     const params = new URLSearchParams(query);
     switch (name) {
@@ -460,7 +496,9 @@ export class Simulator {
         return this.defenderUser(id!);
       case "users.machines": {
         // Defender: the id is "only the user name" (user1 for user1@contoso.com); domain\user also answers.
-        const machines = [...this.defenderMachines.values()].filter((m) => (this.defenderLogons.get(m.id as string) ?? []).some((u) => sameUser(u, id!)));
+        const machines = [...this.defenderMachines.values()].filter((m) =>
+          (this.defenderLogons.get(m.id as string) ?? []).some((u) => sameUser(u, id!)),
+        );
         return this.collection("Machines", machines);
       }
       case "users.alerts": {
@@ -468,7 +506,10 @@ export class Simulator {
           const related = a.relatedUser as { userName?: string; domainName?: string } | null;
           return related?.userName !== undefined && sameUser(`${related.domainName ?? ""}\\${related.userName}`, id!);
         });
-        return this.collection("Alerts", alerts.map((a) => withEvidence(a, false)));
+        return this.collection(
+          "Alerts",
+          alerts.map((a) => withEvidence(a, false)),
+        );
       }
       case "machines.list":
         // Defender: "If there are no recent machines, you see 404 Not Found."
@@ -483,9 +524,16 @@ export class Simulator {
         if (!machine) return defenderError(404, "ResourceNotFound", `Machine ${id!} was not found`);
         if (name === "machines.get") return this.entity("Machines", machine);
         if (name === "machines.alerts") {
-          return this.collection("Alerts", this.sortedAlerts().filter((a) => a.machineId === machine.id).map((a) => withEvidence(a, false)));
+          return this.collection(
+            "Alerts",
+            this.sortedAlerts()
+              .filter((a) => a.machineId === machine.id)
+              .map((a) => withEvidence(a, false)),
+          );
         }
-        const users = (this.defenderLogons.get(machine.id as string) ?? []).map((u) => this.lookupDefenderUser(u)).filter((u) => u !== undefined);
+        const users = (this.defenderLogons.get(machine.id as string) ?? [])
+          .map((u) => this.lookupDefenderUser(u))
+          .filter((u) => u !== undefined);
         return this.collection("Users", users);
       }
       case "alerts.get":
@@ -495,15 +543,25 @@ export class Simulator {
         if (!alert) return defenderError(404, "ResourceNotFound", `Alert ${id!} was not found`);
         if (name === "alerts.get") {
           const expand = params.get("$expand");
-          if (expand !== null && expand.toLowerCase() !== "evidence") return defenderError(400, "ODataError", `The query specified in the URI is not valid. Could not find a property named '${expand}' on type 'Alert'.`);
+          if (expand !== null && expand.toLowerCase() !== "evidence")
+            return defenderError(
+              400,
+              "ODataError",
+              `The query specified in the URI is not valid. Could not find a property named '${expand}' on type 'Alert'.`,
+            );
           return this.entity("Alerts", withEvidence(alert, expand !== null));
         }
         if (name === "alerts.machine") {
           const machine = typeof alert.machineId === "string" ? this.defenderMachines.get(alert.machineId) : undefined;
-          return machine ? this.entity("Machines", machine) : defenderError(404, "ResourceNotFound", `Machine ${String(alert.machineId)} was not found`);
+          return machine
+            ? this.entity("Machines", machine)
+            : defenderError(404, "ResourceNotFound", `Machine ${String(alert.machineId)} was not found`);
         }
         const related = alert.relatedUser as { userName?: string; domainName?: string } | null;
-        const user = related?.userName === undefined ? undefined : this.lookupDefenderUser(`${related.domainName ?? ""}\\${related.userName}`.toLowerCase());
+        const user =
+          related?.userName === undefined
+            ? undefined
+            : this.lookupDefenderUser(`${related.domainName ?? ""}\\${related.userName}`.toLowerCase());
         return user ? this.entity("Users", user) : defenderError(404, "ResourceNotFound", `User of alert ${id!} was not found`);
       }
     }
@@ -558,7 +616,11 @@ export class Simulator {
   private collection(set: "Machines" | "Alerts" | "Users", value: WireObject[], nextLink?: string): Answer {
     return {
       status: 200,
-      body: stringifyWire({ "@odata.context": `${this.baseUrl}/api/$metadata#${set}`, value, ...(nextLink ? { "@odata.nextLink": nextLink } : {}) }),
+      body: stringifyWire({
+        "@odata.context": `${this.baseUrl}/api/$metadata#${set}`,
+        value,
+        ...(nextLink ? { "@odata.nextLink": nextLink } : {}),
+      }),
     };
   }
 
@@ -577,14 +639,17 @@ export class Simulator {
       }
       const expand = params.get("$expand");
       if (expand !== null && expand.toLowerCase() !== "evidence") {
-        throw new ODataError(`The query specified in the URI is not valid. Could not find a property named '${expand}' on type '${entity}'.`);
+        throw new ODataError(
+          `The query specified in the URI is not valid. Could not find a property named '${expand}' on type '${entity}'.`,
+        );
       }
       const whole = (name: string, fallback: number, max = Number.MAX_SAFE_INTEGER) => {
         const raw = params.get(name);
         if (raw === null) return fallback;
         if (!/^\d+$/.test(raw)) throw new ODataError(`The query specified in the URI is not valid. Invalid value '${raw}' for ${name}.`);
         const n = Number(raw);
-        if (n > max) throw new ODataError(`The query specified in the URI is not valid. The limit of '${max}' for Top query has been exceeded.`);
+        if (n > max)
+          throw new ODataError(`The query specified in the URI is not valid. The limit of '${max}' for Top query has been exceeded.`);
         return n;
       };
       const top = whole("$top", MAX_PAGE, MAX_PAGE);
@@ -643,7 +708,14 @@ export class Simulator {
     const requested = Number(get("pageSize", "page_size") ?? 0);
     const pageSize = requested <= 0 ? 50 : Math.min(requested, 1000);
     const token = get("pageToken", "page_token") ?? "";
-    const offset = token === "" ? 0 : Number(Buffer.from(token, "base64url").toString("utf8").replace(/^offset:/, ""));
+    const offset =
+      token === ""
+        ? 0
+        : Number(
+            Buffer.from(token, "base64url")
+              .toString("utf8")
+              .replace(/^offset:/, ""),
+          );
     if (!Number.isInteger(offset) || offset < 0) {
       return { status: 400, body: JSON.stringify({ code: 3, message: "invalid page token", details: [] }) };
     }
@@ -679,10 +751,15 @@ export class Simulator {
       const cloud = (u.cloudOffice ?? {}) as WireObject;
       const emails = [u.primaryEmailAddress, ...((u.proxyEmailAddresses as unknown[]) ?? [])].map((e) => String(e ?? "").toLowerCase());
       return (
-        (displayName === undefined || String(u.displayName ?? "").toLowerCase().includes(displayName)) &&
+        (displayName === undefined ||
+          String(u.displayName ?? "")
+            .toLowerCase()
+            .includes(displayName)) &&
         (email === undefined || emails.some((e) => e.includes(email))) &&
         // ESET: UNSPECIFIED (the zero value) means no filter.
-        (status === undefined || status === "PROTECTION_STATUS_UNSPECIFIED" || (u.protectionStatus ?? "PROTECTION_STATUS_UNSPECIFIED") === status) &&
+        (status === undefined ||
+          status === "PROTECTION_STATUS_UNSPECIFIED" ||
+          (u.protectionStatus ?? "PROTECTION_STATUS_UNSPECIFIED") === status) &&
         (group === undefined || ((u.userGroupUuids as unknown[]) ?? []).includes(group)) &&
         (tenant === undefined || cloud.tenantReference === tenant) &&
         (license === undefined || String(cloud.hasMsLicense ?? false) === license) &&
@@ -707,7 +784,11 @@ export class Simulator {
 }
 
 /** User groups of the generated ESET users (extraEsetUsers), one in three each. */
-const GENERATED_GROUPS = ["a1b2c3d4-0000-4000-8000-0000000000a1", "a1b2c3d4-0000-4000-8000-0000000000a2", "a1b2c3d4-0000-4000-8000-0000000000a3"];
+const GENERATED_GROUPS = [
+  "a1b2c3d4-0000-4000-8000-0000000000a1",
+  "a1b2c3d4-0000-4000-8000-0000000000a2",
+  "a1b2c3d4-0000-4000-8000-0000000000a3",
+];
 
 const DEFENDER_CODES: Record<number, string> = {
   400: "BadRequest",
@@ -737,17 +818,40 @@ const MAX_PAGE = 10_000;
 
 /** Filterable properties (lower-case → wire name), from the List machines page [D:get-machines.md]. */
 const MACHINE_FILTERS = new Map(
-  ["computerDnsName", "id", "version", "deviceValue", "aadDeviceId", "machineTags", "lastSeen", "exposureLevel", "onboardingStatus", "lastIpAddress", "healthStatus", "osPlatform", "riskScore", "rbacGroupId"].map(
-    (f) => [f.toLowerCase(), f] as [string, string],
-  ),
+  [
+    "computerDnsName",
+    "id",
+    "version",
+    "deviceValue",
+    "aadDeviceId",
+    "machineTags",
+    "lastSeen",
+    "exposureLevel",
+    "onboardingStatus",
+    "lastIpAddress",
+    "healthStatus",
+    "osPlatform",
+    "riskScore",
+    "rbacGroupId",
+  ].map((f) => [f.toLowerCase(), f] as [string, string]),
 );
 const MACHINE_DATES: ReadonlySet<string> = new Set(["lastSeen"]);
 
 /** Filterable properties of the List alerts page [D:get-alerts.md], with its "asssignedTo" (sic) and the plain spelling. */
 const ALERT_FILTERS = new Map<string, string>([
-  ...["alertCreationTime", "lastUpdateTime", "incidentId", "investigationId", "id", "assignedTo", "detectionSource", "lastEventTime", "status", "severity", "category"].map(
-    (f) => [f.toLowerCase(), f] as [string, string],
-  ),
+  ...[
+    "alertCreationTime",
+    "lastUpdateTime",
+    "incidentId",
+    "investigationId",
+    "id",
+    "assignedTo",
+    "detectionSource",
+    "lastEventTime",
+    "status",
+    "severity",
+    "category",
+  ].map((f) => [f.toLowerCase(), f] as [string, string]),
   ["asssignedto", "assignedTo"],
 ]);
 const ALERT_DATES: ReadonlySet<string> = new Set(["alertCreationTime", "lastUpdateTime", "lastEventTime"]);
@@ -761,7 +865,9 @@ function defenderEndpoint(path: string): SimRoute["endpoint"] {
   if (id === undefined) return set === "users" ? undefined : { name: `${set}.list` };
   if (sub === undefined) return { name: `${set}.get`, id };
   const name = `${set}.${sub}`;
-  return ["users.machines", "users.alerts", "machines.logonusers", "machines.alerts", "alerts.user", "alerts.machine"].includes(name) ? { name: name as DefenderEndpoint, id } : undefined;
+  return ["users.machines", "users.alerts", "machines.logonusers", "machines.alerts", "alerts.user", "alerts.machine"].includes(name)
+    ? { name: name as DefenderEndpoint, id }
+    : undefined;
 }
 
 /** Defender's error body (UPSTREAMS.md §1.6): `target` is the request's correlation id. */
@@ -786,7 +892,9 @@ const ESET_GRPC_CODES: Record<number, number> = { 400: 3, 401: 16, 403: 7, 404: 
 function benchDefenderUser(name: string, i: number, machines = 0): WireObject {
   return {
     id: `bench\\${name}`,
-    ...(machines > 0 ? { mostPrevalentMachineId: benchMachineId(i % machines), leastPrevalentMachineId: benchMachineId(i % machines) } : {}),
+    ...(machines > 0
+      ? { mostPrevalentMachineId: benchMachineId(i % machines), leastPrevalentMachineId: benchMachineId(i % machines) }
+      : {}),
     accountName: name,
     accountDomain: "bench",
     firstSeen: "2025-01-01T00:00:00Z",

@@ -95,7 +95,13 @@ export function createClients(options: ClientsOptions): Clients {
     const onWait = (ms: number) => metrics?.rateLimitWait.observe({ source }, ms / 1000);
     // One budget: in process, or shared by every replica through Redis under the source's (and bucket's) name.
     const budget = (bucket?: string): OutboundLimiter => {
-      const local = new RateLimiter(source, options.rateLimits[source], options.rateLimitMaxQueue, Date.now, options.redis ? undefined : onWait);
+      const local = new RateLimiter(
+        source,
+        options.rateLimits[source],
+        options.rateLimitMaxQueue,
+        Date.now,
+        options.redis ? undefined : onWait,
+      );
       return options.redis
         ? new SharedRateLimiter({
             local,
@@ -117,9 +123,12 @@ export function createClients(options: ClientsOptions): Clients {
     return { limiter, circuit };
   };
   const guards: Partial<Record<SourceName, Required<SourceGuards>>> = {};
-  if (options.defender) guards.DEFENDER = guardsFor("DEFENDER", options.defenderRateLimitScope === "endpoint" ? defenderEndpointFamily : undefined);
+  if (options.defender)
+    guards.DEFENDER = guardsFor("DEFENDER", options.defenderRateLimitScope === "endpoint" ? defenderEndpointFamily : undefined);
   if (options.eset) guards.ESET = guardsFor("ESET");
-  metrics?.watchQueues(() => (Object.entries(guards) as Array<[SourceName, Required<SourceGuards>]>).map(([source, g]) => [source, g.limiter.queueDepth]));
+  metrics?.watchQueues(() =>
+    (Object.entries(guards) as Array<[SourceName, Required<SourceGuards>]>).map(([source, g]) => [source, g.limiter.queueDepth]),
+  );
   const tokenEvents = (source: SourceName): TokenCacheEvents => ({
     onNewToken: (token) => {
       options.onToken(token);
@@ -130,7 +139,15 @@ export function createClients(options: ClientsOptions): Clients {
       metrics?.tokenFailures.inc({ source });
       const e = err instanceof UpstreamError ? err : undefined;
       log.warn(
-        { source, kind: e?.kind, status: e?.status, upstreamCode: e?.upstreamCode, upstreamRequestId: e?.upstreamRequestId, retryInMs, servingCurrent },
+        {
+          source,
+          kind: e?.kind,
+          status: e?.status,
+          upstreamCode: e?.upstreamCode,
+          upstreamRequestId: e?.upstreamRequestId,
+          retryInMs,
+          servingCurrent,
+        },
         servingCurrent
           ? `${source} token renewal failed; serving with the current token until it expires`
           : `${source} token request failed; no new token request for ${Math.ceil(retryInMs / 1000)} s`,
@@ -139,13 +156,22 @@ export function createClients(options: ClientsOptions): Clients {
   });
   const sender = new RetryingSender(transport, new RetryPolicy(options.retry), options.attemptTimeoutMs, observe, guards);
   const pendingMemory = new PendingMemory();
-  const pendingStore = options.redis ? new SharedPendingMemory(pendingMemory, options.redis, `ESET:${options.budgets?.ESET ?? "default"}:`) : pendingMemory;
+  const pendingStore = options.redis
+    ? new SharedPendingMemory(pendingMemory, options.redis, `ESET:${options.budgets?.ESET ?? "default"}:`)
+    : pendingMemory;
 
   let defender: SourceRuntime<DefenderClient> | undefined;
   if (options.defender) {
     const token = new TokenCache(entraClientCredentials(sender, options.defender), tokenEvents("DEFENDER"), options.tokenBackoff);
     const client = new DefenderClient(
-      new JsonApi({ source: "DEFENDER", baseUrl: options.defender.apiUrl, sender, token, errorFacts: defenderErrorFacts, parseBody: parseJsonLossless }),
+      new JsonApi({
+        source: "DEFENDER",
+        baseUrl: options.defender.apiUrl,
+        sender,
+        token,
+        errorFacts: defenderErrorFacts,
+        parseBody: parseJsonLossless,
+      }),
     );
     defender = { client, token, guards: guards.DEFENDER! };
   }

@@ -38,7 +38,9 @@ export function createLoaders(deps: LoaderDeps, deadline: Deadline, onStale: (no
   return {
     defenderUser: withCacheFastPath(deps.defenderStore, deadline, () => createDefenderUserLoader(deps.defenderStore, deadline, onStale)),
     esetUser: withCacheFastPath(deps.esetStore, deadline, () => createEsetUserLoader(deps.esetStore, deadline, onStale)),
-    esetUserSearch: withCacheFastPath(deps.esetSearchStore, deadline, () => createEsetUserSearchLoader(deps.esetSearchStore, deadline, onStale)),
+    esetUserSearch: withCacheFastPath(deps.esetSearchStore, deadline, () =>
+      createEsetUserSearchLoader(deps.esetSearchStore, deadline, onStale),
+    ),
     // Few requests page through lists: the reader is built on first use.
     get esetUserPages() {
       return (pages ??= createEsetUserPages(deps.esetLists, deps.esetStore, deadline));

@@ -142,9 +142,15 @@ export class EntityStore<V> {
     for (const [key, value] of entities) {
       const valueJson = JSON.stringify(value);
       this.remember(keyPrefix + key, value, valueJson.length);
-      if (token !== "") entries.push({ key, json: entryJson(now, now + freshMs, now + freshMs + staleIfErrorMs, token, valueJson), ttlMs: freshMs + staleIfErrorMs });
+      if (token !== "")
+        entries.push({
+          key,
+          json: entryJson(now, now + freshMs, now + freshMs + staleIfErrorMs, token, valueJson),
+          ttlMs: freshMs + staleIfErrorMs,
+        });
     }
-    if (entries.length > 0) shared!.publish(token, entries, [], FLIGHT_HOLD_MS, []).catch((err: unknown) => shared!.noteFailure("cache prime", err));
+    if (entries.length > 0)
+      shared!.publish(token, entries, [], FLIGHT_HOLD_MS, []).catch((err: unknown) => shared!.noteFailure("cache prime", err));
   }
 
   /** Keys neither fresh in process nor in flight here: from the shared tier when there is one, else the vendor. */
@@ -206,7 +212,12 @@ export class EntityStore<V> {
   }
 
   /** This replica's flight: ask the vendor, then write the outcomes to Redis and clear the claims, in one round trip. */
-  private async fetchAndPublish(shared: SharedEntities, keys: string[], token: string, deadline: Deadline): Promise<Map<string, Outcome<V>>> {
+  private async fetchAndPublish(
+    shared: SharedEntities,
+    keys: string[],
+    token: string,
+    deadline: Deadline,
+  ): Promise<Map<string, Outcome<V>>> {
     const renewal = setInterval(() => {
       shared.renew(keys, token, CLAIM_LEASE_MS).catch((err: unknown) => shared.noteFailure("flight lease", err));
     }, CLAIM_LEASE_MS / 3);
@@ -228,7 +239,11 @@ export class EntityStore<V> {
       const valueJson = JSON.stringify(outcome);
       const freshFor = outcome === null ? negativeMs : freshMs;
       const keepFor = outcome === null ? negativeMs : freshMs + staleIfErrorMs;
-      entries.push({ key, json: entryJson(now, now + freshFor, now + keepFor, token, valueJson), ttlMs: Math.max(keepFor, FLIGHT_HOLD_MS) });
+      entries.push({
+        key,
+        json: entryJson(now, now + freshFor, now + keepFor, token, valueJson),
+        ttlMs: Math.max(keepFor, FLIGHT_HOLD_MS),
+      });
       this.remember(keyPrefix + key, outcome, valueJson.length);
     }
     try {
@@ -309,7 +324,8 @@ export class EntityStore<V> {
     if (entry === undefined || entry.value === null) return outcome;
     const ageMs = Date.now() - entry.storedAt;
     if (ageMs > this.options.freshMs + this.options.staleIfErrorMs) return outcome;
-    const reason = outcome instanceof UpstreamError && outcome.status !== undefined ? `HTTP ${outcome.status}` : (outcome as UpstreamError).kind;
+    const reason =
+      outcome instanceof UpstreamError && outcome.status !== undefined ? `HTTP ${outcome.status}` : (outcome as UpstreamError).kind;
     onStale({ source: this.options.source, id: key, ageSeconds: Math.round(ageMs / 1000), reason });
     this.options.observe?.(this.options.source, "stale", 1);
     return entry.value as V;

@@ -202,7 +202,12 @@ export class RedisLink {
       for (const listener of listeners) listener();
     }
     if (status === "up") {
-      this.log.info({ component: "redis", redis: this.where, downForMs: this.everUp ? Date.now() - this.downSince : undefined }, this.everUp ? "redis reconnected: shared cache and limits back" : "redis connected: cache, rate limits and single flight are shared");
+      this.log.info(
+        { component: "redis", redis: this.where, downForMs: this.everUp ? Date.now() - this.downSince : undefined },
+        this.everUp
+          ? "redis reconnected: shared cache and limits back"
+          : "redis connected: cache, rate limits and single flight are shared",
+      );
       this.everUp = true;
     } else {
       this.downSince = Date.now();
@@ -213,4 +218,3 @@ export class RedisLink {
     }
   }
 }
-

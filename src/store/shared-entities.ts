@@ -136,8 +136,10 @@ export class SharedEntities {
   ): Promise<void> {
     const pipeline = this.client.pipeline();
     for (const e of entries) pipeline.set(this.entryPrefix + e.key, e.json, "PX", Math.max(1, Math.ceil(e.ttlMs)));
-    for (const f of failures) pipeline.set(this.failurePrefix + f.key, JSON.stringify(failureRecord(this.source, token, f.error)), "PX", failureHoldMs);
-    if (claimed.length > 0) (pipeline as unknown as ClaimCommands).ugReleaseClaims(claimed.length, ...claimed.map((k) => this.claimPrefix + k), token);
+    for (const f of failures)
+      pipeline.set(this.failurePrefix + f.key, JSON.stringify(failureRecord(this.source, token, f.error)), "PX", failureHoldMs);
+    if (claimed.length > 0)
+      (pipeline as unknown as ClaimCommands).ugReleaseClaims(claimed.length, ...claimed.map((k) => this.claimPrefix + k), token);
     const replies = (await pipeline.exec()) ?? [];
     const failed = replies.find(([err]) => err);
     if (failed) throw failed[0];

@@ -313,7 +313,8 @@ export class JsonApi {
       return undefined;
     }
     const base = this.options.baseUrl.pathname.replace(/\/$/, "");
-    if (url.origin !== this.options.baseUrl.origin || !url.pathname.startsWith(`${base}/`) || url.username !== "" || url.password !== "") return undefined;
+    if (url.origin !== this.options.baseUrl.origin || !url.pathname.startsWith(`${base}/`) || url.username !== "" || url.password !== "")
+      return undefined;
     return url.pathname.slice(base.length) + url.search;
   }
 

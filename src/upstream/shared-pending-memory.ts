@@ -33,7 +33,9 @@ export class SharedPendingMemory implements PendingStore {
   set(key: string, responseId: string): void {
     this.local.set(key, responseId);
     if (!this.link.available) return;
-    this.link.client.set(this.redisKey(key), responseId, "PX", this.local.ttlMs).catch((err: unknown) => this.link.noteFailure("pending write", err));
+    this.link.client
+      .set(this.redisKey(key), responseId, "PX", this.local.ttlMs)
+      .catch((err: unknown) => this.link.noteFailure("pending write", err));
   }
 
   delete(key: string): void {

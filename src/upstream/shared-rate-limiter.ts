@@ -338,7 +338,10 @@ export class SharedRateLimiter implements OutboundLimiter {
     if (this.windowKeys.length === 0 || !link.available) return this.granted(started, await local.acquire(deadline));
     const member = `${link.replicaId}:${++this.seq}`;
     // Callers are named in keys by a digest: a JWT subject may be long or contain anything.
-    const caller = createHash("sha256").update(deadline.caller ?? "").digest("base64url").slice(0, 16);
+    const caller = createHash("sha256")
+      .update(deadline.caller ?? "")
+      .digest("base64url")
+      .slice(0, 16);
     const keys = [this.pauseKey, this.queueKey, this.resumedKey, ...this.windowKeys.flatMap((k) => [k, `${k}:c:${caller}`, `${k}:pace`])];
     const ask: Ask = (role, ahead, queuedHere, since) => this.ask({ keys, member, caller, role, ahead, queuedHere, since, deadline });
     let answer: Answer;
@@ -358,10 +361,12 @@ export class SharedRateLimiter implements OutboundLimiter {
     const slotKeys = this.windowKeys.flatMap((k) => [k, `${k}:c:${caller}`]);
     const releaseShared = (sent: boolean) => {
       const finishedAt = link.redisNow();
-      this.redis.ugRateRelease(slotKeys.length, ...slotKeys, member, sent ? "1" : "0", finishedAt === undefined ? 0 : Math.floor(finishedAt)).catch((err: unknown) => {
-        // The slot then ages out from its in-flight score: later than needed, never too early.
-        link.noteFailure("rate limiter release", err);
-      });
+      this.redis
+        .ugRateRelease(slotKeys.length, ...slotKeys, member, sent ? "1" : "0", finishedAt === undefined ? 0 : Math.floor(finishedAt))
+        .catch((err: unknown) => {
+          // The slot then ages out from its in-flight score: later than needed, never too early.
+          link.noteFailure("rate limiter release", err);
+        });
     };
     let release: Release;
     try {
@@ -380,7 +385,16 @@ export class SharedRateLimiter implements OutboundLimiter {
    * One run of ACQUIRE. Stops waiting (throws) when the link goes down meanwhile, rather than paying the
    * command's timeout: requests go on in process at once while Redis is known to be stalled.
    */
-  private async ask(a: { keys: string[]; member: string; caller: string; role: Role; ahead: number; queuedHere: number; since: number; deadline: Deadline }): Promise<Answer> {
+  private async ask(a: {
+    keys: string[];
+    member: string;
+    caller: string;
+    role: Role;
+    ahead: number;
+    queuedHere: number;
+    since: number;
+    deadline: Deadline;
+  }): Promise<Answer> {
     const { link } = this.options;
     // When this caller stops waiting for the answer (the command timeout), on Redis's clock: a script that
     // runs later (it sat in a stalled Redis) reserves nothing, since nobody would use or release the slot.

@@ -22,7 +22,11 @@ export interface Stack {
   logs: LogCapture;
   /** Every response body this stack returned, for secret checks. */
   responses: string[];
-  gql<TData, TVars>(doc: TypedDocumentNode<TData, TVars>, variables: TVars, headers?: Record<string, string>): Promise<GraphQLResponse<TData>>;
+  gql<TData, TVars>(
+    doc: TypedDocumentNode<TData, TVars>,
+    variables: TVars,
+    headers?: Record<string, string>,
+  ): Promise<GraphQLResponse<TData>>;
   post(body: string, headers?: Record<string, string>): Promise<GraphQLResponse<unknown>>;
   close(): Promise<void>;
 }

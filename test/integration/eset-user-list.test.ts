@@ -43,7 +43,12 @@ const cloud = (u: WireObject) => (u.cloudOffice ?? {}) as WireObject;
 
 describe("esetUserList", () => {
   it.each([
-    ["UNPROTECTED users", { protectionStatus: "UNPROTECTED" }, (u: WireObject) => status(u) === "PROTECTION_STATUS_UNPROTECTED", [1000, 250, 37]],
+    [
+      "UNPROTECTED users",
+      { protectionStatus: "UNPROTECTED" },
+      (u: WireObject) => status(u) === "PROTECTION_STATUS_UNPROTECTED",
+      [1000, 250, 37],
+    ],
     [
       "display name and licence",
       { displayName: "Generated User 0012", hasCloudOfficeMsLicense: true },
@@ -52,14 +57,23 @@ describe("esetUserList", () => {
     ],
     [
       "group, e-mail and an auto-activated product",
-      { email: "generated.example", userGroupUuid: GROUP_A1, activeProduct: { id: "112", autoActivationBase: "USER_GROUP", autoActivationUserGroupUuid: GROUP_A1 } },
+      {
+        email: "generated.example",
+        userGroupUuid: GROUP_A1,
+        activeProduct: { id: "112", autoActivationBase: "USER_GROUP", autoActivationUserGroupUuid: GROUP_A1 },
+      },
       (u: WireObject) =>
         String(u.primaryEmailAddress).includes("generated.example") &&
         (u.userGroupUuids as string[]).includes(GROUP_A1) &&
         activeProductsOf(u).some((p) => p.id === "112" && p.userGroupUuid === GROUP_A1),
       [300, 999],
     ],
-    ["a cloud office tenant", { cloudOfficeTenantReference: "C03generated" }, (u: WireObject) => cloud(u).tenantReference === "C03generated", [100, 1000]],
+    [
+      "a cloud office tenant",
+      { cloudOfficeTenantReference: "C03generated" },
+      (u: WireObject) => cloud(u).tenantReference === "C03generated",
+      [100, 1000],
+    ],
   ] as Array<[string, EsetUserFilter, (u: WireObject) => boolean, number[]]>)(
     "pages through thousands of users filtered by %s, returning each match exactly once at every page size",
     async (_name, filter, keep, sizes) => {
@@ -133,13 +147,21 @@ describe("esetUserList", () => {
       pageSize: "5",
     });
     // The activeProduct fields describe one product: Dave's product 7 was activated by hand, not automatically.
-    const mixed = await stack.gql(EsetUserListDocument, { filter: { displayName: "Dave", activeProduct: { id: "7", autoActivated: true } }, first: 5, after: null });
+    const mixed = await stack.gql(EsetUserListDocument, {
+      filter: { displayName: "Dave", activeProduct: { id: "7", autoActivated: true } },
+      first: 5,
+      after: null,
+    });
     expect(mixed.body.data!.esetUserList!.edges).toEqual([]);
     expect(mixed.body.data!.esetUserList!.totalCount).toBe(0);
   });
 
   it("treats empty strings and nulls as no filter, the way ESET does", async () => {
-    const res = await stack.gql(EsetUserListDocument, { filter: { displayName: "", email: null, activeProduct: {} }, first: 1, after: null });
+    const res = await stack.gql(EsetUserListDocument, {
+      filter: { displayName: "", email: null, activeProduct: {} },
+      first: 1,
+      after: null,
+    });
     expect(res.body.errors).toBeUndefined();
     expect(res.body.data!.esetUserList!.totalCount).toBe(stack.sim.esetUsers.size);
     expect(listCalls(stack.sim)[0]!.path).toBe("/v1/users?pageSize=1");
@@ -168,7 +190,9 @@ describe("esetUserList", () => {
 
   it("prices a page of links like the vendor calls it would make, refusing a whole page of them before any call", async () => {
     const query = (first: number) =>
-      JSON.stringify({ query: `{ esetUserList(first: ${first}) { edges { node { uuid defenderLinks { strongestRule defenderUser { id } matchedOn { rule esetValue defenderValue } } } } } }` });
+      JSON.stringify({
+        query: `{ esetUserList(first: ${first}) { edges { node { uuid defenderLinks { strongestRule defenderUser { id } matchedOn { rule esetValue defenderValue } } } } } }`,
+      });
     const whole = await stack.post(query(1000));
     expect(whole.status).toBe(400);
     expect(codes(whole)).toEqual(["OPERATION_LIMIT_EXCEEDED"]);
@@ -178,7 +202,9 @@ describe("esetUserList", () => {
       "its cost is 8001 vendor calls; the limit is 1100 (MAX_COST)",
     ]);
     expect(stack.sim.requests).toHaveLength(0);
-    const plain = await stack.post(JSON.stringify({ query: "{ esetUserList(first: 1000) { edges { node { uuid displayName protectionStatus } } } }" }));
+    const plain = await stack.post(
+      JSON.stringify({ query: "{ esetUserList(first: 1000) { edges { node { uuid displayName protectionStatus } } } }" }),
+    );
     expect(plain.body.errors).toBeUndefined();
   });
 
@@ -202,18 +228,29 @@ describe("esetUserList", () => {
       ["a cursor used with another filter", () => ({ filter: { protectionStatus: "PENDING" }, first: 3, after: cursor }), "after"],
       ["first above 1000", () => ({ filter: null, first: 1001, after: null }), "first"],
       ["a negative first", () => ({ filter: null, first: -1, after: null }), "first"],
-      ["protectionStatus UNSPECIFIED (ESET would read it as no filter)", () => ({ filter: { protectionStatus: "UNSPECIFIED" }, first: 3, after: null }), "filter.protectionStatus"],
-      ["a product id beyond ESET's range", () => ({ filter: { activeProduct: { id: "100000" } }, first: 3, after: null }), "filter.activeProduct.id"],
+      [
+        "protectionStatus UNSPECIFIED (ESET would read it as no filter)",
+        () => ({ filter: { protectionStatus: "UNSPECIFIED" }, first: 3, after: null }),
+        "filter.protectionStatus",
+      ],
+      [
+        "a product id beyond ESET's range",
+        () => ({ filter: { activeProduct: { id: "100000" } }, first: 3, after: null }),
+        "filter.activeProduct.id",
+      ],
       ["a group uuid with a slash", () => ({ filter: { userGroupUuid: "a/../b" }, first: 3, after: null }), "filter.userGroupUuid"],
-    ] as Array<[string, () => { filter: EsetUserFilter | null; first: number; after: string | null }, string]>)("%s", async (_name, variables, argument) => {
-      stack.sim.reset();
-      const vars = variables();
-      const res = await stack.gql(EsetUserListDocument, vars);
-      expect(codes(res)).toEqual(["BAD_USER_INPUT"]);
-      expect(res.body.errors![0]!.extensions!.validationErrors).toEqual([{ argument, problems: [expect.any(String)] }]);
-      if (vars.after) expect(res.text).not.toContain(vars.after);
-      expect(stack.sim.requests).toHaveLength(0);
-    });
+    ] as Array<[string, () => { filter: EsetUserFilter | null; first: number; after: string | null }, string]>)(
+      "%s",
+      async (_name, variables, argument) => {
+        stack.sim.reset();
+        const vars = variables();
+        const res = await stack.gql(EsetUserListDocument, vars);
+        expect(codes(res)).toEqual(["BAD_USER_INPUT"]);
+        expect(res.body.errors![0]!.extensions!.validationErrors).toEqual([{ argument, problems: [expect.any(String)] }]);
+        if (vars.after) expect(res.text).not.toContain(vars.after);
+        expect(stack.sim.requests).toHaveLength(0);
+      },
+    );
   });
 });
 

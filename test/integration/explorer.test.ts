@@ -38,7 +38,14 @@ describe("explorer with client auth (development defaults)", () => {
     expect(all.filter((r) => r.startsWith("data:"))).toEqual(["data:,"]); // an empty favicon, so the browser asks for none
     const refs = all.filter((r) => !r.startsWith("data:"));
     expect(refs.sort()).toEqual(
-      ["explorer/assets/explorer.css", "explorer/assets/explorer.js", "explorer/assets/graphiql.css", "explorer/assets/graphiql.js", "explorer/assets/react-dom.js", "explorer/assets/react.js"].sort(),
+      [
+        "explorer/assets/explorer.css",
+        "explorer/assets/explorer.js",
+        "explorer/assets/graphiql.css",
+        "explorer/assets/graphiql.js",
+        "explorer/assets/react-dom.js",
+        "explorer/assets/react.js",
+      ].sort(),
     );
     expect(html).not.toMatch(/<script(?![^>]*\bsrc=)(?![^>]*application\/json)[^>]*>/); // no inline script
     for (const ref of refs) {
@@ -85,7 +92,12 @@ describe("explorer with client auth (development defaults)", () => {
   });
 
   it("serves nothing but its own assets", async () => {
-    for (const path of ["/explorer/assets/package.json", "/explorer/assets/..%2f..%2fpackage.json", "/explorer/assets/constructor", "/explorer/assets/toString"]) {
+    for (const path of [
+      "/explorer/assets/package.json",
+      "/explorer/assets/..%2f..%2fpackage.json",
+      "/explorer/assets/constructor",
+      "/explorer/assets/toString",
+    ]) {
       expect(`${path} ${(await get(stack, path)).status}`).toBe(`${path} 404`);
     }
   });

@@ -48,7 +48,10 @@ beforeAll(async () => {
 afterAll(() => stack.close());
 beforeEach(() => stack.sim.reset());
 
-function entities(representations: Representation[], headers: Record<string, string> = full): Promise<GraphQLResponse<{ _entities: Entity[] }>> {
+function entities(
+  representations: Representation[],
+  headers: Record<string, string> = full,
+): Promise<GraphQLResponse<{ _entities: Entity[] }>> {
   return stack.post(JSON.stringify({ query: ENTITIES, variables: { representations } }), headers) as Promise<
     GraphQLResponse<{ _entities: Entity[] }>
   >;
@@ -105,7 +108,13 @@ describe("usergraph as a Federation 2 subgraph", () => {
   });
 
   it("mixes both entity types: one ESET batch, one Defender GET per distinct id, answers in representation order", async () => {
-    const res = await entities([eset(DEMO.esetAlice), defender(DEMO.defenderAlice), eset(DEMO.esetBob), defender(DEMO.defenderUser1), defender(DEMO.defenderAlice)]);
+    const res = await entities([
+      eset(DEMO.esetAlice),
+      defender(DEMO.defenderAlice),
+      eset(DEMO.esetBob),
+      defender(DEMO.defenderUser1),
+      defender(DEMO.defenderAlice),
+    ]);
     expect(res.body.errors).toBeUndefined();
     expect(res.body.data?._entities).toEqual([
       { __typename: "EsetUser", uuid: DEMO.esetAlice, displayName: "Alice Example", protectionStatus: "FULLY_PROTECTED" },
@@ -135,7 +144,9 @@ describe("usergraph as a Federation 2 subgraph", () => {
     expect(res.body.data?._entities).toEqual([null]);
     expect(codes(res)).toEqual(["BAD_USER_INPUT"]);
     expect(res.body.errors?.[0]?.path).toEqual(["_entities", 0]);
-    expect(res.body.errors?.[0]?.extensions?.validationErrors).toEqual([{ argument: expect.stringMatching(/^(EsetUser\.uuid|DefenderUser\.id)$/), problems: [expect.any(String)] }]);
+    expect(res.body.errors?.[0]?.extensions?.validationErrors).toEqual([
+      { argument: expect.stringMatching(/^(EsetUser\.uuid|DefenderUser\.id)$/), problems: [expect.any(String)] },
+    ]);
     if (value !== undefined) expect(res.text).not.toContain(JSON.stringify(value).slice(1, -1));
     expect(stack.sim.requests).toEqual([]);
   });
@@ -152,14 +163,19 @@ describe("usergraph as a Federation 2 subgraph", () => {
     const res = await entities(many);
     expect(res.status).toBe(400);
     expect(codes(res)).toEqual(["OPERATION_LIMIT_EXCEEDED"]);
-    expect(res.body.errors?.[0]?.message).toContain("_entities(representations:) has 51 EsetUser representations; the limit is 50 (MAX_ESET_IDS)");
+    expect(res.body.errors?.[0]?.message).toContain(
+      "_entities(representations:) has 51 EsetUser representations; the limit is 50 (MAX_ESET_IDS)",
+    );
     expect(stack.sim.requests).toEqual([]);
   });
 
   it("counts inline representations too, per type", async () => {
     const ids = Array.from({ length: 11 }, (_, i) => `user${i}`);
     const inline = ids.map((id) => `{ __typename: "DefenderUser", id: "${id}" }`).join(", ");
-    const res = await stack.post(JSON.stringify({ query: `{ _entities(representations: [${inline}, { __typename: "EsetUser", uuid: "x" }]) { __typename } }` }), full);
+    const res = await stack.post(
+      JSON.stringify({ query: `{ _entities(representations: [${inline}, { __typename: "EsetUser", uuid: "x" }]) { __typename } }` }),
+      full,
+    );
     expect(codes(res)).toEqual(["OPERATION_LIMIT_EXCEEDED"]);
     expect(res.body.errors?.[0]?.message).toContain("has 11 DefenderUser representations; the limit is 10 (MAX_DEFENDER_IDS)");
     expect(res.body.errors?.[0]?.message).not.toContain("EsetUser");
@@ -170,7 +186,10 @@ describe("usergraph as a Federation 2 subgraph", () => {
     const res = await entities([eset(DEMO.esetAlice), defender(DEMO.defenderAlice)], { "x-api-key": DEFENDER_ONLY_KEY });
     expect(res.body.data?._entities).toEqual([null, expect.objectContaining({ __typename: "DefenderUser", id: DEMO.defenderAlice })]);
     expect(codes(res)).toEqual(["FORBIDDEN"]);
-    expect(res.body.errors?.[0]).toMatchObject({ path: ["_entities", 0], extensions: { source: "ESET", requiredScope: "eset:users:read" } });
+    expect(res.body.errors?.[0]).toMatchObject({
+      path: ["_entities", 0],
+      extensions: { source: "ESET", requiredScope: "eset:users:read" },
+    });
     expect(stack.sim.count({ source: "ESET" })).toBe(0);
     expect(stack.sim.count({ source: "DEFENDER", kind: "api" })).toBe(1);
   });
@@ -187,7 +206,9 @@ describe("usergraph as a Federation 2 subgraph", () => {
     expect(ok.body.data?.esetUsers?.map((u) => u?.uuid)).toEqual([DEMO.esetAlice, DEMO.esetBob]);
     const bad = await stack.gql(EsetUsersDocument, { uuids: ["../x"] }, full);
     expect(codes(bad)).toEqual(["BAD_USER_INPUT"]);
-    expect(bad.body.errors?.[0]?.extensions?.validationErrors).toEqual([{ argument: "uuids", problems: [expect.stringContaining("each uuid:")] }]);
+    expect(bad.body.errors?.[0]?.extensions?.validationErrors).toEqual([
+      { argument: "uuids", problems: [expect.stringContaining("each uuid:")] },
+    ]);
     const forbidden = await stack.gql(EsetUsersDocument, { uuids: [DEMO.esetAlice] }, { "x-api-key": DEFENDER_ONLY_KEY });
     expect(codes(forbidden)).toEqual(["FORBIDDEN"]);
     expect(stack.sim.count({ source: "ESET", kind: "api" })).toBe(1);

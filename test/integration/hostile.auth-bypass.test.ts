@@ -19,7 +19,12 @@ beforeAll(async () => {
 afterAll(() => stack.close());
 
 /** One request as raw bytes, so the request target goes on the wire exactly as written (fetch would normalise it). */
-function rawRequest(method: string, target: string, body = "", extra: Record<string, string> = {}): Promise<{ status: number; text: string }> {
+function rawRequest(
+  method: string,
+  target: string,
+  body = "",
+  extra: Record<string, string> = {},
+): Promise<{ status: number; text: string }> {
   const headers: Record<string, string> = {
     host: `127.0.0.1:${port}`,
     "content-type": "application/json",
@@ -28,7 +33,9 @@ function rawRequest(method: string, target: string, body = "", extra: Record<str
     ...(body !== "" ? { "content-length": String(Buffer.byteLength(body)) } : {}),
     ...extra,
   };
-  const head = `${method} ${target} HTTP/1.1\r\n${Object.entries(headers).map(([k, v]) => `${k}: ${v}`).join("\r\n")}\r\n\r\n`;
+  const head = `${method} ${target} HTTP/1.1\r\n${Object.entries(headers)
+    .map(([k, v]) => `${k}: ${v}`)
+    .join("\r\n")}\r\n\r\n`;
   return new Promise((resolve, reject) => {
     // write, not end: a half-closed socket may be dropped before a slow answer; `connection: close` ends it.
     const socket = connect(port, "127.0.0.1", () => socket.write(head + body));

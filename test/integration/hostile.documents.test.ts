@@ -103,7 +103,9 @@ describe("documents that expand at execution", () => {
     const within = await send(Array.from({ length: 3 }, (_, i) => `nobody${i}`));
     expect(within.body.errors).toBeUndefined();
     expect(within.body.data).toEqual({ defenderUsers: [null, null, null] });
-    expect((await send(Array.from({ length: 101 }, (_, i) => `x${i}`))).body.errors?.[0]?.extensions?.code).toBe("OPERATION_LIMIT_EXCEEDED");
+    expect((await send(Array.from({ length: 101 }, (_, i) => `x${i}`))).body.errors?.[0]?.extensions?.code).toBe(
+      "OPERATION_LIMIT_EXCEEDED",
+    );
     expect(stack.sim.count({ source: "DEFENDER", kind: "api" })).toBe(3);
   });
 
@@ -112,9 +114,13 @@ describe("documents that expand at execution", () => {
     const links = "edges { node { uuid defenderLinks { strongestRule } } }";
     const viaVariable = await stack.post(JSON.stringify({ query: `query P($n: Int = 1000) { esetUserList(first: $n) { ${links} } }` }));
     expect(viaVariable.status).toBe(400);
-    expect(viaVariable.body.errors?.[0]?.extensions?.problems).toContain("it may make 8000 Defender calls; the limit is 100 (MAX_DEFENDER_COST)");
+    expect(viaVariable.body.errors?.[0]?.extensions?.problems).toContain(
+      "it may make 8000 Defender calls; the limit is 100 (MAX_DEFENDER_COST)",
+    );
     const viaArgumentDefault = await stack.post(JSON.stringify({ query: `{ esetUserList { ${links} } }` }));
-    expect(viaArgumentDefault.body.errors?.[0]?.extensions?.problems).toContain("it may make 400 Defender calls; the limit is 100 (MAX_DEFENDER_COST)");
+    expect(viaArgumentDefault.body.errors?.[0]?.extensions?.problems).toContain(
+      "it may make 400 Defender calls; the limit is 100 (MAX_DEFENDER_COST)",
+    );
     expect(stack.sim.requests).toEqual([]);
   });
 
@@ -131,7 +137,7 @@ describe("documents that expand at execution", () => {
   it("answers a 1 MB document of any shape quickly, with /health/live answering meanwhile", async () => {
     const shapes = {
       "a flat selection": `{ ${"__typename ".repeat(80_000)} }`,
-      "deep nesting": `{ ${"__type(name: \"Q\") { ".repeat(40_000)}`,
+      "deep nesting": `{ ${'__type(name: "Q") { '.repeat(40_000)}`,
       "one huge string": `{ __type(name: "${"x".repeat(1_000_000)}") { name } }`,
       "a long fragment list": Array.from({ length: 20_000 }, (_, i) => `fragment F${i} on Query { __typename }`).join(" "),
     };
@@ -151,14 +157,24 @@ describe("documents that expand at execution", () => {
 describe("what the standard tools send passes the default limits", () => {
   const options = {
     "graphql-js defaults": {},
-    "graphql-js, every option": { descriptions: true, specifiedByUrl: true, directiveIsRepeatable: true, schemaDescription: true, inputValueDeprecation: true, oneOf: true },
+    "graphql-js, every option": {
+      descriptions: true,
+      specifiedByUrl: true,
+      directiveIsRepeatable: true,
+      schemaDescription: true,
+      inputValueDeprecation: true,
+      oneOf: true,
+    },
     "Sandbox-style (input value deprecation)": { inputValueDeprecation: true },
   };
-  it.each(Object.entries(options))("answers the introspection query (%s) in production posture with introspection on", async (_name, opts) => {
-    const res = await prod.post(JSON.stringify({ query: getIntrospectionQuery(opts), operationName: "IntrospectionQuery" }));
-    expect(res.body.errors).toBeUndefined();
-    expect(JSON.stringify(res.body.data)).toContain('"name":"defenderUser"');
-  });
+  it.each(Object.entries(options))(
+    "answers the introspection query (%s) in production posture with introspection on",
+    async (_name, opts) => {
+      const res = await prod.post(JSON.stringify({ query: getIntrospectionQuery(opts), operationName: "IntrospectionQuery" }));
+      expect(res.body.errors).toBeUndefined();
+      expect(JSON.stringify(res.body.data)).toContain('"name":"defenderUser"');
+    },
+  );
 
   it("answers rover's subgraph introspection ({ _service { sdl } }) in subgraph mode", async () => {
     const res = await subgraph.post(JSON.stringify({ query: "query SubgraphIntrospectQuery { _service { sdl } }" }));
@@ -170,14 +186,19 @@ describe("what the standard tools send passes the default limits", () => {
     // The real CLI as a developer runs it (it cannot be imported into jest: it is ESM-only inside).
     const dir = await mkdtemp(join(tmpdir(), "usergraph-codegen-"));
     const config = join(dir, "codegen.json");
-    await writeFile(config, JSON.stringify({ schema: stack.gateway.url, generates: { [join(dir, "types.ts")]: { plugins: ["typescript"] } } }));
+    await writeFile(
+      config,
+      JSON.stringify({ schema: stack.gateway.url, generates: { [join(dir, "types.ts")]: { plugins: ["typescript"] } } }),
+    );
     const cli = join(__dirname, "..", "..", "node_modules", "@graphql-codegen", "cli", "cjs", "bin.js");
     await promisify(execFile)(process.execPath, [cli, "--config", config, "--silent"], { cwd: join(__dirname, "..", "..") });
     expect(await readFile(join(dir, "types.ts"), "utf8")).toContain("export type DefenderUser");
   });
 
   it("still bounds a hostile introspection document (list nesting past graphql-js's limit)", async () => {
-    const res = await stack.post(JSON.stringify({ query: "{ __schema { types { fields { type { fields { type { fields { name } } } } } } } }" }));
+    const res = await stack.post(
+      JSON.stringify({ query: "{ __schema { types { fields { type { fields { type { fields { name } } } } } } } }" }),
+    );
     expect(res.status).toBe(400);
     expect(res.body.errors?.[0]?.message).toMatch(/introspection/i);
   });
@@ -200,7 +221,10 @@ describe("what errors give away", () => {
       expect(res.body.errors?.length).toBeGreaterThan(0);
     }
     const enumVariable = await prod.post(
-      JSON.stringify({ query: "query($f: EsetUserFilter) { esetUserList(filter: $f) { totalCount } }", variables: { f: { protectionStatus: "PROTECTD" } } }),
+      JSON.stringify({
+        query: "query($f: EsetUserFilter) { esetUserList(filter: $f) { totalCount } }",
+        variables: { f: { protectionStatus: "PROTECTD" } },
+      }),
     );
     expect(enumVariable.text).not.toContain("Did you mean");
     expect(enumVariable.text).not.toContain("PROTECTED");
@@ -215,14 +239,19 @@ describe("what errors give away", () => {
       expect(res.body.errors?.[0]?.message).toMatch(/^Variable "\$ids" got an invalid value/);
     }
     const enumVar = await stack.post(
-      JSON.stringify({ query: "query($f: EsetUserFilter) { esetUserList(filter: $f) { totalCount } }", variables: { f: { protectionStatus: marker } } }),
+      JSON.stringify({
+        query: "query($f: EsetUserFilter) { esetUserList(filter: $f) { totalCount } }",
+        variables: { f: { protectionStatus: marker } },
+      }),
     );
     expect(enumVar.text).not.toContain(marker);
     expect(enumVar.body.errors?.[0]?.message).toContain('Variable "$f" got an invalid value at "f.protectionStatus"');
   });
 
   it("still answers a good query normally", async () => {
-    const res = await stack.post(JSON.stringify({ query: `query($id: ID!) { defenderUser(id: $id) { id } }`, variables: { id: DEMO.defenderAlice } }));
+    const res = await stack.post(
+      JSON.stringify({ query: `query($id: ID!) { defenderUser(id: $id) { id } }`, variables: { id: DEMO.defenderAlice } }),
+    );
     expect(res.body.errors).toBeUndefined();
   });
 });

@@ -99,7 +99,11 @@ describe("a fair share of the vendors' quota", () => {
       sim = undefined;
     });
 
-    const ask = async (url: string, key: string, ids: string[]): Promise<GraphQLResponse<{ defenderUsers: Array<{ id: string } | null> }>> => {
+    const ask = async (
+      url: string,
+      key: string,
+      ids: string[],
+    ): Promise<GraphQLResponse<{ defenderUsers: Array<{ id: string } | null> }>> => {
       const res = await fetch(url, {
         method: "POST",
         headers: { "content-type": "application/json", "x-api-key": key },
@@ -115,7 +119,9 @@ describe("a fair share of the vendors' quota", () => {
 
       // Alone, through both replicas: everything answered, the whole shared budget used in a window.
       const prefix = uniquePrefix();
-      replicas = await Promise.all([0, 1].map(() => startReplica(sim!, { ...env, REDIS_KEY_PREFIX: prefix, REQUEST_DEADLINE_MS: "15000" })));
+      replicas = await Promise.all(
+        [0, 1].map(() => startReplica(sim!, { ...env, REDIS_KEY_PREFIX: prefix, REQUEST_DEADLINE_MS: "15000" })),
+      );
       const alone = await Promise.all(replicas.map((r, i) => ask(r.url, KEY_A, unknownIds(`alone${i}`, 30))));
       for (const res of alone) {
         expect(res.body.errors).toBeUndefined();
@@ -144,7 +150,7 @@ describe("a fair share of the vendors' quota", () => {
       const ahead = aheadOfB(defenderCalls(sim), known);
       expect(ahead.first).toBeLessThanOrEqual(20);
       // B's 5 calls among the first 25 on a quiet machine (26 seen under heavy load): long before A's 400.
-    expect(ahead.last).toBeLessThanOrEqual(30);
+      expect(ahead.last).toBeLessThanOrEqual(30);
       expect(floods.flatMap((f) => (f.body.errors ?? []).map((e) => e.extensions?.code)).every((c) => c === "RATE_LIMITED")).toBe(true);
       expect(peakInWindow(defenderCalls(sim), 2000)).toBeLessThanOrEqual(20);
     }, 60_000);
@@ -152,22 +158,27 @@ describe("a fair share of the vendors' quota", () => {
 });
 
 describe("ESET batches of unknown uuids", () => {
-  const unknownUuids = (tag: string, n: number) => Array.from({ length: n }, (_, i) => `00000000-dead-4000-8000-${tag}${String(i).padStart(12 - tag.length, "0")}`);
+  const unknownUuids = (tag: string, n: number) =>
+    Array.from({ length: n }, (_, i) => `00000000-dead-4000-8000-${tag}${String(i).padStart(12 - tag.length, "0")}`);
   const esetCalls = () => stack!.sim.count({ source: "ESET", kind: "api" });
 
-  it.each([100, 1000])("%i unknown uuids cost at most n + ceil(log2 n) + 1 calls, and are then remembered", async (n) => {
-    stack = await startStack({ CACHE_NEGATIVE_TTL_SECONDS: "60" });
-    const uuids = unknownUuids("a", n);
-    const res = await stack.gql(EsetUsersDocument, { uuids });
-    expect(res.body.errors).toBeUndefined();
-    expect(res.body.data?.esetUsers).toEqual(Array(n).fill(null));
-    const calls = esetCalls();
-    expect(calls).toBeLessThanOrEqual(n + Math.ceil(Math.log2(n)) + 1);
-    // The negative cache remembers them: asking again costs nothing.
-    const again = await stack.gql(EsetUsersDocument, { uuids });
-    expect(again.body.data?.esetUsers).toEqual(Array(n).fill(null));
-    expect(esetCalls()).toBe(calls);
-  }, 30_000);
+  it.each([100, 1000])(
+    "%i unknown uuids cost at most n + ceil(log2 n) + 1 calls, and are then remembered",
+    async (n) => {
+      stack = await startStack({ CACHE_NEGATIVE_TTL_SECONDS: "60" });
+      const uuids = unknownUuids("a", n);
+      const res = await stack.gql(EsetUsersDocument, { uuids });
+      expect(res.body.errors).toBeUndefined();
+      expect(res.body.data?.esetUsers).toEqual(Array(n).fill(null));
+      const calls = esetCalls();
+      expect(calls).toBeLessThanOrEqual(n + Math.ceil(Math.log2(n)) + 1);
+      // The negative cache remembers them: asking again costs nothing.
+      const again = await stack.gql(EsetUsersDocument, { uuids });
+      expect(again.body.data?.esetUsers).toEqual(Array(n).fill(null));
+      expect(esetCalls()).toBe(calls);
+    },
+    30_000,
+  );
 
   it("a mixed batch returns every known user within the same bound, and a few unknowns still bisect cheaply", async () => {
     stack = await startStack({}, { extraEsetUsers: 600 });
@@ -182,7 +193,13 @@ describe("ESET batches of unknown uuids", () => {
 
     // Two unknown among 500 known: bisection pays, far fewer calls than one per uuid.
     stack.sim.reset();
-    const few = [...known.slice(0, 100), "00000000-dead-4000-8000-c00000000001", ...known.slice(100, 400), "00000000-dead-4000-8000-c00000000002", ...known.slice(400)];
+    const few = [
+      ...known.slice(0, 100),
+      "00000000-dead-4000-8000-c00000000001",
+      ...known.slice(100, 400),
+      "00000000-dead-4000-8000-c00000000002",
+      ...known.slice(400),
+    ];
     const res2 = await stack.gql(EsetUsersDocument, { uuids: few });
     expect(res2.body.data?.esetUsers?.filter((u) => u === null)).toHaveLength(2);
     expect(res2.body.data?.esetUsers?.filter((u) => u !== null)).toHaveLength(500);

@@ -71,13 +71,20 @@ describe("the failed-authentication throttle behind the documented TLS proxy (RE
   beforeAll(async () => {
     // TRUST_PROXY is the setting this test asks for (no such setting exists yet): which hop's
     // X-Forwarded-For to believe. Without one, every client behind the proxy is one address.
-    proxied = await startStack({ NODE_ENV: "production", AUTH_MODE: "", AUTH_API_KEYS: KEY, AUTH_FAILURE_LIMIT: "5/60s", TRUST_PROXY: "127.0.0.1" });
+    proxied = await startStack({
+      NODE_ENV: "production",
+      AUTH_MODE: "",
+      AUTH_API_KEYS: KEY,
+      AUTH_FAILURE_LIMIT: "5/60s",
+      TRUST_PROXY: "127.0.0.1",
+    });
   });
   afterAll(() => proxied.close());
 
   it("does not let one client's wrong keys lock every other client (and its good key) out", async () => {
     const body = JSON.stringify({ query: "{ __typename }" });
-    for (let i = 0; i < 6; i++) await proxied.post(body, { "x-api-key": `attacker-guess-${i}-long-enough`, "x-forwarded-for": "203.0.113.66" });
+    for (let i = 0; i < 6; i++)
+      await proxied.post(body, { "x-api-key": `attacker-guess-${i}-long-enough`, "x-forwarded-for": "203.0.113.66" });
     const victim = await proxied.post(body, { "x-api-key": KEY, "x-forwarded-for": "198.51.100.7" });
     expect(victim.status).toBe(200);
     expect(victim.body.data).toEqual({ __typename: "Query" });

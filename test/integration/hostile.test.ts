@@ -53,16 +53,20 @@ async function hostile<T>(attempt: () => Promise<T>): Promise<T> {
 }
 
 function raw(body: string | Buffer, headers: Record<string, string> = {}, method = "POST", path = "") {
-  return fetch(stack.gateway.url + path, { method, headers: { ...full, ...headers }, body: method === "GET" ? undefined : body }).then(async (res) => ({
-    status: res.status,
-    headers: res.headers,
-    text: await res.text(),
-  }));
+  return fetch(stack.gateway.url + path, { method, headers: { ...full, ...headers }, body: method === "GET" ? undefined : body }).then(
+    async (res) => ({
+      status: res.status,
+      headers: res.headers,
+      text: await res.text(),
+    }),
+  );
 }
 
 describe("who may ask", () => {
   it("answers 401 UNAUTHENTICATED with WWW-Authenticate when no credentials are sent", async () => {
-    const res = await hostile(() => fetch(stack.gateway.url, { method: "POST", headers: { "content-type": "application/json" }, body: '{"query":"{ __typename }"}' }));
+    const res = await hostile(() =>
+      fetch(stack.gateway.url, { method: "POST", headers: { "content-type": "application/json" }, body: '{"query":"{ __typename }"}' }),
+    );
     expect(res.status).toBe(401);
     expect(res.headers.get("www-authenticate")).toMatch(/^Bearer realm="usergraph", error="invalid_request"/);
     expect(await res.json()).toMatchObject({ errors: [{ extensions: { code: "UNAUTHENTICATED" } }] });
@@ -88,7 +92,10 @@ describe("who may ask", () => {
   });
 
   it("answers 401 for a JWT minted for another audience or issuer", async () => {
-    for (const token of [await jwt({ scp: "defender:users:read" }, { audience: "api://other" }), await jwt({}, { issuer: "https://evil.example/" })]) {
+    for (const token of [
+      await jwt({ scp: "defender:users:read" }, { audience: "api://other" }),
+      await jwt({}, { issuer: "https://evil.example/" }),
+    ]) {
       presentedTokens.push(token);
       const res = await hostile(() => stack.gql(DefenderUserDocument, { id: DEMO.defenderAlice }, { authorization: `Bearer ${token}` }));
       expect(res.status).toBe(401);
@@ -169,7 +176,9 @@ describe("what they may ask", () => {
   it("refuses malformed JSON with 400", async () => {
     const res = await hostile(() => raw('{"query": "{ __typename ', { "content-type": "application/json" }));
     expect(res.status).toBe(400);
-    expect(JSON.parse(res.text)).toMatchObject({ errors: [{ message: "The request body is not valid JSON.", extensions: { code: "BAD_REQUEST" } }] });
+    expect(JSON.parse(res.text)).toMatchObject({
+      errors: [{ message: "The request body is not valid JSON.", extensions: { code: "BAD_REQUEST" } }],
+    });
   });
 
   it("refuses a body in a content type it does not speak with 415", async () => {
@@ -206,7 +215,11 @@ describe("what they may ask", () => {
     expect(res.text.length).toBeLessThan(2000);
   });
 
-  it.each([["unicode", "名前"], ["a slash", "a/b"], ["empty list", null]])("refuses an ESET uuid list with %s as BAD_USER_INPUT", async (_name, uuid) => {
+  it.each([
+    ["unicode", "名前"],
+    ["a slash", "a/b"],
+    ["empty list", null],
+  ])("refuses an ESET uuid list with %s as BAD_USER_INPUT", async (_name, uuid) => {
     const res = await hostile(() => stack.gql(EsetUsersDocument, { uuids: uuid === null ? [] : [DEMO.esetAlice, uuid] }, full));
     expect(codes(res)).toEqual(["BAD_USER_INPUT"]);
   });
@@ -221,7 +234,15 @@ describe("what they may ask", () => {
 
 describe("secret hygiene across the hostile suite", () => {
   it("never shows an API key, JWT, JWT secret or vendor secret in a log line or a response", () => {
-    const secrets = [FULL_KEY, DEFENDER_ONLY_KEY, JWT_SECRET, SIMULATOR_CREDENTIALS.clientSecret, SIMULATOR_CREDENTIALS.esetPassword, ...presentedTokens, ...stack.sim.issuedTokens];
+    const secrets = [
+      FULL_KEY,
+      DEFENDER_ONLY_KEY,
+      JWT_SECRET,
+      SIMULATOR_CREDENTIALS.clientSecret,
+      SIMULATOR_CREDENTIALS.esetPassword,
+      ...presentedTokens,
+      ...stack.sim.issuedTokens,
+    ];
     expect(presentedTokens.length).toBeGreaterThanOrEqual(4);
     expect(stack.logs.lines.length).toBeGreaterThan(20);
     const haystack = [...stack.logs.lines, ...stack.responses].join("\n");
@@ -239,7 +260,9 @@ describe("JWKS", () => {
     const pair = await generateKeyPair("RS256");
     signingKey = pair.privateKey as KeyLike;
     const publicJwk = { ...(await exportJWK(pair.publicKey)), kid: "k1", alg: "RS256", use: "sig" };
-    jwks = createServer((_req, res) => res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ keys: [publicJwk] })));
+    jwks = createServer((_req, res) =>
+      res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ keys: [publicJwk] })),
+    );
     await new Promise<void>((r) => jwks.listen(0, "127.0.0.1", () => r()));
     jwksStack = await startStack({
       AUTH_MODE: "",
@@ -262,13 +285,25 @@ describe("JWKS", () => {
         .setIssuedAt()
         .setExpirationTime("5m")
         .sign(key);
-    const good = await jwksStack.gql(DefenderUserDocument, { id: DEMO.defenderAlice }, { authorization: `Bearer ${await sign(signingKey, "RS256")}` });
+    const good = await jwksStack.gql(
+      DefenderUserDocument,
+      { id: DEMO.defenderAlice },
+      { authorization: `Bearer ${await sign(signingKey, "RS256")}` },
+    );
     expect(good.body.data?.defenderUser?.id).toBe(DEMO.defenderAlice);
     const other = (await generateKeyPair("RS256")).privateKey as KeyLike;
-    const bad = await jwksStack.gql(DefenderUserDocument, { id: DEMO.defenderAlice }, { authorization: `Bearer ${await sign(other, "RS256")}` });
+    const bad = await jwksStack.gql(
+      DefenderUserDocument,
+      { id: DEMO.defenderAlice },
+      { authorization: `Bearer ${await sign(other, "RS256")}` },
+    );
     expect(bad.status).toBe(401);
     // An HS256 token "signed" with the public key must not pass (algorithm confusion).
-    const confused = await jwksStack.gql(DefenderUserDocument, { id: DEMO.defenderAlice }, { authorization: `Bearer ${await sign(secretKey, "HS256")}` });
+    const confused = await jwksStack.gql(
+      DefenderUserDocument,
+      { id: DEMO.defenderAlice },
+      { authorization: `Bearer ${await sign(secretKey, "HS256")}` },
+    );
     expect(confused.status).toBe(401);
   });
 });

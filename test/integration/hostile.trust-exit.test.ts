@@ -23,7 +23,9 @@ it("exits after SIGTERM within the grace period while its stdout is a full pipe 
     },
     stdio: ["ignore", "pipe", "pipe"],
   });
-  const exited = new Promise<{ code: number | null; at: number }>((resolve) => child.on("exit", (code) => resolve({ code, at: Date.now() })));
+  const exited = new Promise<{ code: number | null; at: number }>((resolve) =>
+    child.on("exit", (code) => resolve({ code, at: Date.now() })),
+  );
   try {
     let out = "";
     const read = (d: Buffer) => (out += d.toString());
@@ -42,7 +44,11 @@ it("exits after SIGTERM within the grace period while its stdout is a full pipe 
     let written = 0;
     for (let round = 0; round < 10; round++) {
       const ids = Array.from({ length: 100 }, (_, i) => `contoso\\nobody-${round}-${i}`);
-      const res = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ query, variables: { ids } }) });
+      const res = await fetch(url, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ query, variables: { ids } }),
+      });
       expect(res.status).toBe(200);
       await res.text();
       written += 100;

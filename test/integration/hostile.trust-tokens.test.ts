@@ -17,7 +17,9 @@ describe("token failure memory", () => {
   it("200 anonymous readiness probes with a rotated secret make a handful of logins, not 200 per source", async () => {
     stack = await startStack({ DEFENDER_CLIENT_SECRET: "rotated-and-now-wrong-secret", ESET_PASSWORD: "rotated-and-now-wrong-password" });
     const readyUrl = stack.gateway.url.replace("/graphql", "/health/ready");
-    let last: { status: number; body: { degraded?: string[]; sources: Record<string, { token?: string; tokenRetryInSeconds?: number }> } } | undefined;
+    let last:
+      | { status: number; body: { degraded?: string[]; sources: Record<string, { token?: string; tokenRetryInSeconds?: number }> } }
+      | undefined;
     for (let i = 0; i < 200; i++) {
       const res = await fetch(readyUrl);
       last = { status: res.status, body: (await res.json()) as NonNullable<typeof last>["body"] };
@@ -25,7 +27,10 @@ describe("token failure memory", () => {
     // The replica itself can serve (readiness is about it, not the vendors); both sources are degraded.
     expect(last!.status).toBe(200);
     expect(last!.body.degraded?.sort()).toEqual(["DEFENDER", "ESET"]);
-    const logins = { DEFENDER: stack.sim.count({ source: "DEFENDER", kind: "token" }), ESET: stack.sim.count({ source: "ESET", kind: "token" }) };
+    const logins = {
+      DEFENDER: stack.sim.count({ source: "DEFENDER", kind: "token" }),
+      ESET: stack.sim.count({ source: "ESET", kind: "token" }),
+    };
     // Before: 200 and 200. With a 1 s first backoff doubling, 200 probes (about 1-2 s) see 1 to 3 logins.
     expect(logins.DEFENDER).toBeGreaterThanOrEqual(1);
     expect(logins.DEFENDER).toBeLessThanOrEqual(5);
@@ -55,8 +60,20 @@ describe("token failure memory", () => {
     expect(stack.sim.count({ kind: "api" })).toBe(0);
     for (const res of [...results, more]) {
       const byPath = Object.fromEntries((res.body.errors ?? []).map((e) => [String(e.path?.[0]), e]));
-      expect(byPath.defenderUser?.extensions).toMatchObject({ code: "UPSTREAM_UNAUTHENTICATED", source: "DEFENDER", phase: "token", status: 401, upstreamCode: "invalid_client" });
-      expect(byPath.esetUser?.extensions).toMatchObject({ code: "UPSTREAM_UNAUTHENTICATED", source: "ESET", phase: "token", status: 400, upstreamCode: "invalid_grant" });
+      expect(byPath.defenderUser?.extensions).toMatchObject({
+        code: "UPSTREAM_UNAUTHENTICATED",
+        source: "DEFENDER",
+        phase: "token",
+        status: 401,
+        upstreamCode: "invalid_client",
+      });
+      expect(byPath.esetUser?.extensions).toMatchObject({
+        code: "UPSTREAM_UNAUTHENTICATED",
+        source: "ESET",
+        phase: "token",
+        status: 400,
+        upstreamCode: "invalid_grant",
+      });
       expect(byPath.defenderUser?.message).toMatch(/token endpoint refused usergraph's credentials \(HTTP 401, invalid_client\)/);
     }
     const later = (more.body.errors ?? [])[0]!;
@@ -92,7 +109,13 @@ describe("token failure memory", () => {
     await sleep(issuedAt + 10_000 - Date.now());
     const expired = await stack.gql(DefenderUserDocument, { id: DEMO.defenderAlice });
     const error = expired.body.errors?.[0];
-    expect(error?.extensions).toMatchObject({ code: "UPSTREAM_UNAVAILABLE", source: "DEFENDER", phase: "token", status: 503, upstreamCode: "temporarily_unavailable" });
+    expect(error?.extensions).toMatchObject({
+      code: "UPSTREAM_UNAVAILABLE",
+      source: "DEFENDER",
+      phase: "token",
+      status: 503,
+      upstreamCode: "temporarily_unavailable",
+    });
     expect(error?.message).toMatch(/^Defender for Endpoint's token endpoint is unavailable \(HTTP 503, temporarily_unavailable\)/);
 
     // The endpoint recovers: after the announced wait, service resumes.

@@ -48,11 +48,31 @@ describe("JWT rules: expiry required, age bounded, a usergraph scope required", 
   const cases: Array<[string, () => Claims, RegExp]> = [
     ["no exp", () => ({ iat: now(), scp: "defender:users:read" }), /no exp claim/],
     ["no iat", () => ({ exp: now() + 300, scp: "defender:users:read" }), /no iat claim/],
-    ["exp ten years ahead", () => ({ iat: now(), exp: now() + 10 * 365 * 86_400, scp: "defender:users:read" }), /exp claim is more than 3600 s ahead/],
-    ["iat in the future beyond the clock skew", () => ({ iat: now() + 600, exp: now() + 900, scp: "defender:users:read" }), /iat claim is in the future/],
-    ["issued longer ago than the max age", () => ({ iat: now() - 7200, exp: now() + 300, scp: "defender:users:read" }), /issued longer ago/],
-    ["a lifetime longer than the max age", () => ({ iat: now() - 10, exp: now() + 3595, scp: "defender:users:read" }), /lifetime \(exp - iat\) is longer than 3600 s/],
-    ["none of usergraph's scopes", () => ({ iat: now(), exp: now() + 300, scp: "mail.read openid", roles: ["Admin"] }), /none of usergraph's scopes/],
+    [
+      "exp ten years ahead",
+      () => ({ iat: now(), exp: now() + 10 * 365 * 86_400, scp: "defender:users:read" }),
+      /exp claim is more than 3600 s ahead/,
+    ],
+    [
+      "iat in the future beyond the clock skew",
+      () => ({ iat: now() + 600, exp: now() + 900, scp: "defender:users:read" }),
+      /iat claim is in the future/,
+    ],
+    [
+      "issued longer ago than the max age",
+      () => ({ iat: now() - 7200, exp: now() + 300, scp: "defender:users:read" }),
+      /issued longer ago/,
+    ],
+    [
+      "a lifetime longer than the max age",
+      () => ({ iat: now() - 10, exp: now() + 3595, scp: "defender:users:read" }),
+      /lifetime \(exp - iat\) is longer than 3600 s/,
+    ],
+    [
+      "none of usergraph's scopes",
+      () => ({ iat: now(), exp: now() + 300, scp: "mail.read openid", roles: ["Admin"] }),
+      /none of usergraph's scopes/,
+    ],
   ];
 
   it.each(cases)("refuses a token with %s: 401 naming the reason, no vendor call", async (_name, claims, reason) => {
@@ -92,8 +112,12 @@ describe("persisted queries (APQ): one namespace per caller, client mistakes are
       const a = { "x-api-key": KEY_A };
       const b = { "x-api-key": KEY_B };
       expect((await stack.post(JSON.stringify({ extensions }), a)).body.errors?.[0]?.extensions?.code).toBe("PERSISTED_QUERY_NOT_FOUND");
-      expect((await stack.post(JSON.stringify({ query, extensions }), a)).body.data).toEqual({ esetUser: { uuid: DEMO.esetBob, displayName: "Bob Fabrikam" } });
-      expect((await stack.post(JSON.stringify({ extensions }), a)).body.data).toEqual({ esetUser: { uuid: DEMO.esetBob, displayName: "Bob Fabrikam" } });
+      expect((await stack.post(JSON.stringify({ query, extensions }), a)).body.data).toEqual({
+        esetUser: { uuid: DEMO.esetBob, displayName: "Bob Fabrikam" },
+      });
+      expect((await stack.post(JSON.stringify({ extensions }), a)).body.data).toEqual({
+        esetUser: { uuid: DEMO.esetBob, displayName: "Bob Fabrikam" },
+      });
 
       // Caller B cannot learn from the hash whether A ran this query, and nothing reaches a vendor.
       stack.sim.reset();
@@ -103,7 +127,10 @@ describe("persisted queries (APQ): one namespace per caller, client mistakes are
       expect(stack.sim.requests).toEqual([]);
 
       // A hash that does not match its query is the client's mistake: 400 BAD_REQUEST, an info line, no stack.
-      const wrong = await stack.post(JSON.stringify({ query, extensions: { persistedQuery: { version: 1, sha256Hash: "0".repeat(64) } } }), b);
+      const wrong = await stack.post(
+        JSON.stringify({ query, extensions: { persistedQuery: { version: 1, sha256Hash: "0".repeat(64) } } }),
+        b,
+      );
       expect(wrong.status).toBe(400);
       expect(codes(wrong)).toEqual(["BAD_REQUEST"]);
       expect(wrong.body.errors?.[0]?.message).toMatch(/sha does not match/);
@@ -167,7 +194,11 @@ describe("client strings in logs and metric labels are bounded", () => {
     const lines = stack.logs.lines.slice(before).map((l) => JSON.parse(l) as Record<string, unknown>);
     // Before: 20 info lines "upstream call" with status 404.
     expect(lines.filter((e) => e.msg === "upstream call")).toEqual([]);
-    expect(lines.find((e) => e.msg === "graphql request")).toMatchObject({ operationName: "Missing", upstreamCalls: 20, upstreamNotFound: 20 });
+    expect(lines.find((e) => e.msg === "graphql request")).toMatchObject({
+      operationName: "Missing",
+      upstreamCalls: 20,
+      upstreamNotFound: 20,
+    });
   });
 });
 

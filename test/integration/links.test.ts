@@ -12,7 +12,9 @@ import { codes, startGatewayOn, startStack, type Stack } from "../helpers/stack"
 
 const defenderIdsAsked = (sim: Simulator) => sim.requests.filter((r) => r.source === "DEFENDER" && r.kind === "api").map((r) => r.id);
 const searches = (sim: Simulator) =>
-  sim.requests.filter((r) => r.source === "ESET" && r.path.startsWith("/v1/users?")).map((r) => new URLSearchParams(r.path.split("?")[1]).get("email"));
+  sim.requests
+    .filter((r) => r.source === "ESET" && r.path.startsWith("/v1/users?"))
+    .map((r) => new URLSearchParams(r.path.split("?")[1]).get("email"));
 
 let stack: Stack;
 beforeAll(async () => {
@@ -25,7 +27,14 @@ beforeEach(() => stack.sim.reset());
 describe("EsetUser → Defender links", () => {
   it.each([
     ["a DOMAIN\\user identity, a UPN and the primary address", DEMO.esetAlice, [["contoso\\alice", ["DOMAIN_USER", "UPN", "EMAIL"]]]],
-    ["a UPN, to the domain account and to the bare name", DEMO.esetUserOne, [["contoso\\user1", ["UPN", "EMAIL"]], ["user1", ["BARE_USER_NAME"]]]],
+    [
+      "a UPN, to the domain account and to the bare name",
+      DEMO.esetUserOne,
+      [
+        ["contoso\\user1", ["UPN", "EMAIL"]],
+        ["user1", ["BARE_USER_NAME"]],
+      ],
+    ],
     ["the near miss user10, to its own account only", DEMO.esetUserTen, [["contoso\\user10", ["UPN", "EMAIL"]]]],
     ["an alias (proxy address) naming a legacy logon", DEMO.esetCarol, [["fabrikam\\cjones", ["EMAIL"]]]],
     ["a CORP\\dmiller identity whose NetBIOS name is not the mail domain's", DEMO.esetDave, [["corp\\dmiller", ["DOMAIN_USER"]]]],
@@ -149,7 +158,12 @@ describe("links and the outbound rate limits", () => {
     const limited = await startStack({ ESET_RATE_LIMITS: "3/60s" });
     try {
       const ids = [DEMO.defenderAlice, DEMO.defenderContosoUser1, DEMO.defenderUser10, DEMO.defenderCjones, DEMO.defenderSvcBackup];
-      const res = await limited.post(JSON.stringify({ query: `query ($ids: [ID!]!) { defenderUsers(ids: $ids) { id esetLinks { strongestRule } } }`, variables: { ids } }));
+      const res = await limited.post(
+        JSON.stringify({
+          query: `query ($ids: [ID!]!) { defenderUsers(ids: $ids) { id esetLinks { strongestRule } } }`,
+          variables: { ids },
+        }),
+      );
       const accounts = (res.body.data as { defenderUsers: Array<{ id: string; esetLinks: unknown[] | null }> }).defenderUsers;
       expect(accounts.map((a) => a.id)).toEqual(ids);
       expect(accounts.filter((a) => a.esetLinks !== null)).toHaveLength(3);
@@ -175,11 +189,36 @@ describe("links with the entity cache on", () => {
 
   /** Each measurement on a fresh gateway (an empty cache), once cold and once warm; the README quotes these. */
   it.each([
-    { name: "esetUser(Alice) { defenderLinks }", query: EsetUserLinksDocument, variables: { uuid: DEMO.esetAlice }, cold: { defender: 4, eset: 1 } },
-    { name: "esetUser(User One) { defenderLinks }", query: EsetUserLinksDocument, variables: { uuid: DEMO.esetUserOne }, cold: { defender: 2, eset: 1 } },
-    { name: "esetUser(Carol) { defenderLinks }", query: EsetUserLinksDocument, variables: { uuid: DEMO.esetCarol }, cold: { defender: 3, eset: 1 } },
-    { name: "defenderUser(contoso\\alice) { esetLinks }", query: DefenderUserLinksDocument, variables: { id: DEMO.defenderAlice }, cold: { defender: 1, eset: 1 } },
-    { name: "defenderUser(user1) { esetLinks }", query: DefenderUserLinksDocument, variables: { id: DEMO.defenderUser1 }, cold: { defender: 1, eset: 1 } },
+    {
+      name: "esetUser(Alice) { defenderLinks }",
+      query: EsetUserLinksDocument,
+      variables: { uuid: DEMO.esetAlice },
+      cold: { defender: 4, eset: 1 },
+    },
+    {
+      name: "esetUser(User One) { defenderLinks }",
+      query: EsetUserLinksDocument,
+      variables: { uuid: DEMO.esetUserOne },
+      cold: { defender: 2, eset: 1 },
+    },
+    {
+      name: "esetUser(Carol) { defenderLinks }",
+      query: EsetUserLinksDocument,
+      variables: { uuid: DEMO.esetCarol },
+      cold: { defender: 3, eset: 1 },
+    },
+    {
+      name: "defenderUser(contoso\\alice) { esetLinks }",
+      query: DefenderUserLinksDocument,
+      variables: { id: DEMO.defenderAlice },
+      cold: { defender: 1, eset: 1 },
+    },
+    {
+      name: "defenderUser(user1) { esetLinks }",
+      query: DefenderUserLinksDocument,
+      variables: { id: DEMO.defenderUser1 },
+      cold: { defender: 1, eset: 1 },
+    },
   ])("$name costs $cold.defender Defender and $cold.eset ESET calls cold, none warm", async ({ query, variables, cold }) => {
     const gateway = await startGatewayOn(sim, { CACHE_TTL_SECONDS: "60", CACHE_NEGATIVE_TTL_SECONDS: "60" });
     const ask = () => gateway.post(JSON.stringify({ query: print(query), variables }));
@@ -228,7 +267,10 @@ describe("links and scopes", () => {
     const res = await authed.gql(EsetUserLinksDocument, { uuid: DEMO.esetAlice }, ESET_ONLY);
     expect(res.body.data!.esetUser).toMatchObject({ uuid: DEMO.esetAlice, displayName: "Alice Example", defenderLinks: null });
     expect(codes(res)).toEqual(["FORBIDDEN"]);
-    expect(res.body.errors![0]).toMatchObject({ path: ["esetUser", "defenderLinks"], extensions: { source: "DEFENDER", requiredScope: "defender:users:read" } });
+    expect(res.body.errors![0]).toMatchObject({
+      path: ["esetUser", "defenderLinks"],
+      extensions: { source: "DEFENDER", requiredScope: "defender:users:read" },
+    });
     expect(authed.sim.count({ source: "DEFENDER" })).toBe(0);
   });
 

@@ -41,7 +41,12 @@ describe("normalisation end to end", () => {
     const res = await stack.gql(EsetUserDocument, { uuid: DEMO.esetBob });
     const identities = res.body.data?.esetUser?.identities;
     expect(identities?.[0]).toMatchObject({ providerReferenceFormat: "EMAIL_ADDRESS", providerType: "GOOGLE" });
-    expect(identities?.[1]).toMatchObject({ providerReferenceFormat: "PHONE_NUMBER", providerType: "FACEBOOK", updateTime: null, userName: null });
+    expect(identities?.[1]).toMatchObject({
+      providerReferenceFormat: "PHONE_NUMBER",
+      providerType: "FACEBOOK",
+      updateTime: null,
+      userName: null,
+    });
   });
 
   it("serves an unknown enum value as UNSPECIFIED and logs it once, not as an error", async () => {

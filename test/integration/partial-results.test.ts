@@ -61,7 +61,9 @@ describe("a refused argument next to a good field", () => {
   afterAll(() => stack.close());
 
   it("nulls esetUsers(uuids: []) alone and answers defenderUser", async () => {
-    const res = await ask(stack, `query ($id: ID!) { defenderUser(id: $id) { id } esetUsers(uuids: []) { uuid } }`, { id: DEMO.defenderAlice });
+    const res = await ask(stack, `query ($id: ID!) { defenderUser(id: $id) { id } esetUsers(uuids: []) { uuid } }`, {
+      id: DEMO.defenderAlice,
+    });
     expect(res.status).toBe(200);
     expect(res.body.data).toEqual({ defenderUser: { id: DEMO.defenderAlice }, esetUsers: null });
     expect(codes(res)).toEqual(["BAD_USER_INPUT"]);
@@ -70,9 +72,13 @@ describe("a refused argument next to a good field", () => {
   });
 
   it("nulls defenderUsers(ids: []) and esetUserList(first: -1) alone and answers esetUser", async () => {
-    const res = await ask(stack, `query ($uuid: ID!) { defenderUsers(ids: []) { id } esetUserList(first: -1) { totalCount } esetUser(uuid: $uuid) { uuid } }`, {
-      uuid: DEMO.esetAlice,
-    });
+    const res = await ask(
+      stack,
+      `query ($uuid: ID!) { defenderUsers(ids: []) { id } esetUserList(first: -1) { totalCount } esetUser(uuid: $uuid) { uuid } }`,
+      {
+        uuid: DEMO.esetAlice,
+      },
+    );
     expect(res.body.data).toEqual({ defenderUsers: null, esetUserList: null, esetUser: { uuid: DEMO.esetAlice } });
     expect(codes(res)).toEqual(["BAD_USER_INPUT", "BAD_USER_INPUT"]);
     expect(paths(res).sort()).toEqual(["defenderUsers", "esetUserList"]);
@@ -103,7 +109,12 @@ describe("a missing scope on a list field", () => {
   });
 
   it("nulls defenderUsers for an ESET-only key and answers its ESET list", async () => {
-    const res = await ask(stack, `{ defenderUsers(ids: ["alice"]) { id } esetUserList(first: 2) { edges { node { uuid } } } }`, {}, { "x-api-key": ESET_ONLY });
+    const res = await ask(
+      stack,
+      `{ defenderUsers(ids: ["alice"]) { id } esetUserList(first: 2) { edges { node { uuid } } } }`,
+      {},
+      { "x-api-key": ESET_ONLY },
+    );
     expect(res.body.data?.defenderUsers).toBeNull();
     expect(res.body.data?.esetUserList?.edges).toHaveLength(2);
     expect(codes(res)).toEqual(["FORBIDDEN"]);

@@ -27,10 +27,22 @@ async function lookUp(ref: string) {
 describe("person(ref:)", () => {
   it.each([
     ["a UPN", "alice@contoso.com", [["contoso\\alice"], ["Alice Example"], ["Alice Example ↔ contoso\\alice: DOMAIN_USER+UPN+EMAIL"]]],
-    ["a UPN in other case", "ALICE@Contoso.COM", [["contoso\\alice"], ["Alice Example"], ["Alice Example ↔ contoso\\alice: DOMAIN_USER+UPN+EMAIL"]]],
-    ["a DOMAIN\\user", "contoso\\alice", [["contoso\\alice"], ["Alice Example"], ["Alice Example ↔ contoso\\alice: DOMAIN_USER+UPN+EMAIL"]]],
+    [
+      "a UPN in other case",
+      "ALICE@Contoso.COM",
+      [["contoso\\alice"], ["Alice Example"], ["Alice Example ↔ contoso\\alice: DOMAIN_USER+UPN+EMAIL"]],
+    ],
+    [
+      "a DOMAIN\\user",
+      "contoso\\alice",
+      [["contoso\\alice"], ["Alice Example"], ["Alice Example ↔ contoso\\alice: DOMAIN_USER+UPN+EMAIL"]],
+    ],
     ["an alias (proxy address)", "cjones@fabrikam.com", [["fabrikam\\cjones"], ["Carol Jones"], ["Carol Jones ↔ fabrikam\\cjones: EMAIL"]]],
-    ["a UPN that reaches a differently named Windows domain", "dave.miller@northwind.example", [["corp\\dmiller"], ["Dave Miller"], ["Dave Miller ↔ corp\\dmiller: DOMAIN_USER"]]],
+    [
+      "a UPN that reaches a differently named Windows domain",
+      "dave.miller@northwind.example",
+      [["corp\\dmiller"], ["Dave Miller"], ["Dave Miller ↔ corp\\dmiller: DOMAIN_USER"]],
+    ],
     [
       "user1's UPN, without user10 or poweruser1",
       "user1@contoso.com",
@@ -60,7 +72,9 @@ describe("person(ref:)", () => {
   ])("refuses %s with BAD_USER_INPUT, without echoing it or calling anyone", async (_name, ref) => {
     const res = await stack.gql(PersonDocument, { ref });
     expect(codes(res)).toEqual(["BAD_USER_INPUT"]);
-    expect(res.body.errors![0]!.extensions!.validationErrors).toEqual([{ argument: "ref", problems: [expect.stringContaining("UPN or e-mail")] }]);
+    expect(res.body.errors![0]!.extensions!.validationErrors).toEqual([
+      { argument: "ref", problems: [expect.stringContaining("UPN or e-mail")] },
+    ]);
     expect(res.text).not.toContain(JSON.stringify(ref).slice(1, -1));
     expect(stack.sim.requests).toHaveLength(0);
   });

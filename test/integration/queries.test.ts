@@ -92,11 +92,23 @@ describe("queries against the simulator", () => {
   it("encodes ids so that backslashes, spaces and unicode reach Defender as one path segment", async () => {
     const res = await stack.gql(DefenderUsersDocument, { ids: ["contoso\\alice", "名前", "x..", "o'brien j", "a%2Fb"] });
     expect(res.body.errors).toBeUndefined();
-    const paths = stack.sim.requests.filter((r) => r.kind === "api").map((r) => r.path).sort();
+    const paths = stack.sim.requests
+      .filter((r) => r.kind === "api")
+      .map((r) => r.path)
+      .sort();
     expect(paths).toEqual(
-      ["/api/users/contoso%5Calice", "/api/users/%E5%90%8D%E5%89%8D", "/api/users/x..", "/api/users/o'brien%20j", "/api/users/a%252Fb"].sort(),
+      [
+        "/api/users/contoso%5Calice",
+        "/api/users/%E5%90%8D%E5%89%8D",
+        "/api/users/x..",
+        "/api/users/o'brien%20j",
+        "/api/users/a%252Fb",
+      ].sort(),
     );
-    const ids = stack.sim.requests.filter((r) => r.kind === "api").map((r) => r.id).sort();
+    const ids = stack.sim.requests
+      .filter((r) => r.kind === "api")
+      .map((r) => r.id)
+      .sort();
     expect(ids).toEqual(["contoso\\alice", "名前", "x..", "o'brien j", "a%2Fb"].sort());
   });
 
@@ -114,7 +126,12 @@ describe("queries against the simulator", () => {
     expect(res.body.data?.esetUser?.displayName).toBe("Alice Example");
     expect(res.body.errors).toHaveLength(1);
     expect(res.body.errors?.[0]?.path).toEqual(["defenderUser"]);
-    expect(res.body.errors?.[0]?.extensions).toMatchObject({ code: "UPSTREAM_ERROR", source: "DEFENDER", status: 500, upstreamCode: "InternalServerError" });
+    expect(res.body.errors?.[0]?.extensions).toMatchObject({
+      code: "UPSTREAM_ERROR",
+      source: "DEFENDER",
+      status: 500,
+      upstreamCode: "InternalServerError",
+    });
   });
 
   it("nulls only the failing entry of a list, with an error whose path names the index", async () => {

@@ -15,7 +15,11 @@ async function demo(): Promise<Gateway> {
 }
 
 async function ask(gateway: Gateway, query: string): Promise<{ data?: Record<string, any> | null; errors?: unknown[] }> {
-  const res = await fetch(gateway.url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ query }) });
+  const res = await fetch(gateway.url, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ query }),
+  });
   return (await res.json()) as { data?: Record<string, any> | null; errors?: unknown[] };
 }
 

@@ -49,7 +49,9 @@ describe("entity cache", () => {
     const results = await Promise.all(Array.from({ length: 100 }, () => stack!.gql(DefenderUserDocument, { id: DEMO.defenderAlice })));
     expect(results.every((r) => r.body.data?.defenderUser?.id === DEMO.defenderAlice)).toBe(true);
     expect(stack.sim.count({ source: "DEFENDER", kind: "api" })).toBe(1);
-    const esets = await Promise.all(Array.from({ length: 100 }, () => stack!.gql(EsetUsersDocument, { uuids: [DEMO.esetAlice, DEMO.esetBob] })));
+    const esets = await Promise.all(
+      Array.from({ length: 100 }, () => stack!.gql(EsetUsersDocument, { uuids: [DEMO.esetAlice, DEMO.esetBob] })),
+    );
     expect(esets.every((r) => r.body.data?.esetUsers?.length === 2)).toBe(true);
     expect(stack.sim.count({ source: "ESET", kind: "api" })).toBe(1);
   });
@@ -114,14 +116,17 @@ describe("circuit breaker", () => {
     const answers = await Promise.all(ids.map((id) => stack!.gql(DefenderUserDocument, { id })));
     expect(answers.map((a) => codes(a))).toEqual(ids.map(() => []));
     expect(stack.sim.count({ source: "DEFENDER", kind: "api" })).toBe(10);
-    const ready = (await (await fetch(stack.gateway.url.replace("/graphql", "/health/ready"))).json()) as { sources: { DEFENDER: { circuit: string } } };
+    const ready = (await (await fetch(stack.gateway.url.replace("/graphql", "/health/ready"))).json()) as {
+      sources: { DEFENDER: { circuit: string } };
+    };
     expect(ready.sources.DEFENDER.circuit).toBe("closed");
   });
 
   it("fails fast after repeated failures, keeps the other source working, and recovers through one probe", async () => {
     stack = await startStack({ CIRCUIT_FAILURE_THRESHOLD: "3", CIRCUIT_OPEN_SECONDS: "1", UPSTREAM_MAX_RETRIES: "0" });
     stack.sim.inject({ target: "defender", kind: "status", status: 502, times: 3 });
-    for (let i = 0; i < 3; i++) expect(codes(await stack.gql(DefenderUserDocument, { id: DEMO.defenderAlice }))).toEqual(["UPSTREAM_ERROR"]);
+    for (let i = 0; i < 3; i++)
+      expect(codes(await stack.gql(DefenderUserDocument, { id: DEMO.defenderAlice }))).toEqual(["UPSTREAM_ERROR"]);
     const started = Date.now();
     const open = await stack.gql(DefenderUserDocument, { id: DEMO.defenderAlice });
     expect(Date.now() - started).toBeLessThan(200);
@@ -135,7 +140,11 @@ describe("circuit breaker", () => {
     // The replica can still serve ESET: it stays in rotation and reports Defender as degraded.
     const readyWhileOpen = await fetch(stack.gateway.url.replace("/graphql", "/health/ready"));
     expect(readyWhileOpen.status).toBe(200);
-    expect(await readyWhileOpen.json()).toMatchObject({ status: "ready", degraded: ["DEFENDER"], sources: { DEFENDER: { circuit: "open" }, ESET: { circuit: "closed" } } });
+    expect(await readyWhileOpen.json()).toMatchObject({
+      status: "ready",
+      degraded: ["DEFENDER"],
+      sources: { DEFENDER: { circuit: "open" }, ESET: { circuit: "closed" } },
+    });
 
     await new Promise((r) => setTimeout(r, 1050));
     stack.sim.latencyMs = 100;
@@ -188,7 +197,12 @@ describe("health and shutdown", () => {
       degraded: ["DEFENDER"],
       sources: {
         // The refusal is remembered (with the vendor's OAuth error and when the next login goes): see hostile.trust-tokens.test.ts.
-        DEFENDER: { configured: true, circuit: "closed", token: "failed: http 401 invalid_client", tokenRetryInSeconds: expect.any(Number) },
+        DEFENDER: {
+          configured: true,
+          circuit: "closed",
+          token: "failed: http 401 invalid_client",
+          tokenRetryInSeconds: expect.any(Number),
+        },
         ESET: { configured: true, circuit: "closed", token: "ok" },
       },
     });

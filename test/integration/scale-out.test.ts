@@ -38,33 +38,37 @@ describe("two replicas on one Redis", () => {
   it.each([
     ["cache on (60 s)", "60"],
     ["cache off: single flight alone", "0"],
-  ])("200 concurrent identical queries split across both make one call per source — %s", async (_, ttl) => {
-    // 1.5 s at the vendor: on a loaded 2-core machine a replica can take most of a second to take in 100
-    // requests, and one that arrives after the flight ended would (rightly) start a second one.
-    sim = await startSimulator({ latencyMs: 1500 });
-    const run = async (redisEnv: Record<string, string>) => {
-      sim!.reset();
-      sim!.latencyMs = 1500;
-      const [a, b] = await start(2, { CACHE_TTL_SECONDS: ttl, ...redisEnv });
-      const answers = await Promise.all(
-        Array.from({ length: 200 }, (_, i) => gql((i % 2 === 0 ? a : b)!.url, BOTH, { id: DEMO.defenderAlice, uuid: DEMO.esetAlice })),
-      );
-      for (const answer of answers) {
-        expect(answer.errors).toBeUndefined();
-        expect(answer.data).toEqual({
-          defenderUser: { id: DEMO.defenderAlice, accountName: "alice" },
-          esetUser: { uuid: DEMO.esetAlice, displayName: "Alice Example" },
-        });
-      }
-      const calls = { DEFENDER: apiCalls("DEFENDER"), ESET: apiCalls("ESET") };
-      await Promise.all(replicas.map((r) => r.stop()));
-      replicas = [];
-      return calls;
-    };
-    expect(await run({ REDIS_URL: SHARED_REDIS, REDIS_KEY_PREFIX: uniquePrefix() })).toEqual({ DEFENDER: 1, ESET: 1 });
-    // The same without Redis: each replica calls once.
-    expect(await run({})).toEqual({ DEFENDER: 2, ESET: 2 });
-  }, 60_000);
+  ])(
+    "200 concurrent identical queries split across both make one call per source — %s",
+    async (_, ttl) => {
+      // 1.5 s at the vendor: on a loaded 2-core machine a replica can take most of a second to take in 100
+      // requests, and one that arrives after the flight ended would (rightly) start a second one.
+      sim = await startSimulator({ latencyMs: 1500 });
+      const run = async (redisEnv: Record<string, string>) => {
+        sim!.reset();
+        sim!.latencyMs = 1500;
+        const [a, b] = await start(2, { CACHE_TTL_SECONDS: ttl, ...redisEnv });
+        const answers = await Promise.all(
+          Array.from({ length: 200 }, (_, i) => gql((i % 2 === 0 ? a : b)!.url, BOTH, { id: DEMO.defenderAlice, uuid: DEMO.esetAlice })),
+        );
+        for (const answer of answers) {
+          expect(answer.errors).toBeUndefined();
+          expect(answer.data).toEqual({
+            defenderUser: { id: DEMO.defenderAlice, accountName: "alice" },
+            esetUser: { uuid: DEMO.esetAlice, displayName: "Alice Example" },
+          });
+        }
+        const calls = { DEFENDER: apiCalls("DEFENDER"), ESET: apiCalls("ESET") };
+        await Promise.all(replicas.map((r) => r.stop()));
+        replicas = [];
+        return calls;
+      };
+      expect(await run({ REDIS_URL: SHARED_REDIS, REDIS_KEY_PREFIX: uniquePrefix() })).toEqual({ DEFENDER: 1, ESET: 1 });
+      // The same without Redis: each replica calls once.
+      expect(await run({})).toEqual({ DEFENDER: 2, ESET: 2 });
+    },
+    60_000,
+  );
 
   it("keeps a burst across both replicas within the configured vendor rate, measured at the simulator", async () => {
     sim = await startSimulator({ latencyMs: 20, extraEsetUsers: 60 });
@@ -72,7 +76,12 @@ describe("two replicas on one Redis", () => {
     const esetIds = [...sim.esetUsers.keys()].slice(0, 30);
     const burst = async (redisEnv: Record<string, string>) => {
       sim!.reset();
-      const [a, b] = await start(2, { DEFENDER_RATE_LIMITS: "10/1s", ESET_RATE_LIMITS: "10/1s", REQUEST_DEADLINE_MS: "15000", ...redisEnv });
+      const [a, b] = await start(2, {
+        DEFENDER_RATE_LIMITS: "10/1s",
+        ESET_RATE_LIMITS: "10/1s",
+        REQUEST_DEADLINE_MS: "15000",
+        ...redisEnv,
+      });
       const answers = await Promise.all([
         ...defenderIds.map((id, i) => gql((i % 2 === 0 ? a : b)!.url, `query($id: ID!) { defenderUser(id: $id) { id } }`, { id })),
         ...esetIds.map((uuid, i) => gql((i % 2 === 0 ? b : a)!.url, `query($uuid: ID!) { esetUser(uuid: $uuid) { uuid } }`, { uuid })),
@@ -85,8 +94,14 @@ describe("two replicas on one Redis", () => {
         errors: errors.length,
         defenderCalls: calls.filter((c) => c.source === "DEFENDER").length,
         esetCalls: calls.filter((c) => c.source === "ESET").length,
-        defenderPeak: peakInWindow(calls.filter((c) => c.source === "DEFENDER"), 1000),
-        esetPeak: peakInWindow(calls.filter((c) => c.source === "ESET"), 1000),
+        defenderPeak: peakInWindow(
+          calls.filter((c) => c.source === "DEFENDER"),
+          1000,
+        ),
+        esetPeak: peakInWindow(
+          calls.filter((c) => c.source === "ESET"),
+          1000,
+        ),
       };
     };
     const shared = await burst({ REDIS_URL: SHARED_REDIS, REDIS_KEY_PREFIX: uniquePrefix() });
@@ -225,7 +240,8 @@ describe("the shared tier's keys", () => {
     const password = "redis-pw-that-must-not-leak";
     privateRedis = await PrivateRedis.start(password);
     const [a] = await start(1, { REDIS_URL: privateRedis.url, REDIS_KEY_PREFIX: uniquePrefix(), LOG_LEVEL: "trace" });
-    const health = async () => ((await (await fetch(a!.url.replace("/graphql", "/health/ready"))).json()) as { redis: { status: string } }).redis.status;
+    const health = async () =>
+      ((await (await fetch(a!.url.replace("/graphql", "/health/ready"))).json()) as { redis: { status: string } }).redis.status;
     expect(await health()).toBe("up");
     await gql(a!.url, `{ esetUser(uuid: "${DEMO.esetAlice}") { uuid } }`);
     await privateRedis.kill();
@@ -241,17 +257,23 @@ describe("the shared tier's keys", () => {
     sim = await startSimulator();
     const prefix = uniquePrefix();
     const [a] = await start(1, { REDIS_URL: SHARED_REDIS, REDIS_KEY_PREFIX: prefix, CACHE_TTL_SECONDS: "60" });
-    await gql(a!.url, `{ esetUser(uuid: "${DEMO.esetAlice}") { uuid } defenderUser(id: "${DEMO.defenderAlice.replace(/\\/g, "\\\\")}") { id } }`);
+    await gql(
+      a!.url,
+      `{ esetUser(uuid: "${DEMO.esetAlice}") { uuid } defenderUser(id: "${DEMO.defenderAlice.replace(/\\/g, "\\\\")}") { id } }`,
+    );
     const redis = new Redis(SHARED_REDIS);
     try {
       const keys = await redis.keys(`${prefix}*`);
       expect(keys.length).toBeGreaterThan(0);
       expect(keys.every((k) => k.startsWith(prefix))).toBe(true);
       const values = await Promise.all(
-        keys.map(async (k) => ((await redis.type(k)) === "string" ? ((await redis.get(k)) ?? "") : (await redis.zrange(k, "0", "-1")).join(" "))),
+        keys.map(async (k) =>
+          (await redis.type(k)) === "string" ? ((await redis.get(k)) ?? "") : (await redis.zrange(k, "0", "-1")).join(" "),
+        ),
       );
       const everything = keys.join("\n") + values.join("\n");
-      for (const secret of [...sim.issuedTokens, SIMULATOR_CREDENTIALS.clientSecret, SIMULATOR_CREDENTIALS.esetPassword]) expect(everything).not.toContain(secret);
+      for (const secret of [...sim.issuedTokens, SIMULATOR_CREDENTIALS.clientSecret, SIMULATOR_CREDENTIALS.esetPassword])
+        expect(everything).not.toContain(secret);
       expect(everything).toContain("Alice Example");
     } finally {
       redis.disconnect();

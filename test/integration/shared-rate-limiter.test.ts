@@ -19,7 +19,13 @@ afterEach(async () => {
   privateRedis = undefined;
 });
 
-async function replicas(windows: RateWindow[], count = 2, holdMs = 5_000, url = "redis://127.0.0.1:6379", commandTimeoutMs = 500): Promise<SharedRateLimiter[]> {
+async function replicas(
+  windows: RateWindow[],
+  count = 2,
+  holdMs = 5_000,
+  url = "redis://127.0.0.1:6379",
+  commandTimeoutMs = 500,
+): Promise<SharedRateLimiter[]> {
   const keyPrefix = uniquePrefix();
   const out: SharedRateLimiter[] = [];
   for (let i = 0; i < count; i++) {
@@ -35,7 +41,10 @@ describe("the shared rate limiter", () => {
   it("grants a window's limit across replicas, not per replica", async () => {
     const [a, b] = await replicas([{ limit: 4, windowMs: 60_000 }]);
     const deadline = () => new Deadline(300);
-    const outcomes = await Promise.allSettled([...[a, a, a, a, a].map((l) => l!.acquire(deadline())), ...[b, b, b].map((l) => l!.acquire(deadline()))]);
+    const outcomes = await Promise.allSettled([
+      ...[a, a, a, a, a].map((l) => l!.acquire(deadline())),
+      ...[b, b, b].map((l) => l!.acquire(deadline())),
+    ]);
     const granted = outcomes.filter((o) => o.status === "fulfilled");
     expect(granted).toHaveLength(4);
     const refused = outcomes.filter((o): o is PromiseRejectedResult => o.status === "rejected");
@@ -74,7 +83,13 @@ describe("the shared rate limiter", () => {
     const link = new RedisLink({ url: "redis://127.0.0.1:1", keyPrefix: uniquePrefix(), commandTimeoutMs: 200 }, pino({ level: "silent" }));
     links.push(link);
     const windows = [{ limit: 2, windowMs: 60_000 }];
-    const limiter = new SharedRateLimiter({ local: new RateLimiter("ESET", windows, 100), link, windows, budget: "ESET:test", holdMs: 1_000 });
+    const limiter = new SharedRateLimiter({
+      local: new RateLimiter("ESET", windows, 100),
+      link,
+      windows,
+      budget: "ESET:test",
+      holdMs: 1_000,
+    });
     const outcomes = await Promise.allSettled([1, 2, 3].map(() => limiter.acquire(new Deadline(200))));
     expect(outcomes.map((o) => o.status)).toEqual(["fulfilled", "fulfilled", "rejected"]);
   });
@@ -125,7 +140,9 @@ describe("the shared rate limiter", () => {
       const afterwards = Date.now();
       (await a!.acquire(new Deadline(10_000)))();
       const tookAfter = Date.now() - afterwards;
-      process.stdout.write(`stalled Redis: calls in flight went on in process after ${took.join("/")} ms; a call once noticed ${tookAfter} ms\n`);
+      process.stdout.write(
+        `stalled Redis: calls in flight went on in process after ${took.join("/")} ms; a call once noticed ${tookAfter} ms\n`,
+      );
       for (const ms of took) expect(ms).toBeLessThan(2_500);
       expect(tookAfter).toBeLessThan(2_500);
     }, 20_000);

@@ -51,7 +51,11 @@ beforeAll(async () => {
   const res = await fetch(sim.esetTokenUrl, {
     method: "POST",
     headers: { "content-type": "application/x-www-form-urlencoded" },
-    body: new URLSearchParams({ grant_type: "password", username: SIMULATOR_CREDENTIALS.esetUsername, password: SIMULATOR_CREDENTIALS.esetPassword }),
+    body: new URLSearchParams({
+      grant_type: "password",
+      username: SIMULATOR_CREDENTIALS.esetUsername,
+      password: SIMULATOR_CREDENTIALS.esetPassword,
+    }),
   });
   token = ((await res.json()) as { access_token: string }).access_token;
 });
@@ -145,7 +149,12 @@ describe("the simulator against Defender's documented machine, alert and user en
   const time = { type: ["string", "null"], format: "date-time" };
   const int = { type: ["integer", "null"] };
   const oneOf = (values: string[], nullable = false) => ({ enum: nullable ? [...values, null] : values });
-  const closed = (properties: Record<string, unknown>, required: string[] = ["id"]) => ({ type: "object", properties, required, additionalProperties: false });
+  const closed = (properties: Record<string, unknown>, required: string[] = ["id"]) => ({
+    type: "object",
+    properties,
+    required,
+    additionalProperties: false,
+  });
   const context = { type: "string" };
 
   const machine = closed({
@@ -184,13 +193,36 @@ describe("the simulator against Defender's documented machine, alert and user en
       entityType: { type: "string" },
       evidenceCreationTime: time,
       ...Object.fromEntries(
-        ["sha1", "sha256", "fileName", "filePath", "processCommandLine", "parentProcessFileName", "parentProcessFilePath", "ipAddress", "url"].map((k) => [k, str]),
+        [
+          "sha1",
+          "sha256",
+          "fileName",
+          "filePath",
+          "processCommandLine",
+          "parentProcessFileName",
+          "parentProcessFilePath",
+          "ipAddress",
+          "url",
+        ].map((k) => [k, str]),
       ),
       processId: int,
       parentProcessId: int,
       processCreationTime: time,
       parentProcessCreationTime: time,
-      ...Object.fromEntries(["registryKey", "registryHive", "registryValueType", "registryValue", "accountName", "domainName", "userSid", "aadUserId", "userPrincipalName", "detectionStatus"].map((k) => [k, str])),
+      ...Object.fromEntries(
+        [
+          "registryKey",
+          "registryHive",
+          "registryValueType",
+          "registryValue",
+          "accountName",
+          "domainName",
+          "userSid",
+          "aadUserId",
+          "userPrincipalName",
+          "detectionStatus",
+        ].map((k) => [k, str]),
+      ),
     },
     ["entityType"],
   );
@@ -208,7 +240,26 @@ describe("the simulator against Defender's documented machine, alert and user en
     incidentId: int,
     investigationId: int,
     investigationState: oneOf(
-      ["Unknown", "Terminated", "SuccessfullyRemediated", "Benign", "Failed", "PartiallyRemediated", "Running", "PendingApproval", "PendingResource", "PartiallyInvestigated", "TerminatedByUser", "TerminatedBySystem", "Queued", "InnerFailure", "PreexistingAlert", "UnsupportedOs", "UnsupportedAlertType", "SuppressedAlert"],
+      [
+        "Unknown",
+        "Terminated",
+        "SuccessfullyRemediated",
+        "Benign",
+        "Failed",
+        "PartiallyRemediated",
+        "Running",
+        "PendingApproval",
+        "PendingResource",
+        "PartiallyInvestigated",
+        "TerminatedByUser",
+        "TerminatedBySystem",
+        "Queued",
+        "InnerFailure",
+        "PreexistingAlert",
+        "UnsupportedOs",
+        "UnsupportedAlertType",
+        "SuppressedAlert",
+      ],
       true,
     ),
     assignedTo: str,
@@ -220,7 +271,20 @@ describe("the simulator against Defender's documented machine, alert and user en
     status: oneOf(["Unknown", "New", "InProgress", "Resolved"]),
     classification: oneOf(["TruePositive", "Informational, expected activity", "FalsePositive"], true),
     determination: oneOf(
-      ["MultiStagedAttack", "MaliciousUserActivity", "CompromisedUser", "Malware", "Phishing", "UnwantedSoftware", "Other", "SecurityTesting", "LineOfBusinessApplication", "ConfirmedUserActivity", "Clean", "InsufficientData"],
+      [
+        "MultiStagedAttack",
+        "MaliciousUserActivity",
+        "CompromisedUser",
+        "Malware",
+        "Phishing",
+        "UnwantedSoftware",
+        "Other",
+        "SecurityTesting",
+        "LineOfBusinessApplication",
+        "ConfirmedUserActivity",
+        "Clean",
+        "InsufficientData",
+      ],
       true,
     ),
     category: str,
@@ -288,7 +352,9 @@ describe("the simulator against Defender's documented machine, alert and user en
   it("answers every alert, with its evidence, in the documented alert shape", async () => {
     const all = values(await defender("/api/alerts?$expand=evidence"));
     expect(all.length).toBeGreaterThanOrEqual(10);
-    expect(all.some((a) => (a.evidence as Json[]).some((e) => e.entityType === "User" && e.userPrincipalName && e.accountName && e.domainName))).toBe(true);
+    expect(
+      all.some((a) => (a.evidence as Json[]).some((e) => e.entityType === "User" && e.userPrincipalName && e.accountName && e.domainName)),
+    ).toBe(true);
     for (const a of all) expectValid(check.alert, a);
     expectValid(check.alert, await defender(`/api/alerts/${encodeURIComponent(all[0]!.id as string)}?$expand=evidence`));
   });
@@ -302,14 +368,31 @@ describe("the simulator against Defender's documented machine, alert and user en
   it("catches a property the tables do not have, and the type the tables claim but the API does not send", () => {
     expect(check.machine({ id: "0".repeat(40), healthStatus: "Active", machineTags: [], ipAddresses: [], osBuildNumber: 1 })).toBe(false);
     expect(check.alert({ id: "a", severity: "High", status: "New", mitreTechniques: "T1059", comments: [], evidence: [] })).toBe(false);
-    expect(check.alert({ id: "a", severity: "High", status: "New", mitreTechniques: [], relatedUser: "contoso\\alice", comments: [], evidence: [] })).toBe(false);
+    expect(
+      check.alert({
+        id: "a",
+        severity: "High",
+        status: "New",
+        mitreTechniques: [],
+        relatedUser: "contoso\\alice",
+        comments: [],
+        evidence: [],
+      }),
+    ).toBe(false);
   });
 
   it("covers every documented machine health, risk score, alert severity and alert status", async () => {
     const machines = values(await defender("/api/machines"));
     const alerts = values(await defender("/api/alerts"));
     const seen = (items: Json[], key: string) => [...new Set(items.map((x) => x[key]))].filter((v) => v !== null).sort();
-    expect(seen(machines, "healthStatus")).toEqual(["Active", "ImpairedCommunication", "Inactive", "NoSensorData", "NoSensorDataImpairedCommunication", "Unknown"]);
+    expect(seen(machines, "healthStatus")).toEqual([
+      "Active",
+      "ImpairedCommunication",
+      "Inactive",
+      "NoSensorData",
+      "NoSensorDataImpairedCommunication",
+      "Unknown",
+    ]);
     expect(seen(machines, "riskScore")).toEqual(["High", "Informational", "Low", "Medium", "None"]);
     expect(seen(alerts, "severity")).toEqual(["High", "Informational", "Low", "Medium", "UnSpecified"]);
     expect(seen(alerts, "status")).toEqual(["InProgress", "New", "Resolved", "Unknown"]);

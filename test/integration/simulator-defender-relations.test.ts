@@ -72,7 +72,11 @@ describe("machines", () => {
     for (const path of ["", "/logonusers", "/alerts"]) {
       const res = await get(`/api/machines/0000000000000000000000000000000000000000${path}`);
       expect(res.status).toBe(404);
-      expect(res.json.error).toEqual({ code: "ResourceNotFound", message: expect.stringContaining("was not found"), target: expect.stringMatching(/^[0-9a-f-]{36}$/) });
+      expect(res.json.error).toEqual({
+        code: "ResourceNotFound",
+        message: expect.stringContaining("was not found"),
+        target: expect.stringMatching(/^[0-9a-f-]{36}$/),
+      });
     }
   });
 
@@ -115,7 +119,11 @@ describe("alerts", () => {
     expect(plain.json.evidence).toEqual([]);
     expect(plain.json.relatedUser).toEqual({ userName: "alice", domainName: "CONTOSO" });
     expect(plain.json.mitreTechniques).toEqual(["T1059.001", "T1105", "T1027"]);
-    expect((plain.json.comments as Json[])[0]).toEqual({ comment: expect.any(String), createdBy: "soc-lead@contoso.com", createdTime: expect.any(String) });
+    expect((plain.json.comments as Json[])[0]).toEqual({
+      comment: expect.any(String),
+      createdBy: "soc-lead@contoso.com",
+      createdTime: expect.any(String),
+    });
     const expanded = await get(`/api/alerts/${DEMO_ALERTS.aliceHigh}?$expand=evidence`);
     const user = (expanded.json.evidence as Json[]).find((e) => e.entityType === "User")!;
     expect(user).toMatchObject({ accountName: "alice", domainName: "CONTOSO", userPrincipalName: "alice@contoso.com" });
@@ -158,7 +166,9 @@ describe("alerts", () => {
     const old = byId.get(DEMO_ALERTS.user1Resolved)!;
     expect(old.status).toBe("Resolved");
     expect(now - Date.parse(old.resolvedTime as string)).toBeGreaterThan(30 * DAY);
-    const dmillerUpn = (byId.get(DEMO_ALERTS.dmillerRansomware)!.evidence as Json[]).find((e) => e.entityType === "User")!.userPrincipalName;
+    const dmillerUpn = (byId.get(DEMO_ALERTS.dmillerRansomware)!.evidence as Json[]).find(
+      (e) => e.entityType === "User",
+    )!.userPrincipalName;
     expect(dmillerUpn).toBe("dave.miller@northwind.example");
   });
 });
@@ -171,10 +181,14 @@ describe("OData on the list endpoints", () => {
     expect(recent.length).toBeGreaterThan(0);
     expect(recent.every((a) => Date.parse(a.lastUpdateTime as string) >= Date.now() - 7 * DAY - 60_000)).toBe(true);
     expect(recent.map((a) => a.id)).not.toContain(DEMO_ALERTS.user1Resolved);
-    const highNew = list((await get(`/api/alerts?$filter=${enc(`severity eq 'High' and status eq 'New' and alertCreationTime ge ${since(7)}`)}`)).json).value;
+    const highNew = list(
+      (await get(`/api/alerts?$filter=${enc(`severity eq 'High' and status eq 'New' and alertCreationTime ge ${since(7)}`)}`)).json,
+    ).value;
     expect(highNew.map((a) => a.id)).toEqual(expect.arrayContaining([DEMO_ALERTS.aliceHigh, DEMO_ALERTS.dmillerRansomware]));
     expect(highNew.every((a) => a.severity === "High" && a.status === "New")).toBe(true);
-    const either = list((await get(`/api/alerts?$filter=${enc("(status eq 'Resolved' or status eq 'Unknown') and incidentId eq 3007")}`)).json).value;
+    const either = list(
+      (await get(`/api/alerts?$filter=${enc("(status eq 'Resolved' or status eq 'Unknown') and incidentId eq 3007")}`)).json,
+    ).value;
     expect(either.map((a) => a.id)).toEqual([DEMO_ALERTS.user1Resolved]);
   });
 
@@ -248,7 +262,12 @@ describe("OData on the list endpoints", () => {
 describe("permissions", () => {
   it("answers 403 on alert endpoints only when the token lacks Alert.Read.All", async () => {
     sim.setDefenderRoles(["User.Read.All", "Machine.Read.All"]);
-    for (const path of ["/api/alerts", `/api/alerts/${DEMO_ALERTS.aliceHigh}`, `/api/users/${enc(DEMO.defenderAlice)}/alerts`, `/api/machines/${DEMO_MACHINES.aliceLaptop}/alerts`]) {
+    for (const path of [
+      "/api/alerts",
+      `/api/alerts/${DEMO_ALERTS.aliceHigh}`,
+      `/api/users/${enc(DEMO.defenderAlice)}/alerts`,
+      `/api/machines/${DEMO_MACHINES.aliceLaptop}/alerts`,
+    ]) {
       const res = await get(path);
       expect(`${path}:${res.status}`).toBe(`${path}:403`);
       expect(res.json.error).toMatchObject({ code: "Forbidden", message: expect.stringContaining("Alert.Read.All") });
@@ -262,7 +281,11 @@ describe("permissions", () => {
     sim.setDefenderRoles(["User.Read.All", "Alert.Read.All"]);
     const fresh = await defenderToken(sim);
     for (const bearer of [token, fresh]) {
-      for (const path of ["/api/machines", `/api/machines/${DEMO_MACHINES.aliceLaptop}`, `/api/users/${enc(DEMO.defenderAlice)}/machines`]) {
+      for (const path of [
+        "/api/machines",
+        `/api/machines/${DEMO_MACHINES.aliceLaptop}`,
+        `/api/users/${enc(DEMO.defenderAlice)}/machines`,
+      ]) {
         const res = await get(path, bearer);
         expect(`${path}:${res.status}`).toBe(`${path}:403`);
         expect(errorCode(res.json)).toBe("Forbidden");
@@ -312,7 +335,9 @@ describe("faults and counting on the new paths", () => {
     expect((await get(`/api/machines/${DEMO_MACHINES.aliceLaptop}`)).status).toBe(200);
     expect((await get("/api/machines")).status).toBe(503);
     sim.inject({ target: "defender", kind: "bad-json" });
-    const res = await fetch(`${sim.url}/api/machines/${DEMO_MACHINES.aliceLaptop}/logonusers`, { headers: { authorization: `Bearer ${token}` } });
+    const res = await fetch(`${sim.url}/api/machines/${DEMO_MACHINES.aliceLaptop}/logonusers`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
     expect(await res.text()).toContain("<html>");
   });
 
@@ -349,7 +374,9 @@ describe("generated data for benchmarks", () => {
     const wire = (value: unknown) => JSON.stringify(value, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v));
     const again = await startSimulator({ extraDefenderUsers: 30, extraDefenderMachines: 40, extraDefenderAlerts: 230 });
     try {
-      expect(wire([...again.defenderAlerts.keys(), ...again.defenderMachines.keys()])).toBe(wire([...sim.defenderAlerts.keys(), ...sim.defenderMachines.keys()]));
+      expect(wire([...again.defenderAlerts.keys(), ...again.defenderMachines.keys()])).toBe(
+        wire([...sim.defenderAlerts.keys(), ...sim.defenderMachines.keys()]),
+      );
       const demo = demoRelations(users, sim.startedAt);
       const bench = benchRelations(40, 230, 30, sim.startedAt);
       expect(wire([...sim.defenderAlerts.values()])).toBe(wire([...demo.alerts, ...bench.alerts]));

@@ -124,7 +124,13 @@ describe("start-up", () => {
   }, 30_000);
 
   it("advertises only the pages it serves, and says that DEMO=1 ignores the credentials that are set", async () => {
-    const app = run({ PORT: "0", GRAPHQL_SANDBOX: "0", DEMO: "1", ESET_USERNAME: "api-user@example.com", ESET_PASSWORD: "pw-ignored-by-demo" });
+    const app = run({
+      PORT: "0",
+      GRAPHQL_SANDBOX: "0",
+      DEMO: "1",
+      ESET_USERNAME: "api-user@example.com",
+      ESET_PASSWORD: "pw-ignored-by-demo",
+    });
     try {
       const [, explorer] = await waitFor(app.stdout, /Explorer:\s+(http:\/\/127\.0\.0\.1:\d+\/explorer)/);
       expect(app.stdout()).toContain("DEMO mode");
@@ -182,7 +188,9 @@ describe("start-up", () => {
         await waitFor(app.stderr, /DEFENDER REFUSED/);
         await waitFor(app.stderr, /ESET REFUSED/);
         const stderr = app.stderr();
-        expect(stderr).toMatch(/DEFENDER REFUSED usergraph's credentials at start-up \(invalid_client, HTTP 401\): check DEFENDER_TENANT_ID/);
+        expect(stderr).toMatch(
+          /DEFENDER REFUSED usergraph's credentials at start-up \(invalid_client, HTTP 401\): check DEFENDER_TENANT_ID/,
+        );
         expect(stderr).toMatch(/ESET REFUSED usergraph's credentials at start-up \([^)]*HTTP 40\d\): check ESET_USERNAME/);
         await waitFor(app.stdout, /"source":"DEFENDER"[^\n]*"upstreamCode":"invalid_client"/);
         expect(stderr + app.stdout()).not.toMatch(/wrong-secret-for-startup-check|wrong-password-for-startup-check/);
@@ -209,7 +217,11 @@ describe("start-up", () => {
       try {
         const [, url] = await waitFor(app.stdout, /serving Defender and ESET at (http:\/\/127\.0\.0\.1:\d+\/graphql)/);
         expect(app.stdout()).not.toContain("DEMO mode");
-        const anonymous = await fetch(url!, { method: "POST", headers: { "content-type": "application/json" }, body: '{"query":"{ __typename }"}' });
+        const anonymous = await fetch(url!, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: '{"query":"{ __typename }"}',
+        });
         expect(anonymous.status).toBe(401);
         const res = await fetch(url!, {
           method: "POST",
@@ -228,7 +240,12 @@ describe("start-up", () => {
 });
 
 describe("shutdown under a queue", () => {
-  async function post(url: string, q: string): Promise<{ status: number; body: { data?: Record<string, unknown> | null; errors?: Array<{ extensions?: { code?: string } }> } } | "no answer"> {
+  async function post(
+    url: string,
+    q: string,
+  ): Promise<
+    { status: number; body: { data?: Record<string, unknown> | null; errors?: Array<{ extensions?: { code?: string } }> } } | "no answer"
+  > {
     try {
       const res = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ query: q }) });
       return { status: res.status, body: (await res.json()) as never };

@@ -49,7 +49,10 @@ describe("token flows", () => {
     const grants = stack.sim.tokenRequests("ESET").map((f) => f.get("grant_type"));
     expect(grants).toEqual(["password", "refresh_token", "refresh_token"]);
     // Each refresh presents the newest refresh token: the simulator accepts each only once.
-    const presented = stack.sim.tokenRequests("ESET").slice(1).map((f) => f.get("refresh_token"));
+    const presented = stack.sim
+      .tokenRequests("ESET")
+      .slice(1)
+      .map((f) => f.get("refresh_token"));
     expect(new Set(presented).size).toBe(2);
   });
 

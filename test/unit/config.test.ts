@@ -110,19 +110,30 @@ describe("loadConfig", () => {
     expect(() => loadConfig({ ESET_USERNAME: "u", ESET_PASSWORD: "pw-value", ESET_TOKEN_URL: "http://10.0.0.5/oauth/token" })).toThrow(
       /must use https/,
     );
-    expect(loadConfig({ ESET_USERNAME: "u", ESET_PASSWORD: "pw-value", ESET_API_URL: "http://127.0.0.1:8080", AUTH_MODE: "none" }).eset?.apiUrl.port).toBe(
-      "8080",
-    );
+    expect(
+      loadConfig({ ESET_USERNAME: "u", ESET_PASSWORD: "pw-value", ESET_API_URL: "http://127.0.0.1:8080", AUTH_MODE: "none" }).eset?.apiUrl
+        .port,
+    ).toBe("8080");
   });
   it("reads the trust settings: token backoff, JWT max age, metrics exposure, refusing weak values without echoing them", () => {
     const config = loadConfig({ AUTH_JWT_SECRET: "x".repeat(32), AUTH_JWT_ISSUER: "https://i/", AUTH_JWT_AUDIENCE: "api://u" });
     expect(config.tokenBackoff).toEqual({ baseMs: 1_000, maxMs: 300_000, maxTransientMs: 30_000 });
     expect(config.auth.jwt?.maxAgeSec).toBe(86_400);
     expect(config.metrics).toEqual({ port: undefined, host: "127.0.0.1", token: undefined, operationNames: undefined });
-    expect(loadConfig({ METRICS_PORT: "9464", METRICS_OPERATION_NAMES: "Dashboard, Person" }).metrics).toMatchObject({ port: 9464, operationNames: ["Dashboard", "Person"] });
+    expect(loadConfig({ METRICS_PORT: "9464", METRICS_OPERATION_NAMES: "Dashboard, Person" }).metrics).toMatchObject({
+      port: 9464,
+      operationNames: ["Dashboard", "Person"],
+    });
     let error: unknown;
     try {
-      loadConfig({ METRICS_TOKEN: "short-secret", METRICS_OPERATION_NAMES: "ok,not a name", AUTH_JWT_SECRET: "x".repeat(32), AUTH_JWT_ISSUER: "i", AUTH_JWT_AUDIENCE: "a", AUTH_JWT_MAX_AGE_SECONDS: "5" });
+      loadConfig({
+        METRICS_TOKEN: "short-secret",
+        METRICS_OPERATION_NAMES: "ok,not a name",
+        AUTH_JWT_SECRET: "x".repeat(32),
+        AUTH_JWT_ISSUER: "i",
+        AUTH_JWT_AUDIENCE: "a",
+        AUTH_JWT_MAX_AGE_SECONDS: "5",
+      });
     } catch (err) {
       error = err;
     }

@@ -6,7 +6,12 @@ import { dirname, join, resolve } from "node:path";
  * and an anchor names a heading of that file. Code blocks are not links.
  */
 const root = join(__dirname, "..", "..");
-const pages = ["README.md", ...readdirSync(join(root, "docs")).filter((f) => f.endsWith(".md")).map((f) => `docs/${f}`)];
+const pages = [
+  "README.md",
+  ...readdirSync(join(root, "docs"))
+    .filter((f) => f.endsWith(".md"))
+    .map((f) => `docs/${f}`),
+];
 
 function withoutCode(text: string): string {
   return text.replace(/```[\s\S]*?```/g, "").replace(/`[^`\n]*`/g, "");
@@ -43,7 +48,8 @@ it.each(pages)("%s links only to files and headings inside the repository", (pag
       problems.push(`missing ${target}`);
       continue;
     }
-    if (anchor !== undefined && statSync(file).isFile() && !anchors(readFileSync(file, "utf8")).has(anchor)) problems.push(`no heading #${anchor} in ${path || page}`);
+    if (anchor !== undefined && statSync(file).isFile() && !anchors(readFileSync(file, "utf8")).has(anchor))
+      problems.push(`no heading #${anchor} in ${path || page}`);
   }
   expect(problems).toEqual([]);
 });

@@ -37,7 +37,12 @@ describe("esetUserList cursors", () => {
 
   it("refuses correctly signed positions outside the bounds (a page token over 128 characters, a skip beyond a page)", () => {
     // encodeCursor signs whatever it is given; decoding still checks every field.
-    for (const position of [{ pageToken: "x".repeat(129), skip: 0 }, { pageToken: "", skip: 1001 }, { pageToken: "", skip: -1 }, { pageToken: "", skip: 1.5 }]) {
+    for (const position of [
+      { pageToken: "x".repeat(129), skip: 0 },
+      { pageToken: "", skip: 1001 },
+      { pageToken: "", skip: -1 },
+      { pageToken: "", skip: 1.5 },
+    ]) {
       expect(decodeCursor(encodeCursor(position, digest, key), digest, key)).toBe("invalid");
     }
   });

@@ -34,7 +34,8 @@ describe("generated files stay true to the code", () => {
     ]);
     const enumValues = (name: string) => (schema.getType(name) as GraphQLEnumType).getValues().map((v) => v.name);
     // Every top-level field nullable: a failing source, a missing scope or a refused argument nulls that field alone.
-    for (const field of Object.values(query)) expect(`${field.name}: ${isNonNullType(field.type) ? "non-null" : "nullable"}`).toBe(`${field.name}: nullable`);
+    for (const field of Object.values(query))
+      expect(`${field.name}: ${isNonNullType(field.type) ? "non-null" : "nullable"}`).toBe(`${field.name}: nullable`);
     expect(enumValues("ProtectionStatus")).toEqual(["UNSPECIFIED", "UNPROTECTED", "PENDING", "PARTIALLY_PROTECTED", "FULLY_PROTECTED"]);
     expect(enumValues("IdentityProviderType")).toEqual(["UNSPECIFIED", "MICROSOFT", "GOOGLE", "FACEBOOK", "LOCAL"]);
     expect(enumValues("IdentityReferenceFormat")).toEqual([
@@ -48,13 +49,20 @@ describe("generated files stay true to the code", () => {
     const fields = (name: string) =>
       Object.values((schema.getType(name) as GraphQLObjectType).getFields()).map((f) => `${f.name}: ${f.type.toString()}`);
     expect(fields("EsetUser")).toEqual(
-      expect.arrayContaining(["identities: [Identity!]!", "activeProductIds: [ID!]!", "protectionStatus: ProtectionStatus!", "cloudOffice: CloudOffice"]),
+      expect.arrayContaining([
+        "identities: [Identity!]!",
+        "activeProductIds: [ID!]!",
+        "protectionStatus: ProtectionStatus!",
+        "cloudOffice: CloudOffice",
+      ]),
     );
     expect(fields("DefenderUser")).toEqual(expect.arrayContaining(["id: ID!", "logonTypes: [String!]!", "firstSeen: DateTime"]));
     // Issue 7's link fields, by their contract signatures.
     expect(fields("EsetUser")).toEqual(expect.arrayContaining(["defenderUsers: [DefenderUser!]!"]));
     expect(fields("DefenderUser")).toEqual(expect.arrayContaining(["esetUsers: [EsetUser!]!"]));
-    expect(fields("EsetUserConnection")).toEqual(expect.arrayContaining(["edges: [EsetUserEdge!]!", "pageInfo: PageInfo!", "totalCount: Int"]));
+    expect(fields("EsetUserConnection")).toEqual(
+      expect.arrayContaining(["edges: [EsetUserEdge!]!", "pageInfo: PageInfo!", "totalCount: Int"]),
+    );
     expect(fields("PageInfo")).toEqual(["hasNextPage: Boolean!", "hasPreviousPage: Boolean!", "startCursor: String", "endCursor: String"]);
   });
 
@@ -62,7 +70,16 @@ describe("generated files stay true to the code", () => {
     const schema = await buildAppSchema();
     const missing: string[] = [];
     const objects = ["DefenderUser", "EsetUser", "Identity", "CloudOffice", "Query"];
-    objects.push("EsetUserConnection", "EsetUserEdge", "PageInfo", "UserLink", "LinkReason", "Person", "EsetUserFilter", "EsetActiveProductFilter");
+    objects.push(
+      "EsetUserConnection",
+      "EsetUserEdge",
+      "PageInfo",
+      "UserLink",
+      "LinkReason",
+      "Person",
+      "EsetUserFilter",
+      "EsetActiveProductFilter",
+    );
     for (const name of objects) {
       const type = schema.getType(name) as GraphQLObjectType;
       if (name !== "Query" && !type.description) missing.push(name);
@@ -72,7 +89,8 @@ describe("generated files stay true to the code", () => {
       }
     }
     for (const name of ["ProtectionStatus", "IdentityProviderType", "IdentityReferenceFormat", "LinkRule", "ProductAutoActivationBase"]) {
-      for (const value of (schema.getType(name) as GraphQLEnumType).getValues()) if (!value.description) missing.push(`${name}.${value.name}`);
+      for (const value of (schema.getType(name) as GraphQLEnumType).getValues())
+        if (!value.description) missing.push(`${name}.${value.name}`);
     }
     expect(missing).toEqual([]);
   });

@@ -31,15 +31,27 @@ const { join } = require("node:path");
 `;
 
 async function restricted(probes: Probe[]): Promise<string[][]> {
-  const { stdout } = await promisify(execFile)(process.execPath, ["-e", LINT_PROBES, JSON.stringify(probes)], { cwd: root, maxBuffer: 16 << 20 });
+  const { stdout } = await promisify(execFile)(process.execPath, ["-e", LINT_PROBES, JSON.stringify(probes)], {
+    cwd: root,
+    maxBuffer: 16 << 20,
+  });
   return JSON.parse(stdout) as string[][];
 }
 
 const SHARED = ["upstream", "store", "graphql", "errors", "limits", "observability", "auth", "apq"];
 const PROBES = {
-  defenderImportsEset: { file: "src/sources/defender/users/probe.ts", code: 'import { EsetClient } from "../../eset/client";\nexport const x = EsetClient;\n' },
-  esetImportsDefender: { file: "src/sources/eset/users/probe.ts", code: 'import { DefenderClient } from "../../defender/client";\nexport const x = DefenderClient;\n' },
-  sourceImportsPeople: { file: "src/sources/eset/users/probe.ts", code: 'import { LinkRule } from "../../../people/link-rule.enum";\nexport const x = LinkRule;\n' },
+  defenderImportsEset: {
+    file: "src/sources/defender/users/probe.ts",
+    code: 'import { EsetClient } from "../../eset/client";\nexport const x = EsetClient;\n',
+  },
+  esetImportsDefender: {
+    file: "src/sources/eset/users/probe.ts",
+    code: 'import { DefenderClient } from "../../defender/client";\nexport const x = DefenderClient;\n',
+  },
+  sourceImportsPeople: {
+    file: "src/sources/eset/users/probe.ts",
+    code: 'import { LinkRule } from "../../../people/link-rule.enum";\nexport const x = LinkRule;\n',
+  },
   sourceUsesShared: {
     file: "src/sources/defender/users/probe.ts",
     code: 'import { UpstreamError } from "../../../upstream/upstream-error";\nimport { EntityStore } from "../../../store/entity-store";\nexport const x = [UpstreamError, EntityStore];\n',

@@ -107,7 +107,12 @@ describe("CircuitBreaker", () => {
   it("half-opens for one probe, and only the probe's result closes it", () => {
     let now = 0;
     const states: string[] = [];
-    const breaker = new CircuitBreaker("DEFENDER", options, (s) => states.push(s), () => now);
+    const breaker = new CircuitBreaker(
+      "DEFENDER",
+      options,
+      (s) => states.push(s),
+      () => now,
+    );
     const early = breaker.beforeCall();
     fail(breaker, 10);
     expect(() => breaker.beforeCall()).toThrow(UpstreamError);
@@ -125,7 +130,12 @@ describe("CircuitBreaker", () => {
 
   it("opens again at once when the probe fails", () => {
     let now = 0;
-    const breaker = new CircuitBreaker("ESET", options, () => {}, () => now);
+    const breaker = new CircuitBreaker(
+      "ESET",
+      options,
+      () => {},
+      () => now,
+    );
     fail(breaker, 10);
     now = 1000;
     breaker.recordFailure(breaker.beforeCall());

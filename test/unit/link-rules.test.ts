@@ -1,19 +1,33 @@
 import { parseAtName, parseDomainUser } from "../../src/people/account-names";
-import { accountEvidence, defenderCandidates, esetSearchTerms, matchReasons, probeFor, type DefenderSide, type EsetSide } from "../../src/people/link-rules";
+import {
+  accountEvidence,
+  defenderCandidates,
+  esetSearchTerms,
+  matchReasons,
+  probeFor,
+  type DefenderSide,
+  type EsetSide,
+} from "../../src/people/link-rules";
 
 const eset = (over: Partial<EsetSide> = {}): EsetSide => ({ identities: [], primaryEmailAddress: null, proxyEmailAddresses: [], ...over });
 const upn = (value: string) => ({ userName: value, providerReference: value, providerReferenceFormat: "USER_PRINCIPAL_NAME" });
 const userName = (value: string) => ({ userName: value, providerReference: null, providerReferenceFormat: "USER_NAME" });
-const account = (id: string, accountName: string | null = null, accountDomain: string | null = null): DefenderSide => ({ id, accountName, accountDomain });
+const account = (id: string, accountName: string | null = null, accountDomain: string | null = null): DefenderSide => ({
+  id,
+  accountName,
+  accountDomain,
+});
 const rules = (e: EsetSide, d: DefenderSide) => matchReasons(e, d).map((r) => r.rule);
 
 describe("account names", () => {
   it("parses DOMAIN\\user and user@dns strictly, folding case", () => {
     expect(parseDomainUser("CONTOSO\\Alice")).toEqual({ domain: "contoso", user: "alice" });
-    for (const bad of ["alice", "\\alice", "contoso\\", "a\\b\\c", "user@x\\y", "nt authority\\system"]) expect(parseDomainUser(bad)).toBeUndefined();
+    for (const bad of ["alice", "\\alice", "contoso\\", "a\\b\\c", "user@x\\y", "nt authority\\system"])
+      expect(parseDomainUser(bad)).toBeUndefined();
     expect(parseAtName("Alice@Contoso.COM")).toEqual({ user: "alice", domain: "contoso.com", label: "contoso", guest: false });
     expect(parseAtName("alice_fabrikam.com#EXT#@contoso.onmicrosoft.com")?.guest).toBe(true);
-    for (const bad of ["alice", "@contoso.com", "alice@", "a@b@c.com", "al ice@contoso.com", "alice@contoso..com", "alice@-x.com"]) expect(parseAtName(bad)).toBeUndefined();
+    for (const bad of ["alice", "@contoso.com", "alice@", "a@b@c.com", "al ice@contoso.com", "alice@contoso..com", "alice@-x.com"])
+      expect(parseAtName(bad)).toBeUndefined();
   });
 });
 
@@ -53,7 +67,9 @@ describe("matchReasons", () => {
   });
 
   it("treats EMAIL_ADDRESS identities as e-mail, ignores phone and federated identities, and never links a guest UPN", () => {
-    const bob = eset({ identities: [{ userName: "bob@fabrikam.com", providerReference: "bob@fabrikam.com", providerReferenceFormat: "EMAIL_ADDRESS" }] });
+    const bob = eset({
+      identities: [{ userName: "bob@fabrikam.com", providerReference: "bob@fabrikam.com", providerReferenceFormat: "EMAIL_ADDRESS" }],
+    });
     expect(rules(bob, account("fabrikam\\bob"))).toEqual(["EMAIL"]);
     expect(rules(bob, account("bob"))).toEqual([]);
     const phone = eset({ identities: [{ userName: "x\\y", providerReference: null, providerReferenceFormat: "PHONE_NUMBER" }] });
@@ -103,8 +119,18 @@ describe("ALERT_EVIDENCE", () => {
   it("links the UPN an alert's User evidence names to its DOMAIN\\user, where the guessing rules cannot", () => {
     expect(rules(dave, dmiller)).toEqual([]);
     expect(matchReasons(dave, dmiller, proof)).toEqual([
-      { rule: "ALERT_EVIDENCE", esetField: "identities[0].userName", esetValue: "dave.miller@northwind.example", defenderValue: "corp\\dmiller" },
-      { rule: "ALERT_EVIDENCE", esetField: "primaryEmailAddress", esetValue: "dave.miller@northwind.example", defenderValue: "corp\\dmiller" },
+      {
+        rule: "ALERT_EVIDENCE",
+        esetField: "identities[0].userName",
+        esetValue: "dave.miller@northwind.example",
+        defenderValue: "corp\\dmiller",
+      },
+      {
+        rule: "ALERT_EVIDENCE",
+        esetField: "primaryEmailAddress",
+        esetValue: "dave.miller@northwind.example",
+        defenderValue: "corp\\dmiller",
+      },
     ]);
   });
 

@@ -73,7 +73,10 @@ describe("ESET normalisation", () => {
     );
     expect(user.protectionStatus).toBe("UNSPECIFIED");
     expect(user.identities[0]?.providerType).toBe("UNSPECIFIED");
-    expect(reported.sort()).toEqual(["IdentityProviderType=IDENTITY_PROVIDER_TYPE_APPLE", "ProtectionStatus=PROTECTION_STATUS_QUARANTINED"]);
+    expect(reported.sort()).toEqual([
+      "IdentityProviderType=IDENTITY_PROVIDER_TYPE_APPLE",
+      "ProtectionStatus=PROTECTION_STATUS_QUARANTINED",
+    ]);
   });
 
   it("treats absent and empty enum values as UNSPECIFIED without reporting them", () => {

@@ -56,7 +56,12 @@ it("refuses an operation that selects a field without a price, naming it", async
   expect(await problemsOf(schema, '{ defenderUser(id: "a") { more(n: 1) { id } } }')).toEqual([expect.stringContaining("Thing.more")]);
   // A priced root field with plain scalar children goes through, and so does introspection.
   expect(await problemsOf(schema, '{ defenderUser(id: "a") { id } }')).toEqual([]);
-  expect(await problemsOf(schema, "{ __schema { queryType { name fields { name type { ofType { name } } } } } __type(name: \"Thing\") { fields { name } } }")).toEqual([]);
+  expect(
+    await problemsOf(
+      schema,
+      '{ __schema { queryType { name fields { name type { ofType { name } } } } } __type(name: "Thing") { fields { name } } }',
+    ),
+  ).toEqual([]);
 });
 
 describe("the price of Defender's relations", () => {

@@ -38,14 +38,24 @@ export class DefenderClient {
 
   /** `GET /api/users/{id}`; null when Defender answers 404. */
   async getUser(id: string, deadline: Deadline): Promise<DefenderUserDto | null> {
-    const body = await this.api.requestOrUndefined({ method: "GET", path: `/api/users/${encodePathSegment(id)}`, deadline, permission: DEFENDER_PERMISSIONS.users });
+    const body = await this.api.requestOrUndefined({
+      method: "GET",
+      path: `/api/users/${encodePathSegment(id)}`,
+      deadline,
+      permission: DEFENDER_PERMISSIONS.users,
+    });
     if (body === undefined) return null;
     return entity<DefenderUserDto>(body, "GET /api/users/{id}", "user");
   }
 
   /** `GET /api/machines/{id}`: by device id or computer name; null when Defender answers 404. */
   async getMachine(id: string, deadline: Deadline): Promise<DefenderMachineDto | null> {
-    const body = await this.api.requestOrUndefined({ method: "GET", path: `/api/machines/${encodePathSegment(id)}`, deadline, permission: DEFENDER_PERMISSIONS.machines });
+    const body = await this.api.requestOrUndefined({
+      method: "GET",
+      path: `/api/machines/${encodePathSegment(id)}`,
+      deadline,
+      permission: DEFENDER_PERMISSIONS.machines,
+    });
     if (body === undefined) return null;
     return entity<DefenderMachineDto>(body, "GET /api/machines/{id}", "machine");
   }
@@ -55,7 +65,12 @@ export class DefenderClient {
    * has no recent machines: that is an empty page, not an error.
    */
   async listMachines(query: ODataQuery, deadline: Deadline): Promise<ODataPage<DefenderMachineDto>> {
-    const body = await this.api.requestOrUndefined({ method: "GET", path: `/api/machines${odata(query)}`, deadline, permission: DEFENDER_PERMISSIONS.machines });
+    const body = await this.api.requestOrUndefined({
+      method: "GET",
+      path: `/api/machines${odata(query)}`,
+      deadline,
+      permission: DEFENDER_PERMISSIONS.machines,
+    });
     if (body === undefined) return { items: [] };
     return this.page<DefenderMachineDto>(body, "GET /api/machines", "machine");
   }
@@ -65,19 +80,34 @@ export class DefenderClient {
    * alerts on a documented set of properties only (not on the related user or the machine: group locally).
    */
   async listAlerts(query: ODataQuery & { expandEvidence?: boolean }, deadline: Deadline): Promise<ODataPage<DefenderAlertDto>> {
-    const body = await this.api.request({ method: "GET", path: `/api/alerts${odata(query, query.expandEvidence)}`, deadline, permission: DEFENDER_PERMISSIONS.alerts });
+    const body = await this.api.request({
+      method: "GET",
+      path: `/api/alerts${odata(query, query.expandEvidence)}`,
+      deadline,
+      permission: DEFENDER_PERMISSIONS.alerts,
+    });
     return this.page<DefenderAlertDto>(body, "GET /api/alerts", "alert");
   }
 
   /** The page behind an `@odata.nextLink` of a machine list. */
   async nextMachines(nextLink: string, deadline: Deadline): Promise<ODataPage<DefenderMachineDto>> {
-    const body = await this.api.request({ method: "GET", path: this.linkPath(nextLink), deadline, permission: DEFENDER_PERMISSIONS.machines });
+    const body = await this.api.request({
+      method: "GET",
+      path: this.linkPath(nextLink),
+      deadline,
+      permission: DEFENDER_PERMISSIONS.machines,
+    });
     return this.page<DefenderMachineDto>(body, "GET /api/machines (next page)", "machine");
   }
 
   /** The page behind an `@odata.nextLink` of an alert list. */
   async nextAlerts(nextLink: string, deadline: Deadline): Promise<ODataPage<DefenderAlertDto>> {
-    const body = await this.api.request({ method: "GET", path: this.linkPath(nextLink), deadline, permission: DEFENDER_PERMISSIONS.alerts });
+    const body = await this.api.request({
+      method: "GET",
+      path: this.linkPath(nextLink),
+      deadline,
+      permission: DEFENDER_PERMISSIONS.alerts,
+    });
     return this.page<DefenderAlertDto>(body, "GET /api/alerts (next page)", "alert");
   }
 
@@ -94,26 +124,42 @@ export class DefenderClient {
 
   /** `GET /api/users/{id}/alerts`: an unknown user is an empty list. Alerts come without evidence. */
   async getUserAlerts(id: string, deadline: Deadline): Promise<DefenderAlertDto[]> {
-    const body = await this.api.requestOrUndefined({ method: "GET", path: `/api/users/${encodePathSegment(id)}/alerts`, deadline, permission: DEFENDER_PERMISSIONS.alerts });
+    const body = await this.api.requestOrUndefined({
+      method: "GET",
+      path: `/api/users/${encodePathSegment(id)}/alerts`,
+      deadline,
+      permission: DEFENDER_PERMISSIONS.alerts,
+    });
     return body === undefined ? [] : this.page<DefenderAlertDto>(body, "GET /api/users/{id}/alerts", "alert").items;
   }
 
   /** `GET /api/machines/{id}/logonusers`; null when Defender does not know the machine (404). */
   async getMachineLogonUsers(id: string, deadline: Deadline): Promise<DefenderUserDto[] | null> {
-    const body = await this.api.requestOrUndefined({ method: "GET", path: `/api/machines/${encodePathSegment(id)}/logonusers`, deadline, permission: DEFENDER_PERMISSIONS.users });
+    const body = await this.api.requestOrUndefined({
+      method: "GET",
+      path: `/api/machines/${encodePathSegment(id)}/logonusers`,
+      deadline,
+      permission: DEFENDER_PERMISSIONS.users,
+    });
     return body === undefined ? null : this.page<DefenderUserDto>(body, "GET /api/machines/{id}/logonusers", "user").items;
   }
 
   /** `GET /api/machines/{id}/alerts`; null when Defender does not know the machine (404). Alerts come without evidence. */
   async getMachineAlerts(id: string, deadline: Deadline): Promise<DefenderAlertDto[] | null> {
-    const body = await this.api.requestOrUndefined({ method: "GET", path: `/api/machines/${encodePathSegment(id)}/alerts`, deadline, permission: DEFENDER_PERMISSIONS.alerts });
+    const body = await this.api.requestOrUndefined({
+      method: "GET",
+      path: `/api/machines/${encodePathSegment(id)}/alerts`,
+      deadline,
+      permission: DEFENDER_PERMISSIONS.alerts,
+    });
     return body === undefined ? null : this.page<DefenderAlertDto>(body, "GET /api/machines/{id}/alerts", "alert").items;
   }
 
   /** A nextLink is followed only on this API (same origin and base path): the token never goes anywhere else. */
   private linkPath(nextLink: string): string {
     const path = this.api.pathOf(nextLink);
-    if (path === undefined) throw new UpstreamError("DEFENDER", "parse", "Defender sent an @odata.nextLink that does not point at its own API");
+    if (path === undefined)
+      throw new UpstreamError("DEFENDER", "parse", "Defender sent an @odata.nextLink that does not point at its own API");
     return path;
   }
 
@@ -153,8 +199,6 @@ export function defenderErrorFacts(res: HttpResult): ErrorFacts {
   return {
     upstreamCode: typeof error?.code === "string" ? error.code : undefined,
     upstreamRequestId:
-      (typeof error?.target === "string" ? error.target : undefined) ??
-      header(res, "request-id") ??
-      header(res, "x-ms-request-id"),
+      (typeof error?.target === "string" ? error.target : undefined) ?? header(res, "request-id") ?? header(res, "x-ms-request-id"),
   };
 }

@@ -49,7 +49,9 @@ registerEnumType(IdentityProviderType, {
   description: "Identity providers that can be used for authentication (ESET v1IdentityProviderType).",
   valuesConfig: {
     UNSPECIFIED: { description: "Fallback: ESET sent no provider, or one usergraph does not know yet." },
-    MICROSOFT: { description: "Microsoft Entra ID (formerly Azure Active Directory) as an identity provider for enterprise authentication." },
+    MICROSOFT: {
+      description: "Microsoft Entra ID (formerly Azure Active Directory) as an identity provider for enterprise authentication.",
+    },
     GOOGLE: { description: "Google as an identity provider for authentication via Google accounts." },
     FACEBOOK: { description: "Facebook as an identity provider for authentication via Facebook accounts." },
     LOCAL: { description: "A local provider that manages identities and authentication within the application's scope." },
@@ -61,7 +63,9 @@ registerEnumType(IdentityReferenceFormat, {
   description: "Possible formats of user references (ESET v1IdentityReferenceFormat).",
   valuesConfig: {
     UNSPECIFIED: { description: "Fallback: ESET sent no format, or one usergraph does not know yet." },
-    EMAIL_ADDRESS: { description: "The identity reference (login) is an e-mail address. ESET's wire name is IDENTITY_REFERENCE_FORMAT_EMAIL_ADDRES." },
+    EMAIL_ADDRESS: {
+      description: "The identity reference (login) is an e-mail address. ESET's wire name is IDENTITY_REFERENCE_FORMAT_EMAIL_ADDRES.",
+    },
     USER_NAME: { description: "The identity reference (login) is a user name." },
     USER_PRINCIPAL_NAME: { description: "The identity reference (login) is in user principal name (UPN) format." },
     PHONE_NUMBER: { description: "The identity reference (login) is a telephone number." },

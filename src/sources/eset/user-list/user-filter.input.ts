@@ -18,12 +18,18 @@ const FILTERABLE_STATUSES = Object.values(ProtectionStatus).filter((s) => s !== 
     "Which of ESET's active products a listed user must have (the activeProduct.* filters of GET /v1/users). Every field given must hold for one and the same product.",
 })
 export class EsetActiveProductFilter {
-  @Field(() => ID, { nullable: true, description: "The product's id, 0 to 99999 (ESET's activeProduct.id, as in EsetUser.activeProductIds)." })
+  @Field(() => ID, {
+    nullable: true,
+    description: "The product's id, 0 to 99999 (ESET's activeProduct.id, as in EsetUser.activeProductIds).",
+  })
   @IsOptional()
   @Matches(/^\d{1,5}$/, { message: "a whole number from 0 to 99999" })
   id?: string | null;
 
-  @Field(() => String, { nullable: true, description: "The product's name, the enumeration-style name ESET gives it (activeProduct.name); not a display name." })
+  @Field(() => String, {
+    nullable: true,
+    description: "The product's name, the enumeration-style name ESET gives it (activeProduct.name); not a display name.",
+  })
   @IsOptional()
   @MaxLength(100, { message: TEXT_MESSAGE })
   @Matches(TEXT, { message: TEXT_MESSAGE })
@@ -31,19 +37,22 @@ export class EsetActiveProductFilter {
 
   @Field(() => Boolean, {
     nullable: true,
-    description: "true: the product was activated automatically, for everyone in one of the user's groups or in the user's tenant; false: activated by hand (activeProduct.autoActivated).",
+    description:
+      "true: the product was activated automatically, for everyone in one of the user's groups or in the user's tenant; false: activated by hand (activeProduct.autoActivated).",
   })
   autoActivated?: boolean | null;
 
   @Field(() => ProductAutoActivationBase, {
     nullable: true,
-    description: "Why the product was activated automatically: tenant-wide or through a user group (activeProduct.autoActivationDetails.base).",
+    description:
+      "Why the product was activated automatically: tenant-wide or through a user group (activeProduct.autoActivationDetails.base).",
   })
   autoActivationBase?: ProductAutoActivationBase | null;
 
   @Field(() => ID, {
     nullable: true,
-    description: "The user group whose automatic activation activated the product; meaningful with autoActivationBase USER_GROUP (activeProduct.autoActivationDetails.userGroupUuid).",
+    description:
+      "The user group whose automatic activation activated the product; meaningful with autoActivationBase USER_GROUP (activeProduct.autoActivationDetails.userGroupUuid).",
   })
   @IsOptional()
   @Length(1, ESET_UUID_MAX_LENGTH, { message: UUID_MESSAGE })
@@ -76,7 +85,8 @@ export class EsetUserFilter {
 
   @Field(() => String, {
     nullable: true,
-    description: "Users whose primary or proxy e-mail address contains this, at least partially (ESET's match: `contoso.com` finds a whole domain).",
+    description:
+      "Users whose primary or proxy e-mail address contains this, at least partially (ESET's match: `contoso.com` finds a whole domain).",
   })
   @IsOptional()
   @MaxLength(100, { message: TEXT_MESSAGE })

@@ -23,7 +23,10 @@ export function toWireFilter(filter: EsetUserFilter | null | undefined): EsetUse
     set("activeProduct.id", product.id && String(Number(product.id)));
     set("activeProduct.name", product.name);
     set("activeProduct.autoActivated", product.autoActivated);
-    set("activeProduct.autoActivationDetails.base", product.autoActivationBase && `PRODUCT_AUTO_ACTIVATION_BASE_${product.autoActivationBase}`);
+    set(
+      "activeProduct.autoActivationDetails.base",
+      product.autoActivationBase && `PRODUCT_AUTO_ACTIVATION_BASE_${product.autoActivationBase}`,
+    );
     set("activeProduct.autoActivationDetails.userGroupUuid", product.autoActivationUserGroupUuid);
     set("activeProduct.subscriptionUuid", product.subscriptionUuid);
     set("activeProduct.unitPoolUuid", product.unitPoolUuid);

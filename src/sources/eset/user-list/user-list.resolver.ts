@@ -27,8 +27,12 @@ export class EsetUserListResolver {
     let start: EsetListPosition = { pageToken: "", skip: 0 };
     if (after !== null && after !== undefined) {
       const position = decodeCursor(after, digest, pages.cursorKey);
-      if (position === "invalid") throw badCursor("not a cursor this usergraph issued (malformed, altered, or for another ESET account); start again without after");
-      if (position === "other-filter") throw badCursor("the cursor belongs to a list with another filter; page with the filter it came from, or start again without after");
+      if (position === "invalid")
+        throw badCursor("not a cursor this usergraph issued (malformed, altered, or for another ESET account); start again without after");
+      if (position === "other-filter")
+        throw badCursor(
+          "the cursor belongs to a list with another filter; page with the filter it came from, or start again without after",
+        );
       start = position;
     }
     const slice = await pages.read(wire, start, first ?? ESET_LIST_DEFAULT_FIRST);

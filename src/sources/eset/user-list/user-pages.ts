@@ -93,9 +93,7 @@ export function createEsetUserPages(
         taken.forEach((user, i) => {
           const index = skip + i;
           const after =
-            index === last && page.nextPageToken !== ""
-              ? { pageToken: page.nextPageToken, skip: 0 }
-              : { pageToken, skip: index + 1 };
+            index === last && page.nextPageToken !== "" ? { pageToken: page.nextPageToken, skip: 0 } : { pageToken, skip: index + 1 };
           users.push({ user, after });
         });
         const leftInPage = page.users.length > skip + taken.length;

@@ -1,13 +1,13 @@
 import { Field, ObjectType } from "type-graphql";
 
 @ObjectType({
-  description:
-    "Details of a user related to their cloud office origin, e.g. Microsoft 365 or Google Workspace (ESET v1CloudOfficeUser).",
+  description: "Details of a user related to their cloud office origin, e.g. Microsoft 365 or Google Workspace (ESET v1CloudOfficeUser).",
 })
 export class CloudOffice {
   @Field(() => Boolean, {
     nullable: true,
-    description: "For a user imported from Microsoft 365: true if the user has Microsoft licences assigned (a projection of assigned licences from Graph API).",
+    description:
+      "For a user imported from Microsoft 365: true if the user has Microsoft licences assigned (a projection of assigned licences from Graph API).",
   })
   hasMsLicense!: boolean | null;
 

@@ -14,7 +14,10 @@ export class Identity {
   })
   userName!: string | null;
 
-  @Field(() => String, { nullable: true, description: 'The identifier used by the identity provider for the user, e.g. "user123@company.com".' })
+  @Field(() => String, {
+    nullable: true,
+    description: 'The identifier used by the identity provider for the user, e.g. "user123@company.com".',
+  })
   providerReference!: string | null;
 
   @Field(() => IdentityReferenceFormat, { description: "The format of providerReference." })

@@ -50,7 +50,10 @@ async function resolveInto(
     if (err instanceof UpstreamError && err.kind === "http" && err.status === 404) {
       budget.settle(0);
       const mid = Math.ceil(uuids.length / 2);
-      await Promise.all([resolveInto(client, uuids.slice(0, mid), deadline, out, budget), resolveInto(client, uuids.slice(mid), deadline, out, budget)]);
+      await Promise.all([
+        resolveInto(client, uuids.slice(0, mid), deadline, out, budget),
+        resolveInto(client, uuids.slice(mid), deadline, out, budget),
+      ]);
       return;
     }
     budget.settle(uuids.length);

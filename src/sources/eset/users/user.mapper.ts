@@ -27,9 +27,7 @@ function map(dto: EsetUserDto, report: UnknownEnumReporter): EsetUser {
     department: str(dto.department),
     jobTitle: str(dto.jobTitle),
     officeLocation: str(dto.officeLocation),
-    identities: Array.isArray(dto.identities)
-      ? dto.identities.filter(isObject).map((identity) => toIdentity(identity, report))
-      : [],
+    identities: Array.isArray(dto.identities) ? dto.identities.filter(isObject).map((identity) => toIdentity(identity, report)) : [],
     cloudOffice: isObject(dto.cloudOffice) ? toCloudOffice(dto.cloudOffice) : null,
     protectionStatus: enumValue(
       dto.protectionStatus,
