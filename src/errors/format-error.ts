@@ -15,6 +15,8 @@ export function codeFor(err: UpstreamError): ErrorCode {
   switch (err.kind) {
     case "not-configured":
       return ErrorCode.SOURCE_NOT_CONFIGURED;
+    case "over-price":
+      return ErrorCode.OPERATION_LIMIT_EXCEEDED;
     case "pending":
       return ErrorCode.UPSTREAM_PENDING;
     case "rate-limited":
@@ -58,6 +60,8 @@ export function messageFor(err: UpstreamError, code: ErrorCode): string {
     if (tokenMessage !== undefined) return tokenMessage;
   }
   switch (code) {
+    case ErrorCode.OPERATION_LIMIT_EXCEEDED:
+      return `This operation already made the ${err.priced ?? 0} ${name} calls it was priced at before it ran (${err.source === "DEFENDER" ? "MAX_DEFENDER_COST" : "MAX_COST"}), so usergraph refused one more; ask for fewer entities in one operation.`;
     case ErrorCode.SOURCE_NOT_CONFIGURED:
       return `${name} is not configured on this usergraph: an operator must set ${credentials}.`;
     case ErrorCode.UPSTREAM_PENDING:

@@ -19,6 +19,7 @@ import {
   type ValidationRule,
 } from "graphql";
 import { getComplexity, type ComplexityEstimator } from "graphql-query-complexity";
+import type { Deadline } from "../upstream/deadline";
 import { FREE_FIELDS, PLANS, PRICES, type PlanName, type VendorName } from "./vendor-prices";
 
 export interface OperationLimits {
@@ -104,39 +105,49 @@ export function operationCostPlugin(limits: OperationLimits, schema: GraphQLSche
   // The walk costs ~35 µs a vendor on this schema, a third of a cached answer's whole budget: its outcome
   // is kept per document (Apollo hands out the same DocumentNode for the same query text) and per shape
   // of the variables, which is all a price depends on.
-  const priced = new WeakMap<DocumentNode, Map<string, string[]>>();
+  const priced = new WeakMap<DocumentNode, Map<string, Priced>>();
   return {
     async requestDidStart() {
       return {
-        async didResolveOperation({ document, request, operation }) {
+        async didResolveOperation({ document, request, operation, contextValue }) {
           if (!operation) return;
           const variables = request.variables ?? {};
           const shape = `${operation.name?.value ?? ""}|${priceShape(variables)}`;
           let byShape = priced.get(document);
-          let problems: string[] | null | undefined = byShape?.get(shape);
-          if (problems === undefined) {
-            problems = price(limits, schema, document, operation, variables);
+          let outcome: Priced | null | undefined = byShape?.get(shape);
+          if (outcome === undefined) {
+            outcome = price(limits, schema, document, operation, variables);
             // Only a finished pricing is remembered: a walk refused by coercion errors is never taken as a price.
-            if (problems !== null) {
+            if (outcome !== null) {
               if (!byShape) priced.set(document, (byShape = new Map()));
-              if (byShape.size < 64) byShape.set(shape, problems);
+              if (byShape.size < 64) byShape.set(shape, outcome);
             }
           }
-          if (problems && problems.length > 0) throw limitError(problems);
+          if (outcome === null) return;
+          if (outcome.problems.length > 0) throw limitError(outcome.problems);
+          // The price is a promise to Defender's quota: the request may not make more calls than it (Deadline.spendCall).
+          const deadline = (contextValue as { deadline?: Deadline } | undefined)?.deadline;
+          if (deadline) deadline.callBudget = { DEFENDER: outcome.defender };
         },
       };
     },
   };
 }
 
-/** The problems with an operation's price (none: within every limit), or null when its variables do not coerce. */
+/** An operation's price: its worst-case Defender calls, and what exceeds a limit (nothing: it may run). */
+interface Priced {
+  problems: string[];
+  defender: number;
+}
+
+/** The operation's price and its problems (none: within every limit), or null when its variables do not coerce. */
 function price(
   limits: OperationLimits,
   schema: GraphQLSchema,
   document: DocumentNode,
   operation: OperationDefinitionNode,
   variables: Record<string, unknown>,
-): string[] | null {
+): Priced | null {
   // Variables that do not coerce stop the whole request in graphql-js before anything runs: that, and only
   // that, is left to graphql-js. Decided here with graphql-js's own coercion, never from an error's text.
   if (getVariableValues(schema, operation.variableDefinitions ?? [], variables).errors) return null;
@@ -168,7 +179,7 @@ function price(
   } catch (err) {
     // Fail closed: a walk that does not finish (too many nodes, an argument that does not coerce on one
     // field, which graphql-js would only fail on that field while running the rest) is refused.
-    return [`it could not be priced (${err instanceof Error ? err.message.slice(0, 160) : "unknown"})`];
+    return { problems: [`it could not be priced (${err instanceof Error ? err.message.slice(0, 160) : "unknown"})`], defender: 0 };
   }
   if (notes.unpriced.size > 0) {
     // Fail closed: a field that may call a vendor and has no price could hide any number of calls.
@@ -178,7 +189,7 @@ function price(
     problems.push(`it may make ${defender} Defender calls; the limit is ${limits.maxDefenderCost} (MAX_DEFENDER_COST)`);
   if (defender + eset > limits.maxCost)
     problems.push(`its cost is ${defender + eset} vendor calls; the limit is ${limits.maxCost} (MAX_COST)`);
-  return problems;
+  return { problems, defender };
 }
 
 /**

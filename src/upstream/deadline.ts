@@ -26,6 +26,25 @@ export class Deadline {
    * single flight is charged to the request that started it.
    */
   caller?: string;
+  /**
+   * The vendor calls the operation was priced at (src/limits/operation-limits.ts), when it was priced: the
+   * price is a promise to the vendor's quota, so a path the price did not foresee (machines missing from
+   * the fleet listing, alert holders evicted from the cache) fails its field instead of overspending.
+   */
+  callBudget?: Partial<Record<SourceName, number>>;
+  private readonly callsMade: Partial<Record<SourceName, number>> = {};
+
+  /** Counts one logical API call (retries and the 401 refresh are the same call); refuses it past the price. */
+  spendCall(source: SourceName): void {
+    const budget = this.callBudget?.[source];
+    const made = this.callsMade[source] ?? 0;
+    if (budget !== undefined && made >= budget) {
+      throw new UpstreamError(source, "over-price", `${source}: the operation already made the ${budget} calls it was priced at`, {
+        priced: budget,
+      });
+    }
+    this.callsMade[source] = made + 1;
+  }
 
   constructor(budgetMs: number, now: number = Date.now()) {
     this.expiresAt = now + budgetMs;

@@ -231,6 +231,7 @@ export class JsonApi {
 
   async request(req: JsonRequest): Promise<unknown> {
     const { source, token, pending } = this.options;
+    req.deadline.spendCall(source);
     const origin = this.options.baseUrl.origin;
     const path = this.options.baseUrl.pathname.replace(/\/$/, "") + req.path;
     const body = req.body === undefined ? undefined : JSON.stringify(req.body);

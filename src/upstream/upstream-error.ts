@@ -12,7 +12,8 @@ export type UpstreamErrorKind =
   | "pending" // ESET still answered 202 when the deadline came
   | "rate-limited" // a Retry-After longer than the time left, or no rate-limit slot before the deadline
   | "circuit-open" // the source failed repeatedly; we are not calling it for a while
-  | "not-configured"; // the source has no credentials
+  | "not-configured" // the source has no credentials
+  | "over-price"; // the operation already made as many calls as it was priced at (Deadline.callBudget)
 
 /** Where the failing call went: the token endpoint or the API itself. A 400 from a token endpoint is a credential problem. */
 export type UpstreamPhase = "token" | "api";
@@ -26,6 +27,8 @@ export interface UpstreamErrorDetails {
   retryAfter?: number;
   /** For a 403: the vendor permission the endpoint needs (Defender: `Machine.Read.All`, …), named in the message. */
   requiredPermission?: string;
+  /** For "over-price": the calls the operation was priced at. */
+  priced?: number;
   cause?: unknown;
 }
 
@@ -38,6 +41,7 @@ export class UpstreamError extends Error {
   readonly upstreamRequestId?: string;
   readonly retryAfter?: number;
   readonly requiredPermission?: string;
+  readonly priced?: number;
 
   constructor(
     readonly source: SourceName,
@@ -52,5 +56,6 @@ export class UpstreamError extends Error {
     this.upstreamRequestId = details.upstreamRequestId;
     this.retryAfter = details.retryAfter;
     this.requiredPermission = details.requiredPermission;
+    this.priced = details.priced;
   }
 }
