@@ -30,6 +30,11 @@ export class Listings<I> {
     return undefined;
   }
 
+  /** Drops a kept listing, so the next get() fetches it afresh. */
+  forget(key: string): void {
+    this.fresh.delete(key);
+  }
+
   /** Whether this request has fetched (or is fetching) the listing already. */
   ofRequest(key: string, deadline: Deadline): Promise<I> | undefined {
     return this.perRequest.get(deadline)?.get(key);

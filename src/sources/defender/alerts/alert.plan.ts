@@ -167,6 +167,9 @@ export function alertPlan(client: DefenderClient, concurrency: number, ttlMs: nu
     const who = `${n} user${n === 1 ? "" : "s"}/machine${n === 1 ? "" : "s"}`;
     const cached = listings.peek(group) ?? (evidence ? undefined : listings.peek(`${window}|1`));
     let note = "";
+    const pays = (keys: number) =>
+      listingPays(expectedPages(window), ALERT_LIST_MAX_PAGES, spend.of(deadline, group), keys + (evidence ? 1 : 0));
+    let relist = false;
     if (cached?.complete) {
       const rest = answer(cached, members, out);
       if (rest.length === 0) {
@@ -175,7 +178,12 @@ export function alertPlan(client: DefenderClient, concurrency: number, ttlMs: nu
       }
       members = rest;
       note = ` (evicted from the cache; the cached list answered ${n - rest.length})`;
-    } else if (listingPays(expectedPages(window), ALERT_LIST_MAX_PAGES, spend.of(deadline, group), n + (evidence ? 1 : 0))) {
+      // Holders the store evicted are asked like any keys: listed again when that pays (a small cache must
+      // not turn a one-call dashboard into one call per user), so the kept slim listing is dropped.
+      relist = pays(rest.length);
+      if (relist) listings.forget(group);
+    }
+    if ((!cached?.complete || relist) && pays(members.length)) {
       let index: AlertIndex;
       try {
         index = await listings.get(group, deadline, () => list(window, evidence, deadline));
