@@ -1,7 +1,7 @@
 import { DEMO } from "../../src/simulator/demo-data";
 import { benchMachineId } from "../../src/simulator/defender-relations";
-import type { SimulatorOptions } from "../../src/simulator/simulator";
-import { startStack, type GraphQLResponse, type Stack } from "../helpers/stack";
+import { startSimulator, type Simulator, type SimulatorOptions } from "../../src/simulator/simulator";
+import { codes, startStack, type GraphQLResponse, type Stack } from "../helpers/stack";
 
 /**
  * The attacker's review of issue 14 (Defender machines and alerts): operations built to make Defender calls
@@ -149,5 +149,157 @@ describe("the plans when the cache evicts what a listing primed (production cach
     if (process.env.REVIEW_FIGURES) console.log(`evicted holders: ${calls} calls, price ${price}`);
     expect(second.body.errors).toBeUndefined();
     expect({ calls, price }).toEqual({ calls: Math.min(calls, price), price });
+  });
+});
+
+describe("injection through the new arguments: nothing changes a Defender URL beyond the value", () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack({}, SIM);
+  });
+  afterAll(() => stack.close());
+  beforeEach(() => stack.sim.reset());
+
+  it("a DefenderAlertFilter string stays one quoted OData literal, whatever quotes, or, ), %, &, # or $top= it holds", async () => {
+    const hostile = [
+      `x' or severity eq 'High`,
+      `') or (1 eq 1`,
+      "50%25&$top=10000#frag",
+      "a'&$skip=5&$expand=evidence",
+      "Ünïcødé 漢字 ' ''",
+    ];
+    for (const value of hostile) {
+      stack.sim.reset();
+      const res = await stack.post(
+        JSON.stringify({
+          query: `query Q($v: String) { defenderAlerts(first: 5, filter: { category: $v, assignedTo: $v, detectionSource: $v }) { edges { node { id } } } }`,
+          variables: { v: value },
+        }),
+      );
+      expect(res.body.errors).toBeUndefined();
+      // No alert has such a category: an injected "or" would have matched some.
+      expect(res.body.data).toEqual({ defenderAlerts: { edges: [] } });
+      const sent = stack.sim.requests.filter((r) => r.kind === "api");
+      expect(sent).toHaveLength(1);
+      const url = new URL(sent[0]!.path, "http://x");
+      expect(url.pathname).toBe("/api/alerts");
+      expect(url.hash).toBe("");
+      expect([...url.searchParams.keys()]).toEqual(["$filter", "$top"]);
+      expect(url.searchParams.get("$top")).toBe("6");
+      const literal = `'${value.replace(/'/g, "''")}'`;
+      expect(url.searchParams.get("$filter")).toBe(`category eq ${literal} and detectionSource eq ${literal} and assignedTo eq ${literal}`);
+    }
+  });
+
+  it("a machine key with a path, query or fragment character is refused before any call", async () => {
+    const keys = ["../users", "a/b", "%2F", "a%2Fb", "a?b=1", "a#b", "a\\\\b", "..", ".", "ａｌｉｃｅ", "alice\u200b", "a b", ""];
+    for (const id of keys) {
+      stack.sim.reset();
+      const res = await stack.post(JSON.stringify({ query: `query Q($id: ID!) { defenderMachine(id: $id) { id } }`, variables: { id } }));
+      expect(res.body.errors?.[0]?.extensions?.code).toBe("BAD_USER_INPUT");
+      expect(defenderCalls(stack)).toBe(0);
+    }
+  });
+
+  it("a user id with %, #, &, ? or quotes reaches the users/{id}/alerts and /machines paths as one segment, decoded back to itself", async () => {
+    for (const id of ["contoso\\a%2Fb", "contoso\\a#b", "contoso\\a&$top", "contoso\\o'brien", "contoso\\..%2F..", "contoso\\ünï 漢"]) {
+      stack.sim.reset();
+      // Defender knows such an account here, so its relations are asked too.
+      stack.sim.defenderUsers.set(id, { ...stack.sim.defenderUsers.get(DEMO.defenderAlice)!, id, accountName: id.split("\\")[1] });
+      const res = await stack.post(
+        JSON.stringify({
+          query: `query Q($ids: [ID!]!) { defenderUsers(ids: $ids) { id machines { id } alerts { id } } }`,
+          variables: { ids: [id] },
+        }),
+      );
+      expect(res.body.errors).toBeUndefined();
+      const sent = stack.sim.requests.filter((r) => r.kind === "api");
+      expect(sent.map((r) => r.endpoint).sort()).toEqual(["users.alerts", "users.get", "users.machines"]);
+      for (const r of sent) {
+        expect(r.id?.toLowerCase()).toBe(id.toLowerCase());
+        expect(new URL(r.path, "http://x").search).toBe("");
+      }
+    }
+  });
+});
+
+describe("links and cursors the gateway is handed", () => {
+  let stack: Stack;
+  let elsewhere: Simulator;
+  beforeAll(async () => {
+    [stack, elsewhere] = await Promise.all([startStack({}, SIM), startSimulator()]);
+  });
+  afterAll(() => Promise.all([stack.close(), elsewhere.close()]));
+  beforeEach(() => stack.sim.reset());
+
+  it("follows an @odata.nextLink only to the listing's own path on the configured API: no token elsewhere, no other endpoint", async () => {
+    const links = [
+      `${elsewhere.url}/api/machines?$skip=1`,
+      `${stack.sim.url.replace("http:", "https:")}/api/machines?$skip=1`,
+      `${stack.sim.url.replace("127.0.0.1", "localhost")}/api/machines?$skip=1`,
+      `http://user:pw@${new URL(stack.sim.url).host}/api/machines?$skip=1`,
+      "file:///etc/passwd",
+      `${stack.sim.url}/api/users/bench%5Cuser000001`,
+      `${stack.sim.url}/api/machines/${benchMachineId(1)}/logonusers`,
+      `${stack.sim.url}/api/machines/../alerts?$top=10000`,
+    ];
+    for (const nextLink of links) {
+      stack.sim.reset();
+      elsewhere.reset();
+      stack.sim.inject({
+        target: "defender",
+        endpoint: "machines.list",
+        kind: "status",
+        status: 200,
+        body: JSON.stringify({ value: [], "@odata.nextLink": nextLink }),
+      });
+      const res = await stack.post(
+        JSON.stringify({
+          query: `{ a: defenderMachine(id: "${benchMachineId(1)}") { id } b: defenderMachine(id: "${benchMachineId(2)}") { id } }`,
+        }),
+      );
+      expect(elsewhere.requests).toHaveLength(0);
+      const paths = stack.sim.requests.filter((r) => r.kind === "api").map((r) => new URL(r.path, "http://x").pathname);
+      expect(paths.filter((p) => p !== "/api/machines")).toEqual([]);
+      expect(codes(res)).toEqual(["UPSTREAM_BAD_RESPONSE", "UPSTREAM_BAD_RESPONSE"]);
+      for (const token of stack.sim.issuedTokens) expect(res.text).not.toContain(token);
+      expect(res.text).not.toContain("pw@");
+    }
+  });
+
+  it("refuses an altered, foreign or re-filtered defenderAlerts cursor before any call, without echoing it", async () => {
+    const page = (after: string | null, severities = ["HIGH"]) =>
+      stack.post(
+        JSON.stringify({
+          query: `query P($after: String, $s: [AlertSeverity!]) { defenderAlerts(first: 2, after: $after, filter: { severities: $s }) { edges { node { id } } pageInfo { endCursor } } }`,
+          variables: { after, s: severities },
+        }),
+      );
+    const first = await page(null);
+    const cursor = (first.body.data as { defenderAlerts: { pageInfo: { endCursor: string } } }).defenderAlerts.pageInfo.endCursor;
+    const [payload, mac] = cursor.split(".") as [string, string];
+    const forged = Buffer.from(JSON.stringify({ v: 1, s: 0, f: JSON.parse(Buffer.from(payload, "base64url").toString()).f })).toString(
+      "base64url",
+    );
+    const attempts: Array<[string, string[]?]> = [
+      [`${forged}.${mac}`],
+      [`${payload}.${mac.slice(0, -2)}AA`],
+      [`${payload}.${mac}.${mac}`],
+      [`${Buffer.from(JSON.stringify({ v: 1, s: 1e12, f: "x" })).toString("base64url")}.${mac}`],
+      [cursor, ["LOW"]],
+      [cursor, ["HIGH", "LOW"]],
+    ];
+    for (const [after, severities] of attempts) {
+      stack.sim.reset();
+      const res = await page(after, severities);
+      expect(codes(res)).toEqual(["BAD_USER_INPUT"]);
+      expect(res.text).not.toContain(after);
+      expect(defenderCalls(stack)).toBe(0);
+    }
+    // The genuine cursor still pages on.
+    stack.sim.reset();
+    const next = await page(cursor);
+    expect(next.body.errors).toBeUndefined();
+    expect(defenderCalls(stack)).toBe(1);
   });
 });

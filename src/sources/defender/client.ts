@@ -93,7 +93,7 @@ export class DefenderClient {
   async nextMachines(nextLink: string, deadline: Deadline): Promise<ODataPage<DefenderMachineDto>> {
     const body = await this.api.request({
       method: "GET",
-      path: this.linkPath(nextLink),
+      path: this.linkPath(nextLink, "/api/machines"),
       deadline,
       permission: DEFENDER_PERMISSIONS.machines,
     });
@@ -104,7 +104,7 @@ export class DefenderClient {
   async nextAlerts(nextLink: string, deadline: Deadline): Promise<ODataPage<DefenderAlertDto>> {
     const body = await this.api.request({
       method: "GET",
-      path: this.linkPath(nextLink),
+      path: this.linkPath(nextLink, "/api/alerts"),
       deadline,
       permission: DEFENDER_PERMISSIONS.alerts,
     });
@@ -155,11 +155,17 @@ export class DefenderClient {
     return body === undefined ? null : this.page<DefenderAlertDto>(body, "GET /api/machines/{id}/alerts", "alert").items;
   }
 
-  /** A nextLink is followed only on this API (same origin and base path): the token never goes anywhere else. */
-  private linkPath(nextLink: string): string {
+  /**
+   * A nextLink is followed only on this API (same origin and base path), so the token never goes anywhere
+   * else, and only to the next page of the same listing: a link to another endpoint (a user, a machine's
+   * log-on users) would be a call the plan and its price never counted on.
+   */
+  private linkPath(nextLink: string, listing: string): string {
     const path = this.api.pathOf(nextLink);
     if (path === undefined)
       throw new UpstreamError("DEFENDER", "parse", "Defender sent an @odata.nextLink that does not point at its own API");
+    if (path.split("?")[0] !== listing)
+      throw new UpstreamError("DEFENDER", "parse", `Defender sent an @odata.nextLink that does not continue ${listing}`);
     return path;
   }
 
