@@ -1,6 +1,13 @@
 import { DEMO } from "../../src/simulator/demo-data";
 import { benchMachineId } from "../../src/simulator/defender-relations";
-import { startSimulator, type Simulator, type SimulatorOptions } from "../../src/simulator/simulator";
+import { getIntrospectionQuery } from "graphql";
+import {
+  SIMULATOR_CREDENTIALS,
+  startSimulator,
+  type DefenderEndpoint,
+  type Simulator,
+  type SimulatorOptions,
+} from "../../src/simulator/simulator";
 import { codes, startStack, type GraphQLResponse, type Stack } from "../helpers/stack";
 
 /**
@@ -301,5 +308,108 @@ describe("links and cursors the gateway is handed", () => {
     const next = await page(cursor);
     expect(next.body.errors).toBeUndefined();
     expect(defenderCalls(stack)).toBe(1);
+  });
+});
+
+describe("permissions on the planned paths: only the fields that need what the app lacks fail, and nothing leaks", () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack({}, SIM);
+  });
+  afterAll(() => stack.close());
+  beforeEach(() => stack.sim.reset());
+
+  it("a 20-user dashboard without Alert.Read.All: the listing's 403 fails each user's alerts naming it, everything else answers", async () => {
+    stack.sim.setDefenderRoles(["User.Read.All", "Machine.Read.All"]);
+    const query = `{ defenderUsers(ids: ${users(20)}) { id mostPrevalentMachine { id } alerts(since: "${ago(7 * DAY)}") { id evidence { entityType } } esetLinks { matchedOn { rule } } }
+      defenderAlerts(first: 3) { edges { node { id } } } }`;
+    const res = await stack.post(JSON.stringify({ query }));
+    const data = res.body.data as {
+      defenderUsers: Array<{ id: string; mostPrevalentMachine: unknown; alerts: unknown; esetLinks: unknown }>;
+      defenderAlerts: unknown;
+    };
+    expect(data.defenderUsers).toHaveLength(20);
+    expect(data.defenderUsers.every((u) => u.mostPrevalentMachine !== null && u.alerts === null && Array.isArray(u.esetLinks))).toBe(true);
+    expect(data.defenderAlerts).toBeNull();
+    const failed = (res.body.errors ?? []).map((e) => [String(e.path!.slice(-1)[0]), e.extensions?.code, e.extensions?.requiredPermission]);
+    expect(new Set(failed.map((f) => f.join(" ")))).toEqual(
+      new Set(["alerts UPSTREAM_FORBIDDEN Alert.Read.All", "defenderAlerts UPSTREAM_FORBIDDEN Alert.Read.All"]),
+    );
+    expect(failed).toHaveLength(21);
+    // One refused listing, not one refused call per user.
+    expect(stack.sim.count({ source: "DEFENDER", kind: "api", family: "alerts" })).toBe(2);
+  });
+
+  it("a token without Machine.Read.All fails the machine fields only; no token, secret or upstream URL in any answer or log", async () => {
+    stack.sim.setDefenderRoles(["User.Read.All", "Alert.Read.All"]);
+    const query = `{ defenderUsers(ids: ${users(10)}) { id mostPrevalentMachine { id } alerts(since: "${ago(7 * DAY)}") { id machine { id } } } a: defenderMachine(id: "gone-1") { id } }`;
+    const res = await stack.post(JSON.stringify({ query }));
+    const errs = res.body.errors ?? [];
+    expect(errs.length).toBeGreaterThan(0);
+    for (const e of errs) expect(e.extensions).toMatchObject({ code: "UPSTREAM_FORBIDDEN", requiredPermission: "Machine.Read.All" });
+    const said = [...stack.responses, ...stack.logs.lines].join("\n");
+    for (const token of stack.sim.issuedTokens) expect(said).not.toContain(token);
+    expect(said).not.toContain(SIMULATOR_CREDENTIALS.clientSecret);
+    expect(stack.responses.join("\n")).not.toContain(stack.sim.url);
+    expect(stack.responses.join("\n")).not.toMatch(/api\/(machines|users|alerts)/);
+  });
+});
+
+describe("floods of the plans", () => {
+  it("30 concurrent dashboards over one window share one alert listing and one fleet listing (endpoint-scoped rate limits)", async () => {
+    const stack = await startStack(
+      { CACHE_TTL_SECONDS: "300", DEFENDER_CACHE_TTL_SECONDS: "300", DEFENDER_RATE_LIMITS: "", DEFENDER_RATE_LIMIT_SCOPE: "endpoint" },
+      { ...SIM, latencyMs: 20 },
+    );
+    try {
+      const since = ago(7 * DAY);
+      const bodies = Array.from({ length: 30 }, (_, i) =>
+        JSON.stringify({
+          query: `{ defenderUsers(ids: ${users(40, i % 3)}) { id alerts(since: "${since}") { id machine { id } } mostPrevalentMachine { id } } }`,
+        }),
+      );
+      const answers = await Promise.all(bodies.map((b) => stack.post(b)));
+      for (const res of answers) expect(res.body.errors).toBeUndefined();
+      const count = (endpoint: DefenderEndpoint) => stack.sim.count({ source: "DEFENDER", kind: "api", endpoint });
+      expect({
+        alertLists: count("alerts.list"),
+        fleetLists: count("machines.list"),
+        perUserAlerts: count("users.alerts"),
+        machineGets: count("machines.get"),
+      }).toEqual({
+        alertLists: 1,
+        fleetLists: 1,
+        perUserAlerts: 0,
+        machineGets: 0,
+      });
+      // 42 distinct users, each asked once across all 30 requests (single flight through the entity cache).
+      expect(count("users.get")).toBe(42);
+    } finally {
+      await stack.close();
+    }
+  });
+});
+
+describe("introspection and the explorer under the default limits, with the new types", () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack({}, SIM);
+  });
+  afterAll(() => stack.close());
+
+  it("the standard introspection query answers and describes DefenderMachine and DefenderAlert", async () => {
+    const res = await stack.post(JSON.stringify({ query: getIntrospectionQuery({ descriptions: true, inputValueDeprecation: true }) }));
+    expect(res.body.errors).toBeUndefined();
+    const types = (res.body.data as { __schema: { types: Array<{ name: string }> } }).__schema.types.map((t) => t.name);
+    expect(types).toEqual(
+      expect.arrayContaining(["DefenderMachine", "DefenderAlert", "DefenderAlertConnection", "DefenderAlertFilter", "AlertEvidence"]),
+    );
+    expect(stack.sim.count({ kind: "api" })).toBe(0);
+  });
+
+  it("the explorer page is served", async () => {
+    const res = await fetch(new URL("/explorer", stack.gateway.url));
+    expect(res.status).toBe(200);
+    expect(await res.text()).toContain("<script");
   });
 });

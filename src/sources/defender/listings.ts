@@ -30,6 +30,11 @@ export class Listings<I> {
     return undefined;
   }
 
+  /** Whether the listing is being fetched (by any request): joining it costs nothing. */
+  fetching(key: string): boolean {
+    return this.inflight.has(key);
+  }
+
   /** Drops a kept listing, so the next get() fetches it afresh. */
   forget(key: string): void {
     this.fresh.delete(key);

@@ -183,7 +183,8 @@ export function alertPlan(client: DefenderClient, concurrency: number, ttlMs: nu
       relist = pays(rest.length);
       if (relist) listings.forget(group);
     }
-    if ((!cached?.complete || relist) && pays(members.length)) {
+    // A listing another request is fetching is joined whatever the batch size: it costs this request nothing.
+    if ((!cached?.complete || relist) && ((!relist && listings.fetching(group)) || pays(members.length))) {
       let index: AlertIndex;
       try {
         index = await listings.get(group, deadline, () => list(window, evidence, deadline));

@@ -52,7 +52,8 @@ export function machinePlan(client: DefenderClient, concurrency: number, ttlMs: 
     const out = new Map<string, Outcome<DefenderMachineDto>>();
     let index = fleet.peek("fleet") ?? (await fleet.ofRequest("fleet", deadline)?.catch(() => undefined));
     let plan = index ? `machines: cached fleet list for ${keys.length} ids` : "";
-    if (!index && listingPays(expectedPages(), FLEET_MAX_PAGES, spend.of(deadline, "fleet"), keys.length)) {
+    // A fleet listing another request is fetching is joined whatever the batch size: it costs this request nothing.
+    if (!index && (fleet.fetching("fleet") || listingPays(expectedPages(), FLEET_MAX_PAGES, spend.of(deadline, "fleet"), keys.length))) {
       try {
         index = await fleet.get("fleet", deadline, () => listFleet(deadline));
         plan = `machines: fleet list, ${index.pages} call${index.pages === 1 ? "" : "s"} for ${keys.length} ids`;
