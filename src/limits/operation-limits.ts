@@ -169,10 +169,12 @@ function price(
     eset = walk(vendorCallEstimator("ESET", limits));
     // Planned relations are priced for the whole operation (vendor-prices.ts PLANS): one more walk per plan used.
     for (const plan of notes.plans) {
-      const { vendor, perGroup, groupPerOccurrence } = PLANS[plan];
+      const { vendor, perGroup, groupPerOccurrence, listingPages } = PLANS[plan];
       let occurrences = 0;
       const runs = walk(vendorCallEstimator(vendor, limits, undefined, undefined, { plan, onOccurrence: () => occurrences++ }));
-      const planned = Math.min(runs, (groupPerOccurrence ? occurrences : 1) * perGroup);
+      const groups = groupPerOccurrence ? occurrences : 1;
+      // One key never lists (listingPays); two or more may list and still ask the keys it does not answer.
+      const planned = Math.min(runs >= 2 ? runs + groups * listingPages : runs, groups * perGroup);
       if (vendor === "DEFENDER") defender += planned;
       else eset += planned;
     }

@@ -48,15 +48,28 @@ export const PLANS: Record<
     perRun: (args: Record<string, unknown>, selectsEvidence: boolean) => number;
     perGroup: number;
     groupPerOccurrence: boolean;
+    /**
+     * Most pages a plan group's listing reads. Keys the listing then does not answer (machines it does not
+     * show, alert holders the cache evicted) are still asked per key, so once two keys may make a listing
+     * pay, the naive side of the price is runs + these pages per group, not runs alone.
+     */
+    listingPages: number;
   }
 > = {
-  "defender-machines": { vendor: "DEFENDER", perRun: () => 1, perGroup: 2 * FLEET_MAX_PAGES, groupPerOccurrence: false },
+  "defender-machines": {
+    vendor: "DEFENDER",
+    perRun: () => 1,
+    perGroup: 2 * FLEET_MAX_PAGES,
+    groupPerOccurrence: false,
+    listingPages: FLEET_MAX_PAGES,
+  },
   // Per key, evidence costs one more call per 25 alerts (the per-user and per-machine endpoints have no $expand).
   "defender-alerts": {
     vendor: "DEFENDER",
     perRun: (args, selectsEvidence) => 1 + (selectsEvidence ? Math.ceil(relationFirst(args) / 25) : 0),
     perGroup: 2 * ALERT_LIST_MAX_PAGES,
     groupPerOccurrence: true,
+    listingPages: ALERT_LIST_MAX_PAGES,
   },
 };
 

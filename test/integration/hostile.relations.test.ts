@@ -413,3 +413,68 @@ describe("introspection and the explorer under the default limits, with the new 
     expect(await res.text()).toContain("<script");
   });
 });
+
+describe("the Defender price of federation _entities (FEDERATION_SUBGRAPH=1)", () => {
+  let subgraph: Stack;
+  let pricer: Stack;
+  beforeAll(async () => {
+    [subgraph, pricer] = await Promise.all([
+      startStack({ FEDERATION_SUBGRAPH: "1" }, SIM),
+      startStack({ FEDERATION_SUBGRAPH: "1", MAX_DEFENDER_COST: "1" }, SIM),
+    ]);
+  });
+  afterAll(() => Promise.all([subgraph.close(), pricer.close()]));
+
+  const reps = (typename: string, n: number, key: (i: number) => Record<string, string>) =>
+    Array.from({ length: n }, (_, i) => ({ __typename: typename, ...key(i) }));
+  const cases: Record<string, { query: string; variables: Record<string, unknown> }> = {
+    "30 Defender users with machines, alerts and machines of alerts": {
+      query: `query E($r: [_Any!]!, $s: DateTime) { _entities(representations: $r) { ... on DefenderUser { id machines(first: 3) { id } alerts(since: $s) { id machine { id } } mostPrevalentMachine { id } } } }`,
+      variables: { r: reps("DefenderUser", 30, (i) => ({ id: bench(i).replace("\\\\", "\\") })), s: ago(7 * DAY) },
+    },
+    "20 unknown Defender users and their alerts in a far window": {
+      query: `query E($r: [_Any!]!) { _entities(representations: $r) { ... on DefenderUser { alerts(since: "2000-01-01T00:00:00Z", first: 100) { id evidence { entityType } } leastPrevalentMachine { id } } } }`,
+      variables: { r: reps("DefenderUser", 20, (i) => ({ id: `nowhere\\ghost${i}` })) },
+    },
+    "ESET users' Defender links with their alerts and machines": {
+      query: `query E($r: [_Any!]!) { _entities(representations: $r) { ... on EsetUser { defenderLinks { defenderUser { id alerts { id } mostPrevalentMachine { id } } } } } }`,
+      variables: {
+        r: [DEMO.esetAlice, DEMO.esetUserOne, DEMO.esetCarol, DEMO.esetDave, DEMO.esetUserTen].map((uuid) => ({
+          __typename: "EsetUser",
+          uuid,
+        })),
+      },
+    },
+  };
+  for (const [name, op] of Object.entries(cases)) {
+    it(`${name}: calls ≤ price`, async () => {
+      const body = JSON.stringify(op);
+      const { price } = await priceOf(pricer, body);
+      subgraph.sim.reset();
+      const res = await subgraph.post(body);
+      const calls = defenderCalls(subgraph);
+      if (process.env.REVIEW_FIGURES)
+        console.log(`_entities ${name}: ${calls} calls, price ${price}${refusedBeforeRunning(res) ? " (refused)" : ""}`);
+      if (refusedBeforeRunning(res)) expect(calls).toBe(0);
+      else expect({ calls, price }).toEqual({ calls: Math.min(calls, price), price });
+    });
+  }
+});
+
+describe("what the per-request cap costs an honest client", () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack({}, SIM);
+  });
+  afterAll(() => stack.close());
+
+  it("two machines the fleet listing does not show are both asked (null, no error): the price counts the listing the plan may read first", async () => {
+    stack.sim.reset();
+    const res = await stack.post(
+      JSON.stringify({ query: `{ a: defenderMachine(id: "retired-1") { id } b: defenderMachine(id: "retired-2") { id } }` }),
+    );
+    expect(res.body.errors).toBeUndefined();
+    expect(res.body.data).toEqual({ a: null, b: null });
+    expect(stack.sim.count({ source: "DEFENDER", kind: "api", endpoint: "machines.get" })).toBe(2);
+  });
+});
