@@ -1,21 +1,8 @@
 import { lexicographicSortSchema, printSchema, type GraphQLSchema } from "graphql";
 import { validateOrReject, type ValidatorOptions } from "class-validator";
 import { ArgumentValidationError, buildSchema, type BuildSchemaOptions } from "type-graphql";
-import { DefenderUserLinksResolver } from "./people/defender-user-links.resolver";
-import { DefenderUserResolver } from "./sources/defender/users/user.resolver";
-import { EsetUserLinksResolver } from "./people/eset-user-links.resolver";
-import { EsetUserListResolver } from "./sources/eset/user-list/user-list.resolver";
-import { EsetUserResolver } from "./sources/eset/users/user.resolver";
-import { PersonResolver } from "./people/person.resolver";
 import { DateTimeScalar } from "./graphql/scalars";
-import { DefenderAlertListResolver } from "./sources/defender/alerts/alert-list.resolver";
-import {
-  DefenderAlertMachineResolver,
-  DefenderMachineAlertsResolver,
-  DefenderUserAlertsResolver,
-} from "./sources/defender/alerts/alert-relations.resolver";
-import { DefenderMachineResolver } from "./sources/defender/machines/machine.resolver";
-import { DefenderUserMachinesResolver } from "./sources/defender/machines/user-machines.resolver";
+import { GRAPH_PARTS } from "./graph-parts";
 
 /** The executable schema, code first. Argument classes are validated with class-validator. */
 export function buildAppSchema(): Promise<GraphQLSchema> {
@@ -28,20 +15,8 @@ export function buildAppSchema(): Promise<GraphQLSchema> {
  */
 export function appSchemaOptions(): BuildSchemaOptions {
   return {
-    resolvers: [
-      DefenderUserResolver,
-      EsetUserResolver,
-      EsetUserListResolver,
-      EsetUserLinksResolver,
-      DefenderUserLinksResolver,
-      PersonResolver,
-      DefenderMachineResolver,
-      DefenderUserMachinesResolver,
-      DefenderUserAlertsResolver,
-      DefenderMachineAlertsResolver,
-      DefenderAlertMachineResolver,
-      DefenderAlertListResolver,
-    ],
+    // Each part of the graph (a source, the cross-vendor features) brings its resolvers: src/graph-parts.ts.
+    resolvers: GRAPH_PARTS.flatMap((part) => part.resolvers) as unknown as BuildSchemaOptions["resolvers"],
     scalarsMap: [{ type: Date, scalar: DateTimeScalar }],
     validateFn: validateArgs,
   };

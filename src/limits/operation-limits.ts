@@ -20,7 +20,7 @@ import {
 } from "graphql";
 import { getComplexity, type ComplexityEstimator } from "graphql-query-complexity";
 import type { Deadline } from "../upstream/deadline";
-import { FREE_FIELDS, PLANS, PRICES, type PlanName, type VendorName } from "./vendor-prices";
+import type { PlanPrice, PriceBook, VendorName } from "./price-book";
 
 export interface OperationLimits {
   maxDepth: number;
@@ -39,15 +39,6 @@ export interface OperationLimits {
 }
 
 export const OPERATION_LIMIT_CODE = "OPERATION_LIMIT_EXCEEDED";
-
-/** Which list argument of which field carries ids, and the variable that limits it (for messages). */
-export const LIST_ARGUMENTS: Record<string, { arg: string; setting: string }> = {
-  defenderUsers: { arg: "ids", setting: "MAX_DEFENDER_IDS" },
-  esetUsers: { arg: "uuids", setting: "MAX_ESET_IDS" },
-};
-
-/** Federation `_entities(representations:)`: each entity type is held to the limit of the list field that loads the same ids. */
-export const ENTITY_LIST_FIELDS: Record<string, string> = { DefenderUser: "defenderUsers", EsetUser: "esetUsers" };
 
 /**
  * The shape limits, as validation rules from graphql-armor: each counts on the operation as it will
@@ -99,9 +90,9 @@ export function operationValidationRules(limits: OperationLimits): ValidationRul
  * every id list within its per-source limit, and the operation's worst-case vendor calls within
  * MAX_DEFENDER_COST and MAX_COST. graphql-query-complexity walks the operation (bounded by its
  * maxQueryNodes, and after MAX_FIELDS has bounded the expansion); the prices are usergraph's own
- * (src/limits/vendor-prices.ts). Refused operations never reach a resolver, so no vendor is called.
+ * (src/limits/price-book.ts). Refused operations never reach a resolver, so no vendor is called.
  */
-export function operationCostPlugin(limits: OperationLimits, schema: GraphQLSchema): ApolloServerPlugin {
+export function operationCostPlugin(limits: OperationLimits, schema: GraphQLSchema, book: PriceBook): ApolloServerPlugin {
   // The walk costs ~35 µs a vendor on this schema, a third of a cached answer's whole budget: its outcome
   // is kept per document (Apollo hands out the same DocumentNode for the same query text) and per shape
   // of the variables, which is all a price depends on.
@@ -116,7 +107,7 @@ export function operationCostPlugin(limits: OperationLimits, schema: GraphQLSche
           let byShape = priced.get(document);
           let outcome: Priced | null | undefined = byShape?.get(shape);
           if (outcome === undefined) {
-            outcome = price(limits, schema, document, operation, variables);
+            outcome = price(limits, book, schema, document, operation, variables);
             // Only a finished pricing is remembered: a walk refused by coercion errors is never taken as a price.
             if (outcome !== null) {
               if (!byShape) priced.set(document, (byShape = new Map()));
@@ -143,6 +134,7 @@ interface Priced {
 /** The operation's price and its problems (none: within every limit), or null when its variables do not coerce. */
 function price(
   limits: OperationLimits,
+  book: PriceBook,
   schema: GraphQLSchema,
   document: DocumentNode,
   operation: OperationDefinitionNode,
@@ -165,13 +157,13 @@ function price(
   let defender: number;
   let eset: number;
   try {
-    defender = walk(vendorCallEstimator("DEFENDER", limits, problems, notes));
-    eset = walk(vendorCallEstimator("ESET", limits));
-    // Planned relations are priced for the whole operation (vendor-prices.ts PLANS): one more walk per plan used.
+    defender = walk(vendorCallEstimator("DEFENDER", limits, book, problems, notes));
+    eset = walk(vendorCallEstimator("ESET", limits, book));
+    // Planned relations are priced for the whole operation (price-book.ts PlanPrice): one more walk per plan used.
     for (const plan of notes.plans) {
-      const { vendor, perGroup, groupPerOccurrence, listingPages } = PLANS[plan];
+      const { vendor, perGroup, groupPerOccurrence, listingPages } = plan;
       let occurrences = 0;
-      const runs = walk(vendorCallEstimator(vendor, limits, undefined, undefined, { plan, onOccurrence: () => occurrences++ }));
+      const runs = walk(vendorCallEstimator(vendor, limits, book, undefined, undefined, { plan, onOccurrence: () => occurrences++ }));
       const groups = groupPerOccurrence ? occurrences : 1;
       // One key never lists (listingPays); two or more may list and still ask the keys it does not answer.
       const planned = Math.min(runs >= 2 ? runs + groups * listingPages : runs, groups * perGroup);
@@ -204,7 +196,7 @@ const MAX_PRICED_NODES = 5_000;
 /**
  * What of the variables a price can depend on: list lengths, numbers, booleans (`@skip` / `@include`) and
  * `__typename`s (federation representations). Strings are blanked and lists of scalars become their length,
- * so 25 different ids share one entry. Hand-written because it must mirror vendor-prices.ts exactly.
+ * so 25 different ids share one entry. Hand-written because it must mirror price-book.ts exactly.
  */
 export function priceShape(variables: Record<string, unknown>): string {
   return JSON.stringify(variables, function (this: unknown, key: string, value: unknown) {
@@ -228,10 +220,11 @@ function limitError(problems: string[]): GraphQLError {
 function vendorCallEstimator(
   vendor: VendorName,
   limits: OperationLimits,
+  book: PriceBook,
   problems?: string[],
   notes?: WalkNotes,
-  /** Instead of calls: how many times this plan's fields run, their per-run calls summed (vendor-prices.ts PLANS). */
-  runsOf?: { plan: PlanName; onOccurrence: () => void },
+  /** Instead of calls: how many times this plan's fields run, their per-run calls summed (price-book.ts PlanPrice). */
+  runsOf?: { plan: PlanPrice; onOccurrence: () => void },
 ): ComplexityEstimator {
   return ({ type, field, args, childComplexity, node }) => {
     const shown = node.alias?.value ?? field.name;
@@ -247,18 +240,18 @@ function vendorCallEstimator(
       }
       let calls = 0;
       for (const [typename, count] of perType) {
-        const listField = ENTITY_LIST_FIELDS[typename];
+        const listField = book.entityLists.get(typename);
         if (listField === undefined) continue;
         const max = limits.maxListIds[listField] ?? Infinity;
         if (count > max)
           problems?.push(
-            `${shown}(representations:) has ${count} ${typename} representations; the limit is ${max} (${LIST_ARGUMENTS[listField]!.setting})`,
+            `${shown}(representations:) has ${count} ${typename} representations; the limit is ${max} (${book.idLists.get(listField)?.setting ?? "its list limit"})`,
           );
-        calls += count * ((!runsOf && PRICES[`Query.${listField}`]?.calls[vendor] ? 1 : 0) + childComplexity);
+        calls += count * ((!runsOf && book.prices.get(`Query.${listField}`)?.calls[vendor] ? 1 : 0) + childComplexity);
       }
       return calls;
     }
-    const list = type.name === "Query" ? LIST_ARGUMENTS[field.name] : undefined;
+    const list = type.name === "Query" ? book.idLists.get(field.name) : undefined;
     if (list) {
       const value = args[list.arg];
       const length = Array.isArray(value) ? value.length : value === undefined || value === null ? 0 : 1;
@@ -266,36 +259,36 @@ function vendorCallEstimator(
       if (length > max) problems?.push(`${shown}(${list.arg}:) has ${length} ids; the limit is ${max} (${list.setting})`);
     }
     const name = `${type.name}.${field.name}`;
-    const price = PRICES[name];
+    const price = book.prices.get(name);
     if (!price) {
-      if (needsPrice(type, field, name)) notes?.unpriced.add(name);
+      if (needsPrice(type, field, name, book)) notes?.unpriced.add(name);
       return childComplexity;
     }
     if (runsOf) {
       if (price.plan !== runsOf.plan) return price.times(args) * childComplexity;
       runsOf.onOccurrence();
-      return PLANS[runsOf.plan].perRun(args, mayselectEvidence(node)) + price.times(args) * childComplexity;
+      return runsOf.plan.perRun(args, mayselectEvidence(node)) + price.times(args) * childComplexity;
     }
-    if (price.plan && PLANS[price.plan].vendor === vendor) notes?.plans.add(price.plan);
+    if (price.plan && price.plan.vendor === vendor) notes?.plans.add(price.plan);
     return (price.calls[vendor]?.(args) ?? 0) + price.times(args) * childComplexity;
   };
 }
 
 interface WalkNotes {
   /** Plans whose fields the operation selects, priced by a walk of their own. */
-  plans: Set<PlanName>;
+  plans: Set<PlanPrice>;
   /** Fields that may call a vendor and have no price. */
   unpriced: Set<string>;
 }
 
 /**
  * Which fields must have a price: every root field, every field with arguments, every field that returns
- * an object (an entity or a list of them may be fetched), unless FREE_FIELDS says it is a plain part of an
+ * an object (an entity or a list of them may be fetched), unless the book lists it as free: a plain part of an
  * entity already fetched. Scalars and enums without arguments are read off their parent.
  */
-function needsPrice(type: GraphQLNamedType, field: GraphQLField<unknown, unknown>, name: string): boolean {
+function needsPrice(type: GraphQLNamedType, field: GraphQLField<unknown, unknown>, name: string, book: PriceBook): boolean {
   // Introspection (`__schema`, `__type`, and every field of the `__Schema`, `__Type`, … types) never calls a vendor.
-  if (field.name.startsWith("__") || type.name.startsWith("__") || FREE_FIELDS.has(name)) return false;
+  if (field.name.startsWith("__") || type.name.startsWith("__") || book.freeFields.has(name)) return false;
   return type.name === "Query" || field.args.length > 0 || isCompositeType(getNamedType(field.type));
 }
 

@@ -192,7 +192,7 @@ export function esetSearchTerms(defender: DefenderSide, evidence: readonly Accou
   const names = defenderNames(defender);
   const terms: string[] = [];
   // The UPN Defender's evidence names for this account: ESET matches it against e-mail addresses.
-  // At most one, so a link field's price stays fixed (vendor-prices.ts ESET_SEARCHES).
+  // At most one, so a link field's price stays fixed (people/prices.ts ESET_SEARCHES).
   const proven = evidence.find((e) => names.domainUsers.has(e.domainUser));
   if (proven) terms.push(proven.upn);
   for (const key of names.domainUsers.keys()) {

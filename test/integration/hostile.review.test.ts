@@ -54,7 +54,7 @@ describe("the vendor-call price", () => {
 
 describe("the vendor-call price, against what the vendors see", () => {
   it("makes no more vendor calls than the price it let through (esetUsers with unknown uuids)", async () => {
-    // Priced at n + ceil(log2 n) + 1 (vendor-prices.ts), the most the loader's bisection budget spends; it
+    // Priced at n + ceil(log2 n) + 1 (sources/eset/prices.ts), the most the loader's bisection budget spends; it
     // used to be priced at n while the splitting spent 2n − 1.
     stack.sim.reset();
     const res = await stack.post(JSON.stringify({ query: `{ esetUsers(uuids: [${ids("nobody-", 1000)}]) { uuid } }` }), auth);

@@ -4,7 +4,7 @@ import type { EntityStore, Outcome } from "../../../store/entity-store";
 import { DEFENDER_MAX_TOP, type DefenderClient } from "../client";
 import type { DefenderAlertDto } from "../dto";
 import { listingPays, Listings, RequestSpend } from "../listings";
-import { ALERT_LIST_MAX_PAGES } from "../../../limits/vendor-prices";
+import { ALERT_LIST_MAX_PAGES } from "../prices";
 
 export { ALERT_LIST_MAX_PAGES };
 import { relatedUserKeys } from "./alert.mapper";

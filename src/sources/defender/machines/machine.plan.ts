@@ -4,7 +4,7 @@ import type { Outcome } from "../../../store/entity-store";
 import { DEFENDER_MAX_TOP, type DefenderClient } from "../client";
 import type { DefenderMachineDto } from "../dto";
 import { listingPays, Listings, RequestSpend } from "../listings";
-import { FLEET_MAX_PAGES } from "../../../limits/vendor-prices";
+import { FLEET_MAX_PAGES } from "../prices";
 
 export { FLEET_MAX_PAGES };
 

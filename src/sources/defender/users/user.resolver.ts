@@ -2,6 +2,7 @@ import { Args, Ctx, Query, Resolver } from "type-graphql";
 import { assertScope } from "../../../auth/assert-scope";
 import type { Context } from "../../../context";
 import { assertListWithin } from "../../../limits/list-limit";
+import { DEFENDER_USER_IDS } from "../prices";
 import { DefenderUserArgs, DefenderUsersArgs } from "./user.args";
 import { toDefenderUser } from "./user.mapper";
 import { DefenderUser } from "./user.type";
@@ -28,7 +29,7 @@ export class DefenderUserResolver {
   })
   defenderUsers(@Args() { ids }: DefenderUsersArgs, @Ctx() ctx: Context): Array<MaybePromise<DefenderUser | null>> {
     assertScope(ctx, "DEFENDER");
-    assertListWithin(ctx.maxListIds, "defenderUsers", ids.length);
+    assertListWithin(ctx.maxListIds, "defenderUsers", DEFENDER_USER_IDS, ids.length);
     return ids.map((id) => mapMaybe(ctx.loaders.defenderUser.load(id), toUser));
   }
 }

@@ -2,6 +2,7 @@ import { Args, Ctx, Query, Resolver } from "type-graphql";
 import { assertScope } from "../../../auth/assert-scope";
 import type { Context } from "../../../context";
 import { assertListWithin } from "../../../limits/list-limit";
+import { ESET_USER_UUIDS } from "../prices";
 import { EsetUserArgs, EsetUsersArgs } from "./user.args";
 import { toEsetUser } from "./user.mapper";
 import { EsetUser } from "./user.type";
@@ -26,7 +27,7 @@ export class EsetUserResolver {
   })
   esetUsers(@Args() { uuids }: EsetUsersArgs, @Ctx() ctx: Context): Array<MaybePromise<EsetUser | null>> {
     assertScope(ctx, "ESET");
-    assertListWithin(ctx.maxListIds, "esetUsers", uuids.length);
+    assertListWithin(ctx.maxListIds, "esetUsers", ESET_USER_UUIDS, uuids.length);
     return uuids.map((uuid) => mapMaybe(ctx.loaders.esetUser.load(uuid), (dto) => (dto ? toEsetUser(dto, ctx.reportUnknownEnum) : null)));
   }
 }

@@ -2,7 +2,8 @@ import "reflect-metadata";
 import { buildSchema as buildSdl, isCompositeType, getNamedType, isObjectType, parse, type GraphQLSchema } from "graphql";
 import { buildAppSchema } from "../../src/schema";
 import { operationCostPlugin, type OperationLimits } from "../../src/limits/operation-limits";
-import { FREE_FIELDS, PRICES } from "../../src/limits/vendor-prices";
+import { GRAPH_PARTS, PRICE_BOOK } from "../../src/graph-parts";
+import { priceBook } from "../../src/limits/price-book";
 
 /**
  * The operation cost fails closed: a field that may call a vendor must have a price (or be declared a
@@ -23,7 +24,7 @@ const LIMITS: OperationLimits = {
 async function problemsOf(schema: GraphQLSchema, query: string, variables: Record<string, unknown> = {}): Promise<string[]> {
   const document = parse(query);
   const operation = document.definitions.find((d) => d.kind === "OperationDefinition")!;
-  const hooks = await operationCostPlugin(LIMITS, schema).requestDidStart!({} as never);
+  const hooks = await operationCostPlugin(LIMITS, schema, PRICE_BOOK).requestDidStart!({} as never);
   try {
     await (hooks as { didResolveOperation: (r: unknown) => Promise<void> }).didResolveOperation({
       document,
@@ -44,7 +45,7 @@ it("has a price for every field of the schema that may call a vendor", async () 
     for (const field of Object.values(type.getFields())) {
       const name = `${type.name}.${field.name}`;
       const needs = type.name === "Query" || field.args.length > 0 || isCompositeType(getNamedType(field.type));
-      if (needs && !PRICES[name] && !FREE_FIELDS.has(name)) missing.push(name);
+      if (needs && !PRICE_BOOK.prices.has(name) && !PRICE_BOOK.freeFields.has(name)) missing.push(name);
     }
   }
   expect(missing).toEqual([]);
@@ -116,4 +117,20 @@ describe("the price of Defender's relations", () => {
       expect.stringContaining("may make 7 Defender calls"),
     ]);
   });
+});
+
+it("refuses two parts of the graph that price the same field, or a field both priced and free", () => {
+  const one = () => 1;
+  const a = { prices: { "Query.x": { calls: { DEFENDER: one }, times: one } } };
+  expect(() => priceBook([a, { prices: { "Query.x": { calls: {}, times: one } } }])).toThrow(/Query\.x is declared by two parts/);
+  expect(() => priceBook([a, { prices: {}, freeFields: ["Query.x"] }])).toThrow(/Query\.x is both priced and free/);
+  const book = priceBook([a, { prices: {}, freeFields: ["Thing.part"], idLists: { xs: { arg: "ids", setting: "MAX_X" } } }]);
+  expect([book.prices.has("Query.x"), book.freeFields.has("Thing.part"), book.idLists.get("xs")?.setting]).toEqual([true, true, "MAX_X"]);
+});
+
+it("every part of the graph contributes resolvers, and the book holds each part's prices", () => {
+  for (const part of GRAPH_PARTS) {
+    expect({ part: part.name, resolvers: part.resolvers.length > 0 }).toEqual({ part: part.name, resolvers: true });
+    for (const field of Object.keys(part.prices)) expect(PRICE_BOOK.prices.get(field)).toBe(part.prices[field]);
+  }
 });

@@ -1,0 +1,22 @@
+import type { GraphPart } from "../../graphql/graph-part";
+import { DefenderAlertListResolver } from "./alerts/alert-list.resolver";
+import { DefenderAlertMachineResolver, DefenderMachineAlertsResolver, DefenderUserAlertsResolver } from "./alerts/alert-relations.resolver";
+import { DefenderMachineResolver } from "./machines/machine.resolver";
+import { DefenderUserMachinesResolver } from "./machines/user-machines.resolver";
+import { DEFENDER_PRICES } from "./prices";
+import { DefenderUserResolver } from "./users/user.resolver";
+
+/** Microsoft Defender for Endpoint in the graph: users, machines, alerts. */
+export const defenderPart: GraphPart = {
+  name: "DEFENDER",
+  resolvers: [
+    DefenderUserResolver,
+    DefenderMachineResolver,
+    DefenderUserMachinesResolver,
+    DefenderUserAlertsResolver,
+    DefenderMachineAlertsResolver,
+    DefenderAlertMachineResolver,
+    DefenderAlertListResolver,
+  ],
+  ...DEFENDER_PRICES,
+};

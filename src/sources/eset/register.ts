@@ -1,0 +1,11 @@
+import type { GraphPart } from "../../graphql/graph-part";
+import { ESET_PRICES } from "./prices";
+import { EsetUserListResolver } from "./user-list/user-list.resolver";
+import { EsetUserResolver } from "./users/user.resolver";
+
+/** ESET Connect in the graph: users, and the user list. */
+export const esetPart: GraphPart = {
+  name: "ESET",
+  resolvers: [EsetUserResolver, EsetUserListResolver],
+  ...ESET_PRICES,
+};
