@@ -8,7 +8,7 @@ import {
   type Simulator,
   type SimulatorOptions,
 } from "../../src/simulator/simulator";
-import { codes, startStack, type GraphQLResponse, type Stack } from "../helpers/stack";
+import { codes, startGatewayOn, startStack, type GraphQLResponse, type Stack } from "../helpers/stack";
 
 /**
  * The attacker's review of issue 14 (Defender machines and alerts): operations built to make Defender calls
@@ -302,6 +302,22 @@ describe("links and cursors the gateway is handed", () => {
       expect(codes(res)).toEqual(["BAD_USER_INPUT"]);
       expect(res.text).not.toContain(after);
       expect(defenderCalls(stack)).toBe(0);
+    }
+    // Another Defender app's gateway (another credential) refuses it before asking for a token.
+    const other = await startGatewayOn(stack.sim, { DEFENDER_CLIENT_SECRET: "another-apps-secret-9f1e" });
+    try {
+      stack.sim.reset();
+      const res = await other.post(
+        JSON.stringify({
+          query: `query P($after: String) { defenderAlerts(first: 2, after: $after, filter: { severities: [HIGH] }) { edges { cursor } } }`,
+          variables: { after: cursor },
+        }),
+      );
+      expect(codes(res)).toEqual(["BAD_USER_INPUT"]);
+      expect(res.body.errors![0]!.message).toContain("another Defender tenant");
+      expect(stack.sim.count({ source: "DEFENDER" })).toBe(0);
+    } finally {
+      await other.close();
     }
     // The genuine cursor still pages on.
     stack.sim.reset();
