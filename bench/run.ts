@@ -134,15 +134,30 @@ interface Sample {
   p99: number;
   callsPerQuery: number;
   errors: number;
+  /** CPU time the system's process spent per answered request (user + system, from /proc): far less noisy than req/s on a shared machine. */
+  cpuUsPerRequest: number;
 }
+
+/** A process's CPU time so far (user + system), in microseconds, from /proc/<pid>/stat (Linux). */
+function cpuMicros(pid: number | undefined): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8")
+    .replace(/^.*\) /, "")
+    .split(" ");
+  // After the command name: state is field 3, utime 14, stime 15 (1-based in proc(5)); here shifted by 3.
+  return ((Number(fields[11]) + Number(fields[12])) * 1_000_000) / CLOCK_TICKS;
+}
+/** USER_HZ: 100 on Linux for every architecture Node runs on. */
+const CLOCK_TICKS = 100;
 
 async function measure(
   url: string,
   sim: Child,
   build: (i: number) => ReturnType<typeof requestFor>,
   connections = CONNECTIONS,
+  pid?: number,
 ): Promise<Sample> {
   await quiesce(sim);
+  const cpuBefore = pid === undefined ? 0 : cpuMicros(pid);
   let i = Math.floor(Math.random() * POOL);
   const result = await autocannon({
     url,
@@ -160,6 +175,7 @@ async function measure(
   // A system may still be working on requests autocannon gave up waiting for: let it finish, so its calls
   // are counted here and never land in the next cell's window.
   const after = await quiesce(sim);
+  const cpu = pid === undefined ? NaN : cpuMicros(pid) - cpuBefore;
   const ok = result["2xx"];
   const sent = result.requests.sent;
   return {
@@ -168,6 +184,7 @@ async function measure(
     p99: result.latency.p99,
     callsPerQuery: sent === 0 ? 0 : (after.DEFENDER + after.ESET) / sent,
     errors: result.non2xx + result.errors + result.timeouts,
+    cpuUsPerRequest: ok === 0 ? NaN : cpu / ok,
   };
 }
 
@@ -225,7 +242,8 @@ async function main(): Promise<void> {
       for (const query of QUERIES) {
         for (const system of Object.keys(SYSTEMS) as SystemId[]) {
           if (!requestFor(system, query, 0, tokens)) continue;
-          const sample = await measure(urlOf(system), sim, (i) => requestFor(system, query, i, tokens));
+          const pid = system === "a" ? sim.proc.pid : children[system].proc.pid;
+          const sample = await measure(urlOf(system), sim, (i) => requestFor(system, query, i, tokens), CONNECTIONS, pid);
           const k = key(latency, system, query);
           samples.set(k, [...(samples.get(k) ?? []), sample]);
           process.stderr.write(`round ${round} ${latency}ms ${query} ${system}: ${sample.rps.toFixed(0)} req/s p50 ${sample.p50} ms\n`);
@@ -257,6 +275,7 @@ async function main(): Promise<void> {
       p99: median(xs.map((x) => x.p99)),
       calls: median(xs.map((x) => x.callsPerQuery)),
       errors: xs.reduce((a, x) => a + x.errors, 0),
+      cpu: median(xs.map((x) => x.cpuUsPerRequest)),
     };
   };
 
@@ -305,10 +324,14 @@ async function main(): Promise<void> {
     lines.push(
       "## Against the baseline",
       "",
-      `Baseline: the checkout in \`${BASELINE}\`, measured in the same interleaved rounds. Ratio = this checkout's req/s ÷ the baseline's.`,
+      `Baseline: the checkout in \`${BASELINE}\`, measured in the same interleaved rounds. Ratio = this checkout's req/s ÷ the baseline's;`,
+      "CPU = this checkout's CPU time per answered request ÷ the baseline's (the steadier reading on a shared machine: above 1 costs more).",
       "",
     );
-    lines.push("| latency | query | cache off (d)/(f) | cache warm (e)/(g) |", "|---|---|---|---|");
+    lines.push(
+      "| latency | query | cache off (d)/(f) req/s | cache warm (e)/(g) req/s | cache off CPU/req | cache warm CPU/req |",
+      "|---|---|---|---|---|---|",
+    );
     for (const latency of LATENCIES) {
       for (const query of QUERIES) {
         const r = (a: SystemId, b: SystemId) => {
@@ -316,7 +339,12 @@ async function main(): Promise<void> {
           const y = med(latency, b, query);
           return x && y ? `${(x.rps / y.rps).toFixed(3)} (${x.rps.toFixed(0)} vs ${y.rps.toFixed(0)})` : "n/a";
         };
-        lines.push(`| ${latency} ms | ${query} | ${r("d", "f")} | ${r("e", "g")} |`);
+        const c = (a: SystemId, b: SystemId) => {
+          const x = med(latency, a, query);
+          const y = med(latency, b, query);
+          return x && y ? `${(x.cpu / y.cpu).toFixed(3)} (${x.cpu.toFixed(0)} vs ${y.cpu.toFixed(0)} µs)` : "n/a";
+        };
+        lines.push(`| ${latency} ms | ${query} | ${r("d", "f")} | ${r("e", "g")} | ${c("d", "f")} | ${c("e", "g")} |`);
       }
     }
     lines.push("");

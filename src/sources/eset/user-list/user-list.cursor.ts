@@ -1,16 +1,16 @@
-import { createHash, createHmac, timingSafeEqual } from "node:crypto";
+import { createHash } from "node:crypto";
+import { openCursor, sealCursor } from "../../../graphql/signed-cursor";
 import type { EsetListPosition } from "./user-pages";
 import type { EsetUserListFilter } from "../dto";
 
 /**
- * `esetUserList` cursors: `base64url(JSON).base64url(MAC)`. The JSON is versioned and self-contained —
+ * `esetUserList` cursors, sealed by graphql/signed-cursor.ts. The JSON is versioned and self-contained —
  * ESET's page token to ask for, how many users of that page are already behind, and a digest of the filter
  * — so a cursor needs no state in usergraph: it survives restarts and works on every replica. The MAC
  * (HMAC-SHA256 under a key derived from the ESET account) refuses altered cursors and cursors minted for
  * another ESET account, so a page token reaches ESET only from the list it came from.
  */
 const VERSION = 1;
-const MAC_BYTES = 16;
 /** ESET's pageToken is at most 128 characters. */
 const MAX_PAGE_TOKEN = 128;
 /** A position never skips more than a whole vendor page. */
@@ -23,31 +23,18 @@ export function filterDigest(filter: EsetUserListFilter): string {
 }
 
 export function encodeCursor(position: EsetListPosition, digest: string, key: Buffer): string {
-  const payload = Buffer.from(JSON.stringify({ v: VERSION, t: position.pageToken, s: position.skip, f: digest })).toString("base64url");
-  return `${payload}.${mac(payload, key).toString("base64url")}`;
+  return sealCursor({ v: VERSION, t: position.pageToken, s: position.skip, f: digest }, key);
 }
 
 /** Why a cursor was refused: it is not one of ours (or was altered), or it belongs to another filter. */
 export type CursorProblem = "invalid" | "other-filter";
 
 export function decodeCursor(cursor: string, digest: string, key: Buffer): EsetListPosition | CursorProblem {
-  const [payload, signature, extra] = cursor.split(".");
-  if (payload === undefined || signature === undefined || extra !== undefined) return "invalid";
-  const given = Buffer.from(signature, "base64url");
-  if (given.length !== MAC_BYTES || !timingSafeEqual(given, mac(payload, key))) return "invalid";
-  let data: unknown;
-  try {
-    data = JSON.parse(Buffer.from(payload, "base64url").toString("utf8"));
-  } catch {
-    return "invalid";
-  }
-  const { v, t, s, f } = (typeof data === "object" && data !== null ? data : {}) as Record<string, unknown>;
+  const data = openCursor(cursor, key);
+  if (data === undefined) return "invalid";
+  const { v, t, s, f } = data;
   if (v !== VERSION || typeof t !== "string" || t.length > MAX_PAGE_TOKEN || typeof f !== "string") return "invalid";
   if (typeof s !== "number" || !Number.isInteger(s) || s < 0 || s > MAX_SKIP) return "invalid";
   if (f !== digest) return "other-filter";
   return { pageToken: t, skip: s };
-}
-
-function mac(payload: string, key: Buffer): Buffer {
-  return createHmac("sha256", key).update(payload).digest().subarray(0, MAC_BYTES);
 }
