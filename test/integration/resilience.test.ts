@@ -213,7 +213,15 @@ describe("health and shutdown", () => {
     const url = stack.gateway.url;
     const ids = [...stack.sim.defenderUsers.keys()].slice(0, 20);
     const inflight = ids.map((id) => stack!.gql(DefenderUserDocument, { id }));
-    await new Promise((r) => setTimeout(r, 100));
+    // In flight means inside the gateway: wait until every request has reached the (slow) vendor, rather
+    // than a fixed pause that a loaded machine can outlast before the last request has even been read (the
+    // server then closes that still-idle connection, as it must when shutting down).
+    const sim = stack.sim;
+    for (const t0 = Date.now(); sim.count({ source: "DEFENDER", kind: "api" }) < ids.length;) {
+      if (Date.now() - t0 > 10_000)
+        throw new Error(`only ${sim.count({ source: "DEFENDER", kind: "api" })} of ${ids.length} requests reached Defender`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
     const stopping = stack.gateway.stop();
     const results = await Promise.all(inflight);
     await stopping;
