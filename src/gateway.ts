@@ -201,6 +201,7 @@ export async function startGateway(input: Config, options: GatewayOptions = {}):
   const openClients = clients;
   const openMetricsListener = metricsListener;
   const baseUrl = `http://${shownHost.includes(":") ? `[${shownHost}]` : shownHost}:${port}`;
+  let stopping: Promise<ShutdownSummary> | undefined;
   return {
     url: `${baseUrl}/graphql`,
     config,
@@ -212,16 +213,20 @@ export async function startGateway(input: Config, options: GatewayOptions = {}):
     metrics,
     redis,
     metricsUrl: metricsPlacement(metricsExposure) === "off" ? undefined : (openMetricsListener?.url ?? `${baseUrl}/metrics`),
-    async stop() {
-      await openMetricsListener?.close();
-      // A second before the grace period ends, callers still queued for a vendor slot are answered with a
-      // retryable RATE_LIMITED ("shutting down") through GraphQL, keeping whatever data they already have.
-      const summary = await started.stop(() => openClients.drainQueues());
-      await openClients.close();
-      await redis?.close();
-      await simulator?.close();
-      log.flush();
-      return summary;
+    // Once: a second call (a signal during shutdown, a test's cleanup after its own stop) waits for the
+    // same shutdown instead of closing the pool and the listeners twice.
+    stop() {
+      return (stopping ??= (async () => {
+        await openMetricsListener?.close();
+        // A second before the grace period ends, callers still queued for a vendor slot are answered with a
+        // retryable RATE_LIMITED ("shutting down") through GraphQL, keeping whatever data they already have.
+        const summary = await started.stop(() => openClients.drainQueues());
+        await openClients.close();
+        await redis?.close();
+        await simulator?.close();
+        log.flush();
+        return summary;
+      })());
     },
   };
 }

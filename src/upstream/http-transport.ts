@@ -81,8 +81,11 @@ export class HttpTransport {
     }
   }
 
-  async close(): Promise<void> {
-    await this.agent.close();
+  private closing?: Promise<void>;
+
+  /** Closes the pool once; later calls wait for the same close (undici throws on a second one). */
+  close(): Promise<void> {
+    return (this.closing ??= this.agent.close());
   }
 }
 
