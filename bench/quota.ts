@@ -130,9 +130,9 @@ async function main(): Promise<void> {
     },
     {
       operation: "MachineLoggedOnUsersProtection",
-      planned: { id: "bench-000000.bench.local" },
+      planned: { machineId: "bench-000000.bench.local" },
       naiveOperation: "MachineLoggedOnUsersProtection",
-      naive: [{ id: "bench-000000.bench.local" }],
+      naive: [{ machineId: "bench-000000.bench.local" }],
     },
     {
       operation: "RiskyUsersDashboard",

@@ -24,8 +24,12 @@ export function withSimulatorSources(config: Config, simulator: Simulator): Conf
   });
 }
 
-/** Values for the named operations' variables, so the explorer's ready tabs answer in demo mode as they are. */
-export function demoExampleVariables(): Record<string, unknown> {
+/**
+ * Values for the named operations' variables, so the explorer's ready tabs answer in demo mode as they are.
+ * Keyed by variable name across every file: one name means one thing (a tab sends its file's values to
+ * whichever of its operations runs), so a machine is `machineId` and an alert filter `alertFilter`.
+ */
+export function demoExampleVariables(now = Date.now()): Record<string, unknown> {
   return {
     id: DEMO.defenderAlice,
     ids: [DEMO.defenderAlice, DEMO.defenderUser1],
@@ -34,6 +38,10 @@ export function demoExampleVariables(): Record<string, unknown> {
     ref: "alice@contoso.com",
     filter: { protectionStatus: "UNPROTECTED" },
     first: 5,
+    // The demo's alerts are days old (relative to the simulator's start): the last 7 days finds them.
+    since: new Date(now - 7 * 86_400_000).toISOString(),
+    machineId: "fs01",
+    alertFilter: { severities: ["HIGH", "MEDIUM"] },
   };
 }
 

@@ -74,7 +74,7 @@ describe("the relations", () => {
   });
 
   it("goes from a machine to the users who logged on to it, and on to their ESET protection", async () => {
-    const res = await stack.gql(MachineLoggedOnUsersProtectionDocument, { id: "fs01.contoso.com" });
+    const res = await stack.gql(MachineLoggedOnUsersProtectionDocument, { machineId: "fs01.contoso.com" });
     expect(res.body.errors).toBeUndefined();
     const machine = res.body.data!.defenderMachine!;
     expect(machine).toMatchObject({ id: DEMO_MACHINES.sharedServer, healthStatus: "ACTIVE", riskScore: "MEDIUM" });
@@ -367,7 +367,7 @@ describe("permissions: each relation fails alone, naming what the Entra app lack
 
   it("nulls only the logged-on users when the app lacks User.Read.All", async () => {
     stack.sim.setDefenderRoles(["Machine.Read.All", "Alert.Read.All"]);
-    const res = await stack.gql(MachineLoggedOnUsersProtectionDocument, { id: DEMO_MACHINES.sharedServer });
+    const res = await stack.gql(MachineLoggedOnUsersProtectionDocument, { machineId: DEMO_MACHINES.sharedServer });
     expect(res.body.data!.defenderMachine).toMatchObject({ computerDnsName: "fs01.contoso.com", loggedOnUsers: null });
     expect(res.body.errors!.map((e) => [e.path!.join("."), e.extensions!.requiredPermission])).toEqual([
       ["defenderMachine.loggedOnUsers", "User.Read.All"],
@@ -443,7 +443,7 @@ describe("defenderAlerts", () => {
     let pages = 0;
     for (;;) {
       const res: GraphQLResponse<DefenderAlertsPageQuery> = await stack.gql(DefenderAlertsPageDocument, {
-        filter: { severities: ["HIGH", "MEDIUM"], statuses: ["NEW", "IN_PROGRESS"] },
+        alertFilter: { severities: ["HIGH", "MEDIUM"], statuses: ["NEW", "IN_PROGRESS"] },
         first: 7,
         after,
       });
@@ -468,7 +468,7 @@ describe("defenderAlerts", () => {
 
   it("maps the filter's times and ids onto Defender's OData $filter", async () => {
     const res = await stack.gql(DefenderAlertsPageDocument, {
-      filter: { incidentId: "4101", updatedSince: new Date(Date.now() - 30 * DAY).toISOString() },
+      alertFilter: { incidentId: "4101", updatedSince: new Date(Date.now() - 30 * DAY).toISOString() },
       first: 10,
       after: null,
     });
@@ -480,16 +480,16 @@ describe("defenderAlerts", () => {
   });
 
   it("refuses a cursor of another filter, an altered cursor and UNSPECIFIED as a status, before any call", async () => {
-    const first = await stack.gql(DefenderAlertsPageDocument, { filter: { severities: ["HIGH"] }, first: 1, after: null });
+    const first = await stack.gql(DefenderAlertsPageDocument, { alertFilter: { severities: ["HIGH"] }, first: 1, after: null });
     const cursor = first.body.data!.defenderAlerts!.pageInfo.endCursor!;
     stack.sim.reset();
-    const other = await stack.gql(DefenderAlertsPageDocument, { filter: { severities: ["LOW"] }, first: 1, after: cursor });
+    const other = await stack.gql(DefenderAlertsPageDocument, { alertFilter: { severities: ["LOW"] }, first: 1, after: cursor });
     const altered = await stack.gql(DefenderAlertsPageDocument, {
-      filter: { severities: ["HIGH"] },
+      alertFilter: { severities: ["HIGH"] },
       first: 1,
       after: `${cursor.slice(0, -2)}AA`,
     });
-    const unspecified = await stack.gql(DefenderAlertsPageDocument, { filter: { statuses: ["UNSPECIFIED"] }, first: 1, after: null });
+    const unspecified = await stack.gql(DefenderAlertsPageDocument, { alertFilter: { statuses: ["UNSPECIFIED"] }, first: 1, after: null });
     for (const res of [other, altered, unspecified]) {
       expect(res.body.data!.defenderAlerts).toBeNull();
       expect(codes(res)).toEqual(["BAD_USER_INPUT"]);
