@@ -1,4 +1,6 @@
 import type { Deadline } from "../../upstream/deadline";
+import { DEFENDER_MAX_TOP } from "./client";
+import type { ODataPage } from "./dto";
 
 /**
  * Whole vendor listings a plan reads at once (the machine fleet, the alerts of a time window), kept in
@@ -100,4 +102,29 @@ export class RequestSpend {
  */
 export function listingPays(expectedPages: number, maxPages: number, spentPerKey: number, perKeyCalls: number): boolean {
   return expectedPages <= maxPages && expectedPages < spentPerKey + perKeyCalls;
+}
+
+/**
+ * Reads a listing page by page (`@odata.nextLink`), at most `maxPages`; `complete` says whether it ended
+ * within them. Both plans list this way: the fleet and an alert window.
+ */
+export async function readPages<T>(
+  first: () => Promise<ODataPage<T>>,
+  next: (nextLink: string) => Promise<ODataPage<T>>,
+  maxPages: number,
+): Promise<{ items: T[]; pages: number; complete: boolean }> {
+  let page = await first();
+  const items = [...page.items];
+  let pages = 1;
+  while (page.nextLink !== undefined && pages < maxPages) {
+    page = await next(page.nextLink);
+    items.push(...page.items);
+    pages++;
+  }
+  return { items, pages, complete: page.nextLink === undefined };
+}
+
+/** Pages a listing is expected to take, from its size when last read (Infinity: it outgrew its cap); 1 before. */
+export function expectedPagesOf(lastCount: number | undefined): number {
+  return lastCount === undefined ? 1 : Math.max(1, Math.ceil(lastCount / DEFENDER_MAX_TOP));
 }

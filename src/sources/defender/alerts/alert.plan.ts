@@ -3,7 +3,7 @@ import type { Deadline } from "../../../upstream/deadline";
 import type { EntityStore, Outcome } from "../../../store/entity-store";
 import { DEFENDER_MAX_TOP, type DefenderClient } from "../client";
 import type { DefenderAlertDto } from "../dto";
-import { listingPays, Listings, RequestSpend } from "../listings";
+import { expectedPagesOf, listingPays, Listings, readPages, RequestSpend } from "../listings";
 import { ALERT_LIST_MAX_PAGES } from "../prices";
 
 export { ALERT_LIST_MAX_PAGES };
@@ -87,22 +87,19 @@ export function alertPlan(client: DefenderClient, concurrency: number, ttlMs: nu
   const listings = new Listings<AlertIndex>(ttlMs, 8, ({ byKey: _whole, ...slim }) => slim);
   const spend = new RequestSpend();
   const lastCount = new Map<string, number>();
-  const expectedPages = (window: string) => {
-    const count = lastCount.get(window);
-    return count === undefined ? 1 : Math.max(1, Math.ceil(count / DEFENDER_MAX_TOP));
-  };
+  const expectedPages = (window: string) => expectedPagesOf(lastCount.get(window));
 
   const list = async (window: string, evidence: boolean, deadline: Deadline): Promise<AlertIndex> => {
     const filter = window === "all" ? undefined : `lastUpdateTime ge ${window}`;
-    let page = await client.listAlerts({ filter, top: DEFENDER_MAX_TOP, expandEvidence: evidence }, deadline);
-    const alerts = [...page.items];
-    let pages = 1;
-    while (page.nextLink !== undefined && pages < ALERT_LIST_MAX_PAGES) {
-      page = await client.nextAlerts(page.nextLink, deadline);
-      alerts.push(...page.items);
-      pages++;
-    }
-    const complete = page.nextLink === undefined;
+    const {
+      items: alerts,
+      pages,
+      complete,
+    } = await readPages(
+      () => client.listAlerts({ filter, top: DEFENDER_MAX_TOP, expandEvidence: evidence }, deadline),
+      (link) => client.nextAlerts(link, deadline),
+      ALERT_LIST_MAX_PAGES,
+    );
     lastCount.set(window, complete ? alerts.length : Infinity);
     const byKey = new Map<string, DefenderAlertDto[]>();
     const add = (key: string, alert: DefenderAlertDto) => {

@@ -3,7 +3,7 @@ import type { Deadline } from "../../../upstream/deadline";
 import type { Outcome } from "../../../store/entity-store";
 import { DEFENDER_MAX_TOP, type DefenderClient } from "../client";
 import type { DefenderMachineDto } from "../dto";
-import { listingPays, Listings, RequestSpend } from "../listings";
+import { expectedPagesOf, listingPays, Listings, readPages, RequestSpend } from "../listings";
 import { FLEET_MAX_PAGES } from "../prices";
 
 export { FLEET_MAX_PAGES };
@@ -32,18 +32,18 @@ export function machinePlan(client: DefenderClient, concurrency: number, ttlMs: 
   const fleet = new Listings<FleetIndex>(ttlMs, 1);
   const spend = new RequestSpend();
   let lastCount: number | undefined;
-  const expectedPages = () => (lastCount === undefined ? 1 : Math.max(1, Math.ceil(lastCount / DEFENDER_MAX_TOP)));
+  const expectedPages = () => expectedPagesOf(lastCount);
 
   const listFleet = async (deadline: Deadline): Promise<FleetIndex> => {
-    let page = await client.listMachines({ top: DEFENDER_MAX_TOP }, deadline);
-    const machines = [...page.items];
-    let pages = 1;
-    while (page.nextLink !== undefined && pages < FLEET_MAX_PAGES) {
-      page = await client.nextMachines(page.nextLink, deadline);
-      machines.push(...page.items);
-      pages++;
-    }
-    const complete = page.nextLink === undefined;
+    const {
+      items: machines,
+      pages,
+      complete,
+    } = await readPages(
+      () => client.listMachines({ top: DEFENDER_MAX_TOP }, deadline),
+      (link) => client.nextMachines(link, deadline),
+      FLEET_MAX_PAGES,
+    );
     lastCount = complete ? machines.length : Infinity;
     return { byKey: indexFleet(machines), count: machines.length, pages, complete };
   };
