@@ -38,9 +38,13 @@
   })();
   var memory = new Map();
 
+  function persisted(key) {
+    return disk !== null && Object.prototype.hasOwnProperty.call(PERSISTED, key);
+  }
+
   /** The value as it may be written to disk, or null when it may not be written at all. */
   function persistable(key, value) {
-    if (disk === null || !Object.prototype.hasOwnProperty.call(PERSISTED, key) || typeof value !== "string") return null;
+    if (!persisted(key) || typeof value !== "string") return null;
     if (PERSISTED[key] === "text") return value;
     try {
       return JSON.stringify(JSON.parse(value), function (name, v) {
@@ -74,13 +78,14 @@
 
   var storage = {
     getItem: function (key) {
-      if (persistable(key, "") === null) return memory.has(key) ? memory.get(key) : null;
-      return disk.getItem(key);
+      if (memory.has(key)) return memory.get(key);
+      return persisted(key) ? disk.getItem(key) : null;
     },
     setItem: function (key, value) {
       var kept = persistable(key, value);
-      if (kept === null) memory.set(key, value);
-      else disk.setItem(key, kept); // a quota error goes to GraphiQL, which handles it
+      if (kept === null) return void memory.set(key, value);
+      memory.delete(key);
+      disk.setItem(key, kept); // a quota error goes to GraphiQL, which handles it
     },
     removeItem: function (key) {
       memory.delete(key);
