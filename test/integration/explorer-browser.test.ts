@@ -242,6 +242,16 @@ describe("explorer when /graphql wants a key", () => {
       await typeHeaders(page, JSON.stringify({ Authorization: `Bearer ${KEY}` }));
       await page.click(".graphiql-execute-button");
       await page.locator(".result-window", { hasText: "Alice Example" }).waitFor({ timeout: 15_000 });
+      // A tab of one's own, to find again after the reload: the tabs are kept too, without their headers.
+      await page.locator(".graphiql-tab-add").click();
+      await page.locator(".graphiql-query-editor .CodeMirror").evaluate((editor) => {
+        (editor as unknown as { CodeMirror: { setValue(v: string): void } }).CodeMirror.setValue("query KeptAcrossReload { __typename }");
+      });
+      await page.locator(".graphiql-tab-active .graphiql-tab-button", { hasText: "KeptAcrossReload" }).waitFor({ timeout: 10_000 });
+      // Back on the first tab: GraphiQL then restores the stored tabs as they are (with another one active it
+      // may add a copy of it, and with stored tabs it cannot read it silently starts from the ready tabs).
+      await page.locator(".graphiql-tab .graphiql-tab-button").first().click();
+      await page.locator(".graphiql-tab-active .graphiql-tab-button", { hasText: "BothUsers" }).waitFor({ timeout: 10_000 });
       await page.waitForFunction(
         `(JSON.parse(localStorage.getItem("graphiql:queries") || "{}").queries || []).length >= 1 &&
          (JSON.parse(localStorage.getItem("graphiql:favorites") || "{}").favorites || []).length === 1`,
@@ -260,6 +270,7 @@ describe("explorer when /graphql wants a key", () => {
 
       await page.reload();
       await ready(page);
+      await page.locator(".graphiql-tab .graphiql-tab-button", { hasText: "KeptAcrossReload" }).waitFor({ timeout: 10_000 });
       await showHistory(page);
       await page.locator(".graphiql-history-item", { hasText: "BothUsers" }).first().waitFor({ timeout: 10_000 });
       expect(await headersText(page)).not.toContain(KEY);

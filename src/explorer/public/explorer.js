@@ -12,7 +12,7 @@
   // ---- Storage: GraphiQL may keep its editors' text, tabs, history and layout; never a header. ----
   // GraphiQL writes every history entry and favourite (graphiql:queries, graphiql:favorites) with the headers
   // it ran with, whatever shouldPersistHeaders says, so keys and tokens landed in localStorage. This storage
-  // (GraphiQL's `storage` prop) persists only the keys named here, each without any "headers" field; every
+  // (GraphiQL's `storage` prop) persists only the keys named here, every "headers" field in them null; every
   // other key (graphiql:headers, graphiql:shouldPersistHeaders, whatever a later GraphiQL adds) lives in this
   // page's memory only.
   var PERSISTED = {
@@ -47,8 +47,10 @@
     if (!persisted(key) || typeof value !== "string") return null;
     if (PERSISTED[key] === "text") return value;
     try {
+      // null, as GraphiQL itself writes a tab's headers when it does not keep them: a tab without the field
+      // fails GraphiQL's check of the stored tabs, and it would then drop them all.
       return JSON.stringify(JSON.parse(value), function (name, v) {
-        return name === "headers" ? undefined : v;
+        return name === "headers" ? null : v;
       });
     } catch (err) {
       return null;
