@@ -182,6 +182,7 @@
       },
       [onHeaders],
     );
+    // A new function for each key, on purpose (GraphiQL introspects again when its fetcher changes).
     var keyedFetcher = React.useMemo(
       function () {
         return function (params, options) {
