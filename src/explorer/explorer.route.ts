@@ -16,7 +16,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 export interface ExplorerOptions {
   /** Whether Apollo Sandbox is served at /graphql (the page links to it, and it to the page). */
   sandbox: boolean;
-  /** Whether /graphql wants an API key or a JWT: the headers editor then opens with a placeholder for one. */
+  /** Whether /graphql wants an API key or a JWT: the headers editor then opens with a blank `x-api-key` for one. */
   authRequired: boolean;
   /** Whether introspection is on: without it the page runs queries but has no schema docs or completion. */
   introspection: boolean;
@@ -24,11 +24,19 @@ export interface ExplorerOptions {
   exampleVariables?: Readonly<Record<string, unknown>>;
 }
 
+/**
+ * The one inline style GraphiQL needs: its dialogs (settings, short keys) lock the page's scrolling with
+ * react-remove-scroll-bar, which inserts this <style> (its text for a scrollbar gap of 0, which explorer.css
+ * makes the only case). Allowing its hash, rather than 'unsafe-inline', allows that text and nothing else;
+ * explorer-browser.test.ts opens both dialogs and fails on any CSP violation, e.g. after an upgrade.
+ */
+const SCROLL_LOCK_STYLE_HASH = "'sha256-Y/huXlwoYkVyQlxwSVcCi1RCDGDCSVBzDt0hYP9qlTc='";
+
 /** The page's own policy: scripts, styles and requests to this origin only; GraphiQL's fonts are inlined (data:). */
 export const EXPLORER_CSP = [
   "default-src 'none'",
   "script-src 'self'",
-  "style-src 'self'",
+  `style-src 'self' ${SCROLL_LOCK_STYLE_HASH}`,
   "font-src data:",
   "img-src 'self' data:",
   "connect-src 'self'",
@@ -103,14 +111,17 @@ function page(options: ExplorerOptions, tabs: ReturnType<typeof operationTabs>):
   const config = {
     endpoint: "graphql",
     tabs,
-    headers: options.authRequired ? JSON.stringify({ "x-api-key": "your API key (or use Authorization: Bearer <JWT>)" }, null, 2) : "{}",
+    // Blank, not a placeholder text: explorer.js sends no blank header, so nothing but a real key goes out.
+    headers: options.authRequired ? JSON.stringify({ "x-api-key": "" }, null, 2) : "{}",
     authRequired: options.authRequired,
   };
   const sandbox = options.sandbox
     ? ` Online? The same endpoint in <a href="graphql">Apollo Sandbox</a> (loads from Apollo's servers).`
     : "";
   const notes = [
-    options.authRequired ? "Put your API key or bearer token in the Headers tab below." : "",
+    options.authRequired
+      ? 'Put your API key between the quotes of "x-api-key" in the Headers tab below (or a bearer token as "Authorization": "Bearer …"); it is kept in this page\'s memory only.'
+      : "",
     options.introspection ? "" : "Introspection is off on this server: queries run, but there are no schema docs or completion.",
   ].filter((n) => n !== "");
   return `<!doctype html>
