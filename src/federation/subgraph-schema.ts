@@ -33,7 +33,10 @@ export async function buildSubgraphAppSchema(parts: readonly GraphPart[] = GRAPH
   const fromCode = createResolversMap(codeFirst);
   const resolvers: ResolversMap = { ...fromCode };
   for (const [typeName, { __resolveReference }] of Object.entries(referenceResolvers)) {
-    resolvers[typeName] = { ...objectResolvers(fromCode, typeName), __resolveReference: guardReference(parts, typeName, __resolveReference) };
+    resolvers[typeName] = {
+      ...objectResolvers(fromCode, typeName),
+      __resolveReference: guardReference(parts, typeName, __resolveReference),
+    };
   }
   // Both types describe the same runtime shape (type name → field resolvers, scalar or enum values).
   const schema = buildSubgraphSchema({ typeDefs: parse(sdl), resolvers: resolvers as SubgraphResolvers });
@@ -53,7 +56,8 @@ function refuseUnguardedDoors(schema: GraphQLSchema, codeFirst: GraphQLSchema): 
   }
   const codeRoot = codeFirst.getQueryType()!.getFields();
   for (const name of Object.keys(schema.getQueryType()!.getFields())) {
-    if (!Object.hasOwn(codeRoot, name) && !FEDERATION_ROOT_FIELDS.has(name)) throw new Error(`the root field ${name} belongs to no part of the graph`);
+    if (!Object.hasOwn(codeRoot, name) && !FEDERATION_ROOT_FIELDS.has(name))
+      throw new Error(`the root field ${name} belongs to no part of the graph`);
   }
 }
 

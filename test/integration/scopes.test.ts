@@ -20,7 +20,7 @@ import { buildSubgraphAppSchema } from "../../src/federation/subgraph-schema";
 import { buildAppSchema } from "../../src/schema";
 import { DEMO } from "../../src/simulator/demo-data";
 import type { SourceName } from "../../src/upstream/source";
-import { startStack, type Stack } from "../helpers/stack";
+import { codes, startStack, type Stack } from "../helpers/stack";
 
 /**
  * Scopes by construction, walked: every field of the schema that does more than read its parent is
@@ -115,8 +115,10 @@ let stack: Stack;
 let makeContext: (requestId: string, principal: Context["principal"]) => Context;
 const schemas: Record<string, GraphQLSchema> = {};
 
+const ESET_ONLY_KEY = "scopes-walk-eset-only-key-5d2f8b1e";
+
 beforeAll(async () => {
-  stack = await startStack();
+  stack = await startStack({ AUTH_MODE: "", AUTH_API_KEYS: `${ESET_ONLY_KEY}=eset:users:read` });
   const { gateway } = stack;
   makeContext = contextFactory({
     ...gateway.stores,
@@ -327,4 +329,17 @@ it("serves the subgraph's SDL to a caller without any scope", async () => {
   });
   expect(result.errors).toBeUndefined();
   expect((result.data as { _service: { sdl: string } })._service.sdl).toContain("type DefenderUser");
+});
+
+it("answers a caller without the scope FORBIDDEN before looking at its arguments, so refusals teach it no rule", async () => {
+  const before = calls().DEFENDER;
+  const res = await stack.post(
+    JSON.stringify({
+      query: `{ defenderUsers(ids: ["a/b"]) { id } defenderMachine(id: "../etc") { id } defenderAlerts(after: "forged") { pageInfo { hasNextPage } } }`,
+    }),
+    { "x-api-key": ESET_ONLY_KEY },
+  );
+  expect(res.body.data).toEqual({ defenderUsers: null, defenderMachine: null, defenderAlerts: null });
+  expect(codes(res)).toEqual(["FORBIDDEN", "FORBIDDEN", "FORBIDDEN"]);
+  expect(calls().DEFENDER - before).toBe(0);
 });
