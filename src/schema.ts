@@ -1,22 +1,28 @@
 import { lexicographicSortSchema, printSchema, type GraphQLSchema } from "graphql";
 import { validateOrReject, type ValidatorOptions } from "class-validator";
 import { ArgumentValidationError, buildSchema, type BuildSchemaOptions } from "type-graphql";
+import { PartScopes, refuseComputedFields } from "./auth/part-scopes";
 import { DateTimeScalar } from "./graphql/scalars";
+import type { GraphPart } from "./graphql/graph-part";
 import { GRAPH_PARTS } from "./graph-parts";
 
-/** The executable schema, code first. Argument classes are validated with class-validator. */
-export function buildAppSchema(): Promise<GraphQLSchema> {
-  return buildSchema(appSchemaOptions());
+/**
+ * The executable schema, code first, from the parts of the graph (every registered one unless a test
+ * names others). Argument classes are validated with class-validator; every field a part's resolvers
+ * declare needs the part's scopes (src/auth/part-scopes.ts). The federation subgraph builds on it.
+ */
+export async function buildAppSchema(parts: readonly GraphPart[] = GRAPH_PARTS): Promise<GraphQLSchema> {
+  const schema = await buildSchema(appSchemaOptions(parts));
+  refuseComputedFields(schema);
+  return schema;
 }
 
-/**
- * What the code-first schema is built from. Shared with the federation subgraph (src/federation), so
- * that both modes run the same resolvers, scalars and argument validation.
- */
-export function appSchemaOptions(): BuildSchemaOptions {
+function appSchemaOptions(parts: readonly GraphPart[]): BuildSchemaOptions {
   return {
     // Each part of the graph (a source, the cross-vendor features) brings its resolvers: src/graph-parts.ts.
-    resolvers: GRAPH_PARTS.flatMap((part) => part.resolvers) as unknown as BuildSchemaOptions["resolvers"],
+    resolvers: parts.flatMap((part) => part.resolvers) as unknown as BuildSchemaOptions["resolvers"],
+    // type-graphql gets every resolver instance from here, on every call: the scope check of its part.
+    container: new PartScopes(parts),
     scalarsMap: [{ type: Date, scalar: DateTimeScalar }],
     validateFn: validateArgs,
   };

@@ -1,5 +1,4 @@
 import { GraphQLError } from "graphql";
-import { assertScope } from "../auth/assert-scope";
 import type { Context } from "../context";
 import { ErrorCode } from "../errors/error-code";
 import { toDefenderUser } from "../sources/defender/users/user.mapper";
@@ -38,7 +37,8 @@ function keyOf(typename: keyof typeof ENTITY_KEYS, ref: Representation): string 
 
 /**
  * `__resolveReference` for the two entities: the router's `_entities` lookups take the path of
- * `defenderUser(id:)` / `esetUser(uuid:)` — scope check, key validation, the request's loader (so every
+ * `defenderUser(id:)` / `esetUser(uuid:)` — the part's scopes (subgraph-schema.ts puts
+ * guardReference in front of these), key validation, the request's loader (so every
  * representation of one `_entities` call lands in one DataLoader batch, behind the same cache, single-flight
  * and rate limits), the same mapper — and `null` for an id the vendor does not know.
  *
@@ -49,14 +49,12 @@ function keyOf(typename: keyof typeof ENTITY_KEYS, ref: Representation): string 
 export const referenceResolvers = {
   DefenderUser: {
     async __resolveReference(ref: Representation, ctx: Context): Promise<DefenderUser | null> {
-      assertScope(ctx, ENTITY_KEYS.DefenderUser.source);
       const id = keyOf("DefenderUser", ref);
       return mapMaybe(ctx.loaders.defenderUser.load(id), (dto) => (dto ? toDefenderUser(dto) : null));
     },
   },
   EsetUser: {
     async __resolveReference(ref: Representation, ctx: Context): Promise<EsetUser | null> {
-      assertScope(ctx, ENTITY_KEYS.EsetUser.source);
       const uuid = keyOf("EsetUser", ref);
       return mapMaybe(ctx.loaders.esetUser.load(uuid), (dto) => (dto ? toEsetUser(dto, ctx.reportUnknownEnum) : null));
     },

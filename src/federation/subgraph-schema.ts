@@ -1,8 +1,11 @@
 import { buildSubgraphSchema, printSubgraphSchema } from "@apollo/subgraph";
 import { printSchemaWithDirectives } from "@graphql-tools/utils";
-import { GraphQLScalarType, lexicographicSortSchema, parse, type GraphQLSchema } from "graphql";
-import { buildSchema, createResolversMap, type ResolverObject, type ResolversMap } from "type-graphql";
-import { appSchemaOptions, SCHEMA_HEADER } from "../schema";
+import { GraphQLScalarType, isUnionType, lexicographicSortSchema, parse, type GraphQLSchema } from "graphql";
+import { createResolversMap, type ResolverObject, type ResolversMap } from "type-graphql";
+import { guardReference } from "../auth/part-scopes";
+import type { GraphPart } from "../graphql/graph-part";
+import { GRAPH_PARTS } from "../graph-parts";
+import { buildAppSchema, SCHEMA_HEADER } from "../schema";
 import { referenceResolvers } from "./reference-resolvers";
 
 /**
@@ -14,23 +17,48 @@ export const FEDERATION_LINK = 'extend schema @link(url: "https://specs.apollo.d
 /** @apollo/subgraph's resolver map type (not exported by name from its entry point). */
 type SubgraphResolvers = NonNullable<Extract<Parameters<typeof buildSubgraphSchema>[0], { resolvers?: unknown }>["resolvers"]>;
 
+/** The root fields @apollo/subgraph adds: `_entities` is guarded per entity (guardReference), `_service` reads the schema, never a vendor. */
+const FEDERATION_ROOT_FIELDS = new Set(["_entities", "_service"]);
+
 /**
- * The schema served with FEDERATION_SUBGRAPH=1: the code-first schema (same resolvers, scalars and argument
- * validation as standalone), printed with its `@key` directives, rebuilt by @apollo/subgraph (which adds
- * `_service` and `_entities`), with type-graphql's resolvers moved over and the entities' reference
- * resolvers added. Sorted like schema/schema.graphql, so `_service { sdl }` does not churn when code moves.
+ * The schema served with FEDERATION_SUBGRAPH=1: the code-first schema (same resolvers, scalars, argument
+ * validation and part scopes as standalone), printed with its `@key` directives, rebuilt by
+ * @apollo/subgraph (which adds `_service` and `_entities`), with type-graphql's resolvers moved over and
+ * the entities' reference resolvers added, each behind the scopes of the part that declares its entity.
+ * Sorted like schema/schema.graphql, so `_service { sdl }` does not churn when code moves.
  */
-export async function buildSubgraphAppSchema(): Promise<GraphQLSchema> {
-  const codeFirst = lexicographicSortSchema(await buildSchema(appSchemaOptions()));
+export async function buildSubgraphAppSchema(parts: readonly GraphPart[] = GRAPH_PARTS): Promise<GraphQLSchema> {
+  const codeFirst = lexicographicSortSchema(await buildAppSchema(parts));
   const sdl = `${FEDERATION_LINK}\n\n${printSchemaWithDirectives(codeFirst)}`;
   const fromCode = createResolversMap(codeFirst);
-  const resolvers: ResolversMap = {
-    ...fromCode,
-    DefenderUser: { ...objectResolvers(fromCode, "DefenderUser"), ...referenceResolvers.DefenderUser },
-    EsetUser: { ...objectResolvers(fromCode, "EsetUser"), ...referenceResolvers.EsetUser },
-  };
+  const resolvers: ResolversMap = { ...fromCode };
+  for (const [typeName, { __resolveReference }] of Object.entries(referenceResolvers)) {
+    resolvers[typeName] = {
+      ...objectResolvers(fromCode, typeName),
+      __resolveReference: guardReference(parts, typeName, __resolveReference),
+    };
+  }
   // Both types describe the same runtime shape (type name → field resolvers, scalar or enum values).
-  return buildSubgraphSchema({ typeDefs: parse(sdl), resolvers: resolvers as SubgraphResolvers });
+  const schema = buildSubgraphSchema({ typeDefs: parse(sdl), resolvers: resolvers as SubgraphResolvers });
+  refuseUnguardedDoors(schema, codeFirst);
+  return schema;
+}
+
+/**
+ * Fail closed at start-up: without a reference resolver @apollo/subgraph answers the caller's own
+ * representation as the entity, and a root field that is neither the code's nor a known federation field
+ * has no part whose scopes it needs.
+ */
+function refuseUnguardedDoors(schema: GraphQLSchema, codeFirst: GraphQLSchema): void {
+  const entities = schema.getType("_Entity");
+  for (const type of entities && isUnionType(entities) ? entities.getTypes() : []) {
+    if (!Object.hasOwn(referenceResolvers, type.name)) throw new Error(`the entity ${type.name} has no reference resolver`);
+  }
+  const codeRoot = codeFirst.getQueryType()!.getFields();
+  for (const name of Object.keys(schema.getQueryType()!.getFields())) {
+    if (!Object.hasOwn(codeRoot, name) && !FEDERATION_ROOT_FIELDS.has(name))
+      throw new Error(`the root field ${name} belongs to no part of the graph`);
+  }
 }
 
 /** The field resolvers type-graphql made for one object type (none, for plain data fields). */

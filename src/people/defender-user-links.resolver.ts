@@ -1,5 +1,4 @@
 import { Ctx, FieldResolver, Resolver, Root } from "type-graphql";
-import { assertScope } from "../auth/assert-scope";
 import type { Context } from "../context";
 import { DefenderUser } from "../sources/defender/users/user.type";
 import { EsetUser } from "../sources/eset/users/user.type";
@@ -14,7 +13,6 @@ export class DefenderUserLinksResolver {
       'The ESET users of this person: ESET\'s list searched by e-mail ("user@domain." for DOMAIN\\user, "user@" for a bare name; one call each, cached), then only users whose identities or addresses match exactly (see esetLinks for why). Needs eset:users:read. Non-null by contract: when ESET fails or the scope is missing, the error nulls the enclosing account; select esetLinks instead to keep it.',
   })
   async esetUsers(@Root() account: DefenderUser, @Ctx() ctx: Context): Promise<EsetUser[]> {
-    assertScope(ctx, "ESET");
     return (await linkFinderFor(ctx).linksOfDefenderUser(account)).map((l) => l.esetUser);
   }
 
@@ -24,7 +22,6 @@ export class DefenderUserLinksResolver {
       "esetUsers with the reasons (matchedOn) for each, strongest link first. Null, with an error, when ESET failed or the caller lacks eset:users:read; the account's other fields are unaffected.",
   })
   async esetLinks(@Root() account: DefenderUser, @Ctx() ctx: Context): Promise<UserLink[]> {
-    assertScope(ctx, "ESET");
     return linkFinderFor(ctx).linksOfDefenderUser(account);
   }
 }

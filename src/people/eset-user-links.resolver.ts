@@ -1,5 +1,4 @@
 import { Ctx, FieldResolver, Resolver, Root } from "type-graphql";
-import { assertScope } from "../auth/assert-scope";
 import type { Context } from "../context";
 import { DefenderUser } from "../sources/defender/users/user.type";
 import { EsetUser } from "../sources/eset/users/user.type";
@@ -14,7 +13,6 @@ export class EsetUserLinksResolver {
       "The Defender accounts of this person: candidate ids derived from the ESET identities (DOMAIN\\user, UPNs) and e-mail addresses, one Defender GET each (at most 8, cached), kept only on an exact match (see defenderLinks for why). Needs defender:users:read. Non-null by contract: when Defender fails or the scope is missing, the error nulls the enclosing user; select defenderLinks instead to keep it.",
   })
   async defenderUsers(@Root() user: EsetUser, @Ctx() ctx: Context): Promise<DefenderUser[]> {
-    assertScope(ctx, "DEFENDER");
     return (await linkFinderFor(ctx).linksOfEsetUser(user)).map((l) => l.defenderUser);
   }
 
@@ -24,7 +22,6 @@ export class EsetUserLinksResolver {
       "defenderUsers with the reasons (matchedOn) for each, strongest link first. Null, with an error, when Defender failed or the caller lacks defender:users:read; the user's other fields are unaffected.",
   })
   async defenderLinks(@Root() user: EsetUser, @Ctx() ctx: Context): Promise<UserLink[]> {
-    assertScope(ctx, "DEFENDER");
     return linkFinderFor(ctx).linksOfEsetUser(user);
   }
 }

@@ -8,5 +8,18 @@ import { PEOPLE_PRICES } from "./prices";
 export const peoplePart: GraphPart = {
   name: "PEOPLE",
   resolvers: [EsetUserLinksResolver, DefenderUserLinksResolver, PersonResolver],
+  // A field reads both sources (so needs both scopes) unless named here. The core checks before the resolver runs.
+  reads: ["DEFENDER", "ESET"],
+  fieldReads: {
+    // Each side of a person is served or refused on its own (the resolver asks which it may read): one scope reaches the query.
+    "Query.person": { anyOf: ["DEFENDER", "ESET"] },
+    "Person.defenderUsers": { every: ["DEFENDER"] },
+    "Person.esetUsers": { every: ["ESET"] },
+    // The links of one vendor's user cost calls to the other vendor only.
+    "EsetUser.defenderUsers": { every: ["DEFENDER"] },
+    "EsetUser.defenderLinks": { every: ["DEFENDER"] },
+    "DefenderUser.esetUsers": { every: ["ESET"] },
+    "DefenderUser.esetLinks": { every: ["ESET"] },
+  },
   ...PEOPLE_PRICES,
 };

@@ -9,6 +9,8 @@ import { DefenderUserResolver } from "./users/user.resolver";
 /** Microsoft Defender for Endpoint in the graph: users, machines, alerts. */
 export const defenderPart: GraphPart = {
   name: "DEFENDER",
+  // Every field below needs defender:users:read, checked by the core before the resolver runs.
+  reads: ["DEFENDER"],
   resolvers: [
     DefenderUserResolver,
     DefenderMachineResolver,

@@ -6,6 +6,8 @@ import { EsetUserResolver } from "./users/user.resolver";
 /** ESET Connect in the graph: users, and the user list. */
 export const esetPart: GraphPart = {
   name: "ESET",
+  // Every field below needs eset:users:read, checked by the core before the resolver runs.
+  reads: ["ESET"],
   resolvers: [EsetUserResolver, EsetUserListResolver],
   ...ESET_PRICES,
 };

@@ -1,7 +1,6 @@
 import type { GraphQLResolveInfo } from "graphql";
 import { ValidationError } from "class-validator";
 import { ArgumentValidationError, Args, Ctx, Info, Query, Resolver } from "type-graphql";
-import { assertScope } from "../../../auth/assert-scope";
 import type { Context } from "../../../context";
 import { selectsPath } from "../../../graphql/selects";
 import { notConfigured } from "../../../upstream/not-configured";
@@ -24,7 +23,6 @@ export class DefenderAlertListResolver {
     @Ctx() ctx: Context,
     @Info() info: GraphQLResolveInfo,
   ): Promise<DefenderAlertConnection | null> {
-    assertScope(ctx, "DEFENDER");
     const relations = ctx.loaders.defenderRelations;
     const lists = relations.lists;
     if (!lists) throw notConfigured("DEFENDER");

@@ -1,6 +1,5 @@
 import type { GraphQLResolveInfo } from "graphql";
 import { Args, Ctx, FieldResolver, Info, Resolver, Root } from "type-graphql";
-import { assertScope } from "../../../auth/assert-scope";
 import type { Context } from "../../../context";
 import { mapMaybe, type MaybePromise } from "../../../graphql/maybe-promise";
 import { selectsField } from "../../../graphql/selects";
@@ -71,7 +70,6 @@ function relatedAlerts(
   subject: string,
   { since, first }: RelatedAlertsArgs,
 ): MaybePromise<DefenderAlert[] | null> {
-  assertScope(ctx, "DEFENDER");
   const key = alertKey({ kind, subject, window: windowOf(since), evidence: selectsField(info, "evidence") });
   return mapMaybe(ctx.loaders.defenderRelations.alerts.load(key), (list) =>
     list === null

@@ -1,5 +1,4 @@
 import { Args, Ctx, FieldResolver, Query, Resolver, Root } from "type-graphql";
-import { assertScope } from "../../../auth/assert-scope";
 import type { Context } from "../../../context";
 import { mapMaybe, type MaybePromise } from "../../../graphql/maybe-promise";
 import type { DefenderMachineDto } from "../dto";
@@ -9,7 +8,7 @@ import { DefenderMachineArgs, RELATION_DEFAULT_FIRST, RelationListArgs } from ".
 import { toDefenderMachine } from "./machine.mapper";
 import { DefenderMachine } from "./machine.type";
 
-/** Thin: scope, the request's loader, map. Every relation is nullable and fails alone (its error names the permission). */
+/** Thin: the request's loader, map (the part's scope is checked before, src/auth/part-scopes.ts). Every relation is nullable and fails alone (its error names the permission). */
 @Resolver(() => DefenderMachine)
 export class DefenderMachineResolver {
   @Query(() => DefenderMachine, {
@@ -18,7 +17,6 @@ export class DefenderMachineResolver {
       "One Defender machine by device id or computer name (GET /api/machines/{id}, or the cached fleet listing); null when Defender does not know it (404). Needs the Defender permission Machine.Read.All.",
   })
   defenderMachine(@Args() { id }: DefenderMachineArgs, @Ctx() ctx: Context): MaybePromise<DefenderMachine | null> {
-    assertScope(ctx, "DEFENDER");
     return mapMaybe(ctx.loaders.defenderRelations.machine.load(id), toMachine(ctx));
   }
 
@@ -32,7 +30,6 @@ export class DefenderMachineResolver {
     @Args() { first }: RelationListArgs,
     @Ctx() ctx: Context,
   ): MaybePromise<DefenderUser[] | null> {
-    assertScope(ctx, "DEFENDER");
     return mapMaybe(ctx.loaders.defenderRelations.logonUsers.load(machine.id), (users) =>
       users === null ? [] : users.slice(0, first ?? RELATION_DEFAULT_FIRST).map(toDefenderUser),
     );

@@ -1,5 +1,4 @@
 import { Args, Ctx, FieldResolver, Resolver, Root } from "type-graphql";
-import { assertScope } from "../../../auth/assert-scope";
 import type { Context } from "../../../context";
 import { mapMaybe, type MaybePromise } from "../../../graphql/maybe-promise";
 import { DefenderUser } from "../users/user.type";
@@ -35,7 +34,6 @@ export class DefenderUserMachinesResolver {
       "The machines this user logged on to (GET /api/users/{id}/machines, one call per user, cached); [] for a user Defender does not know. Defender's current docs ask Machine.ReadWrite.All for this endpoint. Null, with its error, when the call fails; the user's other fields still answer.",
   })
   machines(@Root() user: DefenderUser, @Args() { first }: RelationListArgs, @Ctx() ctx: Context): MaybePromise<DefenderMachine[] | null> {
-    assertScope(ctx, "DEFENDER");
     return mapMaybe(ctx.loaders.defenderRelations.userMachines.load(user.id), (list) =>
       (list ?? []).slice(0, first ?? RELATION_DEFAULT_FIRST).map((dto) => toDefenderMachine(dto, ctx.reportUnknownEnum)),
     );
@@ -43,7 +41,6 @@ export class DefenderUserMachinesResolver {
 }
 
 export function machineById(ctx: Context, id: string | null): MaybePromise<DefenderMachine | null> {
-  assertScope(ctx, "DEFENDER");
   if (id === null) return null;
   return mapMaybe(ctx.loaders.defenderRelations.machine.load(id), toMachine(ctx));
 }

@@ -1,6 +1,5 @@
 import { ValidationError } from "class-validator";
 import { ArgumentValidationError, Args, Ctx, Query, Resolver } from "type-graphql";
-import { assertScope } from "../../../auth/assert-scope";
 import type { Context } from "../../../context";
 import type { EsetListPosition } from "./user-pages";
 import { EsetUserConnection } from "./user-connection.type";
@@ -20,7 +19,6 @@ export class EsetUserListResolver {
       "ESET users matching a filter, a page at a time (GET /v1/users; first ≤ 1000 maps onto one vendor page). Every listed user is primed into the entity cache, so a follow-up esetUser(uuid:) costs no vendor call. Paging forward with the same first costs one vendor call a page; while the data does not change, every matching user appears exactly once. Null (with its error) when ESET fails, an argument is refused or the caller lacks the ESET scope; the other fields of the request still answer.",
   })
   async esetUserList(@Args() { filter, first, after }: EsetUserListArgs, @Ctx() ctx: Context): Promise<EsetUserConnection | null> {
-    assertScope(ctx, "ESET");
     const wire = toWireFilter(filter);
     const digest = filterDigest(wire);
     const pages = ctx.loaders.esetUserPages;
