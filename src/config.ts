@@ -166,8 +166,8 @@ export function loadConfig(env: Env = process.env): Config {
       baseMs: read.int("TOKEN_RETRY_BASE_MS", 1_000, 1, 600_000),
       // A refused credential (a rotated secret) backs off to 5 minutes: a login attempt per probe risks lockout.
       maxMs: 1000 * read.int("TOKEN_RETRY_MAX_SECONDS", 300, 1, 86_400),
-      // An outage (5xx, timeout, network) backs off to 30 s at most, so its end is noticed soon.
-      maxTransientMs: 1000 * read.int("TOKEN_RETRY_TRANSIENT_MAX_SECONDS", 30, 1, 86_400),
+      // An outage (5xx, timeout, network) backs off to 4 s at most, so service resumes within seconds of its end.
+      maxTransientMs: 1000 * read.int("TOKEN_RETRY_TRANSIENT_MAX_SECONDS", 4, 1, 86_400),
     },
     auth: readAuth(read, env, problems, demo || (defender === undefined && eset === undefined)),
     production,
