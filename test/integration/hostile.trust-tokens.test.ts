@@ -109,6 +109,7 @@ describe("token failure memory", () => {
         await sleep(100);
       }
     };
+    const started = Date.now();
     const loops = [...Array.from({ length: 6 }, queries), probes(), probes()];
     await sleep(outageMs);
     const logins = {
@@ -119,6 +120,7 @@ describe("token failure memory", () => {
       stack.logs.entries().filter((e) => e.source === source && String(e.msg).includes("token request failed")).length;
     const tokenAttempts = { DEFENDER: attempts("DEFENDER"), ESET: attempts("ESET") };
     const callers = answered;
+    const lasted = Date.now() - started; // the outage as the gateway saw it, even on a loaded machine
     stack.sim.reset(); // the token endpoints are back
     back = Date.now();
     await Promise.all(loops);
@@ -126,13 +128,14 @@ describe("token failure memory", () => {
     // Before: the waits doubled to 30 s, and the first answer came 15 to 22 s after the endpoints were back.
     expect(recovered! - back).toBeLessThan(8_000);
     expect(Math.max(...announced)).toBeLessThanOrEqual(4);
-    // No login storm: hundreds of callers, attempts at least 2 s apart once the outage lasted a few seconds
+    // No login storm: hundreds of callers (over 100 even on a loaded machine), attempts at least 2 s apart once the outage lasted a few seconds
     // (0.5, 1, then 2 to 4 s), each one HTTP call plus at most UPSTREAM_MAX_RETRIES (2) retries of the 503.
-    expect(callers).toBeGreaterThan(300);
+    expect(callers).toBeGreaterThan(100);
     for (const source of ["DEFENDER", "ESET"] as const) {
       expect(tokenAttempts[source]).toBeGreaterThanOrEqual(4);
-      expect(tokenAttempts[source]).toBeLessThanOrEqual(outageMs / 2_000 + 3);
-      expect(logins[source]).toBeLessThanOrEqual(3 * tokenAttempts[source]);
+      expect(tokenAttempts[source]).toBeLessThanOrEqual(lasted / 2_000 + 3);
+      // (+1: an attempt may have been under way, its calls counted and its failure not yet logged.)
+      expect(logins[source]).toBeLessThanOrEqual(3 * (tokenAttempts[source] + 1));
     }
   }, 60_000);
 
