@@ -49,6 +49,16 @@ describe("outbound proxy", () => {
     });
   });
 
+  it("keeps UPSTREAM_CONNECTIONS as the limit of tunnels per vendor host", async () => {
+    proxy = await startForwardProxy();
+    stack = await startStack({ HTTP_PROXY: proxy.url, UPSTREAM_CONNECTIONS: "2" });
+    stack.sim.latencyMs = 20;
+    const ids = [...stack.sim.defenderUsers.keys()].slice(0, 12);
+    expect((await stack.gql(DefenderUsersDocument, { ids })).body.errors).toBeUndefined();
+    expect(proxy.requests.length).toBe(13);
+    expect(proxy.tunnels.length).toBeLessThanOrEqual(2);
+  });
+
   it("reaches the hosts NO_PROXY names directly, matching the port when one is given", async () => {
     proxy = await startForwardProxy();
     const probe = async (env: Record<string, string>): Promise<number> => {
