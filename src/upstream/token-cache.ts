@@ -59,6 +59,7 @@ export class TokenCache implements TokenSource {
     private readonly random: () => number = Math.random,
     /** How long a caller in the early-renewal window waits for the renewal before it goes on with the current token. */
     private readonly renewalWaitMs = 2_000,
+    /** The clock the backoff and expiry rules read (unit tests pass their own). */
     private readonly now: () => number = Date.now,
   ) {}
 
