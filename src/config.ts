@@ -91,6 +91,58 @@ export interface Config {
   metrics: { port?: number; host: string; token?: string; operationNames?: string[] };
   /** The shared tier (cache, rate limits, single flight, pending ids, APQ) for several replicas; absent = in process only. */
   redis?: RedisConfig;
+  /** The outbound proxy to the vendors (HTTP_PROXY, HTTPS_PROXY, NO_PROXY); absent = connect directly. */
+  outboundProxy?: OutboundProxyConfig;
+}
+
+/**
+ * Where vendor calls (API and token endpoints alike) go through a proxy. Chosen per target URL the way
+ * undici's EnvHttpProxyAgent chooses: `https` for https:// URLs, `http` for http:// ones, none for a host
+ * that NO_PROXY names.
+ */
+export interface OutboundProxyConfig {
+  /** For http:// vendor URLs (only loopback test servers are allowed plain http). */
+  http?: ProxyUrl;
+  /** For https:// vendor URLs: HTTPS_PROXY, else HTTP_PROXY. */
+  https?: ProxyUrl;
+  /** Hosts reached directly: comma- or space-separated names (a leading dot or `*.` for subdomains), `host:port`, or `*`. */
+  noProxy: string;
+}
+
+/**
+ * A proxy URL that may carry `user:password`. Only `href` holds them (for the dispatcher); JSON, logs and
+ * util.inspect see `display`, the URL without them, so a dumped Config never shows the password.
+ */
+export class ProxyUrl {
+  readonly #href: string;
+  /** scheme://host:port, without credentials: what logs and dumps show. */
+  readonly display: string;
+  /** The password and the Basic credentials built from it, for the log redactor. */
+  readonly secrets: readonly string[];
+
+  constructor(url: URL) {
+    this.#href = url.href;
+    this.display = `${url.protocol}//${url.host}`;
+    const user = decodeURIComponent(url.username);
+    const password = decodeURIComponent(url.password);
+    this.secrets = password === "" ? [] : [password, url.password, Buffer.from(`${user}:${password}`).toString("base64")];
+  }
+
+  get href(): string {
+    return this.#href;
+  }
+
+  toJSON(): string {
+    return this.display;
+  }
+
+  toString(): string {
+    return this.display;
+  }
+
+  [Symbol.for("nodejs.util.inspect.custom")](): string {
+    return `ProxyUrl(${this.display})`;
+  }
 }
 
 export interface RedisConfig {
@@ -166,8 +218,8 @@ export function loadConfig(env: Env = process.env): Config {
       baseMs: read.int("TOKEN_RETRY_BASE_MS", 1_000, 1, 600_000),
       // A refused credential (a rotated secret) backs off to 5 minutes: a login attempt per probe risks lockout.
       maxMs: 1000 * read.int("TOKEN_RETRY_MAX_SECONDS", 300, 1, 86_400),
-      // An outage (5xx, timeout, network) backs off to 30 s at most, so its end is noticed soon.
-      maxTransientMs: 1000 * read.int("TOKEN_RETRY_TRANSIENT_MAX_SECONDS", 30, 1, 86_400),
+      // An outage (5xx, timeout, network) backs off to 4 s at most, so service resumes within seconds of its end.
+      maxTransientMs: 1000 * read.int("TOKEN_RETRY_TRANSIENT_MAX_SECONDS", 4, 1, 86_400),
     },
     auth: readAuth(read, env, problems, demo || (defender === undefined && eset === undefined)),
     production,
@@ -205,6 +257,8 @@ export function loadConfig(env: Env = process.env): Config {
     federationSubgraph: read.bool("FEDERATION_SUBGRAPH", false),
     metrics: readMetrics(read, env, problems),
     redis: readRedis(read, env, problems),
+    // The demo's simulator runs in this process on loopback: a proxy from the shell must not stand in between.
+    outboundProxy: demo ? undefined : readOutboundProxy(env, problems),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(config);
@@ -310,6 +364,38 @@ function readRedis(read: Reader, env: Env, problems: string[]): RedisConfig | un
     return undefined;
   }
   return { url: text, keyPrefix, commandTimeoutMs };
+}
+
+/**
+ * HTTP_PROXY / HTTPS_PROXY / NO_PROXY with undici's EnvHttpProxyAgent's precedence: the lower-case
+ * variable when it is set, even empty, else the upper-case one; HTTPS_PROXY falls back to HTTP_PROXY.
+ * A value is never echoed: a proxy URL may carry a password.
+ */
+function readOutboundProxy(env: Env, problems: string[]): OutboundProxyConfig | undefined {
+  const pick = (name: string): [string, string] => {
+    const lower = name.toLowerCase();
+    return env[lower] !== undefined ? [lower, env[lower]!.trim()] : [name, (env[name] ?? "").trim()];
+  };
+  const proxyUrl = ([name, text]: [string, string]): ProxyUrl | undefined => {
+    if (text === "") return undefined;
+    let url: URL | undefined;
+    try {
+      url = new URL(text);
+    } catch {
+      url = undefined;
+    }
+    if (url === undefined || (url.protocol !== "http:" && url.protocol !== "https:") || url.hostname === "") {
+      problems.push(
+        `${name} must be an http:// or https:// proxy URL such as http://proxy.example.com:3128 (the value is not shown: it may hold a password)`,
+      );
+      return undefined;
+    }
+    return new ProxyUrl(url);
+  };
+  const http = proxyUrl(pick("HTTP_PROXY"));
+  const https = proxyUrl(pick("HTTPS_PROXY")) ?? http;
+  if (http === undefined && https === undefined) return undefined;
+  return { http, https, noProxy: pick("NO_PROXY")[1] };
 }
 
 const CREDENTIAL_VARIABLES = ["DEFENDER_TENANT_ID", "DEFENDER_CLIENT_ID", "DEFENDER_CLIENT_SECRET", "ESET_USERNAME", "ESET_PASSWORD"];

@@ -70,6 +70,14 @@ export async function startGateway(input: Config, options: GatewayOptions = {}):
   for (const key of config.auth.apiKeys) redactor.addSecret(key.clear);
 
   if (config.metrics.token) redactor.addSecret(config.metrics.token);
+  const proxy = config.outboundProxy;
+  if (proxy) {
+    for (const url of [proxy.http, proxy.https]) for (const secret of url?.secrets ?? []) redactor.addSecret(secret);
+    log.info(
+      { component: "upstream", httpProxy: proxy.http?.display, httpsProxy: proxy.https?.display, noProxy: proxy.noProxy || undefined },
+      "vendor calls go through the outbound proxy, except to the hosts NO_PROXY names",
+    );
+  }
   const metrics = new Metrics({ operationNames: config.metrics.operationNames });
   const metricsExposure = { ...config.metrics, production: config.production };
   let metricsListener: MetricsListener | undefined;
@@ -119,6 +127,7 @@ export async function startGateway(input: Config, options: GatewayOptions = {}):
       },
       metrics,
       connectionsPerOrigin: config.upstreamConnections,
+      proxy: proxy && { httpProxy: proxy.http?.href, httpsProxy: proxy.https?.href, noProxy: proxy.noProxy },
       tokenBackoff: config.tokenBackoff,
       redis,
       budgets: {

@@ -7,7 +7,7 @@ import { EsetClient, esetErrorFacts } from "./eset/client";
 import { EsetTokenFlow, type EsetCredentials } from "./eset/eset-token";
 import { CircuitBreaker, type CircuitOptions, type CircuitState } from "../upstream/circuit-breaker";
 import { JsonApi, PendingMemory, RetryingSender, type AttemptObserver, type SourceGuards } from "../upstream/http-json";
-import { HttpTransport } from "../upstream/http-transport";
+import { HttpTransport, type HttpTransportOptions } from "../upstream/http-transport";
 import { parseJsonLossless } from "../upstream/lossless-json";
 import { BucketedLimiter, RateLimiter, type OutboundLimiter, type RateWindow } from "../upstream/rate-limiter";
 import type { RedisLink } from "../store/redis-link";
@@ -38,6 +38,8 @@ export interface ClientsOptions {
   circuit: CircuitOptions;
   metrics?: Metrics;
   connectionsPerOrigin?: number;
+  /** The outbound proxy (HTTP_PROXY, HTTPS_PROXY, NO_PROXY): API and token calls alike go through it. */
+  proxy?: HttpTransportOptions["proxy"];
   /** The shared tier: rate limits and pending response-ids across replicas. */
   redis?: RedisLink;
   /** How long a failed token request is remembered (readiness probes and queries alike): see TokenCache. */
@@ -64,7 +66,7 @@ export interface Clients {
 
 /** Builds the process-wide upstream machinery once: one pool, one token cache per source, one client each. */
 export function createClients(options: ClientsOptions): Clients {
-  const transport = new HttpTransport({ connectionsPerOrigin: options.connectionsPerOrigin });
+  const transport = new HttpTransport({ connectionsPerOrigin: options.connectionsPerOrigin, proxy: options.proxy });
   const log = options.log.child({ component: "upstream" });
   const metrics = options.metrics;
   const observe: AttemptObserver = (e) => {

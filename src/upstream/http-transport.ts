@@ -1,4 +1,4 @@
-import { Agent, errors as undiciErrors } from "undici";
+import { Agent, EnvHttpProxyAgent, errors as undiciErrors, type Dispatcher } from "undici";
 import { UpstreamError } from "./upstream-error";
 import type { SourceName } from "./source";
 
@@ -29,6 +29,8 @@ export interface HttpTransportOptions {
   connectionsPerOrigin?: number;
   /** How long an idle keep-alive socket stays open. */
   keepAliveTimeoutMs?: number;
+  /** Reach vendors through a proxy: per target, `httpsProxy` or `httpProxy` unless `noProxy` names its host. */
+  proxy?: { httpProxy?: string; httpsProxy?: string; noProxy: string };
 }
 
 const NETWORK_CODES = new Set([
@@ -44,18 +46,25 @@ const NETWORK_CODES = new Set([
 ]);
 
 /**
- * The one place usergraph talks HTTP to a vendor: a keep-alive undici pool shared by both sources.
- * One call is one attempt; retries, auth and parsing live in `http-json.ts`.
+ * The one place usergraph talks HTTP to a vendor, token endpoints included: a keep-alive undici pool
+ * shared by both sources, through the outbound proxy when one is configured. One call is one attempt;
+ * retries, auth and parsing live in `http-json.ts`.
  */
 export class HttpTransport {
-  private readonly agent: Agent;
+  private readonly agent: Dispatcher;
 
   constructor(options: HttpTransportOptions = {}) {
-    this.agent = new Agent({
+    const pool = {
       connections: options.connectionsPerOrigin ?? 64,
       keepAliveTimeout: options.keepAliveTimeoutMs ?? 30_000,
       pipelining: 1,
-    });
+    };
+    const proxy = options.proxy;
+    // The same pool settings apply to every tunnel (one CONNECT per kept-alive socket). An empty string,
+    // never undefined, keeps undici from reading process.env itself: config.ts decides what the variables say.
+    this.agent = proxy
+      ? new EnvHttpProxyAgent({ ...pool, httpProxy: proxy.httpProxy ?? "", httpsProxy: proxy.httpsProxy ?? "", noProxy: proxy.noProxy })
+      : new Agent(pool);
   }
 
   /**
@@ -95,6 +104,13 @@ function toTransportError(attempt: HttpAttempt, err: unknown): UpstreamError {
     return new UpstreamError(attempt.source, "timeout", `${where} timed out after ${attempt.timeoutMs} ms`);
   }
   const code = errorCode(err);
+  // undici's words for a proxy that refused the tunnel (407: wrong proxy credentials; 403: host not allowed).
+  const refused = err instanceof Error ? /^Proxy response \((\d{3})\)/.exec(err.message) : null;
+  if (refused) {
+    return new UpstreamError(attempt.source, "network", `${where}: the outbound proxy refused the tunnel (HTTP ${refused[1]})`, {
+      cause: err,
+    });
+  }
   if (err instanceof undiciErrors.ConnectTimeoutError) {
     return new UpstreamError(attempt.source, "network", `${where}: connect timeout`, { cause: err });
   }

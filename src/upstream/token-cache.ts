@@ -18,11 +18,15 @@ export interface TokenBackoffOptions {
   baseMs: number;
   /** The longest wait after the token endpoint refused the credentials (400/401: a wrong or rotated secret). */
   maxMs: number;
-  /** The longest wait after any other failure (5xx, timeout, network): an outage should be noticed ending soon. */
+  /**
+   * The longest wait after any other failure (5xx, timeout, network). Short, so service resumes within a few
+   * seconds of the endpoint's return (30 s here once meant 15–22 s of errors after the outage ended); the
+   * attempts stay spaced at least half of it apart and shared by every caller, so it is no login storm.
+   */
   maxTransientMs: number;
 }
 
-export const DEFAULT_TOKEN_BACKOFF: TokenBackoffOptions = { baseMs: 1_000, maxMs: 300_000, maxTransientMs: 30_000 };
+export const DEFAULT_TOKEN_BACKOFF: TokenBackoffOptions = { baseMs: 1_000, maxMs: 300_000, maxTransientMs: 4_000 };
 
 /** What the cache tells its owner (logs, metrics). */
 export interface TokenCacheEvents {
@@ -55,10 +59,12 @@ export class TokenCache implements TokenSource {
     private readonly random: () => number = Math.random,
     /** How long a caller in the early-renewal window waits for the renewal before it goes on with the current token. */
     private readonly renewalWaitMs = 2_000,
+    /** The clock the backoff and expiry rules read (unit tests pass their own). */
+    private readonly now: () => number = Date.now,
   ) {}
 
   async getToken(deadline: Deadline): Promise<string> {
-    const now = Date.now();
+    const now = this.now();
     const current = this.current;
     if (current && now < current.refreshAt) return current.value;
     const usable = current !== undefined && now < current.usableUntil;
@@ -101,13 +107,14 @@ export class TokenCache implements TokenSource {
     } catch (err) {
       const consecutive = (this.failure?.consecutive ?? 0) + 1;
       const waitMs = this.backoffMs(err, consecutive);
-      this.failure = { error: err, retryAt: Date.now() + waitMs, consecutive };
-      const servingCurrent = this.current !== undefined && Date.now() < this.current.usableUntil;
+      const failedAt = this.now();
+      this.failure = { error: err, retryAt: failedAt + waitMs, consecutive };
+      const servingCurrent = this.current !== undefined && failedAt < this.current.usableUntil;
       this.events.onFailure?.(err, waitMs, servingCurrent);
-      throw this.remembered(this.failure, Date.now());
+      throw this.remembered(this.failure, failedAt);
     }
     const lifetimeMs = Math.max(0, fetched.expiresInSec * 1000);
-    const now = Date.now();
+    const now = this.now();
     // Renew a fifth of the lifetime early (at most 5 minutes: a 1 h token renews 55 minutes in), which
     // leaves minutes of retries if the endpoint has a bad moment; use the token until a fiftieth of its
     // lifetime (at most 30 s) before expiry, so no call goes out with a token that expires in flight.

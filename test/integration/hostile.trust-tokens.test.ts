@@ -81,6 +81,64 @@ describe("token failure memory", () => {
     expect(later.message).toMatch(/asks for a token again in \d+ s/);
   });
 
+  it("serves again within seconds of a token endpoint's return after a long outage, with one shared login attempt at a time", async () => {
+    stack = await startStack();
+    const readyUrl = stack.gateway.url.replace("/graphql", "/health/ready");
+    for (const target of ["defender-token", "eset-token"] as const)
+      stack.sim.inject({ target, kind: "status", status: 503, times: 1_000_000 });
+    const outageMs = 17_000;
+    const announced: number[] = [];
+    let answered = 0;
+    let back: number | undefined = undefined;
+    let recovered: number | undefined;
+    // Six query loops and two readiness-probe loops, as clients and a load balancer would keep asking.
+    const queries = async () => {
+      while (recovered === undefined) {
+        const res = await stack.gql(BothUsersDocument, both);
+        answered++;
+        if (res.body.errors === undefined && back !== undefined) recovered ??= Date.now();
+        for (const e of res.body.errors ?? []) if (typeof e.extensions?.retryAfter === "number") announced.push(e.extensions.retryAfter);
+        await sleep(100);
+      }
+    };
+    const probes = async () => {
+      while (recovered === undefined) {
+        const body = (await (await fetch(readyUrl)).json()) as { sources: Record<string, { tokenRetryInSeconds?: number }> };
+        answered++;
+        for (const s of Object.values(body.sources)) if (s.tokenRetryInSeconds !== undefined) announced.push(s.tokenRetryInSeconds);
+        await sleep(100);
+      }
+    };
+    const started = Date.now();
+    const loops = [...Array.from({ length: 6 }, queries), probes(), probes()];
+    await sleep(outageMs);
+    const logins = {
+      DEFENDER: stack.sim.count({ source: "DEFENDER", kind: "token" }),
+      ESET: stack.sim.count({ source: "ESET", kind: "token" }),
+    };
+    const attempts = (source: string) =>
+      stack.logs.entries().filter((e) => e.source === source && String(e.msg).includes("token request failed")).length;
+    const tokenAttempts = { DEFENDER: attempts("DEFENDER"), ESET: attempts("ESET") };
+    const callers = answered;
+    const lasted = Date.now() - started; // the outage as the gateway saw it, even on a loaded machine
+    stack.sim.reset(); // the token endpoints are back
+    back = Date.now();
+    await Promise.all(loops);
+
+    // Before: the waits doubled to 30 s, and the first answer came 15 to 22 s after the endpoints were back.
+    expect(recovered! - back).toBeLessThan(8_000);
+    expect(Math.max(...announced)).toBeLessThanOrEqual(4);
+    // No login storm: hundreds of callers (over 100 even on a loaded machine), attempts at least 2 s apart once the outage lasted a few seconds
+    // (0.5, 1, then 2 to 4 s), each one HTTP call plus at most UPSTREAM_MAX_RETRIES (2) retries of the 503.
+    expect(callers).toBeGreaterThan(100);
+    for (const source of ["DEFENDER", "ESET"] as const) {
+      expect(tokenAttempts[source]).toBeGreaterThanOrEqual(4);
+      expect(tokenAttempts[source]).toBeLessThanOrEqual(lasted / 2_000 + 3);
+      // (+1: an attempt may have been under way, its calls counted and its failure not yet logged.)
+      expect(logins[source]).toBeLessThanOrEqual(3 * (tokenAttempts[source] + 1));
+    }
+  }, 60_000);
+
   it("keeps serving with the current token when its early renewal fails, backing off between renewals", async () => {
     stack = await startStack({}, { tokenTtlSec: 10 });
     expect((await stack.gql(DefenderUserDocument, { id: DEMO.defenderAlice })).body.errors).toBeUndefined();

@@ -117,7 +117,7 @@ describe("loadConfig", () => {
   });
   it("reads the trust settings: token backoff, JWT max age, metrics exposure, refusing weak values without echoing them", () => {
     const config = loadConfig({ AUTH_JWT_SECRET: "x".repeat(32), AUTH_JWT_ISSUER: "https://i/", AUTH_JWT_AUDIENCE: "api://u" });
-    expect(config.tokenBackoff).toEqual({ baseMs: 1_000, maxMs: 300_000, maxTransientMs: 30_000 });
+    expect(config.tokenBackoff).toEqual({ baseMs: 1_000, maxMs: 300_000, maxTransientMs: 4_000 });
     expect(config.auth.jwt?.maxAgeSec).toBe(86_400);
     expect(config.metrics).toEqual({ port: undefined, host: "127.0.0.1", token: undefined, operationNames: undefined });
     expect(loadConfig({ METRICS_PORT: "9464", METRICS_OPERATION_NAMES: "Dashboard, Person" }).metrics).toMatchObject({
