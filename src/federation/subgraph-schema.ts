@@ -3,7 +3,7 @@ import { printSchemaWithDirectives } from "@graphql-tools/utils";
 import { GraphQLScalarType, lexicographicSortSchema, parse, type GraphQLSchema } from "graphql";
 import { buildSchema, createResolversMap, type ResolverObject, type ResolversMap } from "type-graphql";
 import { appSchemaOptions, SCHEMA_HEADER } from "../schema";
-import { referenceResolvers } from "./reference-resolvers";
+import { assertRepresentations, referenceResolvers } from "./reference-resolvers";
 
 /**
  * Federation 2 opt-in. v2.7 rather than the newest version the installed @apollo/subgraph knows: only
@@ -30,7 +30,20 @@ export async function buildSubgraphAppSchema(): Promise<GraphQLSchema> {
     EsetUser: { ...objectResolvers(fromCode, "EsetUser"), ...referenceResolvers.EsetUser },
   };
   // Both types describe the same runtime shape (type name → field resolvers, scalar or enum values).
-  return buildSubgraphSchema({ typeDefs: parse(sdl), resolvers: resolvers as SubgraphResolvers });
+  const schema = buildSubgraphSchema({ typeDefs: parse(sdl), resolvers: resolvers as SubgraphResolvers });
+  checkRepresentationsFirst(schema);
+  return schema;
+}
+
+/** `_entities` checks every representation (assertRepresentations) before @apollo/subgraph's resolver starts any lookup. */
+function checkRepresentationsFirst(schema: GraphQLSchema): void {
+  const field = schema.getQueryType()?.getFields()._entities;
+  const resolve = field?.resolve;
+  if (!field || !resolve) throw new Error("the subgraph schema has no _entities resolver to guard");
+  field.resolve = (source, args: { representations: readonly unknown[] }, context, info) => {
+    assertRepresentations(args.representations);
+    return resolve(source, args, context, info);
+  };
 }
 
 /** The field resolvers type-graphql made for one object type (none, for plain data fields). */

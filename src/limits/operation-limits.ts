@@ -21,6 +21,7 @@ import {
 import { getComplexity, type ComplexityEstimator } from "graphql-query-complexity";
 import type { Deadline } from "../upstream/deadline";
 import type { PlanPrice, PriceBook, VendorName } from "./price-book";
+import { variablesProblem } from "./variable-limits";
 
 export interface OperationLimits {
   maxDepth: number;
@@ -103,6 +104,9 @@ export function operationCostPlugin(limits: OperationLimits, schema: GraphQLSche
         async didResolveOperation({ document, request, operation, contextValue }) {
           if (!operation) return;
           const variables = request.variables ?? {};
+          // First: the walks below (and graphql-js's) recurse, and a lone surrogate breaks every URL and key.
+          const refused = variablesProblem(variables);
+          if (refused) throw refused;
           const shape = `${operation.name?.value ?? ""}|${priceShape(variables)}`;
           let byShape = priced.get(document);
           let outcome: Priced | null | undefined = byShape?.get(shape);
