@@ -61,7 +61,7 @@ export function messageFor(err: UpstreamError, code: ErrorCode): string {
   }
   switch (code) {
     case ErrorCode.OPERATION_LIMIT_EXCEEDED:
-      return `This operation already made the ${err.priced ?? 0} ${name} calls it was priced at before it ran (${err.source === "DEFENDER" ? "MAX_DEFENDER_COST" : "MAX_COST"}), so usergraph refused one more; ask for fewer entities in one operation.`;
+      return `This operation already made the ${err.priced ?? 0} ${name} calls its price allows (${err.source === "DEFENDER" ? "MAX_DEFENDER_COST" : "MAX_COST"}; every attempt counts, retries included), so usergraph refused one more; ask for fewer entities in one operation.`;
     case ErrorCode.SOURCE_NOT_CONFIGURED:
       return `${name} is not configured on this usergraph: an operator must set ${credentials}.`;
     case ErrorCode.UPSTREAM_PENDING:

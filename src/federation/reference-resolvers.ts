@@ -39,18 +39,18 @@ export function assertRepresentations(representations: readonly unknown[]): void
   if (problems.length === 0) return;
   const shown = problems.slice(0, 3).map((p) => `${p.argument}: ${p.problems[0]}`);
   if (problems.length > 3) shown.push(`and ${problems.length - 3} more`);
-  throw new GraphQLError(`Invalid entity representations: ${shown.join("; ")}. No entity was looked up.`, {
-    extensions: { code: ErrorCode.BAD_USER_INPUT, validationErrors: problems.slice(0, 100), http: { status: 400 } },
-  });
+  throw new GraphQLError(
+    `Invalid entity representations: ${shown.join("; ")}. Each is an object whose __typename is ${ENTITY_NAMES}; no entity was looked up.`,
+    { extensions: { code: ErrorCode.BAD_USER_INPUT, validationErrors: problems.slice(0, 100), http: { status: 400 } } },
+  );
 }
 
 function representationProblem(ref: unknown): string | undefined {
-  if (typeof ref !== "object" || ref === null || Array.isArray(ref))
-    return `a representation is an object with __typename and the entity's key`;
+  if (typeof ref !== "object" || ref === null || Array.isArray(ref)) return "not an object";
   const typename = (ref as Record<string, unknown>).__typename;
-  if (typename === undefined) return `__typename is missing; it must be ${ENTITY_NAMES}`;
-  if (typeof typename !== "string") return `__typename is not a string; it must be ${ENTITY_NAMES}`;
-  if (!Object.hasOwn(ENTITY_KEYS, typename)) return `__typename names no entity of this subgraph; it must be ${ENTITY_NAMES}`;
+  if (typename === undefined) return "__typename is missing";
+  if (typeof typename !== "string") return "__typename is not a string";
+  if (!Object.hasOwn(ENTITY_KEYS, typename)) return "__typename names no entity of this subgraph";
   return undefined;
 }
 

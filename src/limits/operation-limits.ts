@@ -37,6 +37,11 @@ export interface OperationLimits {
   maxDefenderCost: number;
   /** Most ids one list argument may carry, per list field. */
   maxListIds: Record<string, number>;
+  /**
+   * HTTP attempts an operation may make beyond its Defender price, for retries and 401 re-sends
+   * (UPSTREAM_MAX_RETRIES + 1), never past maxDefenderCost. Absent: none.
+   */
+  retryReserve?: number;
 }
 
 export const OPERATION_LIMIT_CODE = "OPERATION_LIMIT_EXCEEDED";
@@ -120,9 +125,13 @@ export function operationCostPlugin(limits: OperationLimits, schema: GraphQLSche
           }
           if (outcome === null) return;
           if (outcome.problems.length > 0) throw limitError(outcome.problems);
-          // The price is a promise to Defender's quota: the request may not make more calls than it (Deadline.spendCall).
+          // The price is a promise to Defender's quota: the request may not make more calls than it (Deadline.spendCall),
+          // and every attempt counts, so retries get a small reserve and the vendor never sees more than MAX_DEFENDER_COST.
           const deadline = (contextValue as { deadline?: Deadline } | undefined)?.deadline;
-          if (deadline) deadline.callBudget = { DEFENDER: outcome.defender };
+          if (deadline) {
+            deadline.callBudget = { DEFENDER: outcome.defender };
+            deadline.attemptBudget = { DEFENDER: Math.min(limits.maxDefenderCost, outcome.defender + (limits.retryReserve ?? 0)) };
+          }
         },
       };
     },
