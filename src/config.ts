@@ -191,8 +191,8 @@ export function loadConfig(env: Env = process.env): Config {
       // Both vendors: ESET allows 10 calls a second; 1,100 covers one full ESET batch of 1000 unknown uuids
       // (1,011 calls at worst) and little more.
       maxCost: read.int("MAX_COST", 1_100, 1, 100_000_000),
-      // Each attempt counts against the operation's Defender budget: room for one call's retries and a 401 re-send.
-      retryReserve: upstreamMaxRetries + 1,
+      // Each attempt counts against the operation's Defender budget: room for one call's retries beyond its price.
+      retryReserve: upstreamMaxRetries,
       maxListIds: {
         defenderUsers: read.int("MAX_DEFENDER_IDS", 100, 1, 100_000),
         esetUsers: read.int("MAX_ESET_IDS", 1000, 1, 1_000_000),

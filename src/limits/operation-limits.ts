@@ -38,8 +38,8 @@ export interface OperationLimits {
   /** Most ids one list argument may carry, per list field. */
   maxListIds: Record<string, number>;
   /**
-   * HTTP attempts an operation may make beyond its Defender price, for retries and 401 re-sends
-   * (UPSTREAM_MAX_RETRIES + 1), never past maxDefenderCost. Absent: none.
+   * HTTP attempts an operation may make beyond its Defender price, for retries (UPSTREAM_MAX_RETRIES: one
+   * call's worth), never past maxDefenderCost. Absent: none.
    */
   retryReserve?: number;
 }

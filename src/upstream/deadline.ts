@@ -33,7 +33,7 @@ export class Deadline {
    */
   callBudget?: Partial<Record<SourceName, number>>;
   /**
-   * The HTTP attempts the operation may make in all, retries and 401 re-sends included: what the vendor's
+   * The HTTP attempts the operation may make in all, retries and ESET polls included: what the vendor's
    * quota sees. Its price plus a small reserve for retries, never past MAX_DEFENDER_COST.
    */
   attemptBudget?: Partial<Record<SourceName, number>>;
@@ -49,7 +49,7 @@ export class Deadline {
     this.callsMade[source] = made + 1;
   }
 
-  /** Counts one more attempt of a call under way (a retry, the 401 re-send, an ESET poll); false, counting nothing, past the attempt budget. */
+  /** Counts one more attempt of a call under way (a retry, an ESET poll); false, counting nothing, past the attempt budget. */
   spendAttempt(source: SourceName): boolean {
     const budget = this.attemptBudget?.[source];
     const made = this.attemptsMade[source] ?? 0;

@@ -237,7 +237,7 @@ export class JsonApi {
 
   async request(req: JsonRequest): Promise<unknown> {
     const { source, token, pending } = this.options;
-    // Each attempt is paid for before it goes out: the first here, retries in RetryingSender, re-sends below.
+    // Each attempt is paid for before it goes out: the first here, retries in RetryingSender, polls below.
     req.deadline.spendCall(source);
     const origin = this.options.baseUrl.origin;
     const path = this.options.baseUrl.pathname.replace(/\/$/, "") + req.path;
@@ -269,10 +269,11 @@ export class JsonApi {
         throw err;
       }
       if (res.status === 401 && !refreshed) {
-        // The token may have been revoked or expired early: get a new one and try once more.
+        // The token may have been revoked or expired early: get a new one and try once more. The re-send is
+        // not charged to the operation's attempts: it replaces an attempt that never authenticated as the
+        // app, so the app's quota did not count it (and a revoked token fails every call in flight at once).
         token.invalidate(usedToken);
         refreshed = true;
-        if (!req.deadline.spendAttempt(source)) throw req.deadline.overPrice(source);
         continue;
       }
       if (res.status === 202 && pending) {
