@@ -179,6 +179,7 @@ export function loadConfig(env: Env = process.env): Config {
   const cacheTtlSeconds = read.int("CACHE_TTL_SECONDS", 60, 0, 86_400);
   const production = (env.NODE_ENV ?? "").trim() === "production";
 
+  const upstreamMaxRetries = read.int("UPSTREAM_MAX_RETRIES", 2, 0, 10);
   const config: Config = {
     port: read.int("PORT", 4000, 0, 65535),
     host: env.HOST?.trim() || (demo ? "127.0.0.1" : "0.0.0.0"),
@@ -188,7 +189,7 @@ export function loadConfig(env: Env = process.env): Config {
     eset: demo ? undefined : eset,
     upstreamTimeoutMs: read.int("UPSTREAM_TIMEOUT_MS", 10_000, 1, 600_000),
     requestDeadlineMs: read.int("REQUEST_DEADLINE_MS", 20_000, 1, 600_000),
-    upstreamMaxRetries: read.int("UPSTREAM_MAX_RETRIES", 2, 0, 10),
+    upstreamMaxRetries,
     upstreamRetryBaseMs: read.int("UPSTREAM_RETRY_BASE_MS", 250, 0, 60_000),
     upstreamRetryMaxMs: read.int("UPSTREAM_RETRY_MAX_MS", 4_000, 0, 600_000),
     defenderConcurrency: read.int("DEFENDER_CONCURRENCY", 25, 1, 100),
@@ -242,6 +243,8 @@ export function loadConfig(env: Env = process.env): Config {
       // Both vendors: ESET allows 10 calls a second; 1,100 covers one full ESET batch of 1000 unknown uuids
       // (1,011 calls at worst) and little more.
       maxCost: read.int("MAX_COST", 1_100, 1, 100_000_000),
+      // Each attempt counts against the operation's Defender budget: room for one call's retries beyond its price.
+      retryReserve: upstreamMaxRetries,
       maxListIds: {
         defenderUsers: read.int("MAX_DEFENDER_IDS", 100, 1, 100_000),
         esetUsers: read.int("MAX_ESET_IDS", 1000, 1, 1_000_000),

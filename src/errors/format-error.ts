@@ -61,7 +61,7 @@ export function messageFor(err: UpstreamError, code: ErrorCode): string {
   }
   switch (code) {
     case ErrorCode.OPERATION_LIMIT_EXCEEDED:
-      return `This operation already made the ${err.priced ?? 0} ${name} calls it was priced at before it ran (${err.source === "DEFENDER" ? "MAX_DEFENDER_COST" : "MAX_COST"}), so usergraph refused one more; ask for fewer entities in one operation.`;
+      return `This operation already made the ${err.priced ?? 0} ${name} calls its price allows (${err.source === "DEFENDER" ? "MAX_DEFENDER_COST" : "MAX_COST"}; every attempt counts, retries included), so usergraph refused one more; ask for fewer entities in one operation.`;
     case ErrorCode.SOURCE_NOT_CONFIGURED:
       return `${name} is not configured on this usergraph: an operator must set ${credentials}.`;
     case ErrorCode.UPSTREAM_PENDING:
@@ -207,6 +207,8 @@ function formatErrorWith(formatted: GraphQLFormattedError, error: unknown, hideS
     if (hideSchemaHints) message = message.replace(SUGGESTION, "");
     // graphql-js's own wording (sic "more that"); say which setting raises it.
     if (/^Syntax Error: Document contains more th[ae]t? \d+ tokens/.test(message)) message = `${message} (MAX_TOKENS)`;
+    // graphql-js's parser recurses per nesting level: lists nested ~2,000 deep exhaust the stack before MAX_TOKENS.
+    if (code === "GRAPHQL_PARSE_FAILED" && causedByStackOverflow(error)) message = DEEP_DOCUMENT_MESSAGE;
     // graphql-js quotes offending values in some messages; never send a huge input back.
     return { ...formatted, message: capMessage(message), extensions };
   }
@@ -214,6 +216,17 @@ function formatErrorWith(formatted: GraphQLFormattedError, error: unknown, hideS
 }
 
 const MAX_MESSAGE = 300;
+
+const DEEP_DOCUMENT_MESSAGE =
+  "Syntax Error: the document nests lists or objects too deeply to parse; no input of this graph nests more than 2.";
+
+/** Whether a RangeError (the engine's "Maximum call stack size exceeded") is somewhere in the error's causes. */
+function causedByStackOverflow(error: unknown): boolean {
+  for (let e: unknown = error, hops = 0; e instanceof Error && hops < 5; e = (e as { originalError?: unknown }).originalError, hops++) {
+    if (e instanceof RangeError) return true;
+  }
+  return false;
+}
 
 function capMessage(message: string): string {
   return message.length > MAX_MESSAGE ? `${message.slice(0, MAX_MESSAGE)}… (truncated)` : message;

@@ -19,6 +19,40 @@ const ENTITY_KEYS = {
   EsetUser: { source: "ESET", key: "uuid", isValid: isValidEsetUuid, message: ESET_UUID_MESSAGE },
 } as const satisfies Record<string, { source: SourceName; key: string; isValid: (v: unknown) => boolean; message: string }>;
 
+const ENTITY_NAMES = Object.keys(ENTITY_KEYS).join(" or ");
+
+/**
+ * Every representation of one `_entities` call checked before any is looked up: an object whose
+ * `__typename` is a string naming one of this subgraph's entities. Anything else means the caller (or its
+ * router) speaks another schema, so the whole call is refused, naming each bad entry but never echoing it,
+ * and no lookup starts. @apollo/subgraph would throw on such an entry mid-list, after the entries before it
+ * had started their vendor calls, and answer INTERNAL_SERVER_ERROR. A bad key still fails only its own entry
+ * (keyOf, in `__resolveReference`), before its lookup.
+ */
+export function assertRepresentations(representations: readonly unknown[]): void {
+  const problems: Array<{ argument: string; problems: string[] }> = [];
+  representations.forEach((ref, i) => {
+    const problem = representationProblem(ref);
+    if (problem !== undefined) problems.push({ argument: `representations[${i}]`, problems: [problem] });
+  });
+  if (problems.length === 0) return;
+  const shown = problems.slice(0, 3).map((p) => `${p.argument}: ${p.problems[0]}`);
+  if (problems.length > 3) shown.push(`and ${problems.length - 3} more`);
+  throw new GraphQLError(
+    `Invalid entity representations: ${shown.join("; ")}. Each is an object whose __typename is ${ENTITY_NAMES}; no entity was looked up.`,
+    { extensions: { code: ErrorCode.BAD_USER_INPUT, validationErrors: problems.slice(0, 100), http: { status: 400 } } },
+  );
+}
+
+function representationProblem(ref: unknown): string | undefined {
+  if (typeof ref !== "object" || ref === null || Array.isArray(ref)) return "not an object";
+  const typename = (ref as Record<string, unknown>).__typename;
+  if (typename === undefined) return "__typename is missing";
+  if (typeof typename !== "string") return "__typename is not a string";
+  if (!Object.hasOwn(ENTITY_KEYS, typename)) return "__typename names no entity of this subgraph";
+  return undefined;
+}
+
 /**
  * The same gate as the `id`/`uuid` arguments, and the same error shape as argument validation
  * (`extensions.validationErrors`), never echoing the value: a representation is caller input like any

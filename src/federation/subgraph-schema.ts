@@ -6,7 +6,7 @@ import { guardReference } from "../auth/part-scopes";
 import type { GraphPart } from "../graphql/graph-part";
 import { GRAPH_PARTS } from "../graph-parts";
 import { buildAppSchema, SCHEMA_HEADER } from "../schema";
-import { referenceResolvers } from "./reference-resolvers";
+import { assertRepresentations, referenceResolvers } from "./reference-resolvers";
 
 /**
  * Federation 2 opt-in. v2.7 rather than the newest version the installed @apollo/subgraph knows: only
@@ -41,6 +41,7 @@ export async function buildSubgraphAppSchema(parts: readonly GraphPart[] = GRAPH
   // Both types describe the same runtime shape (type name → field resolvers, scalar or enum values).
   const schema = buildSubgraphSchema({ typeDefs: parse(sdl), resolvers: resolvers as SubgraphResolvers });
   refuseUnguardedDoors(schema, codeFirst);
+  checkRepresentationsFirst(schema);
   return schema;
 }
 
@@ -59,6 +60,17 @@ function refuseUnguardedDoors(schema: GraphQLSchema, codeFirst: GraphQLSchema): 
     if (!Object.hasOwn(codeRoot, name) && !FEDERATION_ROOT_FIELDS.has(name))
       throw new Error(`the root field ${name} belongs to no part of the graph`);
   }
+}
+
+/** `_entities` checks every representation (assertRepresentations) before @apollo/subgraph's resolver starts any lookup. */
+function checkRepresentationsFirst(schema: GraphQLSchema): void {
+  const field = schema.getQueryType()?.getFields()._entities;
+  const resolve = field?.resolve;
+  if (!field || !resolve) throw new Error("the subgraph schema has no _entities resolver to guard");
+  field.resolve = (source, args: { representations: readonly unknown[] }, context, info) => {
+    assertRepresentations(args.representations);
+    return resolve(source, args, context, info);
+  };
 }
 
 /** The field resolvers type-graphql made for one object type (none, for plain data fields). */

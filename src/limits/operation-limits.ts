@@ -21,6 +21,7 @@ import {
 import { getComplexity, type ComplexityEstimator } from "graphql-query-complexity";
 import type { Deadline } from "../upstream/deadline";
 import type { PlanPrice, PriceBook, VendorName } from "./price-book";
+import { variablesProblem } from "./variable-limits";
 
 export interface OperationLimits {
   maxDepth: number;
@@ -36,6 +37,11 @@ export interface OperationLimits {
   maxDefenderCost: number;
   /** Most ids one list argument may carry, per list field. */
   maxListIds: Record<string, number>;
+  /**
+   * HTTP attempts an operation may make beyond its Defender price, for retries (UPSTREAM_MAX_RETRIES: one
+   * call's worth), never past maxDefenderCost. Absent: none.
+   */
+  retryReserve?: number;
 }
 
 export const OPERATION_LIMIT_CODE = "OPERATION_LIMIT_EXCEEDED";
@@ -103,6 +109,9 @@ export function operationCostPlugin(limits: OperationLimits, schema: GraphQLSche
         async didResolveOperation({ document, request, operation, contextValue }) {
           if (!operation) return;
           const variables = request.variables ?? {};
+          // First: the walks below (and graphql-js's) recurse, and a lone surrogate breaks every URL and key.
+          const refused = variablesProblem(variables);
+          if (refused) throw refused;
           const shape = `${operation.name?.value ?? ""}|${priceShape(variables)}`;
           let byShape = priced.get(document);
           let outcome: Priced | null | undefined = byShape?.get(shape);
@@ -116,9 +125,13 @@ export function operationCostPlugin(limits: OperationLimits, schema: GraphQLSche
           }
           if (outcome === null) return;
           if (outcome.problems.length > 0) throw limitError(outcome.problems);
-          // The price is a promise to Defender's quota: the request may not make more calls than it (Deadline.spendCall).
+          // The price is a promise to Defender's quota: the request may not make more calls than it (Deadline.spendCall),
+          // and every attempt counts, so retries get a small reserve and the vendor never sees more than MAX_DEFENDER_COST.
           const deadline = (contextValue as { deadline?: Deadline } | undefined)?.deadline;
-          if (deadline) deadline.callBudget = { DEFENDER: outcome.defender };
+          if (deadline) {
+            deadline.callBudget = { DEFENDER: outcome.defender };
+            deadline.attemptBudget = { DEFENDER: Math.min(limits.maxDefenderCost, outcome.defender + (limits.retryReserve ?? 0)) };
+          }
         },
       };
     },

@@ -32,18 +32,37 @@ export class Deadline {
    * the fleet listing, alert holders evicted from the cache) fails its field instead of overspending.
    */
   callBudget?: Partial<Record<SourceName, number>>;
+  /**
+   * The HTTP attempts the operation may make in all, retries and ESET polls included: what the vendor's
+   * quota sees. Its price plus a small reserve for retries, never past MAX_DEFENDER_COST.
+   */
+  attemptBudget?: Partial<Record<SourceName, number>>;
   private readonly callsMade: Partial<Record<SourceName, number>> = {};
+  private readonly attemptsMade: Partial<Record<SourceName, number>> = {};
 
-  /** Counts one logical API call (retries and the 401 refresh are the same call); refuses it past the price. */
+  /** Counts a logical API call's first attempt; refuses it past the price or the attempt budget. */
   spendCall(source: SourceName): void {
     const budget = this.callBudget?.[source];
     const made = this.callsMade[source] ?? 0;
-    if (budget !== undefined && made >= budget) {
-      throw new UpstreamError(source, "over-price", `${source}: the operation already made the ${budget} calls it was priced at`, {
-        priced: budget,
-      });
-    }
+    if (budget !== undefined && made >= budget) throw this.overPrice(source, budget);
+    if (!this.spendAttempt(source)) throw this.overPrice(source, this.attemptBudget?.[source] ?? 0);
     this.callsMade[source] = made + 1;
+  }
+
+  /** Counts one more attempt of a call under way (a retry, an ESET poll); false, counting nothing, past the attempt budget. */
+  spendAttempt(source: SourceName): boolean {
+    const budget = this.attemptBudget?.[source];
+    const made = this.attemptsMade[source] ?? 0;
+    if (budget !== undefined && made >= budget) return false;
+    this.attemptsMade[source] = made + 1;
+    return true;
+  }
+
+  /** The error for a call the budget refused. */
+  overPrice(source: SourceName, budget = this.attemptBudget?.[source] ?? this.callBudget?.[source] ?? 0): UpstreamError {
+    return new UpstreamError(source, "over-price", `${source}: the operation already made the ${budget} calls its price allows`, {
+      priced: budget,
+    });
   }
 
   constructor(budgetMs: number, now: number = Date.now()) {

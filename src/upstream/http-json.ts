@@ -107,7 +107,8 @@ export class RetryingSender {
           requestId: deadline.requestId,
         });
         const wait = e.kind === "network" && this.retry.canRetry(retries) ? this.retry.backoffMs(retries) : Infinity;
-        const again = wait < deadline.remaining();
+        // A retry is an attempt the vendor counts: one past the operation's budget is not sent (Deadline.attemptBudget).
+        const again = wait < deadline.remaining() && (phase !== "api" || deadline.spendAttempt(source));
         judge(ticket, "failure", !again);
         if (again) {
           await sleep(wait);
@@ -137,6 +138,11 @@ export class RetryingSender {
         return res;
       }
       const wait = retryAfterMs ?? this.retry.backoffMs(retries);
+      if (wait < deadline.remaining() && phase === "api" && !deadline.spendAttempt(source)) {
+        // The operation's attempts are spent: this answer stands, as after the last retry (the vendor's own error).
+        judge(ticket, outcome, true);
+        return res;
+      }
       judge(ticket, outcome, wait >= deadline.remaining());
       if (wait >= deadline.remaining()) {
         if (res.status === 429) {
@@ -231,6 +237,7 @@ export class JsonApi {
 
   async request(req: JsonRequest): Promise<unknown> {
     const { source, token, pending } = this.options;
+    // Each attempt is paid for before it goes out: the first here, retries in RetryingSender, polls below.
     req.deadline.spendCall(source);
     const origin = this.options.baseUrl.origin;
     const path = this.options.baseUrl.pathname.replace(/\/$/, "") + req.path;
@@ -262,14 +269,17 @@ export class JsonApi {
         throw err;
       }
       if (res.status === 401 && !refreshed) {
-        // The token may have been revoked or expired early: get a new one and try once more.
+        // The token may have been revoked or expired early: get a new one and try once more. The re-send is
+        // not charged to the operation's attempts: it replaces an attempt that never authenticated as the
+        // app, so the app's quota did not count it (and a revoked token fails every call in flight at once).
         token.invalidate(usedToken);
         refreshed = true;
         continue;
       }
       if (res.status === 202 && pending) {
         responseId = header(res, "response-id") ?? responseId;
-        if (pollMs >= req.deadline.remaining()) {
+        // A poll the operation's price cannot pay ends like one past the deadline: the id is kept for the next try.
+        if (pollMs >= req.deadline.remaining() || !req.deadline.spendAttempt(source)) {
           if (responseId !== undefined) pending.memory.set(pendingKey, responseId);
           throw new UpstreamError(source, "pending", `${source} still processing ${req.method} ${req.path} at the deadline`, {
             status: 202,
@@ -286,6 +296,7 @@ export class JsonApi {
         responseId = undefined;
         pending?.memory.delete(pendingKey);
         restartedExpiredPending = true;
+        if (!req.deadline.spendAttempt(source)) throw req.deadline.overPrice(source);
         continue;
       }
       if (responseId !== undefined) pending?.memory.delete(pendingKey);

@@ -1,3 +1,4 @@
+import { GraphQLError } from "graphql";
 import { toDefenderUser } from "../../src/sources/defender/users/user.mapper";
 import { toEsetUser } from "../../src/sources/eset/users/user.mapper";
 import { parseJsonLossless } from "../../src/upstream/lossless-json";
@@ -153,6 +154,24 @@ describe("path encoding", () => {
     ["a b?#", "a%20b%3F%23"],
   ])("encodes %j as one segment %j", (id, encoded) => {
     expect(encodePathSegment(id)).toBe(encoded);
+  });
+
+  it.each(["a\ud800b", "\udfff", "x\ud83d"])("refuses %j (a lone surrogate) as the client's input, never with a URIError", (id) => {
+    let thrown: unknown;
+    try {
+      encodePathSegment(id);
+    } catch (err) {
+      thrown = err;
+    }
+    expect(thrown).toBeInstanceOf(GraphQLError);
+    expect((thrown as GraphQLError).extensions.code).toBe("BAD_USER_INPUT");
+    expect((thrown as GraphQLError).message).toBe(
+      "The id is not well-formed Unicode (it has a lone UTF-16 surrogate), so usergraph cannot send it to the vendor.",
+    );
+  });
+
+  it("encodes a surrogate pair as its UTF-8 bytes", () => {
+    expect(encodePathSegment("\u{1F600}")).toBe("%F0%9F%98%80");
   });
 });
 

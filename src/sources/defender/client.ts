@@ -3,7 +3,7 @@ import type { DefenderAlertDto, DefenderErrorDto, DefenderMachineDto, DefenderUs
 import { header, tryParseJson, type ErrorFacts, type JsonApi } from "../../upstream/http-json";
 import type { HttpResult } from "../../upstream/http-transport";
 import { isObject } from "../../upstream/json-shape";
-import { encodePathSegment } from "../../upstream/path";
+import { encodePathSegment, wellFormed } from "../../upstream/path";
 import { UpstreamError } from "../../upstream/upstream-error";
 
 /**
@@ -192,7 +192,8 @@ function entity<T>(body: unknown, what: string, kind: string): T {
 /** `?$filter=…&$top=…&$skip=…[&$expand=evidence]`, each value percent-encoded; "" when there is none. */
 function odata(query: ODataQuery, expandEvidence = false): string {
   const parts: string[] = [];
-  if (query.filter !== undefined && query.filter !== "") parts.push(`$filter=${encodeURIComponent(query.filter)}`);
+  if (query.filter !== undefined && query.filter !== "")
+    parts.push(`$filter=${encodeURIComponent(wellFormed(query.filter, "OData filter"))}`);
   if (query.top !== undefined) parts.push(`$top=${Math.min(DEFENDER_MAX_TOP, Math.max(0, Math.floor(query.top)))}`);
   if (query.skip !== undefined && query.skip > 0) parts.push(`$skip=${Math.floor(query.skip)}`);
   if (expandEvidence) parts.push("$expand=evidence");

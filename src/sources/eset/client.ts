@@ -3,7 +3,7 @@ import { ESET_LIST_FILTER_PARAMS, type EsetRpcStatusDto, type EsetUserDto, type 
 import { header, tryParseJson, type ErrorFacts, type JsonApi } from "../../upstream/http-json";
 import type { HttpResult } from "../../upstream/http-transport";
 import { isObject } from "../../upstream/json-shape";
-import { encodePathSegment } from "../../upstream/path";
+import { encodePathSegment, wellFormed } from "../../upstream/path";
 import { UpstreamError } from "../../upstream/upstream-error";
 
 /** ESET documents batchGetUsers as limited to 1000 uuids; more gets 400 OUT_OF_RANGE. */
@@ -67,10 +67,10 @@ export class EsetClient {
     const query = new URLSearchParams();
     for (const name of ESET_LIST_FILTER_PARAMS) {
       const value = filter[name];
-      if (value !== undefined && value !== "") query.set(name, value);
+      if (value !== undefined && value !== "") query.set(name, wellFormed(value, `filter value ${name}`));
     }
     query.set("pageSize", String(pageSize));
-    if (pageToken !== "") query.set("pageToken", pageToken);
+    if (pageToken !== "") query.set("pageToken", wellFormed(pageToken, "page token"));
     const body = await this.api.request({ method: "GET", path: `/v1/users?${query.toString()}`, deadline });
     const users = isObject(body) ? (body.users ?? []) : undefined;
     const next = isObject(body) ? (body.nextPageToken ?? "") : undefined;
