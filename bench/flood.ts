@@ -10,17 +10,19 @@ import { join } from "node:path";
  * body of the same size with `--flat`. Prints /health/live latency percentiles, the gateway's CPU use and
  * what the senders were answered.
  *
- *   npx tsc -p tsconfig.bench.json && node dist-bench/bench/flood.js [--main <dist>/main.js] [--senders 4] [--seconds 10] [--levels 480000] [--flat]
+ *   npm run build && npx tsc -p tsconfig.bench.json && node dist-bench/bench/flood.js [--main dist/main.js]
+ *     [--senders 4] [--seconds 10] [--levels 480000] [--flat]
  *
- * `--levels 100000` makes the bodies 200 KB, within MAX_BODY_BYTES. `--main` runs another build (e.g. the starting commit's, compiled with tsc into a folder beside a
- * node_modules link) for a before/after comparison.
+ * `--levels 100000` makes the bodies 200 KB, within MAX_BODY_BYTES. `--main` runs another build (e.g. the
+ * starting commit's, compiled with tsc into a folder that also links node_modules and schema) for a
+ * before/after comparison.
  */
 const args = process.argv.slice(2);
 const option = (name: string, fallback: string) => {
   const i = args.indexOf(`--${name}`);
   return i >= 0 ? args[i + 1]! : fallback;
 };
-const main = option("main", join(__dirname, "..", "src", "main.js"));
+const main = option("main", join(__dirname, "..", "..", "dist", "main.js"));
 const senders = Number(option("senders", "4"));
 const seconds = Number(option("seconds", "10"));
 const flat = args.includes("--flat");
