@@ -285,6 +285,7 @@ export async function createServer(options: ServerOptions): Promise<AppServer> {
 /** fastify's `trustProxy` in the form its overloads take (an address list is one comma-separated string). */
 function trustProxyOption(trust: false | number | string[]): { trustProxy?: string | ((address: string, hop: number) => boolean) } {
   if (trust === false) return {};
-  // A hop count as proxy-addr's function form: trust the nearest `trust` hops.
+  // A hop count (config.ts allows it only with TRUST_PROXY_PORT_PRIVATE=1) as proxy-addr's function
+  // form: trust the nearest `trust` hops.
   return { trustProxy: typeof trust === "number" ? (_address: string, hop: number) => hop < trust : trust.join(",") };
 }
