@@ -1,3 +1,4 @@
+import { isIP } from "node:net";
 import { parseApiKeys, type AuthOptions } from "./auth/authenticator";
 import type { OperationLimits } from "./limits/operation-limits";
 import { parseRateWindows, type RateWindow } from "./upstream/rate-limiter";
@@ -83,7 +84,10 @@ export interface Config {
   callerRateLimit?: RateWindow;
   /** Failed authentications one client address may make per window before it gets 429; undefined = off. */
   authFailureLimit?: RateWindow;
-  /** fastify's trustProxy: how many proxy hops, or which proxy addresses, may name the client in X-Forwarded-For; false = none. */
+  /**
+   * fastify's trustProxy: which proxy addresses, or (only with TRUST_PROXY_PORT_PRIVATE=1) how many proxy
+   * hops, may name the client in X-Forwarded-For; false = none.
+   */
   trustProxy: false | number | string[];
   /** Serve the Apollo Federation 2 subgraph schema (`_service`, `_entities`, `@key`) instead of the standalone one. */
   federationSubgraph: boolean;
@@ -250,13 +254,16 @@ export function loadConfig(env: Env = process.env): Config {
         esetUsers: read.int("MAX_ESET_IDS", 1000, 1, 1_000_000),
       },
     },
-    maxBodyBytes: read.int("MAX_BODY_BYTES", 1024 * 1024, 1024, 1024 * 1024 * 1024),
+    // The largest request the operation limits let through is about 100 KB (an `_entities` call with
+    // MAX_ESET_IDS uuids and MAX_DEFENDER_IDS ids of 256 characters); 1,000 uuids in variables are 39 KB.
+    // 256 KiB leaves room for a long document beside them, and bounds what one request can make us read.
+    maxBodyBytes: read.int("MAX_BODY_BYTES", 256 * 1024, 1024, 1024 * 1024 * 1024),
     // 50 requests a second per caller: far above what a dashboard or a BFF sends, low enough that one key
     // cannot take the gateway's CPU from everyone else (21,700 requests in 10 s from one key were seen).
     callerRateLimit: read.window("CALLER_RATE_LIMIT", "50/1s"),
     // A credential-guessing budget per address: a misconfigured client still gets its 401s with reasons.
     authFailureLimit: read.window("AUTH_FAILURE_LIMIT", "30/60s"),
-    trustProxy: readTrustProxy(env, problems),
+    trustProxy: readTrustProxy(read, env, problems),
     federationSubgraph: read.bool("FEDERATION_SUBGRAPH", false),
     metrics: readMetrics(read, env, problems),
     redis: readRedis(read, env, problems),
@@ -327,26 +334,42 @@ function readMetrics(read: Reader, env: Env, problems: string[]): Config["metric
 }
 
 /**
- * TRUST_PROXY: unset (no proxy is trusted: the client is the socket's peer), a hop count ("1": the load
- * balancer in front), or comma-separated proxy addresses / CIDRs. Never "trust everything": any client
- * could then name itself in X-Forwarded-For and walk around the per-address limits.
+ * TRUST_PROXY: unset (no proxy is trusted: the client is the socket's peer), comma-separated proxy
+ * addresses / CIDRs (X-Forwarded-For is believed only from them), or a hop count ("1": the load balancer
+ * in front). A hop count believes whoever connects, so a client that reaches the port directly names any
+ * address and walks around the per-address limits: it is refused unless TRUST_PROXY_PORT_PRIVATE=1 says
+ * only the proxies can reach the port. Never "trust everything", for the same reason.
  */
-function readTrustProxy(env: Env, problems: string[]): false | number | string[] {
+function readTrustProxy(read: Reader, env: Env, problems: string[]): false | number | string[] {
   const text = env.TRUST_PROXY?.trim() ?? "";
+  const portPrivate = read.bool("TRUST_PROXY_PORT_PRIVATE", false);
   if (text === "" || text === "0" || text.toLowerCase() === "off") return false;
-  if (/^\d+$/.test(text) && Number(text) <= 10) return Number(text);
+  if (/^\d+$/.test(text) && Number(text) <= 10) {
+    if (portPrivate) return Number(text);
+    problems.push(
+      `TRUST_PROXY=${text} is a hop count: it believes X-Forwarded-For from whoever connects, so a client that reaches the port directly names any address and escapes AUTH_FAILURE_LIMIT. Name the proxies' addresses / CIDRs instead (TRUST_PROXY=10.0.0.0/8), or set TRUST_PROXY_PORT_PRIVATE=1 if only the proxies can reach the port`,
+    );
+    return false;
+  }
   const entries = text
     .split(",")
     .map((e) => e.trim())
     .filter((e) => e !== "");
-  const address = /^(?:\d{1,3}(?:\.\d{1,3}){3}|[0-9A-Fa-f:]+)(?:\/\d{1,3})?$/;
-  if (entries.length === 0 || !entries.every((e) => address.test(e))) {
+  if (entries.length === 0 || !entries.every(isAddressOrCidr)) {
     problems.push(
-      'TRUST_PROXY must be a hop count from 1 to 10 or comma-separated proxy addresses / CIDRs such as 10.0.0.0/8 (never "true")',
+      'TRUST_PROXY must be comma-separated proxy addresses / CIDRs such as 10.0.0.0/8, or a hop count from 1 to 10 with TRUST_PROXY_PORT_PRIVATE=1 (never "true")',
     );
     return false;
   }
   return entries;
+}
+
+/** An IPv4 or IPv6 address, optionally with a prefix length that fits it (what proxy-addr accepts). */
+function isAddressOrCidr(entry: string): boolean {
+  const [address, bits, extra] = entry.split("/");
+  const version = isIP(address ?? "");
+  if (version === 0 || extra !== undefined) return false;
+  return bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= (version === 4 ? 32 : 128));
 }
 
 function readRedis(read: Reader, env: Env, problems: string[]): RedisConfig | undefined {

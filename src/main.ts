@@ -12,6 +12,10 @@ const LOG_FLUSH_MS = 1_000;
 
 /** Entry point: the only module with start-up side effects (listen, signals, exit codes). */
 async function main(): Promise<void> {
+  // A reader of stdout/stderr that went away (EPIPE) must not crash the gateway: an unhandled 'error' on
+  // these streams would end the process in the middle of requests. What cannot be written is dropped.
+  process.stdout.on("error", () => {});
+  process.stderr.on("error", () => {});
   let config: Config;
   try {
     config = loadConfig(process.env);
@@ -49,7 +53,8 @@ async function main(): Promise<void> {
     stopping = true;
     gateway.log.info({ signal }, "shutting down: finishing in-flight requests");
     // Last resort: whatever hangs (a close that never completes), the process is gone shortly after the
-    // grace period. Nothing on the way out blocks the event loop (see logger.ts), so this timer can fire.
+    // grace period. Nothing on the way out blocks the event loop or writes synchronously (see logger.ts),
+    // so this timer can fire and the exit it calls is immediate.
     setTimeout(() => process.exit(1), config.shutdownGraceMs + EXIT_MARGIN_MS).unref();
     // Lines still buffered get a second to reach a slow log consumer; a stalled one does not hold the exit.
     const exit = (code: number) => void flushLogs(gateway.log, LOG_FLUSH_MS).then(() => process.exit(code));

@@ -9,7 +9,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, t
 import { GraphQLError, type GraphQLSchema } from "graphql";
 import type { Logger } from "pino";
 import type { Authenticator } from "./auth/authenticator";
-import { RequestGate, type GateOptions } from "./auth/request-gate";
+import { closeIfBodyUnbounded, RequestGate, type GateOptions } from "./auth/request-gate";
 import { contextFactory, type Context, type ContextDeps } from "./context";
 import { ErrorCode } from "./errors/error-code";
 import type { Metrics } from "./observability/metrics";
@@ -23,6 +23,7 @@ import { requestLogPlugin } from "./observability/request-log.plugin";
 import { PerPrincipalApq } from "./apq/per-principal-apq";
 import { registerMetricsRoute } from "./observability/metrics-route";
 import { registerExplorer, type ExplorerOptions } from "./explorer/explorer.route";
+import { exceedsJsonDepth, MAX_JSON_DEPTH } from "./json-depth";
 
 export interface ServerOptions {
   schema: GraphQLSchema;
@@ -84,6 +85,9 @@ const SHUTTING_DOWN_BODY = JSON.stringify({
   ],
 });
 
+/** The error code of a body refused by MAX_JSON_DEPTH, for the error handler. */
+const JSON_TOO_DEEP = "USERGRAPH_JSON_TOO_DEEP";
+
 /** A caller-supplied request id is echoed back only when it looks like one; otherwise we make our own. */
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -102,6 +106,17 @@ export async function createServer(options: ServerOptions): Promise<AppServer> {
       return typeof given === "string" && REQUEST_ID.test(given) ? given : randomUUID();
     },
   });
+  // fastify's own JSON parser (secure-json-parse, refusing __proto__ and constructor keys), after a bound
+  // on nesting checked first: JSON.parse has none, and a body 480,000 levels deep cost a second of CPU.
+  const parseJson = app.getDefaultJsonParser("error", "error");
+  app.removeContentTypeParser("application/json");
+  app.addContentTypeParser("application/json", { parseAs: "string" }, (request, body, done) => {
+    if (exceedsJsonDepth(body as string, MAX_JSON_DEPTH)) {
+      done(Object.assign(new Error("JSON nested too deep"), { statusCode: 400, code: JSON_TOO_DEEP }), undefined);
+      return;
+    }
+    parseJson(request, body as string, done);
+  });
   // Every GraphQL request not yet answered, so shutdown can answer each one itself rather than cut its
   // connection (a Map by request: an aborted one is dropped in O(1)).
   const unanswered = new Map<FastifyRequest, FastifyReply>();
@@ -118,6 +133,13 @@ export async function createServer(options: ServerOptions): Promise<AppServer> {
       void reply.header("content-security-policy", "default-src 'none'; frame-ancestors 'none'");
       void reply.header("referrer-policy", "no-referrer");
       void reply.header("cache-control", "no-store");
+    }
+    if (request.is404) {
+      // An unknown path is answered from the headers alone: fastify's not-found route would read and
+      // parse its body first.
+      closeIfBodyUnbounded(request, reply);
+      void reply.code(404).send({ message: `Route ${request.method}:${request.url} not found`, error: "Not Found", statusCode: 404 });
+      return;
     }
     done();
   });
@@ -146,9 +168,11 @@ export async function createServer(options: ServerOptions): Promise<AppServer> {
       415: [ErrorCode.UNSUPPORTED_MEDIA_TYPE, "Send GraphQL requests as application/json."],
       400: [
         ErrorCode.BAD_REQUEST,
-        error.code === "FST_ERR_CTP_INVALID_JSON_BODY" || error instanceof SyntaxError
-          ? "The request body is not valid JSON."
-          : "The request is malformed.",
+        error.code === JSON_TOO_DEEP
+          ? `The request body nests JSON deeper than ${MAX_JSON_DEPTH} levels.`
+          : error.code === "FST_ERR_CTP_INVALID_JSON_BODY" || error instanceof SyntaxError
+            ? "The request body is not valid JSON."
+            : "The request is malformed.",
       ],
     };
     const [code, message] = known[status] ?? [ErrorCode.INTERNAL_SERVER_ERROR, "Internal server error"];
@@ -203,11 +227,12 @@ export async function createServer(options: ServerOptions): Promise<AppServer> {
   if (options.explorer) registerExplorer(app, options.explorer);
   const gate = await RequestGate.create(app, { ...options.gate, authenticator: options.authenticator });
   // Our own route instead of the integration's plugin, so the gate is a hook of the route itself and runs
-  // for every request the router matches to it, however its target is spelled.
+  // for every request the router matches to it, however its target is spelled; as its onRequest hook, it
+  // answers a refused request before any of the body is read.
   app.route({
     method: ["GET", "POST", "OPTIONS"],
     url: "/graphql",
-    preHandler: gate.preHandler,
+    onRequest: gate.onRequest,
     handler: fastifyApolloHandler(apollo, {
       context: async (request) => {
         const principal = gate.principalOf(request);
@@ -260,6 +285,7 @@ export async function createServer(options: ServerOptions): Promise<AppServer> {
 /** fastify's `trustProxy` in the form its overloads take (an address list is one comma-separated string). */
 function trustProxyOption(trust: false | number | string[]): { trustProxy?: string | ((address: string, hop: number) => boolean) } {
   if (trust === false) return {};
-  // A hop count as proxy-addr's function form: trust the nearest `trust` hops.
+  // A hop count (config.ts allows it only with TRUST_PROXY_PORT_PRIVATE=1) as proxy-addr's function
+  // form: trust the nearest `trust` hops.
   return { trustProxy: typeof trust === "number" ? (_address: string, hop: number) => hop < trust : trust.join(",") };
 }

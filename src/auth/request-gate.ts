@@ -28,12 +28,14 @@ const PRINCIPAL = Symbol("usergraph.principal");
 type WithPrincipal = FastifyRequest & { [PRINCIPAL]?: Principal };
 
 /**
- * Who may reach GraphQL execution, and how often. It runs as the /graphql route's own preHandler, so it
- * sees every request the router sends to that route whatever the spelling of the target (percent-encoded
- * letters, absolute-form `POST http://host/graphql`, HEAD): a URL-prefix check in a global hook did not.
- * The counting is @fastify/rate-limit's (its Redis store with REDIS_URL); what is usergraph's own is only
- * the choice of keys: the authenticated principal for the request rate, the client address for failed
- * authentications, counted only when authentication fails.
+ * Who may reach GraphQL execution, and how often. It runs as the /graphql route's own onRequest hook, so
+ * it sees every request the router sends to that route whatever the spelling of the target
+ * (percent-encoded letters, absolute-form `POST http://host/graphql`, HEAD): a URL-prefix check in a
+ * global hook did not. And it runs before any byte of the body is read: a caller without credentials,
+ * or over a limit, costs headers only (as a preHandler it ran after fastify had read and parsed up to
+ * MAX_BODY_BYTES of JSON). The counting is @fastify/rate-limit's (its Redis store with REDIS_URL); what is
+ * usergraph's own is only the choice of keys: the authenticated principal for the request rate, the
+ * client address for failed authentications, counted only when authentication fails.
  */
 export class RequestGate {
   private callerCheck?: Check;
@@ -77,10 +79,14 @@ export class RequestGate {
     return gate;
   }
 
-  /** The route preHandler: authenticate (throttling failures per address), then count the caller's request. */
-  readonly preHandler = async (request: FastifyRequest, reply: FastifyReply): Promise<unknown> => {
-    // CORS preflights carry no credentials and execute nothing (Apollo answers OPTIONS without running an operation).
-    if (request.method === "OPTIONS") return undefined;
+  /**
+   * The route's onRequest hook: authenticate (throttling failures per address), then count the caller's
+   * request; all from the headers, before the body is read.
+   */
+  readonly onRequest = async (request: FastifyRequest, reply: FastifyReply): Promise<unknown> => {
+    // CORS preflights carry no credentials and execute nothing (Apollo answers OPTIONS without running an
+    // operation). Nor do they carry a body: fastify would parse one, so an OPTIONS with a body is gated.
+    if (request.method === "OPTIONS" && !announcesBody(request)) return undefined;
     const authenticator = this.options.authenticator;
     if (authenticator) {
       // The Sandbox page itself (a browser GET asking for HTML, no parameters) is public; what it sends is not.
@@ -90,11 +96,12 @@ export class RequestGate {
         const seen = await this.run(this.failureCheck, this.failureFallback!, request, false);
         // A peek: the limit is reached once `max` failures are counted (isExceeded would allow one more try).
         if (seen.isExceeded || seen.remaining === 0)
-          return tooMany(reply, seen, "too many failed authentication attempts from this address", "AUTH_FAILURE_LIMIT");
+          return tooMany(request, reply, seen, "too many failed authentication attempts from this address", "AUTH_FAILURE_LIMIT");
       }
       const result = await authenticator.authenticate(request.headers);
       if ("error" in result) {
         if (this.failureCheck) await this.run(this.failureCheck, this.failureFallback!, request, true);
+        closeIfBodyUnbounded(request, reply);
         return reply
           .code(401)
           .header("www-authenticate", `Bearer realm="usergraph", error="${result.error}", error_description="${result.description}"`)
@@ -106,14 +113,14 @@ export class RequestGate {
     }
     if (this.callerCheck) {
       const counted = await this.run(this.callerCheck, this.callerFallback!, request, true);
-      if (counted.isExceeded) return tooMany(reply, counted, "this caller sent too many requests", "CALLER_RATE_LIMIT");
+      if (counted.isExceeded) return tooMany(request, reply, counted, "this caller sent too many requests", "CALLER_RATE_LIMIT");
       setRateHeaders(reply, counted);
     }
     return undefined;
   };
 
   /**
-   * The principal the preHandler recorded. Fails closed: with client auth configured, a request that
+   * The principal the onRequest hook recorded. Fails closed: with client auth configured, a request that
    * reaches here without one is refused, never given a default principal.
    */
   principalOf(request: FastifyRequest): Principal | undefined {
@@ -162,9 +169,34 @@ function setRateHeaders(reply: FastifyReply, state: { max?: number; remaining?: 
   void reply.header("ratelimit-reset", state.ttlInSeconds ?? 0);
 }
 
-function tooMany(reply: FastifyReply, state: { max?: number; remaining?: number; ttlInSeconds?: number }, why: string, setting: string) {
+/** Whether the request announces a body (fastify reads and parses one for any method but GET, HEAD and TRACE). */
+function announcesBody(request: FastifyRequest): boolean {
+  const length = request.headers["content-length"];
+  return request.headers["transfer-encoding"] !== undefined || (length !== undefined && length !== "0");
+}
+
+/**
+ * After a refusal answered from the headers, the body is never parsed. One within the body limit is
+ * still drained off the wire by Node (no parsing, no copy kept), so the connection can be reused and the
+ * client reads its answer: closing with the body unread resets the connection, and a client still
+ * sending its body may lose the answer with it. A larger or chunked (unbounded) body is not read at all:
+ * the connection closes after the answer.
+ */
+export function closeIfBodyUnbounded(request: FastifyRequest, reply: FastifyReply): void {
+  if (request.headers["transfer-encoding"] !== undefined || Number(request.headers["content-length"] ?? 0) > request.routeOptions.bodyLimit)
+    void reply.header("connection", "close");
+}
+
+function tooMany(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  state: { max?: number; remaining?: number; ttlInSeconds?: number },
+  why: string,
+  setting: string,
+) {
   const retryAfter = Math.max(1, state.ttlInSeconds ?? 1);
   setRateHeaders(reply, state);
+  closeIfBodyUnbounded(request, reply);
   return reply
     .code(429)
     .header("retry-after", retryAfter)

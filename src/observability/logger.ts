@@ -69,48 +69,43 @@ export function createLogger(options: LoggerOptions): Logger {
 
 /**
  * stdout through a 4 KiB buffer: one write syscall per few dozen lines instead of one per line (it was
- * 8% of CPU under load), flushed at least every 250 ms and on shutdown (`flushLogs`).
+ * 8% of CPU under load), flushed at least every 250 ms and on shutdown (`flushLogs`, asynchronous and
+ * bounded).
  *
- * Built on sonic-boom directly rather than `pino.destination()`, because pino's destination registers an
- * exit hook that flushes synchronously and retries EAGAIN forever: with a log consumer that stopped
- * reading, the process never exited after SIGTERM (seen: alive 10 minutes later, in the flush's sleep
- * loop). Here the exit flush retries for at most EXIT_FLUSH_MS and then drops what is left; while stdout
- * is blocked, at most MAX_BUFFERED_BYTES wait in memory and newer lines are dropped.
+ * Nothing here ever writes synchronously, because a synchronous flush can hold the process forever:
+ * sonic-boom 4's `flushSync` sleeps 100 ms and retries on every write error but EAGAIN, so once the log
+ * reader is gone (EPIPE) it never returns (fixed in sonic-boom 5, which pino 10 does not use yet), and an exit hook calling it kept a SIGTERM'd gateway alive for hours
+ * (seen: main thread in Atomics.wait, one failed write(1) every 100 ms). So pino gets no `flushSync` (it
+ * calls one after `fatal`), there is no exit hook, and lines still buffered when the process exits any
+ * other way than through `flushLogs` (a crash, the hard exit timer) are lost. Once a write fails for
+ * good (EPIPE: nobody reads), further lines are dropped instead of buffered; while stdout is merely
+ * full, at most MAX_BUFFERED_BYTES wait in memory and newer lines are dropped.
  */
 function bufferedStdout(): DestinationStream {
   // Touching process.stdout makes a pipe non-blocking (libuv), so a full pipe answers EAGAIN instead of
   // parking a thread in write(2) that exit would then wait for.
   void process.stdout;
-  let giveUpAt = Number.POSITIVE_INFINITY;
-  const destination = new SonicBoom({
-    fd: 1,
-    sync: false,
-    minLength: 4096,
-    maxLength: MAX_BUFFERED_BYTES,
-    retryEAGAIN: () => Date.now() < giveUpAt,
-  });
+  const boom = new SonicBoom({ fd: 1, sync: false, minLength: 4096, maxLength: MAX_BUFFERED_BYTES });
+  let gone = false;
   // A log destination that fails (EPIPE: the consumer died) must not take the service down with it.
-  destination.on("error", () => {});
-  setInterval(() => {
-    try {
-      destination.flush();
-    } catch {
-      // destroyed after an error: nothing more to write
-    }
-  }, 250).unref();
-  process.once("exit", () => {
-    giveUpAt = Date.now() + EXIT_FLUSH_MS;
-    try {
-      destination.flushSync();
-    } catch {
-      // stdout still full (or gone) after EXIT_FLUSH_MS: the remaining lines are lost, the exit is not.
-    }
+  boom.on("error", () => {
+    gone = true;
   });
+  setInterval(() => {
+    if (!gone) boom.flush();
+  }, 250).unref();
+  const destination: DestinationStream & { flush(cb?: (err?: Error) => void): void } = {
+    write: (line) => {
+      if (!gone) boom.write(line);
+    },
+    flush: (cb) => {
+      if (gone) cb?.();
+      else boom.flush(cb);
+    },
+  };
   return destination;
 }
 
-/** How long the synchronous flush at exit may retry a full stdout. */
-const EXIT_FLUSH_MS = 500;
 /** Log bytes held in memory while stdout does not drain; past this, lines are dropped. */
 const MAX_BUFFERED_BYTES = 16 * 1024 * 1024;
 

@@ -169,7 +169,7 @@ describe("what they may ask", () => {
     const res = await hostile(() => raw(Buffer.alloc(10 * 1024 * 1024, "a"), { "content-type": "application/json" }));
     expect(res.status).toBe(413);
     expect(JSON.parse(res.text)).toEqual({
-      errors: [{ message: "The request body is larger than 1048576 bytes (MAX_BODY_BYTES).", extensions: { code: "PAYLOAD_TOO_LARGE" } }],
+      errors: [{ message: "The request body is larger than 262144 bytes (MAX_BODY_BYTES).", extensions: { code: "PAYLOAD_TOO_LARGE" } }],
     });
   });
 

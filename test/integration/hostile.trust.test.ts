@@ -150,7 +150,13 @@ describe("client strings in logs and metric labels are bounded", () => {
   const KEY_REAL = "label-real-caller-key-8b3f2a";
   let stack: Stack;
   beforeAll(async () => {
-    stack = await startStack({ AUTH_MODE: "", AUTH_API_KEYS: `${KEY_JUNK},${KEY_REAL}`, LOG_LEVEL: "info" });
+    // MAX_BODY_BYTES raised from its 256 KiB default so a 900 KB operation name reaches the log.
+    stack = await startStack({
+      AUTH_MODE: "",
+      AUTH_API_KEYS: `${KEY_JUNK},${KEY_REAL}`,
+      LOG_LEVEL: "info",
+      MAX_BODY_BYTES: String(1024 * 1024),
+    });
   });
   afterAll(() => stack.close());
   const metricsText = () => fetch(stack.gateway.url.replace("/graphql", "/metrics")).then((r) => r.text());
