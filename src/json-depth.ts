@@ -1,9 +1,10 @@
 /**
  * The deepest JSON a request body may nest: `{"variables":{"filter":{"activeProduct":{…}}}}` is 4 levels,
- * a federation `_entities` call's representations 4; 32 leaves room and refuses the 480,000-level
- * `[[[[…]]]]` that cost the gateway a second of CPU per request.
+ * a federation `_entities` call's representations 4. 64 refuses the 480,000-level `[[[[…]]]]` that cost
+ * the gateway a second of CPU per request, yet stays above the variables' own bound (MAX_VARIABLE_DEPTH,
+ * 32) plus the envelope, so a variable nested just past that bound is refused by the check that names it.
  */
-export const MAX_JSON_DEPTH = 32;
+export const MAX_JSON_DEPTH = 64;
 
 const OPEN_OBJECT = 0x7b; // {
 const OPEN_ARRAY = 0x5b; // [

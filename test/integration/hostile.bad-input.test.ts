@@ -109,11 +109,23 @@ describe("deeply nested input", () => {
   const deepObject = (n: number) => '{"a":'.repeat(n) + "1" + "}".repeat(n);
   const deepList = (n: number) => "[".repeat(n) + '"x"' + "]".repeat(n);
 
+  // 20,000 levels are refused by the body's JSON bound before anything parses them (hostile.unread-bodies).
   it.each([
     ["an undeclared variable (objects)", "{ __typename }", deepObject(20_000)],
-    ["an undeclared variable (lists)", "{ __typename }", deepList(20_000)],
     ["a declared id list", "query ($v: [ID!]!) { defenderUsers(ids: $v) { id } }", deepList(20_000)],
-    ["a declared input object", "query ($v: DefenderAlertFilter) { defenderAlerts(filter: $v) { edges { cursor } } }", deepObject(20_000)],
+  ])("in %s 20,000 deep is refused as BAD_REQUEST by the body's bound, without a stack overflow", async (_name, query, value) => {
+    const res = await refused(stack, () => stack.post(`{"query":${JSON.stringify(query)},"variables":{"v":${value}}}`));
+    expect(res.status).toBe(400);
+    expect(codes(res)).toEqual(["BAD_REQUEST"]);
+    expect(res.body.errors?.[0]?.message).toBe("The request body nests JSON deeper than 64 levels.");
+    await stillServes(stack);
+  });
+
+  it.each([
+    ["an undeclared variable (objects)", "{ __typename }", deepObject(60)],
+    ["an undeclared variable (lists)", "{ __typename }", deepList(60)],
+    ["a declared id list", "query ($v: [ID!]!) { defenderUsers(ids: $v) { id } }", deepList(60)],
+    ["a declared input object", "query ($v: DefenderAlertFilter) { defenderAlerts(filter: $v) { edges { cursor } } }", deepObject(60)],
     ["one level past the limit", "{ __typename }", deepList(33)],
   ])("in %s is refused as BAD_USER_INPUT naming the variable, without a stack overflow", async (_name, query, value) => {
     const res = await refused(stack, () => stack.post(`{"query":${JSON.stringify(query)},"variables":{"v":${value}}}`));

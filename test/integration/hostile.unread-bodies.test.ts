@@ -6,7 +6,7 @@ import { startGatewayOn, type GatewayClient } from "../helpers/stack";
  * Work before authentication (issue 18): a request that will be refused (no credentials, a wrong key, an
  * address locked out by AUTH_FAILURE_LIMIT, a caller over CALLER_RATE_LIMIT, an unknown path) is answered
  * from its headers, before any byte of its body is read; a body that does get read is refused before
- * JSON.parse if it nests deeper than 32 levels. Each check sends the headers and only the first kilobyte
+ * JSON.parse if it nests deeper than 64 levels. Each check sends the headers and only the first kilobyte
  * of a body that is within MAX_BODY_BYTES, then waits: an answer while most of the body is still unsent
  * means the gateway did not wait for it (before, the gate ran after the whole body was read and parsed).
  */
@@ -176,16 +176,20 @@ describe("refusals answered before the body is read", () => {
 describe("JSON nesting in bodies that are read", () => {
   const nested = (levels: number) => `{"query":"{ __typename }","variables":{"a":${"[".repeat(levels)}${"]".repeat(levels)}}}`;
 
-  it("refuses a body nested deeper than 32 levels with 400 BAD_REQUEST, and accepts 32", async () => {
+  it("refuses a body nested deeper than 64 levels with 400 BAD_REQUEST before the variables' own check", async () => {
     await gateway();
-    const deep = await gw!.post(nested(31), { "x-api-key": KEY }); // 2 levels of object + 31 of arrays
+    const deep = await gw!.post(nested(63), { "x-api-key": KEY }); // 2 levels of object + 63 of arrays
     expect(deep.status).toBe(400);
     expect(deep.body).toEqual({
-      errors: [{ message: "The request body nests JSON deeper than 32 levels.", extensions: { code: "BAD_REQUEST" } }],
+      errors: [{ message: "The request body nests JSON deeper than 64 levels.", extensions: { code: "BAD_REQUEST" } }],
     });
-    const fits = await gw!.post(nested(30), { "x-api-key": KEY });
-    expect(fits.status).toBe(200);
-    expect(fits.body).toEqual({ data: { __typename: "Query" } });
+    // 64 levels pass the body's bound and reach the variables' check, which names the variable.
+    const fits = await gw!.post(nested(62), { "x-api-key": KEY });
+    expect(fits.status).toBe(400);
+    expect(fits.body.errors?.[0]?.extensions?.code).toBe("BAD_USER_INPUT");
+    const shallow = await gw!.post(nested(30), { "x-api-key": KEY });
+    expect(shallow.status).toBe(200);
+    expect(shallow.body).toEqual({ data: { __typename: "Query" } });
   });
 
   it("counts only brackets outside strings, escaped quotes included", async () => {
