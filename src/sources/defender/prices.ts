@@ -15,6 +15,10 @@ export const DEFENDER_USER_IDS: IdListArgument = { arg: "ids", setting: "MAX_DEF
 const relationFirst = firstArg(20, 100);
 /** defenderAlerts pages: `first`, 50 by default, at most 1000. */
 const alertPage = firstArg(50, 1000);
+/** defenderMachines pages: `first`, 50 by default, at most 1000. */
+const machinePage = firstArg(50, 1000);
+/** The fleet listing, whole: at most its page cap, whatever the filter, order or page (0 while kept). */
+const fleetListing = (): number => FLEET_MAX_PAGES;
 
 /**
  * The plans, priced as plans (see PlanPrice). A loader lists when listing costs fewer calls than asking per
@@ -67,6 +71,8 @@ export const DEFENDER_PRICES: PricedPart = {
     "DefenderMachine.alerts": { calls: {}, times: relationFirst, plan: ALERTS_PLAN },
     // One GET /api/alerts a page, evidence included.
     "Query.defenderAlerts": { calls: { DEFENDER: one }, times: alertPage },
+    // Priced by the fleet listing's pages, not per machine: every page, filter, order and count comes from it.
+    "Query.defenderMachines": { calls: { DEFENDER: fleetListing }, times: machinePage },
   },
   freeFields: [
     "DefenderMachine.ipAddresses",
@@ -76,6 +82,14 @@ export const DEFENDER_PRICES: PricedPart = {
     "DefenderAlertConnection.edges",
     "DefenderAlertConnection.pageInfo",
     "DefenderAlertEdge.node",
+    "DefenderMachineConnection.edges",
+    "DefenderMachineConnection.pageInfo",
+    "DefenderMachineConnection.facets",
+    "DefenderMachineEdge.node",
+    "DefenderMachineFacets.riskScore",
+    "DefenderMachineFacets.exposureLevel",
+    "DefenderMachineFacets.healthStatus",
+    "DefenderMachineFacets.osPlatform",
   ],
   idLists: { defenderUsers: DEFENDER_USER_IDS },
   entityLists: { DefenderUser: "defenderUsers" },

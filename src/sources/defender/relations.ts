@@ -10,7 +10,7 @@ import { notConfigured } from "../../upstream/not-configured";
 import { alertPlan } from "./alerts/alert.plan";
 import type { DefenderClient } from "./client";
 import type { DefenderAlertDto, DefenderMachineDto, DefenderUserDto } from "./dto";
-import { machineKey, machinePlan } from "./machines/machine.plan";
+import { machineKey, machinePlan, type FleetIndex } from "./machines/machine.plan";
 
 /**
  * The stores of Defender's relations beyond the user, created once at start-up: each one an entity store
@@ -25,8 +25,10 @@ export interface DefenderRelationStores {
   logonUsers: EntityStore<DefenderUserDto[]>;
   /** Alerts of a user or machine in a window (alert.plan.ts keys): the alert listing or per key. */
   alerts: EntityStore<DefenderAlertDto[]>;
+  /** The fleet listing the machines by id use (machine.plan.ts), for defenderMachines. */
+  fleet: (deadline: Deadline) => Promise<FleetIndex>;
   client: DefenderClient;
-  /** Signs defenderAlerts cursors. */
+  /** Signs defenderAlerts and defenderMachines cursors. */
   cursorKey: Buffer;
 }
 
@@ -57,7 +59,8 @@ export function createDefenderRelationStores(o: DefenderRelationOptions): Defend
     });
   };
   const { client, concurrency } = o;
-  const machines = store<DefenderMachineDto>("machine", machinePlan(client, concurrency, o.ttlMs));
+  const machinesPlan = machinePlan(client, concurrency, o.ttlMs);
+  const machines = store<DefenderMachineDto>("machine", machinesPlan.fetchMany);
   const userMachines = store<DefenderMachineDto[]>("user-machines", async (ids, deadline) => {
     const results = await mapSettledWithLimit(ids, concurrency, (id) => client.getUserMachines(id, deadline));
     deadline.notePlan(`user machines: per user, ${ids.length} call${ids.length === 1 ? "" : "s"}`);
@@ -75,7 +78,15 @@ export function createDefenderRelationStores(o: DefenderRelationOptions): Defend
     "alerts",
     alertPlan(client, concurrency, o.ttlMs, () => alerts!),
   );
-  return { machines, userMachines, logonUsers, alerts, client, cursorKey: cursorKey(o.identity, o.secret) };
+  return {
+    machines,
+    userMachines,
+    logonUsers,
+    alerts,
+    fleet: machinesPlan.wholeFleet,
+    client,
+    cursorKey: cursorKey(o.identity, o.secret),
+  };
 }
 
 /** One-way from the Defender app's identity and secret, like ESET's list cursors: every replica agrees, nobody else can forge one. */
@@ -89,8 +100,8 @@ export interface DefenderRelationLoaders {
   userMachines: EntityLoader<DefenderMachineDto[]>;
   logonUsers: EntityLoader<DefenderUserDto[]>;
   alerts: EntityLoader<DefenderAlertDto[]>;
-  /** For defenderAlerts pages; undefined when Defender is not configured. */
-  lists?: { client: DefenderClient; cursorKey: Buffer };
+  /** For defenderAlerts and defenderMachines pages; undefined when Defender is not configured. */
+  lists?: { client: DefenderClient; cursorKey: Buffer; fleet: (deadline: Deadline) => Promise<FleetIndex> };
   /** Every alert list this request loaded or is loading (for the ALERT_EVIDENCE link rule). */
   alertsAtHand(): Promise<DefenderAlertDto[]>;
   /** Alerts read by another path (a defenderAlerts page, held as soon as it is asked for), added to what is at hand. */
@@ -130,7 +141,7 @@ export function createDefenderRelationLoaders(
         return value;
       },
     },
-    lists: stores && { client: stores.client, cursorKey: stores.cursorKey },
+    lists: stores && { client: stores.client, cursorKey: stores.cursorKey, fleet: stores.fleet },
     async alertsAtHand() {
       // Let sibling fields start their loads first: graphql-js calls every resolver of a selection set in
       // one go, but type-graphql validates arguments asynchronously, so a sibling with arguments (alerts)

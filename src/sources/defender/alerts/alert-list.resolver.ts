@@ -1,7 +1,7 @@
 import type { GraphQLResolveInfo } from "graphql";
-import { ValidationError } from "class-validator";
-import { ArgumentValidationError, Args, Ctx, Info, Query, Resolver } from "type-graphql";
+import { Args, Ctx, Info, Query, Resolver } from "type-graphql";
 import type { Context } from "../../../context";
+import { badCursor } from "../../../graphql/bad-cursor";
 import { selectsPath } from "../../../graphql/selects";
 import { notConfigured } from "../../../upstream/not-configured";
 import { DefenderAlertConnection } from "./alert-connection.type";
@@ -62,13 +62,4 @@ export class DefenderAlertListResolver {
       },
     };
   }
-}
-
-/** The same error shape as any argument check (BAD_USER_INPUT with validationErrors), never echoing the cursor. */
-function badCursor(problem: string): ArgumentValidationError {
-  const error = new ValidationError();
-  error.property = "after";
-  error.constraints = { cursor: problem };
-  error.children = [];
-  return new ArgumentValidationError([error]);
 }
