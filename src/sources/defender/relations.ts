@@ -7,6 +7,7 @@ import { SharedEntities } from "../../store/shared-entities";
 import { mapSettledWithLimit } from "../../upstream/concurrency";
 import type { Deadline } from "../../upstream/deadline";
 import { notConfigured } from "../../upstream/not-configured";
+import { alertCountListings, type AlertCounts } from "./alerts/alert-count.listing";
 import { alertPlan } from "./alerts/alert.plan";
 import type { DefenderClient } from "./client";
 import type { DefenderAlertDto, DefenderMachineDto, DefenderUserDto } from "./dto";
@@ -27,10 +28,19 @@ export interface DefenderRelationStores {
   alerts: EntityStore<DefenderAlertDto[]>;
   /** The fleet listing the machines by id use (machine.plan.ts), for defenderMachines. */
   fleet: (deadline: Deadline) => Promise<FleetIndex>;
+  /** The filtered alert sets behind defenderAlerts' counts, kept per filter (alert-count.listing.ts). */
+  alertCounts: AlertCountReader;
   client: DefenderClient;
   /** Signs defenderAlerts and defenderMachines cursors. */
   cursorKey: Buffer;
 }
+
+export type AlertCountReader = (
+  filter: string,
+  evidence: boolean,
+  deadline: Deadline,
+  report: (enumName: string, wireValue: string) => void,
+) => Promise<AlertCounts>;
 
 export interface DefenderRelationOptions {
   client: DefenderClient;
@@ -84,6 +94,7 @@ export function createDefenderRelationStores(o: DefenderRelationOptions): Defend
     logonUsers,
     alerts,
     fleet: machinesPlan.wholeFleet,
+    alertCounts: alertCountListings(client, o.ttlMs),
     client,
     cursorKey: cursorKey(o.identity, o.secret),
   };
@@ -101,7 +112,7 @@ export interface DefenderRelationLoaders {
   logonUsers: EntityLoader<DefenderUserDto[]>;
   alerts: EntityLoader<DefenderAlertDto[]>;
   /** For defenderAlerts and defenderMachines pages; undefined when Defender is not configured. */
-  lists?: { client: DefenderClient; cursorKey: Buffer; fleet: (deadline: Deadline) => Promise<FleetIndex> };
+  lists?: Pick<DefenderRelationStores, "client" | "cursorKey" | "fleet" | "alertCounts">;
   /** Every alert list this request loaded or is loading (for the ALERT_EVIDENCE link rule). */
   alertsAtHand(): Promise<DefenderAlertDto[]>;
   /** Alerts read by another path (a defenderAlerts page, held as soon as it is asked for), added to what is at hand. */
@@ -141,7 +152,7 @@ export function createDefenderRelationLoaders(
         return value;
       },
     },
-    lists: stores && { client: stores.client, cursorKey: stores.cursorKey, fleet: stores.fleet },
+    lists: stores && { client: stores.client, cursorKey: stores.cursorKey, fleet: stores.fleet, alertCounts: stores.alertCounts },
     async alertsAtHand() {
       // Let sibling fields start their loads first: graphql-js calls every resolver of a selection set in
       // one go, but type-graphql validates arguments asynchronously, so a sibling with arguments (alerts)
