@@ -28,8 +28,11 @@ export interface AlertCounts {
   pages: number;
 }
 
+/** Filters whose counts are kept at once: each entry is a few facet buckets, not the alerts. */
+const MAX_FILTERS_KEPT = 64;
+
 export function alertCountListings(client: DefenderClient, ttlMs: number) {
-  const listings = new Listings<AlertCounts>(ttlMs, 8, ({ alerts: _whole, ...counts }) => counts);
+  const listings = new Listings<AlertCounts>(ttlMs, MAX_FILTERS_KEPT, ({ alerts: _whole, ...counts }) => counts);
 
   const list = async (filter: string, evidence: boolean, deadline: Deadline, report: UnknownEnumReporter): Promise<AlertCounts> => {
     const { items, pages, complete } = await readPages(
