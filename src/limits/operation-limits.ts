@@ -283,7 +283,7 @@ function vendorCallEstimator(
       return runsOf.plan.perRun(args, mayselectEvidence(node)) + price.times(args) * childComplexity;
     }
     if (price.plan && price.plan.vendor === vendor) notes?.plans.add(price.plan);
-    return (price.calls[vendor]?.(args) ?? 0) + price.times(args) * childComplexity;
+    return (price.calls[vendor]?.(args, node) ?? 0) + price.times(args) * childComplexity;
   };
 }
 

@@ -1,3 +1,5 @@
+import { Kind, type FieldNode, type SelectionSetNode } from "graphql";
+
 export type VendorName = "DEFENDER" | "ESET";
 
 /**
@@ -7,8 +9,8 @@ export type VendorName = "DEFENDER" | "ESET";
  * (src/sources/<vendor>/register.ts, src/people/register.ts); src/graph-parts.ts assembles the book.
  */
 export interface FieldPrice {
-  /** The field's own calls to each vendor, from its coerced arguments. */
-  calls: Partial<Record<VendorName, (args: Record<string, unknown>) => number>>;
+  /** The field's own calls to each vendor, from its coerced arguments (and its selection, for a field whose calls depend on it). */
+  calls: Partial<Record<VendorName, (args: Record<string, unknown>, node: FieldNode) => number>>;
   /** How many times the field's selection runs (a list's length). */
   times: (args: Record<string, unknown>) => number;
   /**
@@ -104,3 +106,16 @@ export const firstArg =
     const first = typeof args.first === "number" && Number.isInteger(args.first) ? args.first : defaultFirst;
     return Math.min(max, Math.max(0, first));
   };
+
+/**
+ * Whether a field selects one of `names` directly below it (inline fragments included), or might through a
+ * named fragment (the estimator does not see fragments: assume so). For fields whose own calls depend on
+ * what is selected.
+ */
+export function maySelect(node: FieldNode, names: readonly string[]): boolean {
+  const walk = (set: SelectionSetNode | undefined): boolean =>
+    (set?.selections ?? []).some((s) =>
+      s.kind === Kind.FIELD ? names.includes(s.name.value) : s.kind === Kind.FRAGMENT_SPREAD || walk(s.selectionSet),
+    );
+  return walk(node.selectionSet);
+}

@@ -559,6 +559,8 @@ export function demoRelations(users: readonly WireObject[], now: number): Defend
           exposureLevel: ["Low", "Medium", "High", "None"][k % 4],
           rbacGroupName: domain === "fabrikam" ? "Fabrikam" : "Contoso Workstations",
           rbacGroupId: domain === "fabrikam" ? 150 : 140,
+          // Tags for the fleet view's filters: a few VIP laptops, some kiosks, the VMs tagged as such.
+          machineTags: j === 1 ? ["vm"] : k % 5 === 0 ? ["VIP"] : k % 5 === 2 ? ["kiosk", "shared"] : [],
           lastIpAddress: `10.30.${k % 250}.${10 + j}`,
         }),
       );

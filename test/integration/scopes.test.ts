@@ -42,6 +42,7 @@ const NEEDS: Record<string, Need> = {
   "Query.defenderUsers": "DEFENDER",
   "Query.defenderMachine": "DEFENDER",
   "Query.defenderAlerts": "DEFENDER",
+  "Query.defenderMachines": "DEFENDER",
   "Query.esetUser": "ESET",
   "Query.esetUsers": "ESET",
   "Query.esetUserList": "ESET",

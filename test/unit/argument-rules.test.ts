@@ -5,6 +5,7 @@ import { EsetUserArgs, EsetUsersArgs } from "../../src/sources/eset/users/user.a
 import { PersonArgs } from "../../src/people/person.args";
 import { DefenderMachineArgs, RelationListArgs } from "../../src/sources/defender/machines/machine.args";
 import { RelatedAlertsArgs } from "../../src/sources/defender/alerts/alert.args";
+import { AlertSeverity, AlertStatus } from "../../src/sources/defender/alerts/alert.enums";
 
 /** The hot-path quick checks must never accept what class-validator refuses (and should accept what it accepts). */
 const samples = [
@@ -117,6 +118,16 @@ describe("argument quick checks agree with class-validator", () => {
     for (const since of [undefined, null, new Date("2026-11-25T00:00:00Z"), new Date(Number.NaN)]) {
       const a = make(RelatedAlertsArgs, { first: first as number | null | undefined, since });
       expect(RelatedAlertsArgs.isPlainlyValid(a)).toBe(await classValidatorAccepts(a));
+    }
+    // With status or minSeverity the quick check steps aside: it must never accept what class-validator refuses.
+    for (const extra of [
+      { status: [AlertStatus.NEW] },
+      { status: Array(6).fill(AlertStatus.NEW) },
+      { minSeverity: AlertSeverity.HIGH },
+      { status: null, minSeverity: null },
+    ]) {
+      const a = make(RelatedAlertsArgs, { first: first as number | null | undefined, ...extra });
+      if (RelatedAlertsArgs.isPlainlyValid(a)) expect(await classValidatorAccepts(a)).toBe(true);
     }
   });
 });

@@ -1,4 +1,5 @@
-import { firstArg, lengthOf, one, type IdListArgument, type PlanPrice, type PricedPart } from "../../limits/price-book";
+import type { FieldNode } from "graphql";
+import { firstArg, lengthOf, maySelect, one, type IdListArgument, type PlanPrice, type PricedPart } from "../../limits/price-book";
 
 /**
  * Most pages of a listing the planned relations read (machines/machine.plan.ts, alerts/alert.plan.ts): the
@@ -15,6 +16,16 @@ export const DEFENDER_USER_IDS: IdListArgument = { arg: "ids", setting: "MAX_DEF
 const relationFirst = firstArg(20, 100);
 /** defenderAlerts pages: `first`, 50 by default, at most 1000. */
 const alertPage = firstArg(50, 1000);
+/** defenderMachines pages: `first`, 50 by default, at most 1000. */
+const machinePage = firstArg(50, 1000);
+/**
+ * A defenderAlerts page: one call; with its counts selected, the filtered set's listing (at most its cap)
+ * and, when that listing cannot serve the page (it lacks evidence, or the page lies beyond its cap), the page call.
+ */
+const alertPageCalls = (_args: Record<string, unknown>, node: FieldNode): number =>
+  1 + (maySelect(node, ["totalCount", "facets", "countedAt"]) ? ALERT_LIST_MAX_PAGES : 0);
+/** The fleet listing, whole: at most its page cap, whatever the filter, order or page (0 while kept). */
+const fleetListing = (): number => FLEET_MAX_PAGES;
 
 /**
  * The plans, priced as plans (see PlanPrice). A loader lists when listing costs fewer calls than asking per
@@ -65,8 +76,10 @@ export const DEFENDER_PRICES: PricedPart = {
     // Alerts of users and machines share one plan per time window (the alert listing or per key).
     "DefenderUser.alerts": { calls: {}, times: relationFirst, plan: ALERTS_PLAN },
     "DefenderMachine.alerts": { calls: {}, times: relationFirst, plan: ALERTS_PLAN },
-    // One GET /api/alerts a page, evidence included.
-    "Query.defenderAlerts": { calls: { DEFENDER: one }, times: alertPage },
+    // One GET /api/alerts a page, evidence included; counts add the filtered set's listing (alert-count.listing.ts).
+    "Query.defenderAlerts": { calls: { DEFENDER: alertPageCalls }, times: alertPage },
+    // Priced by the fleet listing's pages, not per machine: every page, filter, order and count comes from it.
+    "Query.defenderMachines": { calls: { DEFENDER: fleetListing }, times: machinePage },
   },
   freeFields: [
     "DefenderMachine.ipAddresses",
@@ -76,6 +89,19 @@ export const DEFENDER_PRICES: PricedPart = {
     "DefenderAlertConnection.edges",
     "DefenderAlertConnection.pageInfo",
     "DefenderAlertEdge.node",
+    "DefenderAlertConnection.facets",
+    "DefenderAlertFacets.severity",
+    "DefenderAlertFacets.status",
+    "DefenderAlertFacets.category",
+    "DefenderAlertFacets.detectionSource",
+    "DefenderMachineConnection.edges",
+    "DefenderMachineConnection.pageInfo",
+    "DefenderMachineConnection.facets",
+    "DefenderMachineEdge.node",
+    "DefenderMachineFacets.riskScore",
+    "DefenderMachineFacets.exposureLevel",
+    "DefenderMachineFacets.healthStatus",
+    "DefenderMachineFacets.osPlatform",
   ],
   idLists: { defenderUsers: DEFENDER_USER_IDS },
   entityLists: { DefenderUser: "defenderUsers" },

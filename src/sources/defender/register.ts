@@ -1,6 +1,7 @@
 import type { GraphPart } from "../../graphql/graph-part";
 import { DefenderAlertListResolver } from "./alerts/alert-list.resolver";
 import { DefenderAlertMachineResolver, DefenderMachineAlertsResolver, DefenderUserAlertsResolver } from "./alerts/alert-relations.resolver";
+import { DefenderMachineListResolver } from "./machines/machine-list.resolver";
 import { DefenderMachineResolver } from "./machines/machine.resolver";
 import { DefenderUserMachinesResolver } from "./machines/user-machines.resolver";
 import { DEFENDER_PRICES } from "./prices";
@@ -19,6 +20,7 @@ export const defenderPart: GraphPart = {
     DefenderMachineAlertsResolver,
     DefenderAlertMachineResolver,
     DefenderAlertListResolver,
+    DefenderMachineListResolver,
   ],
   ...DEFENDER_PRICES,
 };

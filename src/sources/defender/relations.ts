@@ -7,10 +7,11 @@ import { SharedEntities } from "../../store/shared-entities";
 import { mapSettledWithLimit } from "../../upstream/concurrency";
 import type { Deadline } from "../../upstream/deadline";
 import { notConfigured } from "../../upstream/not-configured";
+import { alertCountListings, type AlertCounts } from "./alerts/alert-count.listing";
 import { alertPlan } from "./alerts/alert.plan";
 import type { DefenderClient } from "./client";
 import type { DefenderAlertDto, DefenderMachineDto, DefenderUserDto } from "./dto";
-import { machineKey, machinePlan } from "./machines/machine.plan";
+import { machineKey, machinePlan, type FleetIndex } from "./machines/machine.plan";
 
 /**
  * The stores of Defender's relations beyond the user, created once at start-up: each one an entity store
@@ -25,10 +26,21 @@ export interface DefenderRelationStores {
   logonUsers: EntityStore<DefenderUserDto[]>;
   /** Alerts of a user or machine in a window (alert.plan.ts keys): the alert listing or per key. */
   alerts: EntityStore<DefenderAlertDto[]>;
+  /** The fleet listing the machines by id use (machine.plan.ts), for defenderMachines. */
+  fleet: (deadline: Deadline) => Promise<FleetIndex>;
+  /** The filtered alert sets behind defenderAlerts' counts, kept per filter (alert-count.listing.ts). */
+  alertCounts: AlertCountReader;
   client: DefenderClient;
-  /** Signs defenderAlerts cursors. */
+  /** Signs defenderAlerts and defenderMachines cursors. */
   cursorKey: Buffer;
 }
+
+export type AlertCountReader = (
+  filter: string,
+  evidence: boolean,
+  deadline: Deadline,
+  report: (enumName: string, wireValue: string) => void,
+) => Promise<AlertCounts>;
 
 export interface DefenderRelationOptions {
   client: DefenderClient;
@@ -57,7 +69,8 @@ export function createDefenderRelationStores(o: DefenderRelationOptions): Defend
     });
   };
   const { client, concurrency } = o;
-  const machines = store<DefenderMachineDto>("machine", machinePlan(client, concurrency, o.ttlMs));
+  const machinesPlan = machinePlan(client, concurrency, o.ttlMs);
+  const machines = store<DefenderMachineDto>("machine", machinesPlan.fetchMany);
   const userMachines = store<DefenderMachineDto[]>("user-machines", async (ids, deadline) => {
     const results = await mapSettledWithLimit(ids, concurrency, (id) => client.getUserMachines(id, deadline));
     deadline.notePlan(`user machines: per user, ${ids.length} call${ids.length === 1 ? "" : "s"}`);
@@ -75,7 +88,16 @@ export function createDefenderRelationStores(o: DefenderRelationOptions): Defend
     "alerts",
     alertPlan(client, concurrency, o.ttlMs, () => alerts!),
   );
-  return { machines, userMachines, logonUsers, alerts, client, cursorKey: cursorKey(o.identity, o.secret) };
+  return {
+    machines,
+    userMachines,
+    logonUsers,
+    alerts,
+    fleet: machinesPlan.wholeFleet,
+    alertCounts: alertCountListings(client, o.ttlMs),
+    client,
+    cursorKey: cursorKey(o.identity, o.secret),
+  };
 }
 
 /** One-way from the Defender app's identity and secret, like ESET's list cursors: every replica agrees, nobody else can forge one. */
@@ -89,8 +111,8 @@ export interface DefenderRelationLoaders {
   userMachines: EntityLoader<DefenderMachineDto[]>;
   logonUsers: EntityLoader<DefenderUserDto[]>;
   alerts: EntityLoader<DefenderAlertDto[]>;
-  /** For defenderAlerts pages; undefined when Defender is not configured. */
-  lists?: { client: DefenderClient; cursorKey: Buffer };
+  /** For defenderAlerts and defenderMachines pages; undefined when Defender is not configured. */
+  lists?: Pick<DefenderRelationStores, "client" | "cursorKey" | "fleet" | "alertCounts">;
   /** Every alert list this request loaded or is loading (for the ALERT_EVIDENCE link rule). */
   alertsAtHand(): Promise<DefenderAlertDto[]>;
   /** Alerts read by another path (a defenderAlerts page, held as soon as it is asked for), added to what is at hand. */
@@ -130,7 +152,7 @@ export function createDefenderRelationLoaders(
         return value;
       },
     },
-    lists: stores && { client: stores.client, cursorKey: stores.cursorKey },
+    lists: stores && { client: stores.client, cursorKey: stores.cursorKey, fleet: stores.fleet, alertCounts: stores.alertCounts },
     async alertsAtHand() {
       // Let sibling fields start their loads first: graphql-js calls every resolver of a selection set in
       // one go, but type-graphql validates arguments asynchronously, so a sibling with arguments (alerts)

@@ -1,8 +1,8 @@
 import type { GraphQLResolveInfo } from "graphql";
-import { ValidationError } from "class-validator";
-import { ArgumentValidationError, Args, Ctx, Info, Query, Resolver } from "type-graphql";
+import { Args, Ctx, Info, Query, Resolver } from "type-graphql";
 import type { Context } from "../../../context";
-import { selectsPath } from "../../../graphql/selects";
+import { badCursor } from "../../../graphql/bad-cursor";
+import { selectsField, selectsPath } from "../../../graphql/selects";
 import { notConfigured } from "../../../upstream/not-configured";
 import { DefenderAlertConnection } from "./alert-connection.type";
 import { toODataFilter } from "./alert-filter.mapper";
@@ -10,13 +10,16 @@ import { DEFENDER_ALERTS_DEFAULT_FIRST, DefenderAlertsArgs } from "./alert-list.
 import { decodeCursor, encodeCursor, filterDigest } from "./alert-list.cursor";
 import { toDefenderAlert } from "./alert.mapper";
 
+/** Selecting any of these reads the whole filtered set (alert-count.listing.ts). */
+const COUNT_FIELDS = ["totalCount", "facets", "countedAt"];
+
 /** Pages through GET /api/alerts with OData: `$filter` from the filter, `$top` = first + 1 (to know whether more follow), `$skip` from the cursor. */
 @Resolver()
 export class DefenderAlertListResolver {
   @Query(() => DefenderAlertConnection, {
     nullable: true,
     description:
-      "Defender alerts matching a filter, a page at a time (GET /api/alerts with $filter/$top/$skip, and $expand=evidence when evidence is selected): one Defender call a page. Needs the Defender permission Alert.Read.All. Null (with its error) when Defender fails, an argument is refused or the caller lacks the Defender scope; the other fields of the request still answer.",
+      "Defender alerts matching a filter, a page at a time (GET /api/alerts with $filter/$top/$skip, and $expand=evidence when evidence is selected): one Defender call a page. Selecting totalCount or facets reads the whole filtered set instead (GET /api/alerts?$filter=…&$top=10000, at most 2 calls, counts kept for the Defender cache TTL), which also serves the page. Needs the Defender permission Alert.Read.All. Null (with its error) when Defender fails, an argument is refused or the caller lacks the Defender scope; the other fields of the request still answer.",
   })
   async defenderAlerts(
     @Args() { filter, first, after }: DefenderAlertsArgs,
@@ -43,7 +46,18 @@ export class DefenderAlertListResolver {
     }
     const size = first ?? DEFENDER_ALERTS_DEFAULT_FIRST;
     const evidence = selectsPath(info, ["edges", "node", "evidence"]);
-    const asked = lists.client.listAlerts({ filter: odata, top: size + 1, skip, expandEvidence: evidence }, ctx.deadline);
+    const counting = COUNT_FIELDS.some((name) => selectsField(info, name));
+    const counts = counting ? await lists.alertCounts(odata, evidence, ctx.deadline, ctx.reportUnknownEnum) : undefined;
+    // The request that listed the filtered set serves its page from it: the page is a slice of the same
+    // Defender order $skip pages through. Otherwise (counts kept from an earlier request) one call a page.
+    const listed = counts?.alerts;
+    const fromListing =
+      listed !== undefined && (counts!.evidence || !evidence) && (counts!.complete || skip + size + 1 <= listed.length)
+        ? { items: listed.slice(skip, skip + size + 1) }
+        : undefined;
+    const asked = fromListing
+      ? Promise.resolve(fromListing)
+      : lists.client.listAlerts({ filter: odata, top: size + 1, skip, expandEvidence: evidence }, ctx.deadline);
     // Held at once, so link fields elsewhere in the request can wait for its evidence (LinkRule.ALERT_EVIDENCE).
     relations.holdAlerts(asked.then((p) => p.items.slice(0, size)));
     const page = await asked;
@@ -60,15 +74,9 @@ export class DefenderAlertListResolver {
         startCursor: edges[0]?.cursor ?? null,
         endCursor: edges[edges.length - 1]?.cursor ?? null,
       },
+      totalCount: counts?.complete ? counts.count : null,
+      facets: counts?.complete ? counts.facets : null,
+      countedAt: counts ? new Date(counts.listedAt) : null,
     };
   }
-}
-
-/** The same error shape as any argument check (BAD_USER_INPUT with validationErrors), never echoing the cursor. */
-function badCursor(problem: string): ArgumentValidationError {
-  const error = new ValidationError();
-  error.property = "after";
-  error.constraints = { cursor: problem };
-  error.children = [];
-  return new ArgumentValidationError([error]);
 }

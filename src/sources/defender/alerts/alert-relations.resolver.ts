@@ -11,6 +11,7 @@ import { DefenderUser } from "../users/user.type";
 import { RelatedAlertsArgs } from "./alert.args";
 import { toDefenderAlert } from "./alert.mapper";
 import { alertKey, windowOf, type AlertKey } from "./alert.plan";
+import { AlertSeverity, type AlertStatus } from "./alert.enums";
 import { DefenderAlert } from "./alert.type";
 
 const ALERTS_DESCRIPTION =
@@ -68,17 +69,34 @@ function relatedAlerts(
   info: GraphQLResolveInfo,
   kind: AlertKey["kind"],
   subject: string,
-  { since, first }: RelatedAlertsArgs,
+  { since, first, status, minSeverity }: RelatedAlertsArgs,
 ): MaybePromise<DefenderAlert[] | null> {
+  // The store's entry holds every alert of the window (whichever plan served it): status and severity are
+  // applied here, so dashboards asking "open", "high" or everything share one entry and one listing.
   const key = alertKey({ kind, subject, window: windowOf(since), evidence: selectsField(info, "evidence") });
-  return mapMaybe(ctx.loaders.defenderRelations.alerts.load(key), (list) =>
-    list === null
-      ? null
-      : newestFirst(list, since ?? null)
-          .slice(0, first ?? RELATION_DEFAULT_FIRST)
-          .map((dto) => toDefenderAlert(dto, ctx.reportUnknownEnum)),
-  );
+  const statuses = status && status.length > 0 ? new Set<AlertStatus>(status) : undefined;
+  const least = SEVERITY_RANK[minSeverity ?? AlertSeverity.UNSPECIFIED];
+  return mapMaybe(ctx.loaders.defenderRelations.alerts.load(key), (list) => {
+    if (list === null) return null;
+    const size = first ?? RELATION_DEFAULT_FIRST;
+    const sorted = newestFirst(list, since ?? null);
+    // Without status or severity only the page is mapped, as before; with them every alert is (memoised per DTO).
+    if (statuses === undefined && least === 0) return sorted.slice(0, size).map((dto) => toDefenderAlert(dto, ctx.reportUnknownEnum));
+    return sorted
+      .map((dto) => toDefenderAlert(dto, ctx.reportUnknownEnum))
+      .filter((a) => (statuses === undefined || statuses.has(a.status)) && SEVERITY_RANK[a.severity] >= least)
+      .slice(0, size);
+  });
 }
+
+/** Severities in order; UNSPECIFIED (no value, or one usergraph does not know) is below every other. */
+export const SEVERITY_RANK: Record<AlertSeverity, number> = {
+  [AlertSeverity.UNSPECIFIED]: 0,
+  [AlertSeverity.INFORMATIONAL]: 1,
+  [AlertSeverity.LOW]: 2,
+  [AlertSeverity.MEDIUM]: 3,
+  [AlertSeverity.HIGH]: 4,
+};
 
 /** The exact window (the store's entry starts at the hour before `since`), most recently updated first. */
 function newestFirst(alerts: readonly DefenderAlertDto[], since: Date | null): DefenderAlertDto[] {

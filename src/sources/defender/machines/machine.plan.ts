@@ -11,6 +11,12 @@ export { FLEET_MAX_PAGES };
 /** The fleet as listed: machines by id, by computer DNS name, and by computer name where that is unambiguous. */
 export interface FleetIndex {
   byKey: Map<string, DefenderMachineDto>;
+  /** Every machine, in Defender's order (defenderMachines filters and orders these). */
+  machines: DefenderMachineDto[];
+  /** When the listing was read (ms since the epoch). */
+  listedAt: number;
+  /** Views of this listing by filter and order, computed once each while the listing is kept (fleet-view.ts). */
+  views: Map<string, unknown>;
   count: number;
   pages: number;
   /** Every page was read (the fleet fits in FLEET_MAX_PAGES). */
@@ -27,6 +33,7 @@ export function machineKey(idOrName: string): string {
  * process, or when listing costs fewer calls than asking per id (a dashboard's 50 most prevalent machines:
  * 1 call instead of 50); otherwise one `GET /api/machines/{id}` each. Ids the listing does not hold (the
  * listing shows only recent machines) are asked per id. The choice goes on the request's log line.
+ * `wholeFleet` hands the same listing to defenderMachines.
  */
 export function machinePlan(client: DefenderClient, concurrency: number, ttlMs: number) {
   const fleet = new Listings<FleetIndex>(ttlMs, 1);
@@ -45,10 +52,10 @@ export function machinePlan(client: DefenderClient, concurrency: number, ttlMs: 
       FLEET_MAX_PAGES,
     );
     lastCount = complete ? machines.length : Infinity;
-    return { byKey: indexFleet(machines), count: machines.length, pages, complete };
+    return { byKey: indexFleet(machines), machines, listedAt: Date.now(), views: new Map(), count: machines.length, pages, complete };
   };
 
-  return async (keys: string[], deadline: Deadline): Promise<Map<string, Outcome<DefenderMachineDto>>> => {
+  const fetchMany = async (keys: string[], deadline: Deadline): Promise<Map<string, Outcome<DefenderMachineDto>>> => {
     const out = new Map<string, Outcome<DefenderMachineDto>>();
     let index = fleet.peek("fleet") ?? (await fleet.ofRequest("fleet", deadline)?.catch(() => undefined));
     let plan = index ? `machines: cached fleet list for ${keys.length} ids` : "";
@@ -78,6 +85,23 @@ export function machinePlan(client: DefenderClient, concurrency: number, ttlMs: 
     deadline.notePlan(plan);
     return out;
   };
+
+  /**
+   * The whole fleet listing, for defenderMachines: the one the machines by id use (kept while fresh, shared
+   * by every request of these credentials, joined while another request lists it).
+   */
+  const wholeFleet = async (deadline: Deadline): Promise<FleetIndex> => {
+    const kept = fleet.peek("fleet") !== undefined || fleet.ofRequest("fleet", deadline) !== undefined;
+    const index = await fleet.get("fleet", deadline, () => listFleet(deadline));
+    deadline.notePlan(
+      kept
+        ? "machines: cached fleet list for defenderMachines"
+        : `machines: fleet list, ${index.pages} call${index.pages === 1 ? "" : "s"} for defenderMachines`,
+    );
+    return index;
+  };
+
+  return { fetchMany, wholeFleet };
 }
 
 function indexFleet(machines: DefenderMachineDto[]): Map<string, DefenderMachineDto> {
