@@ -23,7 +23,6 @@ interface Waiter {
   seq: number;
   resolve: () => void;
   reject: (err: Error) => void;
-  timer?: NodeJS.Timeout;
 }
 
 /**
@@ -166,22 +165,29 @@ export class RateLimiter implements OutboundLimiter {
     if (this.queued >= this.maxQueue || expectedWait >= deadline.remaining()) {
       return Promise.reject(this.refusal(expectedWait));
     }
+    const signal = deadline.signal;
     return new Promise<Release>((resolve, reject) => {
-      const waiter: Waiter = {
-        caller,
-        seq: ++this.seq,
-        resolve: () => {
-          this.onWait(this.now() - t);
-          resolve(this.take(caller));
-        },
-        reject,
-      };
-      waiter.timer = setTimeout(() => {
+      // The request's lifetime ends (its deadline, or its answer was sent): it leaves the queue at once.
+      const leave = (): void => {
         this.dequeue(waiter);
         const now = this.now();
         this.prune(now);
         reject(this.refusal(this.waitFor(caller, this.positionOf(caller, 0), now)));
-      }, deadline.remaining());
+      };
+      const waiter: Waiter = {
+        caller,
+        seq: ++this.seq,
+        resolve: () => {
+          signal.removeEventListener("abort", leave);
+          this.onWait(this.now() - t);
+          resolve(this.take(caller));
+        },
+        reject: (err) => {
+          signal.removeEventListener("abort", leave);
+          reject(err);
+        },
+      };
+      signal.addEventListener("abort", leave);
       if (own) own.push(waiter);
       else this.queues.set(caller, [waiter]);
       this.queued++;
@@ -207,7 +213,6 @@ export class RateLimiter implements OutboundLimiter {
     clearTimeout(this.wakeTimer);
     for (const queue of this.queues.values()) {
       for (const waiter of queue) {
-        clearTimeout(waiter.timer);
         waiter.reject(new UpstreamError(this.source, "rate-limited", `${this.source}: shutting down`, { retryAfter: 1 }));
       }
     }
@@ -348,7 +353,6 @@ export class RateLimiter implements OutboundLimiter {
       }
       const waiter = best[0]!;
       this.dequeue(waiter);
-      clearTimeout(waiter.timer);
       waiter.resolve();
     }
   }
