@@ -94,7 +94,9 @@ export class Deadline {
     return new UpstreamError(
       source,
       "timeout",
-      this.ended ? `${source}: the request ended before the upstream answered` : `${source}: request deadline reached before the upstream answered`,
+      this.ended
+        ? `${source}: the request ended before the upstream answered`
+        : `${source}: request deadline reached before the upstream answered`,
     );
   }
 

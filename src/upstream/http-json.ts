@@ -240,6 +240,8 @@ export class JsonApi {
 
   async request(req: JsonRequest): Promise<unknown> {
     const { source, token, pending } = this.options;
+    // A call still queued (DEFENDER_CONCURRENCY) when its request ended neither goes out nor counts.
+    req.deadline.assertTimeLeft(source);
     req.deadline.spendCall(source);
     const origin = this.options.baseUrl.origin;
     const path = this.options.baseUrl.pathname.replace(/\/$/, "") + req.path;

@@ -47,7 +47,7 @@ describe("work a request abandoned", () => {
       }),
     );
     const answeredAt = Date.now();
-    expect(res.body.data?.defenderUser ?? null).toBeNull();
+    expect((res.body.data as { defenderUser?: unknown } | null)?.defenderUser ?? null).toBeNull();
     expect(res.body.errors?.[0]?.extensions?.code).toBe("UPSTREAM_FORBIDDEN");
     await sleep(3_500);
     const after = defenderCalls(stack.sim, answeredAt + 50);
@@ -55,6 +55,26 @@ describe("work a request abandoned", () => {
       `early answer after ${answeredAt - started} ms: ${defenderCalls(stack.sim, 0).length - after.length} Defender calls before it, ${after.length} in the 3.5 s after (${after.map((c) => c.path).join(", ")})\n`,
     );
     expect(after).toEqual([]);
+  }, 30_000);
+
+  it("goes on while another request still waits for it: a lookup it shares is answered after the first request's answer", async () => {
+    stack = await startStack({ DEFENDER_RATE_LIMITS: "1/1s", REQUEST_DEADLINE_MS: "20000" });
+    await warm(stack.gateway.url);
+    stack.sim.inject({ target: "eset", kind: "status", status: 403, times: 100 });
+    const machineId = stack.sim.defenderUsers.get("contoso\\alice")!.mostPrevalentMachineId as string;
+    // The first request (answered early, as above) starts the lookup of alice's machine; the second joins it.
+    const first = stack.post(
+      JSON.stringify({ query: `{ defenderUser(id: "contoso\\\\alice") { id esetUsers { uuid } alerts { id } mostPrevalentMachine { id } } }` }),
+    );
+    await sleep(300);
+    const second = stack.post(JSON.stringify({ query: `query($id: ID!) { defenderMachine(id: $id) { id } }`, variables: { id: machineId } }));
+    const firstAnswer = await first;
+    const answeredAt = Date.now();
+    expect(firstAnswer.body.errors?.[0]?.extensions?.code).toBe("UPSTREAM_FORBIDDEN");
+    const secondAnswer = await second;
+    process.stdout.write(`shared lookup: answered ${Date.now() - answeredAt} ms after the first request's answer\n`);
+    expect(secondAnswer.body.errors).toBeUndefined();
+    expect(secondAnswer.body.data).toEqual({ defenderMachine: { id: machineId } });
   }, 30_000);
 
   it("stops when the client goes away: no vendor call after it left", async () => {
