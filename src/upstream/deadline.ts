@@ -3,8 +3,10 @@ import { UpstreamError } from "./upstream-error";
 import type { SourceName } from "./source";
 
 /**
- * The time budget of one GraphQL request. Every upstream attempt, retry wait and ESET poll of that request
- * fits inside it, so a client never waits longer than REQUEST_DEADLINE_MS for an answer.
+ * The time budget and lifetime of one GraphQL request. Every upstream attempt, rate-limit wait, retry sleep
+ * and ESET poll of that request fits inside it, so a client never waits longer than REQUEST_DEADLINE_MS for
+ * an answer; and all of them stop when the request ends (`end`), so nothing it left queued or sleeping
+ * spends the vendors' quota after its answer.
  */
 export class Deadline {
   private readonly expiresAt: number;

@@ -111,7 +111,8 @@ interface WindowLog {
  *   pace of one per `windowMs / reserve`: one caller alone still uses the whole budget over a window,
  *   while another caller arriving during its flood finds a slot at once or within that pace.
  * The queues are bounded by `maxQueue` in all. A call that could not get a slot before its request's
- * deadline fails at once as rate-limited, with the expected wait, and never reaches the vendor.
+ * deadline fails at once as rate-limited, with the expected wait, and never reaches the vendor; a queued call
+ * leaves the queue when its request's lifetime ends (`Deadline.signal`: the deadline, or the answer sent).
  */
 export class RateLimiter implements OutboundLimiter {
   private readonly logs: WindowLog[];

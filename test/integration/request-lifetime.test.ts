@@ -64,10 +64,14 @@ describe("work a request abandoned", () => {
     const machineId = stack.sim.defenderUsers.get("contoso\\alice")!.mostPrevalentMachineId as string;
     // The first request (answered early, as above) starts the lookup of alice's machine; the second joins it.
     const first = stack.post(
-      JSON.stringify({ query: `{ defenderUser(id: "contoso\\\\alice") { id esetUsers { uuid } alerts { id } mostPrevalentMachine { id } } }` }),
+      JSON.stringify({
+        query: `{ defenderUser(id: "contoso\\\\alice") { id esetUsers { uuid } alerts { id } mostPrevalentMachine { id } } }`,
+      }),
     );
     await sleep(300);
-    const second = stack.post(JSON.stringify({ query: `query($id: ID!) { defenderMachine(id: $id) { id } }`, variables: { id: machineId } }));
+    const second = stack.post(
+      JSON.stringify({ query: `query($id: ID!) { defenderMachine(id: $id) { id } }`, variables: { id: machineId } }),
+    );
     const firstAnswer = await first;
     const answeredAt = Date.now();
     expect(firstAnswer.body.errors?.[0]?.extensions?.code).toBe("UPSTREAM_FORBIDDEN");
@@ -75,6 +79,8 @@ describe("work a request abandoned", () => {
     process.stdout.write(`shared lookup: answered ${Date.now() - answeredAt} ms after the first request's answer\n`);
     expect(secondAnswer.body.errors).toBeUndefined();
     expect(secondAnswer.body.data).toEqual({ defenderMachine: { id: machineId } });
+    // One lookup for both: the second request joined the first one's.
+    expect(stack.sim.count({ source: "DEFENDER", family: "machines" })).toBe(1);
   }, 30_000);
 
   it("stops when the client goes away: no vendor call after it left", async () => {
