@@ -48,7 +48,7 @@ export class Deadline {
   }
 
   /** The request answered, or its client went away: what it started is no longer wanted (but see `keepAliveFor`). */
-  private ended = false;
+  private done = false;
   /** Other requests still waiting for work this one started (a single flight they joined). */
   private keepers = 0;
   private controller?: AbortController;
@@ -77,9 +77,14 @@ export class Deadline {
     return d;
   }
 
+  /** Whether the request ended (answered, or its client gone), as opposed to running out of time. */
+  get ended(): boolean {
+    return this.done;
+  }
+
   /** Time left for upstream work; 0 once the deadline passed or the request ended with nobody else waiting on its work. */
   remaining(): number {
-    if (this.ended && this.keepers === 0) return 0;
+    if (this.done && this.keepers === 0) return 0;
     return Math.max(0, this.expiresAt - Date.now());
   }
 
@@ -96,7 +101,7 @@ export class Deadline {
     return new UpstreamError(
       source,
       "timeout",
-      this.ended
+      this.done
         ? `${source}: the request ended before the upstream answered`
         : `${source}: request deadline reached before the upstream answered`,
     );
@@ -126,8 +131,8 @@ export class Deadline {
    * and no further vendor call goes out for it, unless another request still waits on that work.
    */
   end(): void {
-    if (this.ended) return;
-    this.ended = true;
+    if (this.done) return;
+    this.done = true;
     if (this.keepers === 0) this.abort();
   }
 
@@ -144,7 +149,7 @@ export class Deadline {
       if (!held) return;
       held = false;
       signal.removeEventListener("abort", release);
-      if (--this.keepers === 0 && this.ended) this.abort();
+      if (--this.keepers === 0 && this.done) this.abort();
     };
     if (signal.aborted) release();
     else signal.addEventListener("abort", release);

@@ -116,8 +116,9 @@ export class RetryingSender {
         });
         const wait = e.kind === "network" && this.retry.canRetry(retries) ? this.retry.backoffMs(retries) : Infinity;
         const again = wait < deadline.remaining();
-        // An attempt our own deadline or the request's end cut short says nothing about the vendor's health.
-        judge(ticket, attempt.signal!.aborted ? "neutral" : "failure", !again);
+        // An attempt cut short because its request ended says nothing about the vendor's health (one that
+        // ran into the deadline does: a vendor that hangs).
+        judge(ticket, attempt.signal!.aborted && deadline.ended ? "neutral" : "failure", !again);
         if (again) {
           await deadline.wait(wait);
           continue;
