@@ -1,6 +1,6 @@
 import { startSimulator, type RecordedRequest, type Simulator } from "../../src/simulator/simulator";
 import { gql, startReplica, uniquePrefix, type Replica } from "../helpers/replicas";
-import { startStack, type Stack } from "../helpers/stack";
+import { simulatorEnv, startStack, type Stack } from "../helpers/stack";
 
 /**
  * A request's lifetime, seen from outside: work a request abandoned stops when its answer is sent or its
@@ -104,6 +104,44 @@ describe("work a request abandoned", () => {
     const after = defenderCalls(stack.sim, leftAt + 50);
     process.stdout.write(`client gone: ${after.length} Defender calls in the 3.5 s after it left\n`);
     expect(after).toEqual([]);
+  }, 30_000);
+});
+
+describe("a lookup shared across replicas through Redis", () => {
+  const extra: Stack[] = [];
+  afterEach(async () => {
+    await Promise.all(extra.splice(0).map((s) => s.close()));
+  });
+
+  it("is fetched by the waiting replica when the holder's client went away: its abandonment is not handed on as an error", async () => {
+    const env = { REDIS_URL: SHARED_REDIS, REDIS_KEY_PREFIX: uniquePrefix(), REQUEST_DEADLINE_MS: "20000", CACHE_TTL_SECONDS: "60" };
+    stack = await startStack(env);
+    const other = await startStack(env, {}, () => simulatorEnv(stack!.sim));
+    extra.push(other);
+    await warm(stack.gateway.url);
+    await warm(other.gateway.url);
+    const id = [...stack.sim.defenderUsers.keys()][0]!;
+    stack.sim.inject({ target: "defender", kind: "delay", delayMs: 1_500, pathIncludes: encodeURIComponent(id), times: 2 });
+    const query = JSON.stringify({ query: `query($id: ID!) { defenderUser(id: $id) { id } }`, variables: { id } });
+    // The first replica claims the id and calls the vendor; the second waits for its outcome.
+    const client = new AbortController();
+    const gone = fetch(stack.gateway.url, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: query,
+      signal: client.signal,
+    }).catch((err: unknown) => err);
+    const until = Date.now() + 5_000;
+    while (defenderCalls(stack.sim, 0).length === 0 && Date.now() < until) await sleep(10);
+    const asked = Date.now();
+    const waiting = other.post(query);
+    await sleep(200);
+    client.abort();
+    expect(await gone).toMatchObject({ name: "AbortError" });
+    const res = await waiting;
+    process.stdout.write(`across replicas: the waiting replica answered after ${Date.now() - asked} ms\n`);
+    expect(res.body.errors).toBeUndefined();
+    expect(res.body.data).toEqual({ defenderUser: { id } });
   }, 30_000);
 });
 
