@@ -8,7 +8,10 @@ import { clip } from "./observability/log-bounds";
 /** Per-request state. Resolvers are singletons, so everything request-scoped lives here. */
 export interface Context {
   loaders: Loaders;
-  /** The request's time budget for every upstream attempt, retry and poll. */
+  /**
+   * The request's time budget for every upstream attempt, retry and poll, and its lifetime: ended when its
+   * answer is sent or its client goes away (src/request-lifetime.plugin.ts), which stops its waiting work.
+   */
   deadline: Deadline;
   requestId: string;
   /** Who is asking; resolvers check its scopes per source. */
@@ -35,7 +38,7 @@ export interface ContextDeps extends LoaderDeps {
  * Builds the context factory once at start-up. The unknown-enum memory is shared (log each value once per
  * process); loaders and the deadline are new for every request.
  */
-export function contextFactory(deps: ContextDeps): (requestId: string, principal: Principal) => Context {
+export function contextFactory(deps: ContextDeps): (requestId: string, principal: Principal, arrivedAt?: number) => Context {
   const seenEnums = new Set<string>();
   const reportUnknownEnum = (enumName: string, wireValue: string): void => {
     const key = `${enumName}:${wireValue}`;
@@ -43,8 +46,8 @@ export function contextFactory(deps: ContextDeps): (requestId: string, principal
     seenEnums.add(key);
     deps.log.warn({ enumName, wireValue }, "upstream sent an enum value usergraph does not know; served as UNSPECIFIED");
   };
-  return (requestId, principal) => {
-    const deadline = new Deadline(deps.requestDeadlineMs);
+  return (requestId, principal, arrivedAt) => {
+    const deadline = new Deadline(deps.requestDeadlineMs, arrivedAt);
     deadline.requestId = requestId;
     deadline.caller = `${principal.kind}:${principal.subject}`;
     const stale: StaleNote[] = [];

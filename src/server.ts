@@ -20,6 +20,7 @@ import { checkReadiness, type SourceProbe } from "./health";
 import type { KeyValueCache } from "@apollo/utils.keyvaluecache";
 import type { RedisHealth } from "./store/redis-link";
 import { requestLogPlugin } from "./observability/request-log.plugin";
+import { endWithConnection, requestLifetimePlugin } from "./request-lifetime.plugin";
 import { PerPrincipalApq } from "./apq/per-principal-apq";
 import { registerMetricsRoute } from "./observability/metrics-route";
 import { registerExplorer, type ExplorerOptions } from "./explorer/explorer.route";
@@ -204,6 +205,7 @@ export async function createServer(options: ServerOptions): Promise<AppServer> {
         ? ApolloServerPluginLandingPageLocalDefault({ embed: { runTelemetry: false } })
         : ApolloServerPluginLandingPageDisabled(),
       operationCostPlugin(options.limits, options.schema, PRICE_BOOK),
+      requestLifetimePlugin,
       requestLogPlugin(options.metrics),
       apq.plugin<Context>(),
     ],
@@ -234,7 +236,7 @@ export async function createServer(options: ServerOptions): Promise<AppServer> {
     url: "/graphql",
     onRequest: gate.onRequest,
     handler: fastifyApolloHandler(apollo, {
-      context: async (request) => {
+      context: async (request, reply) => {
         const principal = gate.principalOf(request);
         // Fail closed: with client auth configured, nothing executes without an authenticated principal.
         if (principal === undefined) {
@@ -245,7 +247,10 @@ export async function createServer(options: ServerOptions): Promise<AppServer> {
             },
           });
         }
-        return makeContext(request.id, principal);
+        // The deadline counts from the request's arrival: body parsing and the gate's waits spent some of it.
+        const context = makeContext(request.id, principal, Date.now() - reply.elapsedTime);
+        endWithConnection(reply, context);
+        return context;
       },
     }),
   });

@@ -1,6 +1,6 @@
 import type { EntityCache } from "./entity-cache";
 import { entryJson, type SharedEntities, type SharedEntry } from "./shared-entities";
-import { sleep, type Deadline } from "../upstream/deadline";
+import type { Deadline } from "../upstream/deadline";
 import type { SourceName } from "../upstream/source";
 import { UpstreamError } from "../upstream/upstream-error";
 
@@ -60,7 +60,8 @@ export interface EntityStoreOptions<V> {
  * and the others wait for its outcome. Redis failing at any step means carrying on in process.
  */
 export class EntityStore<V> {
-  private readonly inflight = new Map<string, Promise<Outcome<V>>>();
+  /** Keys being fetched, with the request whose deadline and lifetime the fetch runs under. */
+  private readonly inflight = new Map<string, { outcome: Promise<Outcome<V>>; owner: Deadline }>();
 
   constructor(private readonly options: EntityStoreOptions<V>) {}
 
@@ -68,6 +69,9 @@ export class EntityStore<V> {
     const { cache, keyPrefix } = this.options;
     const out = new Array<Outcome<V>>(keys.length);
     const waits: Array<Promise<void>> = [];
+    const joinedIndex: number[] = [];
+    /** The other requests whose fetches this one joined: each goes on while this one waits for it. */
+    let owners: Set<Deadline> | undefined;
     const toFetch: string[] = [];
     const toFetchIndex: number[] = [];
     const now = Date.now();
@@ -80,8 +84,11 @@ export class EntityStore<V> {
         return;
       }
       const flight = this.inflight.get(cacheKey);
-      if (flight !== undefined) {
-        waits.push(flight.then((outcome) => void (out[i] = this.orStale(key, outcome, onStale))));
+      // A fetch whose requests are all over is being abandoned: a newcomer fetches for itself.
+      if (flight !== undefined && !flight.owner.expired()) {
+        waits.push(flight.outcome.then((outcome) => void (out[i] = this.orStale(key, outcome, onStale))));
+        joinedIndex.push(i);
+        if (flight.owner !== deadline) (owners ??= new Set()).add(flight.owner);
         return;
       }
       toFetch.push(key);
@@ -102,7 +109,7 @@ export class EntityStore<V> {
         (err: unknown) => new Map(toFetch.map((k) => [k, asError(err)] as const)),
       );
       const flights = toFetch.map((key) => {
-        const flight = fetched.then((m) => m.get(key) ?? null);
+        const flight = { outcome: fetched.then((m) => m.get(key) ?? null), owner: deadline };
         this.inflight.set(keyPrefix + key, flight);
         return flight;
       });
@@ -113,8 +120,30 @@ export class EntityStore<V> {
         out[toFetchIndex[j]!] = this.orStale(key, results.get(key) ?? null, onStale);
       });
     }
-    await Promise.all(waits);
+    if (waits.length > 0) await this.awaitJoined(waits, joinedIndex, owners, out, deadline);
     return out;
+  }
+
+  /**
+   * Waits for the fetches of other requests this one joined, keeping each alive meanwhile (their owners may
+   * have answered already); this request leaves at its own deadline or end, with the deadline's error for
+   * what it did not get, and a fetch whose every waiter left stops.
+   */
+  private async awaitJoined(
+    waits: Array<Promise<void>>,
+    joinedIndex: readonly number[],
+    owners: ReadonlySet<Deadline> | undefined,
+    out: Array<Outcome<V>>,
+    deadline: Deadline,
+  ): Promise<void> {
+    const holds = owners === undefined ? [] : [...owners].map((owner) => owner.keepAliveFor(deadline));
+    try {
+      await (holds.length === 0 ? Promise.all(waits) : deadline.race(Promise.all(waits), this.options.source));
+    } catch (err) {
+      for (const i of joinedIndex) if (out[i] === undefined) out[i] = asError(err);
+    } finally {
+      for (const release of holds) release();
+    }
   }
 
   /**
@@ -233,7 +262,9 @@ export class EntityStore<V> {
     for (const key of keys) {
       const outcome = results.get(key) ?? null;
       if (outcome instanceof Error) {
-        failures.push({ key, error: outcome });
+        // A failure of our own lifetime (deadline, or every waiter gone) is not the vendor's answer: other
+        // replicas waiting on this flight see the claim cleared without an outcome and fetch for themselves.
+        if (!deadline.expired()) failures.push({ key, error: outcome });
         continue;
       }
       const valueJson = JSON.stringify(outcome);
@@ -269,7 +300,8 @@ export class EntityStore<V> {
     let pollMs = 5;
     while (pending.length > 0) {
       if (!shared.available || deadline.remaining() <= pollMs) break;
-      await sleep(pollMs);
+      await deadline.wait(pollMs);
+      if (deadline.expired()) break;
       pollMs = Math.min(50, Math.ceil(pollMs * 1.5));
       let views;
       try {
@@ -297,7 +329,8 @@ export class EntityStore<V> {
     }
     // Redis went away or the deadline is near: whatever is still open is fetched here, within the deadline.
     const rest = [...orphans, ...pending.map((p) => p.key)];
-    if (rest.length > 0) for (const [k, v] of await this.fetchAndRemember(rest, deadline)) out.set(k, v);
+    if (rest.length > 0 && deadline.expired()) for (const k of rest) out.set(k, deadline.lapsed(this.options.source));
+    else if (rest.length > 0) for (const [k, v] of await this.fetchAndRemember(rest, deadline)) out.set(k, v);
     return out;
   }
 

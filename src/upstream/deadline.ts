@@ -1,14 +1,15 @@
+import { setMaxListeners } from "node:events";
 import { UpstreamError } from "./upstream-error";
 import type { SourceName } from "./source";
 
 /**
- * The time budget of one GraphQL request. Every upstream attempt, retry wait and ESET poll of that request
- * fits inside it, so a client never waits longer than REQUEST_DEADLINE_MS for an answer.
+ * The time budget and lifetime of one GraphQL request. Every upstream attempt, rate-limit wait, retry sleep
+ * and ESET poll of that request fits inside it, so a client never waits longer than REQUEST_DEADLINE_MS for
+ * an answer; and all of them stop when the request ends (`end`), so nothing it left queued or sleeping
+ * spends the vendors' quota after its answer.
  */
 export class Deadline {
   private readonly expiresAt: number;
-  /** What the request spent, for its log line: HTTP attempts to vendors, entity-cache hits, vendor 404s. */
-  readonly usage = { upstreamCalls: 0, cacheHits: 0, upstreamNotFound: 0 };
   /**
    * Which vendor plan each batched lookup of the request chose ("alerts: list, 1 call for 50 users"), for
    * its log line. Bounded: a request that makes more choices than this logs the first ones.
@@ -65,11 +66,44 @@ export class Deadline {
     });
   }
 
-  constructor(budgetMs: number, now: number = Date.now()) {
-    this.expiresAt = now + budgetMs;
+  /** The request answered, or its client went away: what it started is no longer wanted (but see `keepAliveFor`). */
+  private done = false;
+  /** Other requests still waiting for work this one started (a single flight they joined). */
+  private keepers = 0;
+  private controller?: AbortController;
+  private timer?: NodeJS.Timeout;
+
+  /**
+   * `startedAt`: when the request arrived (its budget counts from there, not from when its context was built).
+   * `usage`: what the request spent, for its log line: HTTP attempts to vendors, entity-cache hits, vendor 404s.
+   */
+  constructor(
+    budgetMs: number,
+    startedAt: number = Date.now(),
+    readonly usage = { upstreamCalls: 0, cacheHits: 0, upstreamNotFound: 0 },
+  ) {
+    this.expiresAt = startedAt + budgetMs;
   }
 
+  /**
+   * The same deadline and spend, with a lifetime of its own: for work every request shares and none may cut
+   * short when it ends (a token request: abandoned half-way it would be remembered as failed for everyone).
+   */
+  detached(): Deadline {
+    const d = new Deadline(0, this.expiresAt, this.usage);
+    d.requestId = this.requestId;
+    d.caller = this.caller;
+    return d;
+  }
+
+  /** Whether the request ended (answered, or its client gone), as opposed to running out of time. */
+  get ended(): boolean {
+    return this.done;
+  }
+
+  /** Time left for upstream work; 0 once the deadline passed or the request ended with nobody else waiting on its work. */
   remaining(): number {
+    if (this.done && this.keepers === 0) return 0;
     return Math.max(0, this.expiresAt - Date.now());
   }
 
@@ -78,13 +112,101 @@ export class Deadline {
   }
 
   assertTimeLeft(source: SourceName): void {
-    if (this.expired()) {
-      throw new UpstreamError(source, "timeout", `${source}: request deadline reached before the upstream answered`);
-    }
+    if (this.expired()) throw this.lapsed(source);
   }
-}
 
-/** Resolves after `ms`; used for backoff and polling waits. */
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+  /** The error of a wait or call the request's lifetime cut short. */
+  lapsed(source: SourceName): UpstreamError {
+    return new UpstreamError(
+      source,
+      "timeout",
+      this.done
+        ? `${source}: the request ended before the upstream answered`
+        : `${source}: request deadline reached before the upstream answered`,
+    );
+  }
+
+  /**
+   * Aborts at the deadline, or when the request ends (see `end`): every wait and upstream call of the
+   * request listens to it. Made on first use, so a request answered from the cache never arms a timer.
+   */
+  get signal(): AbortSignal {
+    if (this.controller === undefined) {
+      this.controller = new AbortController();
+      // One listener per wait or attempt in flight: a batch of a hundred lookups is not a leak.
+      setMaxListeners(0, this.controller.signal);
+      const left = this.remaining();
+      if (left <= 0) this.controller.abort();
+      else {
+        this.timer = setTimeout(() => this.abort(), left);
+        this.timer.unref();
+      }
+    }
+    return this.controller.signal;
+  }
+
+  /**
+   * The request is over (its answer is sent, or its client went away): its queued and sleeping work stops
+   * and no further vendor call goes out for it, unless another request still waits on that work.
+   */
+  end(): void {
+    if (this.done) return;
+    this.done = true;
+    if (this.keepers === 0) this.abort();
+  }
+
+  /**
+   * `other` waits for work this request started (single flight): the work goes on while either request
+   * lives. Call the returned function when `other` stops waiting (the work settled, or `other` is over).
+   */
+  keepAliveFor(other: Deadline): () => void {
+    if (other === this) return () => {};
+    this.keepers++;
+    let held = true;
+    const signal = other.signal;
+    const release = (): void => {
+      if (!held) return;
+      held = false;
+      signal.removeEventListener("abort", release);
+      if (--this.keepers === 0 && this.done) this.abort();
+    };
+    if (signal.aborted) release();
+    else signal.addEventListener("abort", release);
+    return release;
+  }
+
+  /** Sleeps `ms`, or until the request's lifetime ends, whichever comes first; the caller checks which. */
+  wait(ms: number): Promise<void> {
+    const signal = this.signal;
+    if (signal.aborted) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        signal.removeEventListener("abort", done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      signal.addEventListener("abort", done);
+    });
+  }
+
+  /**
+   * `promise`, unless the request's lifetime ends first: then the `lapsed` error, while the work goes on for
+   * whoever else waits on it (a token request, another request's flight).
+   */
+  race<T>(promise: Promise<T>, source: SourceName): Promise<T> {
+    const signal = this.signal;
+    if (signal.aborted) return Promise.reject(this.lapsed(source));
+    return new Promise<T>((resolve, reject) => {
+      const stop = (): void => reject(this.lapsed(source));
+      signal.addEventListener("abort", stop);
+      promise.then(resolve, reject).finally(() => signal.removeEventListener("abort", stop));
+    });
+  }
+
+  private abort(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.controller?.abort();
+  }
 }

@@ -1,7 +1,7 @@
-import { sleep, type Deadline } from "./deadline";
+import type { Deadline } from "./deadline";
 import type { CallTicket, CircuitBreaker } from "./circuit-breaker";
 import type { HttpAttempt, HttpResult, HttpTransport } from "./http-transport";
-import type { OutboundLimiter } from "./rate-limiter";
+import type { OutboundLimiter, Release } from "./rate-limiter";
 import { parseRetryAfter, type RetryPolicy } from "./retry-policy";
 import type { SourceName } from "./source";
 import type { TokenSource } from "./token-cache";
@@ -73,8 +73,9 @@ export class RetryingSender {
     for (let retries = 0; ; retries++) {
       deadline.assertTimeLeft(source);
       const base = await options.build();
+      deadline.assertTimeLeft(source);
       const ticket = circuit?.beforeCall();
-      let release: (() => void) | undefined;
+      let release: Release | undefined;
       if (limiter) {
         try {
           release = await limiter.acquire(deadline, base.path);
@@ -83,10 +84,17 @@ export class RetryingSender {
           throw err;
         }
       }
+      // Whatever the waits took, nothing goes out for a request that is over: the slot goes back unused.
+      if (deadline.expired()) {
+        release?.(false);
+        if (ticket) circuit?.releaseProbe(ticket);
+        throw deadline.lapsed(source);
+      }
       const attempt: HttpAttempt = {
         ...base,
         source,
         timeoutMs: Math.max(1, Math.min(this.attemptTimeoutMs, deadline.remaining())),
+        signal: deadline.signal,
       };
       const started = performance.now();
       deadline.usage.upstreamCalls++;
@@ -109,9 +117,11 @@ export class RetryingSender {
         const wait = e.kind === "network" && this.retry.canRetry(retries) ? this.retry.backoffMs(retries) : Infinity;
         // A retry is an attempt the vendor counts: one past the operation's budget is not sent (Deadline.attemptBudget).
         const again = wait < deadline.remaining() && (phase !== "api" || deadline.spendAttempt(source));
-        judge(ticket, "failure", !again);
+        // An attempt cut short because its request ended says nothing about the vendor's health (one that
+        // ran into the deadline does: a vendor that hangs).
+        judge(ticket, attempt.signal!.aborted && deadline.ended ? "neutral" : "failure", !again);
         if (again) {
-          await sleep(wait);
+          await deadline.wait(wait);
           continue;
         }
         throw e;
@@ -155,7 +165,7 @@ export class RetryingSender {
         }
         return res;
       }
-      await sleep(wait);
+      await deadline.wait(wait);
     }
   }
 }
@@ -237,6 +247,8 @@ export class JsonApi {
 
   async request(req: JsonRequest): Promise<unknown> {
     const { source, token, pending } = this.options;
+    // A call still queued (DEFENDER_CONCURRENCY) when its request ended neither goes out nor counts.
+    req.deadline.assertTimeLeft(source);
     // Each attempt is paid for before it goes out: the first here, retries in RetryingSender, polls below.
     req.deadline.spendCall(source);
     const origin = this.options.baseUrl.origin;
@@ -286,7 +298,7 @@ export class JsonApi {
             upstreamRequestId: header(res, "request-id"),
           });
         }
-        await sleep(pollMs);
+        await req.deadline.wait(pollMs);
         pollMs = Math.min(Math.ceil(pollMs * 1.5), pending.maxPollMs);
         continue;
       }

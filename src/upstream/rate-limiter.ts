@@ -23,7 +23,6 @@ interface Waiter {
   seq: number;
   resolve: () => void;
   reject: (err: Error) => void;
-  timer?: NodeJS.Timeout;
 }
 
 /**
@@ -112,7 +111,8 @@ interface WindowLog {
  *   pace of one per `windowMs / reserve`: one caller alone still uses the whole budget over a window,
  *   while another caller arriving during its flood finds a slot at once or within that pace.
  * The queues are bounded by `maxQueue` in all. A call that could not get a slot before its request's
- * deadline fails at once as rate-limited, with the expected wait, and never reaches the vendor.
+ * deadline fails at once as rate-limited, with the expected wait, and never reaches the vendor; a queued call
+ * leaves the queue when its request's lifetime ends (`Deadline.signal`: the deadline, or the answer sent).
  */
 export class RateLimiter implements OutboundLimiter {
   private readonly logs: WindowLog[];
@@ -166,22 +166,29 @@ export class RateLimiter implements OutboundLimiter {
     if (this.queued >= this.maxQueue || expectedWait >= deadline.remaining()) {
       return Promise.reject(this.refusal(expectedWait));
     }
+    const signal = deadline.signal;
     return new Promise<Release>((resolve, reject) => {
-      const waiter: Waiter = {
-        caller,
-        seq: ++this.seq,
-        resolve: () => {
-          this.onWait(this.now() - t);
-          resolve(this.take(caller));
-        },
-        reject,
-      };
-      waiter.timer = setTimeout(() => {
+      // The request's lifetime ends (its deadline, or its answer was sent): it leaves the queue at once.
+      const leave = (): void => {
         this.dequeue(waiter);
         const now = this.now();
         this.prune(now);
         reject(this.refusal(this.waitFor(caller, this.positionOf(caller, 0), now)));
-      }, deadline.remaining());
+      };
+      const waiter: Waiter = {
+        caller,
+        seq: ++this.seq,
+        resolve: () => {
+          signal.removeEventListener("abort", leave);
+          this.onWait(this.now() - t);
+          resolve(this.take(caller));
+        },
+        reject: (err) => {
+          signal.removeEventListener("abort", leave);
+          reject(err);
+        },
+      };
+      signal.addEventListener("abort", leave);
       if (own) own.push(waiter);
       else this.queues.set(caller, [waiter]);
       this.queued++;
@@ -207,7 +214,6 @@ export class RateLimiter implements OutboundLimiter {
     clearTimeout(this.wakeTimer);
     for (const queue of this.queues.values()) {
       for (const waiter of queue) {
-        clearTimeout(waiter.timer);
         waiter.reject(new UpstreamError(this.source, "rate-limited", `${this.source}: shutting down`, { retryAfter: 1 }));
       }
     }
@@ -348,7 +354,6 @@ export class RateLimiter implements OutboundLimiter {
       }
       const waiter = best[0]!;
       this.dequeue(waiter);
-      clearTimeout(waiter.timer);
       waiter.resolve();
     }
   }

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import type Redis from "ioredis";
-import { sleep, type Deadline } from "./deadline";
+import type { Deadline } from "./deadline";
 import { reserveOf, resumePace, type OutboundLimiter, type RateLimiter, type RateWindow, type Release } from "./rate-limiter";
 import type { RedisLink } from "../store/redis-link";
 
@@ -456,13 +456,18 @@ export class SharedRateLimiter implements OutboundLimiter {
     try {
       const entry = first ?? (await ask("queued", ahead, line.length, line.headSince));
       if (entry.kind !== "wait") return entry;
-      let timer: NodeJS.Timeout | undefined;
+      // Its turn, or the end of the request's lifetime (its deadline, or its answer was sent), whichever first.
+      const signal = deadline.signal;
+      let leave: (() => void) | undefined;
       const late = await Promise.race([
         before.then(() => false),
-        new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), deadline.remaining()))),
+        new Promise<boolean>((resolve) => {
+          leave = () => resolve(true);
+          signal.addEventListener("abort", leave);
+        }),
       ]);
-      clearTimeout(timer);
-      if (late) return { kind: "refused", ms: 1_000 };
+      signal.removeEventListener("abort", leave!);
+      if (late || deadline.expired()) return { kind: "refused", ms: 1_000 };
       // This call's place among the caller's lines on other replicas: when it first asked.
       line.headSince = entry.at;
       for (;;) {
@@ -470,7 +475,8 @@ export class SharedRateLimiter implements OutboundLimiter {
         const answer = await ask("head", 0, line.length, entry.at);
         if (answer.kind !== "wait") return answer;
         // Poll rather than trust the estimate: slots of calls in flight free up earlier than their hold.
-        await sleep(Math.min(answer.ms, POLL_MS) + Math.random() * 10);
+        await deadline.wait(Math.min(answer.ms, POLL_MS) + Math.random() * 10);
+        if (deadline.expired()) return { kind: "refused", ms: answer.ms };
       }
     } finally {
       done();

@@ -90,7 +90,9 @@ export class TokenCache implements TokenSource {
 
   private startRefresh(deadline: Deadline): Promise<string> {
     if (!this.inflight) {
-      const p = this.refresh(deadline).finally(() => {
+      // Detached from the asking request's lifetime: every caller shares this token request, and one cut
+      // short because its request ended would be remembered as a failure for all of them.
+      const p = this.refresh(deadline.detached()).finally(() => {
         if (this.inflight === p) this.inflight = undefined;
       });
       // Callers may stop waiting (early renewal); the outcome is recorded either way.

@@ -13,7 +13,8 @@ import type { ODataPage } from "./dto";
  */
 export class Listings<I> {
   private readonly fresh = new Map<string, { until: number; value: I }>();
-  private readonly inflight = new Map<string, Promise<I>>();
+  /** Listings being fetched, with the request whose deadline and lifetime the fetch runs under. */
+  private readonly inflight = new Map<string, { promise: Promise<I>; owner: Deadline }>();
   private readonly perRequest = new WeakMap<Deadline, Map<string, Promise<I>>>();
 
   constructor(
@@ -53,31 +54,45 @@ export class Listings<I> {
     if (known !== undefined) return known;
     const hit = this.peek(key);
     let promise: Promise<I>;
+    const flight = this.inflight.get(key);
     if (hit !== undefined) promise = Promise.resolve(hit);
+    // A fetch whose requests are all over is being abandoned: a newcomer fetches for itself.
+    else if (flight !== undefined && !flight.owner.expired()) promise = join(flight, deadline);
     else {
-      promise =
-        this.inflight.get(key) ??
-        fetch().then(
-          (value) => {
-            this.inflight.delete(key);
-            if (this.ttlMs > 0) {
-              this.fresh.delete(key);
-              if (this.fresh.size >= this.maxKept) this.fresh.delete(this.fresh.keys().next().value as string);
-              this.fresh.set(key, { until: Date.now() + this.ttlMs, value: this.keep(value) });
-            }
-            return value;
-          },
-          (err: unknown) => {
-            this.inflight.delete(key);
-            throw err;
-          },
-        );
-      this.inflight.set(key, promise);
+      const started: Promise<I> = fetch().then(
+        (value) => {
+          if (this.inflight.get(key)?.promise === started) this.inflight.delete(key);
+          if (this.ttlMs > 0) {
+            this.fresh.delete(key);
+            if (this.fresh.size >= this.maxKept) this.fresh.delete(this.fresh.keys().next().value as string);
+            this.fresh.set(key, { until: Date.now() + this.ttlMs, value: this.keep(value) });
+          }
+          return value;
+        },
+        (err: unknown) => {
+          if (this.inflight.get(key)?.promise === started) this.inflight.delete(key);
+          throw err;
+        },
+      );
+      this.inflight.set(key, { promise: started, owner: deadline });
+      promise = started;
     }
     if (mine === undefined) this.perRequest.set(deadline, (mine = new Map()));
     mine.set(key, promise);
     return promise;
   }
+}
+
+/**
+ * Another request's listing fetch, joined: it goes on while this request waits for it (its own request may
+ * have answered already), and this request stops waiting at its own deadline or end.
+ */
+function join<I>(flight: { promise: Promise<I>; owner: Deadline }, deadline: Deadline): Promise<I> {
+  if (flight.owner === deadline) return flight.promise;
+  const release = flight.owner.keepAliveFor(deadline);
+  const joined = deadline.race(flight.promise, "DEFENDER");
+  joined.then(release, release);
+  return joined;
 }
 
 /** Vendor calls a request has spent per plan group, so that many small batches of one request cannot add up past a listing. */
