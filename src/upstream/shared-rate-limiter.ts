@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import type Redis from "ioredis";
 import { sleep, type Deadline } from "./deadline";
-import { reserveOf, resumePace, type OutboundLimiter, type RateLimiter, type RateWindow, type Release } from "./rate-limiter";
+import { DEFAULT_CALLER_SHARE, resumePace, sharesOf, type OutboundLimiter, type RateLimiter, type RateWindow, type Release } from "./rate-limiter";
 import type { RedisLink } from "../store/redis-link";
 
 /*
@@ -17,7 +17,8 @@ import type { RedisLink } from "../store/redis-link";
  *   at the pace of the shortest window when it ends;
  * - the budget is shared fairly between callers across replicas: each slot is also kept in a per-caller
  *   set, the fleet's queue says who waits where, and while others wait no caller gets more than an equal
- *   share of a window; past `limit − reserve` of a window a caller is paced (see ACQUIRE and `reserveOf`).
+ *   share of a window; no caller holds more than its cap of a window, and the window's reserve goes only
+ *   to newcomers, a ration each (see ACQUIRE and `sharesOf`).
  *   Callers are digests of `Deadline.caller` (the principal), never the subject itself;
  * - a call's expected wait sees the fleet's whole queue, so over the quota it is refused at once;
  * - a script carries when its caller gives up on it (on Redis's clock): one that ran later, having sat in
@@ -37,14 +38,14 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)`;
 /**
  * KEYS: [1] the pause key (when the last 429's pause ends; kept through the resume pace after it), [2] the
  * fleet's queue (a hash, see below), [3] the calls granted since the pause ended, then per window: the
- * window's key, the caller's key for that window, the window's pacing hash.
+ * window's key and the caller's key for that window.
  * ARGV: [1] member, [2] holdMs, [3] caller, [4] replica, [5] POLL_MS, [6] role: "new" (a call of a caller
  * with no line on this replica: may take a slot), "head" (the head of its caller's line here: may take a
  * slot), "queued" (a call joining its caller's line: where does it stand?), [7] the caller's calls ahead of
  * this one on this replica, [8] the caller's calls waiting on this replica counting this one, [9] since when
  * the head of this line waits (Redis's clock; 0 for a new call: now), [10] the caller's remaining deadline
  * (ms), [11] when the caller gives up on this command, on Redis's clock (0: unknown), [12] and [13] the
- * resume pace after a pause (limit, windowMs), then limit, windowMs and reserve per window.
+ * resume pace after a pause (limit, windowMs), then limit, windowMs, cap, reserve and ration per window.
  * Returns {status, ms, now}: status 1 granted; 0 wait (ms until a slot may free); 2 refused, its turn cannot
  * come before its deadline (ms: the expected wait); 3 the caller gave up before the script ran, nothing done.
  *
@@ -62,9 +63,9 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)`;
  *   the whole fleet's backlog, not just the next free slot: a call whose turn cannot come before its
  *   deadline is refused at once.
  * - Fair share between callers: while others wait, a caller holding ceil(limit / callers waiting, itself
- *   included) of a window gets no more of it, so freed slots go to the others. A caller holding
- *   limit − reserve of a window gets further slots only one per windowMs / reserve (the pacing hash
- *   remembers the grant that brought it there or the last one past it).
+ *   included) of a window gets no more of it, so freed slots go to the others. Whoever waits, a caller
+ *   holding its cap of a window gets no more of it, and one holding its ration or more gets none of the
+ *   window's last `reserve` slots (the in-process rules, `sharesOf`, fleet-wide).
  * - After a 429's pause the fleet resumes at the pace of the shortest window (see `resumePace`).
  */
 const ACQUIRE = `${NOW_MS}
@@ -80,7 +81,7 @@ local queuedHere = tonumber(ARGV[8])
 local since = tonumber(ARGV[9])
 if since <= 0 then since = now end
 local remaining = tonumber(ARGV[10])
-local n = (#KEYS - 3) / 3
+local n = (#KEYS - 3) / 2
 local others, ownBefore, olderLines = 0, 0, 0
 local queuedOf, heldOf = {}, {}
 local entries = redis.call('HGETALL', KEYS[2])
@@ -115,14 +116,15 @@ for j = 1, #entries, 2 do
 end
 local counts, mines = {}, {}
 for i = 1, n do
-  local win = tonumber(ARGV[12 + 3 * i])
-  redis.call('ZREMRANGEBYSCORE', KEYS[3 * i + 1], '-inf', now - win)
-  redis.call('ZREMRANGEBYSCORE', KEYS[3 * i + 2], '-inf', now - win)
-  counts[i] = redis.call('ZCARD', KEYS[3 * i + 1])
-  mines[i] = redis.call('ZCARD', KEYS[3 * i + 2])
+  local win = tonumber(ARGV[10 + 5 * i])
+  redis.call('ZREMRANGEBYSCORE', KEYS[2 * i + 2], '-inf', now - win)
+  redis.call('ZREMRANGEBYSCORE', KEYS[2 * i + 3], '-inf', now - win)
+  counts[i] = redis.call('ZCARD', KEYS[2 * i + 2])
+  mines[i] = redis.call('ZCARD', KEYS[2 * i + 3])
 end
 local held = mines[1] or 0
-local position = ahead + ownBefore
+local own = ahead + ownBefore
+local position = own
 for c, q in pairs(queuedOf) do
   local first = held + position + 1 - heldOf[c]
   if first > 0 then position = position + math.min(q, first) end
@@ -133,28 +135,31 @@ local paceWin = tonumber(ARGV[13])
 local ramp = paceLimit > 0 and paused > 0 and now < paused + paceWin
 local resumed = 0
 if ramp and now >= paused then resumed = tonumber(redis.call('GET', KEYS[3]) or '0') end
--- How long until the call p places behind the next granted one could go (the in-process waitFor).
-local function waitAt(p, taking)
+-- How long until the call p places behind the next granted one, o of them the caller's own, could go
+-- (the in-process waitFor).
+local function waitAt(p, o, taking)
   local wait = 0
   if paused > now then wait = paused - now end
   if ramp then wait = math.max(wait, paused + (resumed + p) * paceWin / paceLimit - now) end
   for i = 1, n do
-    local limit = tonumber(ARGV[11 + 3 * i])
-    local win = tonumber(ARGV[12 + 3 * i])
-    local reserve = tonumber(ARGV[13 + 3 * i])
-    local free = limit - counts[i]
+    local limit = tonumber(ARGV[9 + 5 * i])
+    local win = tonumber(ARGV[10 + 5 * i])
+    local cap = tonumber(ARGV[11 + 5 * i])
+    local reserve = tonumber(ARGV[12 + 5 * i])
+    local ration = tonumber(ARGV[13 + 5 * i])
+    -- A newcomer (holding less than its ration) may use the reserve; everyone else stops short of it.
+    local open = limit - reserve
+    if mines[i] + o < ration then open = limit end
+    local free = open - counts[i]
     local w = 0
     if p >= free then
-      -- Past the window's free slots, a caller's backlog gets limit - reserve slots a round (the rest
-      -- come at its pace, or go to others): the estimate counts rounds of that many.
-      local per = limit
-      if not taking then per = math.max(1, limit - reserve) end
+      local per = math.max(1, open)
       local k = p - free
       local idx = k % per
       -- A call still in flight frees its slot a window after it finishes: at the earliest, a window from now.
       local base = now
       if idx < counts[i] then
-        local e = redis.call('ZRANGE', KEYS[3 * i + 1], idx, idx, 'WITHSCORES')
+        local e = redis.call('ZRANGE', KEYS[2 * i + 2], idx, idx, 'WITHSCORES')
         base = math.min(tonumber(e[2]), now)
       end
       -- Each round of the window also waits for a head's next poll to notice its freed slots.
@@ -163,17 +168,16 @@ local function waitAt(p, taking)
       -- Over its share while others wait: ask again soon (they stop waiting once served).
       w = queueTtl
     end
-    if reserve > 0 and mines[i] + p >= limit - reserve then
-      -- Paced: until a window/reserve after the grant that got it there, or until enough of its own slots
-      -- age out that it holds fewer than limit - reserve again, whichever comes first.
-      local last = tonumber(redis.call('HGET', KEYS[3 * i + 3], caller) or '0')
-      local at = last + math.floor(win / reserve)
-      local m = mines[i] + p - (limit - reserve)
-      if m < mines[i] then
-        local e = redis.call('ZRANGE', KEYS[3 * i + 2], m, m, 'WITHSCORES')
-        at = math.min(at, math.min(tonumber(e[2]), now) + win)
+    -- The caller's cap: its own oldest slots must age out first.
+    local over = mines[i] + o - cap
+    if over >= 0 then
+      local idx = over % cap
+      local base = now
+      if idx < mines[i] then
+        local e = redis.call('ZRANGE', KEYS[2 * i + 3], idx, idx, 'WITHSCORES')
+        base = math.min(tonumber(e[2]), now)
       end
-      w = math.max(w, at - now)
+      w = math.max(w, base + (win + pollMs) * (math.floor(over / cap) + 1) - now)
     end
     if w > wait then wait = w end
   end
@@ -187,7 +191,7 @@ local function queued(q)
     redis.call('PEXPIRE', KEYS[2], queueTtl)
   end
 end
-local wait = waitAt(0, true)
+local wait = waitAt(0, 0, true)
 if role ~= 'queued' and wait <= 0 then
   if olderLines > 0 then
     -- A slot is free, but another replica's line of this caller came first: its head takes it.
@@ -195,17 +199,10 @@ if role ~= 'queued' and wait <= 0 then
   else
     local hold = tonumber(ARGV[2])
     for i = 1, n do
-      local limit = tonumber(ARGV[11 + 3 * i])
-      local win = tonumber(ARGV[12 + 3 * i])
-      local reserve = tonumber(ARGV[13 + 3 * i])
-      for j = 1, 2 do
-        redis.call('ZADD', KEYS[3 * i + j], now + hold, ARGV[1])
-        redis.call('PEXPIRE', KEYS[3 * i + j], win + hold)
-      end
-      -- This grant leaves the caller holding limit - reserve or more: its pace counts from now.
-      if reserve > 0 and mines[i] + 1 >= limit - reserve then
-        redis.call('HSET', KEYS[3 * i + 3], caller, now)
-        redis.call('PEXPIRE', KEYS[3 * i + 3], win)
+      local win = tonumber(ARGV[10 + 5 * i])
+      for j = 2, 3 do
+        redis.call('ZADD', KEYS[2 * i + j], now + hold, ARGV[1])
+        redis.call('PEXPIRE', KEYS[2 * i + j], win + hold)
       end
     end
     if ramp and now >= paused then
@@ -216,7 +213,7 @@ if role ~= 'queued' and wait <= 0 then
     return {1, 0, now}
   end
 end
-local expected = math.max(wait, waitAt(position, false))
+local expected = math.max(wait, waitAt(position, own, false))
 if expected >= remaining then
   queued(queuedHere - 1)
   return {2, math.ceil(expected), now}
@@ -292,6 +289,8 @@ export interface SharedRateLimiterOptions {
   holdMs: number;
   /** Told how long each granted call waited in all, for metrics. */
   onWait?: (ms: number) => void;
+  /** The share of each window one caller may hold across the fleet (RATE_LIMIT_CALLER_SHARE, 0–1). */
+  share?: number;
 }
 
 /** One source's outbound limit shared by every replica on the same Redis (see the comment at the top). */
@@ -315,7 +314,10 @@ export class SharedRateLimiter implements OutboundLimiter {
     this.queueKey = `${base}queue`;
     this.resumedKey = `${base}resumed`;
     this.windowKeys = options.windows.map((w) => `${base}${w.limit}/${w.windowMs}ms`);
-    this.windowArgs = options.windows.flatMap((w) => [w.limit, w.windowMs, reserveOf(w)]);
+    this.windowArgs = options.windows.flatMap((w) => {
+      const { cap, reserve, ration } = sharesOf(w, options.share ?? DEFAULT_CALLER_SHARE);
+      return [w.limit, w.windowMs, cap, reserve, ration];
+    });
     const pace = resumePace(options.windows);
     this.paceArgs = pace ? [pace.limit, pace.windowMs] : [0, 0];
   }
@@ -342,7 +344,7 @@ export class SharedRateLimiter implements OutboundLimiter {
       .update(deadline.caller ?? "")
       .digest("base64url")
       .slice(0, 16);
-    const keys = [this.pauseKey, this.queueKey, this.resumedKey, ...this.windowKeys.flatMap((k) => [k, `${k}:c:${caller}`, `${k}:pace`])];
+    const keys = [this.pauseKey, this.queueKey, this.resumedKey, ...this.windowKeys.flatMap((k) => [k, `${k}:c:${caller}`])];
     const ask: Ask = (role, ahead, queuedHere, since) => this.ask({ keys, member, caller, role, ahead, queuedHere, since, deadline });
     let answer: Answer;
     try {
