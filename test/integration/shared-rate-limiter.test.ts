@@ -53,6 +53,32 @@ describe("the shared rate limiter", () => {
     for (const g of granted) (g as PromiseFulfilledResult<(sent?: boolean) => void>).value();
   });
 
+  it("keeps the sharing rules fleet-wide: a caller's cap, and the reserve for newcomers, a ration each", async () => {
+    // 20 a minute: a caller's cap 12, the reserve 2, a newcomer's ration 1; long enough that nothing ages out.
+    const [a, b] = await replicas([{ limit: 20, windowMs: 60_000 }]);
+    const as = (caller: string) => Object.assign(new Deadline(300), { caller });
+    const take = async (limiter: SharedRateLimiter, caller: string, n: number): Promise<number> => {
+      let got = 0;
+      for (let i = 0; i < n; i++) {
+        try {
+          (await limiter.acquire(as(caller)))();
+          got++;
+        } catch (err) {
+          expect(err).toMatchObject({ kind: "rate-limited" });
+          break;
+        }
+      }
+      return got;
+    };
+    // A through both replicas: 12 in all, not 12 each.
+    expect((await take(a!, "key:a", 8)) + (await take(b!, "key:a", 8))).toBe(12);
+    // B gets the rest but the reserve; C and D (newcomers) a ration each; then the window is full.
+    expect(await take(b!, "key:b", 20)).toBe(6);
+    expect(await take(a!, "key:c", 5)).toBe(1);
+    expect(await take(b!, "key:d", 5)).toBe(1);
+    expect(await take(a!, "key:e", 5)).toBe(0);
+  });
+
   it("counts a call in flight until it finishes, then for a whole window from then", async () => {
     const [a, b] = await replicas([{ limit: 1, windowMs: 300 }]);
     const started = Date.now();
