@@ -209,7 +209,9 @@ export class RateLimiter implements OutboundLimiter {
    */
   setPart(part: DetachedPart | undefined): void {
     this.part = part;
-    this.partShares = part ? this.windows.map((w) => sharesOf({ limit: Math.max(1, Math.floor(w.limit / part.divisor)), windowMs: w.windowMs }, this.share)) : [];
+    this.partShares = part
+      ? this.windows.map((w) => sharesOf({ limit: Math.max(1, Math.floor(w.limit / part.divisor)), windowMs: w.windowMs }, this.share))
+      : [];
     if (this.queued > 0) this.schedule();
   }
 

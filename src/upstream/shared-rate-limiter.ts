@@ -1,7 +1,16 @@
 import { createHash } from "node:crypto";
 import type Redis from "ioredis";
 import { sleep, type Deadline } from "./deadline";
-import { DEFAULT_CALLER_SHARE, resumePace, sharesOf, type OutboundLimiter, type RateLimiter, type RateWindow, type Release } from "./rate-limiter";
+import {
+  DEFAULT_CALLER_SHARE,
+  resumePace,
+  sharesOf,
+  type DetachedPart,
+  type OutboundLimiter,
+  type RateLimiter,
+  type RateWindow,
+  type Release,
+} from "./rate-limiter";
 import type { RedisLink } from "../store/redis-link";
 
 /*
@@ -253,8 +262,66 @@ if untilMs > cur then
 end
 return 1`;
 
+/**
+ * KEYS: the window keys. ARGV: their windowMs. Returns Redis's now, then per window the calls finished in
+ * each tenth of the window (oldest first), the calls in flight and the latest in-flight score: what a replica
+ * counts as the fleet's calls should Redis go away (see `DetachedPart`).
+ */
+const SNAPSHOT = `${NOW_MS}
+local out = {now}
+for i = 1, #KEYS do
+  local win = tonumber(ARGV[i])
+  redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', now - win)
+  for b = 1, 10 do
+    local lo = now - win + math.floor((b - 1) * win / 10)
+    local hi = now - win + math.floor(b * win / 10)
+    out[#out + 1] = redis.call('ZCOUNT', KEYS[i], '(' .. lo, hi)
+  end
+  out[#out + 1] = redis.call('ZCOUNT', KEYS[i], '(' .. now, '+inf')
+  local last = redis.call('ZRANGE', KEYS[i], -1, -1, 'WITHSCORES')
+  out[#out + 1] = math.max(now, tonumber(last[2] or now))
+end
+return out`;
+
+/**
+ * KEYS: the window keys. ARGV: [1] a member prefix, [2] holdMs, [3] the calls in flight, then per window its
+ * windowMs and this replica's calls in it, "caller=at,at;caller=at" (Redis's clock; callers as digests).
+ * Adds them to the window and to each caller's set (named from the window key, as ACQUIRE's KEYS name
+ * them), and the calls in flight as held for `holdMs`: a replica back on Redis puts there what it spent
+ * while away (all of its calls in the windows when Redis lost them).
+ */
+const RESEED = `${NOW_MS}
+local n = 0
+local hold = tonumber(ARGV[2])
+local inFlight = tonumber(ARGV[3])
+for i = 1, #KEYS do
+  local win = tonumber(ARGV[2 + 2 * i])
+  for caller, times in string.gmatch(ARGV[3 + 2 * i], '([^=;]+)=([^;]*)') do
+    for at in string.gmatch(times, '[^,]+') do
+      n = n + 1
+      local member = ARGV[1] .. ':' .. n
+      redis.call('ZADD', KEYS[i], tonumber(at), member)
+      redis.call('ZADD', KEYS[i] .. ':c:' .. caller, tonumber(at), member)
+      redis.call('PEXPIRE', KEYS[i] .. ':c:' .. caller, win + hold)
+    end
+  end
+  for j = 1, inFlight do
+    redis.call('ZADD', KEYS[i], now + hold, ARGV[1] .. ':f' .. j)
+  end
+  redis.call('PEXPIRE', KEYS[i], win + hold)
+end
+return n`;
+
 /** The longest a refused caller sleeps before asking again. */
 const POLL_MS = 100;
+/** How often a replica reads the fleet's windows, to know what they hold should Redis go away. */
+const SNAPSHOT_MS = 1_000;
+/**
+ * Back on Redis, a replica keeps to its part for this long as well: the other replicas may not be back yet,
+ * and until each has re-seeded what it spent while away, Redis's count is short of it. Reconnecting takes
+ * at most 2 s after Redis is back (RedisLink's backoff) plus the membership's answer.
+ */
+const REJOIN_MS = 5_000;
 
 /** What one ask of Redis came to. */
 type Answer = { kind: "granted" } | { kind: "wait"; ms: number; at: number } | { kind: "refused"; ms: number } | { kind: "local" };
@@ -266,6 +333,8 @@ interface LimiterCommands {
   ugRateAcquire(numKeys: number, ...args: Array<string | number>): Promise<[number, number, number]>;
   ugRateRelease(numKeys: number, ...args: Array<string | number>): Promise<number>;
   ugRatePause(numKeys: number, ...args: Array<string | number>): Promise<number>;
+  ugRateSnapshot(numKeys: number, ...args: Array<string | number>): Promise<Array<number | string>>;
+  ugRateReseed(numKeys: number, ...args: Array<string | number>): Promise<number>;
 }
 
 function commands(client: Redis): LimiterCommands {
@@ -274,6 +343,8 @@ function commands(client: Redis): LimiterCommands {
     client.defineCommand("ugRateAcquire", { lua: ACQUIRE });
     client.defineCommand("ugRateRelease", { lua: RELEASE });
     client.defineCommand("ugRatePause", { lua: PAUSE });
+    client.defineCommand("ugRateSnapshot", { lua: SNAPSHOT });
+    client.defineCommand("ugRateReseed", { lua: RESEED });
   }
   return client as unknown as LimiterCommands;
 }
@@ -293,6 +364,11 @@ export interface SharedRateLimiterOptions {
   share?: number;
 }
 
+/** Callers are named in keys by a digest: a JWT subject may be long or contain anything. */
+function callerDigest(caller: string): string {
+  return createHash("sha256").update(caller).digest("base64url").slice(0, 16);
+}
+
 /** One source's outbound limit shared by every replica on the same Redis (see the comment at the top). */
 export class SharedRateLimiter implements OutboundLimiter {
   private readonly redis: LimiterCommands;
@@ -303,6 +379,13 @@ export class SharedRateLimiter implements OutboundLimiter {
   private readonly windowArgs: number[];
   private readonly paceArgs: [number, number];
   private seq = 0;
+  /** The fleet's windows as last read (this replica's clock), and when. */
+  private baseline: DetachedPart["baseline"];
+  private baselineAt: number;
+  /** This replica's part while Redis is away (and for REJOIN_MS after), else undefined. */
+  private part?: DetachedPart;
+  private readonly snapshots: NodeJS.Timeout;
+  private readonly unwatch: () => void;
   /** Per caller, the calls of it waiting on this replica: only the head of a line polls Redis. */
   private readonly lines = new Map<string, { length: number; tail: Promise<void>; headSince: number }>();
   private waiting = 0;
@@ -320,6 +403,94 @@ export class SharedRateLimiter implements OutboundLimiter {
     });
     const pace = resumePace(options.windows);
     this.paceArgs = pace ? [pace.limit, pace.windowMs] : [0, 0];
+    this.baseline = options.windows.map(() => []);
+    this.baselineAt = Date.now();
+    this.unwatch = options.link.watch({ down: () => this.detach(), up: (lost) => this.rejoin(lost) });
+    this.snapshots = setInterval(() => this.snapshot(), SNAPSHOT_MS);
+    this.snapshots.unref();
+    if (options.link.available) this.snapshot();
+  }
+
+  /**
+   * Redis went away: every replica falls back to its in-process limiter, so each takes its part only, the
+   * limit divided by the fleet's last known size, counting the fleet's calls as last read (see
+   * `DetachedPart`): together they stay within the vendor's limit, where each used to take a whole limit.
+   */
+  private detach(): void {
+    if (this.windowKeys.length === 0) return;
+    const { local, link } = this.options;
+    this.part = { divisor: link.fleetSize, since: this.baselineAt, baseline: this.baseline, until: Infinity };
+    local.setPart(this.part);
+  }
+
+  /**
+   * Back on Redis: first put there what this replica spent while away (everything it counts, when Redis lost
+   * its data), on the same connection as, and so before, any ACQUIRE; then keep to the part for REJOIN_MS
+   * more, while the other replicas come back and do the same.
+   */
+  private rejoin(lost: boolean): void {
+    const part = this.part;
+    if (this.windowKeys.length === 0 || (part === undefined && !lost)) return;
+    const { local, link } = this.options;
+    const redisNow = link.redisNow();
+    const offset = redisNow === undefined ? 0 : redisNow - Date.now();
+    const since = lost ? -Infinity : (part?.since ?? Date.now());
+    const digests = new Map<string, string>();
+    let inFlight = 0;
+    const perWindow = local.entries().flatMap((w, i) => {
+      inFlight = w.inFlight;
+      const byCaller = new Map<string, number[]>();
+      for (const e of w.finished) {
+        if (e.at < since) continue;
+        let digest = digests.get(e.caller);
+        if (digest === undefined) digests.set(e.caller, (digest = callerDigest(e.caller)));
+        const times = byCaller.get(digest) ?? [];
+        times.push(Math.floor(e.at + offset));
+        byCaller.set(digest, times);
+      }
+      return [this.options.windows[i]!.windowMs, [...byCaller].map(([c, times]) => `${c}=${times.join(",")}`).join(";")];
+    });
+    this.redis
+      .ugRateReseed(
+        this.windowKeys.length,
+        ...this.windowKeys,
+        `${link.replicaId}:seed${++this.seq}`,
+        this.options.holdMs,
+        inFlight,
+        ...perWindow,
+      )
+      .catch((err: unknown) => link.noteFailure("rate limiter re-seed", err));
+    const now = Date.now();
+    this.part = { ...(part ?? { divisor: link.fleetSize, since: this.baselineAt, baseline: this.baseline }), until: now + REJOIN_MS };
+    local.setPart(this.part);
+    this.snapshot();
+  }
+
+  /** Reads the fleet's windows (see SNAPSHOT), for the part this replica takes should Redis go away. */
+  private snapshot(): void {
+    const { link, windows } = this.options;
+    if (windows.length === 0 || !link.available) return;
+    const sentAt = Date.now();
+    this.redis
+      .ugRateSnapshot(this.windowKeys.length, ...this.windowKeys, ...windows.map((w) => w.windowMs))
+      .then((out) => {
+        // Redis's clock to ours, erring late (calls then count longer): its now as of the answer's arrival.
+        const offset = Number(out[0]) - Date.now();
+        this.baseline = windows.map((w, i) => {
+          const at = 1 + i * 12;
+          const buckets = Array.from({ length: 10 }, (_, b) => ({
+            // A bucket's calls counted as late as they may have been: its end.
+            at: Number(out[0]) - w.windowMs + Math.floor(((b + 1) * w.windowMs) / 10) - offset,
+            count: Number(out[at + b]),
+          }));
+          // Calls in flight finish by the latest score, at the latest.
+          buckets.push({ at: Number(out[at + 11]) - offset, count: Number(out[at + 10]) });
+          return buckets.filter((b) => b.count > 0);
+        });
+        // This replica's calls finished since the question may be missing from the answer: its own from then on.
+        this.baselineAt = sentAt;
+      })
+      .catch((err: unknown) => link.noteFailure("rate limiter snapshot", err));
   }
 
   get queueDepth(): number {
@@ -337,13 +508,10 @@ export class SharedRateLimiter implements OutboundLimiter {
   async acquire(deadline: Deadline): Promise<Release> {
     const { local, link } = this.options;
     const started = Date.now();
-    if (this.windowKeys.length === 0 || !link.available) return this.granted(started, await local.acquire(deadline));
+    if (this.windowKeys.length === 0) return this.granted(started, await local.acquire(deadline));
+    if (!link.available) return this.away(deadline, started);
     const member = `${link.replicaId}:${++this.seq}`;
-    // Callers are named in keys by a digest: a JWT subject may be long or contain anything.
-    const caller = createHash("sha256")
-      .update(deadline.caller ?? "")
-      .digest("base64url")
-      .slice(0, 16);
+    const caller = callerDigest(deadline.caller ?? "");
     const keys = [this.pauseKey, this.queueKey, this.resumedKey, ...this.windowKeys.flatMap((k) => [k, `${k}:c:${caller}`])];
     const ask: Ask = (role, ahead, queuedHere, since) => this.ask({ keys, member, caller, role, ahead, queuedHere, since, deadline });
     let answer: Answer;
@@ -356,10 +524,10 @@ export class SharedRateLimiter implements OutboundLimiter {
     } catch (err) {
       link.noteFailure("rate limiter", err);
       this.forget(caller, member);
-      return this.granted(started, await local.acquire(deadline));
+      return link.available ? this.granted(started, await local.acquire(deadline)) : this.away(deadline, started);
     }
     if (answer.kind === "refused") throw local.refusal(answer.ms);
-    if (answer.kind !== "granted") return this.granted(started, await local.acquire(deadline)); // Redis went away meanwhile
+    if (answer.kind !== "granted") return this.away(deadline, started); // Redis went away meanwhile
     const slotKeys = this.windowKeys.flatMap((k) => [k, `${k}:c:${caller}`]);
     const releaseShared = (sent: boolean) => {
       const finishedAt = link.redisNow();
@@ -381,6 +549,18 @@ export class SharedRateLimiter implements OutboundLimiter {
       release(sent);
       releaseShared(sent);
     });
+  }
+
+  /**
+   * A call while Redis is away: this replica's part, in process (see `detach`). One that waited there until
+   * Redis came back gives its slot back and asks Redis too: Redis must count every call once it is back,
+   * or what waited through the outage would go out on top of what Redis grants.
+   */
+  private async away(deadline: Deadline, started: number): Promise<Release> {
+    const release = await this.options.local.acquire(deadline);
+    if (!this.options.link.available) return this.granted(started, release);
+    release(false);
+    return this.acquire(deadline);
   }
 
   /**
@@ -492,6 +672,8 @@ export class SharedRateLimiter implements OutboundLimiter {
   }
 
   close(): void {
+    clearInterval(this.snapshots);
+    this.unwatch();
     this.options.local.close();
   }
 

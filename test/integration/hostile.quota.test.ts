@@ -168,7 +168,11 @@ describe("a newcomer after two floods, at Defender's default limits (100/60s, 15
     sim = undefined;
   });
 
-  const ask = async (url: string, key: string, ids: string[]): Promise<GraphQLResponse<{ defenderUsers: Array<{ id: string } | null> }>> => {
+  const ask = async (
+    url: string,
+    key: string,
+    ids: string[],
+  ): Promise<GraphQLResponse<{ defenderUsers: Array<{ id: string } | null> }>> => {
     const res = await fetch(url, {
       method: "POST",
       headers: { "content-type": "application/json", "x-api-key": key },
