@@ -133,13 +133,6 @@ export interface DetachedPart {
   until: number;
 }
 
-/** What a window allows now: its limit, the calls that count against it, and its sharing rules. */
-interface Effective {
-  limit: number;
-  count: number;
-  shares: WindowShares;
-}
-
 /**
  * Outbound rate limiting for one source, as sliding-window logs: a call may go when, in every window, fewer
  * than `limit` calls are in flight or finished within the last `windowMs`. A call's slot is timed from when
@@ -342,24 +335,19 @@ export class RateLimiter implements OutboundLimiter {
   }
 
   /**
-   * Window `i` as it stands at `t` (after `prune`): the whole limit and every call in it; or, holding a
-   * replica's part, limit / divisor against this replica's own calls since the part began plus its share
-   * of the fleet's baseline.
+   * The calls that count against window `i` at `t` (after `prune`): every call in it; or, holding a
+   * replica's part (whose limit is limit / divisor), this replica's own calls since the part began plus its
+   * share of the fleet's baseline.
    */
-  private effective(i: number, t: number): Effective {
-    const w = this.windows[i]!;
+  private countOf(i: number, t: number): number {
     const log = this.logs[i]!;
     const part = this.part;
-    if (part === undefined) return { limit: w.limit, count: log.times.length + this.inFlight, shares: this.shares[i]! };
+    if (part === undefined) return log.times.length + this.inFlight;
     let own = 0;
     for (let j = log.times.length - 1; j >= 0 && log.times[j]! >= part.since; j--) own++;
     let fleet = 0;
-    for (const b of part.baseline[i] ?? []) if (b.at > t - w.windowMs) fleet += b.count;
-    return {
-      limit: Math.max(1, Math.floor(w.limit / part.divisor)),
-      count: own + this.inFlight + Math.ceil(fleet / part.divisor),
-      shares: this.partShares[i]!,
-    };
+    for (const b of part.baseline[i] ?? []) if (b.at > t - this.windows[i]!.windowMs) fleet += b.count;
+    return own + this.inFlight + Math.ceil(fleet / part.divisor);
   }
 
   /**
@@ -388,7 +376,11 @@ export class RateLimiter implements OutboundLimiter {
     let wait = Math.max(0, this.pausedUntil - t);
     if (this.pace) wait = Math.max(wait, resumeWait(this.pace, this.pausedUntil, t >= this.pausedUntil ? this.resumed : 0, position, t));
     for (let i = 0; i < this.windows.length; i++) {
-      const { limit, count, shares } = this.effective(i, t);
+      // No allocation here: this runs for every call.
+      const part = this.part;
+      const limit = part === undefined ? this.windows[i]!.limit : Math.max(1, Math.floor(this.windows[i]!.limit / part.divisor));
+      const shares = part === undefined ? this.shares[i]! : this.partShares[i]!;
+      const count = this.countOf(i, t);
       const held = this.heldBy(i, caller);
       // A newcomer (holding less than its ration) may use the reserve; everyone else stops short of it.
       const open = held + own < shares.ration ? limit : limit - shares.reserve;
