@@ -316,7 +316,11 @@ export class RateLimiter implements OutboundLimiter {
 
   /** Drops what aged out of each window. */
   private prune(t: number): void {
-    if (this.part !== undefined && t >= this.part.until) this.setPart(undefined);
+    if (this.part !== undefined && t >= this.part.until) {
+      // Not setPart: prune runs inside schedule, which looks at the queue again anyway.
+      this.part = undefined;
+      this.partShares = [];
+    }
     this.windows.forEach((w, i) => {
       const log = this.logs[i]!;
       let n = 0;
