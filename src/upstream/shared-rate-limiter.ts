@@ -317,9 +317,9 @@ const POLL_MS = 100;
 /** How often a replica reads the fleet's windows, to know what they hold should Redis go away. */
 const SNAPSHOT_MS = 1_000;
 /**
- * Back on Redis, a replica keeps to its part for this long as well: the other replicas may not be back yet,
- * and until each has re-seeded what it spent while away, Redis's count is short of it. Reconnecting takes
- * at most 2 s after Redis is back (RedisLink's backoff) plus the membership's answer.
+ * Back on a Redis that lost its data, a replica keeps to its part for this long as well: the other replicas
+ * may not be back yet, and until each has re-seeded what it spent, Redis's count is short of it.
+ * Reconnecting takes at most 2 s after Redis is back (RedisLink's backoff) plus the membership's answer.
  */
 const REJOIN_MS = 5_000;
 
@@ -425,8 +425,8 @@ export class SharedRateLimiter implements OutboundLimiter {
 
   /**
    * Back on Redis: first put there what this replica spent while away (everything it counts, when Redis lost
-   * its data), on the same connection as, and so before, any ACQUIRE; then keep to the part for REJOIN_MS
-   * more, while the other replicas come back and do the same.
+   * its data), on the same connection as, and so before, any ACQUIRE; when Redis lost its data, keep to the
+   * part for REJOIN_MS more, while the other replicas come back and do the same.
    */
   private rejoin(lost: boolean): void {
     const part = this.part;
@@ -460,8 +460,13 @@ export class SharedRateLimiter implements OutboundLimiter {
         ...perWindow,
       )
       .catch((err: unknown) => link.noteFailure("rate limiter re-seed", err));
-    const now = Date.now();
-    this.part = { ...(part ?? { divisor: link.fleetSize, since: this.baselineAt, baseline: this.baseline }), until: now + REJOIN_MS };
+    // Only when Redis lost its data: then it holds nothing of the others until they are back too. When it kept
+    // it (a stall, a short partition) it knew all but what each replica spent while away, which each puts back
+    // as it returns; holding to the part then would cost a replica that merely looked stalled (a busy event
+    // loop) most of the budget for seconds.
+    this.part = lost
+      ? { ...(part ?? { divisor: link.fleetSize, since: this.baselineAt, baseline: this.baseline }), until: Date.now() + REJOIN_MS }
+      : undefined;
     local.setPart(this.part);
     this.snapshot();
   }

@@ -192,9 +192,9 @@ describe("the shared rate limiter", () => {
       await until(() => !links[0]!.available, 3_000);
       privateRedis.resume();
       await until(() => links.every((l) => l.available), 3_000);
-      // Back on Redis, each replica keeps to its part (half) for 5 s while the others return; a reservation
-      // left by a stale script would hold its slot for 10 s: ask once the 5 s are over.
-      await new Promise((r) => setTimeout(r, 5_500));
+      // The four calls A made in process during the stall count (A put them back), for a window; a reservation
+      // left by a stale script would hold its slot for 10 s: ask once A's calls are well out of the window.
+      await new Promise((r) => setTimeout(r, 2_000));
       // The four scripts ran on resume, after their callers gave up: the other replica finds the budget whole.
       const after = await Promise.allSettled([1, 2, 3, 4].map(() => b!.acquire(new Deadline(2_000))));
       process.stdout.write(`after a stall: ${after.filter((o) => o.status === "fulfilled").length} of 4 calls granted at once\n`);
