@@ -53,6 +53,8 @@ export interface Config {
   defenderRateLimits: RateWindow[];
   esetRateLimits: RateWindow[];
   rateLimitMaxQueue: number;
+  /** The share (0–1) of each outbound window one caller may hold (see `sharesOf`). */
+  rateLimitCallerShare: number;
   /** One Defender budget for the app, or one per endpoint family (users, machines, alerts). */
   defenderRateLimitScope: "app" | "endpoint";
   defenderCacheTtlMs: number;
@@ -206,6 +208,9 @@ export function loadConfig(env: Env = process.env): Config {
     defenderRateLimits: read.rate("DEFENDER_RATE_LIMITS", "100/60s,1500/1h"),
     esetRateLimits: read.rate("ESET_RATE_LIMITS", "10/1s"),
     rateLimitMaxQueue: read.int("RATE_LIMIT_MAX_QUEUE", 1000, 0, 1_000_000),
+    // 60%: a lone caller keeps most of each window, a second heavy caller still gets half as much, and the
+    // last tenth stays for newcomers (docs/security.md, "A fair share of the vendors' quota").
+    rateLimitCallerShare: read.int("RATE_LIMIT_CALLER_SHARE", 60, 1, 100) / 100,
     // "Per API" in Defender's docs may mean per endpoint; unverified, so one budget for the app by default.
     defenderRateLimitScope: read.oneOf("DEFENDER_RATE_LIMIT_SCOPE", ["app", "endpoint"], "app") as "app" | "endpoint",
     defenderCacheTtlMs: 1000 * read.int("DEFENDER_CACHE_TTL_SECONDS", cacheTtlSeconds, 0, 86_400),

@@ -118,6 +118,7 @@ export async function startGateway(input: Config, options: GatewayOptions = {}):
       onToken: (token) => redactor.addToken(token),
       rateLimits: { DEFENDER: config.defenderRateLimits, ESET: config.esetRateLimits },
       rateLimitMaxQueue: config.rateLimitMaxQueue,
+      rateLimitCallerShare: config.rateLimitCallerShare,
       defenderRateLimitScope: config.defenderRateLimitScope,
       circuit: {
         minimumRequests: config.circuitFailureThreshold,

@@ -30,6 +30,8 @@ export interface ClientsOptions {
   onToken: (token: string) => void;
   rateLimits: Record<SourceName, RateWindow[]>;
   rateLimitMaxQueue: number;
+  /** The share (0–1) of each window one caller may hold; the default 0.6 (see `sharesOf`). */
+  rateLimitCallerShare?: number;
   /**
    * Defender's budget: one for every call (`app`, the default and the safe choice), or one per endpoint
    * family (`endpoint`: users, machines, alerts; see defender/endpoint-family.ts), each with all the windows.
@@ -103,6 +105,7 @@ export function createClients(options: ClientsOptions): Clients {
         options.rateLimitMaxQueue,
         Date.now,
         options.redis ? undefined : onWait,
+        options.rateLimitCallerShare,
       );
       return options.redis
         ? new SharedRateLimiter({
@@ -113,6 +116,7 @@ export function createClients(options: ClientsOptions): Clients {
             // An attempt lasts at most the attempt timeout; a second more covers the answer's way back.
             holdMs: options.attemptTimeoutMs + 1_000,
             onWait,
+            share: options.rateLimitCallerShare,
           })
         : local;
     };

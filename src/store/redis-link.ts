@@ -10,6 +10,37 @@ const HEARTBEAT_MS = 250;
 const STALL_MS = 1_000;
 /** Heartbeat samples kept for the clock offset: the last 5 s. */
 const CLOCK_SAMPLES = 20;
+/** A replica re-registers in the fleet's membership every this many heartbeats (1 s), and counts as live this long. */
+const MEMBERSHIP_EVERY = 4;
+const MEMBER_TTL_MS = 3_000;
+
+/**
+ * KEYS: [1] the fleet's members (a sorted set scored by when each one's registration expires), [2] the
+ * epoch (a random token set by whichever replica finds it missing). ARGV: [1] this replica, [2] the TTL,
+ * [3] a new epoch, should there be none. Returns {epoch, live replicas, Redis's now}. An epoch other than the
+ * one a replica knows means Redis lost its data (a restart without persistence, a flush): whatever the
+ * fleet counted there (the rate-limit windows) is gone. The epoch outlives any window (a day, renewed).
+ */
+const MEMBERSHIP = `local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local epoch = redis.call('GET', KEYS[2])
+if not epoch then
+  epoch = ARGV[3]
+  redis.call('SET', KEYS[2], epoch, 'PX', 86400000)
+else
+  redis.call('PEXPIRE', KEYS[2], 86400000)
+end
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
+redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[2]))
+return {epoch, redis.call('ZCARD', KEYS[1]), now}`;
+
+/** Told of the link's transitions (the shared rate limiters: see SharedRateLimiter). */
+export interface LinkWatcher {
+  down(): void;
+  /** Usable again; `lost`: Redis lost its data while this replica was away (a new epoch). */
+  up(lost: boolean): void;
+}
 
 /** What `/health/ready` says about the shared tier. */
 export interface RedisHealth {
@@ -48,6 +79,12 @@ export class RedisLink {
   private readonly downListeners = new Set<() => void>();
   /** How long a command may take before its caller gives up on it and goes on without Redis. */
   readonly commandTimeoutMs: number;
+  private readonly watchers = new Set<LinkWatcher>();
+  /** The epoch last seen in Redis (see MEMBERSHIP); undefined before the first answer. */
+  private epoch?: string;
+  private live = 1;
+  private beats = 0;
+  private confirming = false;
 
   constructor(
     config: RedisConfig,
@@ -68,10 +105,12 @@ export class RedisLink {
       enableAutoPipelining: true,
       lazyConnect: false,
     });
+    // Usable only once the membership has answered: that is where a Redis that lost its data shows, and the
+    // rate limiters must hear of it before they ask Redis for a slot.
     this.client.on("ready", () => {
       this.lastAnswerAt = Date.now();
       this.stalled = false;
-      this.mark("up");
+      this.confirmUp();
     });
     this.heartbeat = setInterval(() => this.beat(), HEARTBEAT_MS);
     this.heartbeat.unref();
@@ -81,6 +120,20 @@ export class RedisLink {
     this.client.on("error", (err: Error) => {
       if (this.status === "up") this.mark("down", err.message);
     });
+  }
+
+  /**
+   * How many replicas share this Redis, as last seen (each registers every second; at least 1, this one):
+   * while Redis is away, each takes its part of the vendors' budgets by it.
+   */
+  get fleetSize(): number {
+    return this.live;
+  }
+
+  /** Calls `watcher` at every transition until the returned function is called. */
+  watch(watcher: LinkWatcher): () => void {
+    this.watchers.add(watcher);
+    return () => this.watchers.delete(watcher);
   }
 
   /** True while commands can be sent; callers skip Redis entirely otherwise. */
@@ -121,12 +174,11 @@ export class RedisLink {
     return new Promise((resolve) => {
       const done = (ok: boolean) => {
         clearTimeout(timer);
-        this.client.off("ready", onReady);
+        stop();
         resolve(ok);
       };
-      const onReady = () => done(true);
+      const stop = this.watch({ down: () => {}, up: () => done(true) });
       const timer = setTimeout(() => done(false), ms);
-      this.client.once("ready", onReady);
     });
   }
 
@@ -154,6 +206,9 @@ export class RedisLink {
    */
   private beat(): void {
     if (this.client.status !== "ready") return;
+    if (!this.stalled && this.status === "down")
+      this.confirmUp(); // the membership failed after "ready": again
+    else if (this.status === "up" && ++this.beats % MEMBERSHIP_EVERY === 0) this.checkMembership();
     const now = Date.now();
     if (!this.stalled && this.status === "up" && now - this.lastAnswerAt > STALL_MS) {
       // After our own event loop was blocked, timers run before pending socket reads: look again once this
@@ -173,13 +228,67 @@ export class RedisLink {
         this.pingOut = false;
         this.lastAnswerAt = Date.now();
         this.sampleClock(sentAt, this.lastAnswerAt, Number(seconds) * 1000 + Math.floor(Number(micros) / 1000));
-        if (this.stalled) {
-          this.stalled = false;
-          this.mark("up");
-        }
+        if (this.stalled) this.confirmUp();
       },
       () => {
         this.pingOut = false;
+      },
+    );
+  }
+
+  /** Registers this replica and reads the fleet's size and epoch; true when the epoch changed (Redis lost its data). */
+  private async membership(): Promise<boolean> {
+    const c = this.client as Redis & { ugMembership?: (n: number, ...args: Array<string | number>) => Promise<[string, number, number]> };
+    if (c.ugMembership === undefined) this.client.defineCommand("ugMembership", { lua: MEMBERSHIP });
+    const sentAt = Date.now();
+    const [epoch, live, redisMs] = await c.ugMembership!(
+      2,
+      `${this.prefix}fleet:members`,
+      `${this.prefix}fleet:epoch`,
+      this.replicaId,
+      MEMBER_TTL_MS,
+      randomBytes(9).toString("base64url"),
+    );
+    const lost = this.epoch !== undefined && epoch !== this.epoch;
+    this.epoch = epoch;
+    this.live = Math.max(1, Number(live));
+    // A Redis that lost its data may be another process, on another host: its clock is not the old one's.
+    if (lost) this.clockSamples.length = 0;
+    this.sampleClock(sentAt, Date.now(), Number(redisMs));
+    return lost;
+  }
+
+  /** Marks the link up once the membership answers (and says whether Redis lost its data meanwhile). */
+  private confirmUp(): void {
+    if (this.confirming) return;
+    this.confirming = true;
+    this.membership().then(
+      (lost) => {
+        this.confirming = false;
+        this.lastAnswerAt = Date.now();
+        this.stalled = false;
+        this.mark("up", undefined, lost);
+      },
+      () => {
+        this.confirming = false;
+      },
+    );
+  }
+
+  /** The periodic membership while up; a changed epoch (a flush, an eviction) is handled as an outage. */
+  private checkMembership(): void {
+    if (this.confirming) return;
+    this.confirming = true;
+    this.membership().then(
+      (lost) => {
+        this.confirming = false;
+        if (lost && this.status === "up") {
+          this.mark("down", "redis lost its data (a new epoch)");
+          this.mark("up", undefined, true);
+        }
+      },
+      () => {
+        this.confirming = false;
       },
     );
   }
@@ -192,7 +301,7 @@ export class RedisLink {
     this.clockOffsetMs = this.clockSamples.reduce((best, s) => (s.rttMs < best.rttMs ? s : best)).offsetMs;
   }
 
-  private mark(status: RedisStatus, reason?: string): void {
+  private mark(status: RedisStatus, reason?: string, lost = false): void {
     if (status === this.status) return;
     this.status = status;
     this.onStatus(status);
@@ -200,6 +309,10 @@ export class RedisLink {
       const listeners = [...this.downListeners];
       this.downListeners.clear();
       for (const listener of listeners) listener();
+    }
+    for (const watcher of [...this.watchers]) {
+      if (status === "down") watcher.down();
+      else watcher.up(lost);
     }
     if (status === "up") {
       this.log.info(

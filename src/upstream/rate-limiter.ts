@@ -9,13 +9,33 @@ export interface RateWindow {
 }
 
 /**
- * The slots of a window no single caller may take at once: a tenth of the window (none below 10 calls).
- * A caller holding `limit − reserve` slots of a window gets further ones only one per `windowMs / reserve`
- * (counted from the grant that brought it there), so a caller arriving while another floods the vendor
- * finds a free slot.
+ * How one window is shared between callers (`sharesOf`): nobody holds more than `cap` of it, and its last
+ * `reserve` slots go only to callers holding fewer than `ration` of it (newcomers), a ration each.
  */
-export function reserveOf(w: RateWindow): number {
-  return Math.floor(w.limit / 10);
+export interface WindowShares {
+  /** The most slots of the window one caller may hold (in flight or finished within it). */
+  cap: number;
+  /** The window's last slots: taken only by a caller that holds fewer than `ration` of the window. */
+  reserve: number;
+  /** A newcomer's ration of the reserve: a caller holding this many slots of the window is no newcomer. */
+  ration: number;
+}
+
+/** The share of each window one caller may hold, by default (RATE_LIMIT_CALLER_SHARE). */
+export const DEFAULT_CALLER_SHARE = 0.6;
+
+/**
+ * The sharing rules of a window of `limit` calls, for a caller share `share` (0–1): `cap` = share × limit
+ * (at most limit − reserve), `reserve` = a tenth of the limit, `ration` = a fifth of the reserve (at
+ * least 1), so the reserve serves at least five newcomers a window. Defender's 100/60s: 60, 10, 2; its
+ * 1500/1h: 900, 150, 30; ESET's 10/1s: 6, 1, 1. A window under 10 calls is too small to split: one
+ * caller may take all of it (as two callers get it in turns through the fair queue).
+ */
+export function sharesOf(w: RateWindow, share: number = DEFAULT_CALLER_SHARE): WindowShares {
+  if (w.limit < 10) return { cap: w.limit, reserve: 0, ration: 0 };
+  const reserve = Math.floor(w.limit / 10);
+  const cap = Math.max(1, Math.min(w.limit - reserve, Math.floor(w.limit * share)));
+  return { cap, reserve, ration: Math.min(cap, Math.max(1, Math.floor(reserve / 5))) };
 }
 
 interface Waiter {
@@ -93,8 +113,23 @@ interface WindowLog {
   callers: string[];
   /** Finished calls within the window, per caller. */
   held: Map<string, number>;
-  /** When each caller last took a slot that left it holding `limit − reserve` or more (its pace starts there). */
-  lastReserve: Map<string, number>;
+}
+
+/**
+ * A replica's part of a budget it shares with other replicas, while the shared count (Redis) is out of
+ * reach or was just re-joined (see SharedRateLimiter): the fleet's calls as last seen count for everyone,
+ * and this replica's own calls since then count `divisor` times, so N replicas each keeping to this stay
+ * together within the limit: baseline + N × own ≤ limit.
+ */
+export interface DetachedPart {
+  /** Replicas sharing the budget (the last known membership), at least 1. */
+  divisor: number;
+  /** From when (this limiter's clock) this replica's finished calls count as its own part (earlier ones are in `baseline`). */
+  since: number;
+  /** Per window: the fleet's calls as last seen, in buckets each counted until its `at` + the window. */
+  baseline: ReadonlyArray<ReadonlyArray<{ at: number; count: number }>>;
+  /** Until when the part holds (Infinity while detached; a while after re-joining, until every replica has). */
+  until: number;
 }
 
 /**
@@ -103,19 +138,20 @@ interface WindowLog {
  * it finished, not when it was sent: the vendor counts arrivals, and an arrival can lag our send by any
  * network delay, so timing from the send could show the vendor a few calls too many in some window.
  *
- * The budget is shared fairly between callers (the request's principal, `Deadline.caller`):
+ * The budget is shared between callers (the request's principal, `Deadline.caller`), in every window:
  * - calls over the limit wait in one queue per caller; when a slot frees it goes to the waiting caller
  *   holding the fewest slots of the window (first come, first served between equals), so a caller that
  *   floods the vendor does not make the others wait behind its backlog: max-min fair shares;
- * - a caller may take `limit − reserve` slots of a window at once (see `reserveOf`), and the rest only at a
- *   pace of one per `windowMs / reserve`: one caller alone still uses the whole budget over a window,
- *   while another caller arriving during its flood finds a slot at once or within that pace.
+ * - a caller holds at most `cap` of a window, and the window's last `reserve` slots go only to callers
+ *   holding fewer than `ration` of it (see `sharesOf`): two callers flooding one after the other take at
+ *   most limit − reserve together, and a third finds a slot at once.
  * The queues are bounded by `maxQueue` in all. A call that could not get a slot before its request's
  * deadline fails at once as rate-limited, with the expected wait, and never reaches the vendor; a queued call
  * leaves the queue when its request's lifetime ends (`Deadline.signal`: the deadline, or the answer sent).
  */
 export class RateLimiter implements OutboundLimiter {
   private readonly logs: WindowLog[];
+  private readonly shares: WindowShares[];
   private inFlight = 0;
   private readonly inFlightBy = new Map<string, number>();
   /** Waiting calls per caller, FIFO within a caller; a caller's entry exists only while it waits. */
@@ -128,6 +164,9 @@ export class RateLimiter implements OutboundLimiter {
   private resumed = 0;
   /** The window whose pace a backlog resumes at after a pause (the shortest). */
   private readonly pace?: RateWindow;
+  private part?: DetachedPart;
+  /** The windows' sharing rules within the part's limits (limit / divisor). */
+  private partShares: WindowShares[] = [];
 
   constructor(
     private readonly source: SourceName,
@@ -136,13 +175,37 @@ export class RateLimiter implements OutboundLimiter {
     private readonly now: () => number = Date.now,
     /** Told how long each granted call waited (0 when it went straight through), for metrics. */
     private readonly onWait: (ms: number) => void = () => {},
+    /** The share of each window one caller may hold (RATE_LIMIT_CALLER_SHARE, 0–1). */
+    private readonly share: number = DEFAULT_CALLER_SHARE,
   ) {
-    this.logs = windows.map(() => ({ times: [], callers: [], held: new Map(), lastReserve: new Map() }));
+    this.logs = windows.map(() => ({ times: [], callers: [], held: new Map() }));
+    this.shares = windows.map((w) => sharesOf(w, share));
     this.pace = resumePace(windows);
   }
 
   get queueDepth(): number {
     return this.queued;
+  }
+
+  /** The calls in flight or finished within each window, oldest first (for re-seeding a shared count). */
+  entries(): Array<{ inFlight: number; finished: Array<{ at: number; caller: string }> }> {
+    this.prune(this.now());
+    return this.logs.map((log) => ({
+      inFlight: this.inFlight,
+      finished: log.times.map((at, j) => ({ at, caller: log.callers[j]! })),
+    }));
+  }
+
+  /**
+   * Holds this limiter to its replica's part of a shared budget (see `DetachedPart`) until `part.until`,
+   * or lifts the part (undefined). Wakes the queue: the limits changed.
+   */
+  setPart(part: DetachedPart | undefined): void {
+    this.part = part;
+    this.partShares = part
+      ? this.windows.map((w) => sharesOf({ limit: Math.max(1, Math.floor(w.limit / part.divisor)), windowMs: w.windowMs }, this.share))
+      : [];
+    if (this.queued > 0) this.schedule();
   }
 
   /**
@@ -161,8 +224,8 @@ export class RateLimiter implements OutboundLimiter {
       this.onWait(0);
       return Promise.resolve(this.take(caller));
     }
-    const own = this.queues.get(caller);
-    const expectedWait = this.waitFor(caller, this.positionOf(caller, own?.length ?? 0), t);
+    const own = this.queues.get(caller)?.length ?? 0;
+    const expectedWait = this.waitFor(caller, this.positionOf(caller, own), t, own);
     if (this.queued >= this.maxQueue || expectedWait >= deadline.remaining()) {
       return Promise.reject(this.refusal(expectedWait));
     }
@@ -189,7 +252,8 @@ export class RateLimiter implements OutboundLimiter {
         },
       };
       signal.addEventListener("abort", leave);
-      if (own) own.push(waiter);
+      const queue = this.queues.get(caller);
+      if (queue) queue.push(waiter);
       else this.queues.set(caller, [waiter]);
       this.queued++;
       this.schedule();
@@ -231,10 +295,6 @@ export class RateLimiter implements OutboundLimiter {
     if (this.pace && t >= this.pausedUntil && t < this.pausedUntil + this.pace.windowMs) this.resumed++;
     this.inFlight++;
     this.inFlightBy.set(caller, (this.inFlightBy.get(caller) ?? 0) + 1);
-    this.windows.forEach((w, i) => {
-      const r = reserveOf(w);
-      if (r > 0 && this.heldBy(i, caller) >= w.limit - r) this.logs[i]!.lastReserve.set(caller, t);
-    });
     let released = false;
     return (sent = true) => {
       if (released) return;
@@ -260,8 +320,13 @@ export class RateLimiter implements OutboundLimiter {
     return (this.logs[i]?.held.get(caller) ?? 0) + (this.inFlightBy.get(caller) ?? 0);
   }
 
-  /** Drops what aged out of each window, and pacing marks older than a window. */
+  /** Drops what aged out of each window. */
   private prune(t: number): void {
+    if (this.part !== undefined && t >= this.part.until) {
+      // Not setPart: prune runs inside schedule, which looks at the queue again anyway.
+      this.part = undefined;
+      this.partShares = [];
+    }
     this.windows.forEach((w, i) => {
       const log = this.logs[i]!;
       let n = 0;
@@ -276,8 +341,23 @@ export class RateLimiter implements OutboundLimiter {
         log.times.splice(0, n);
         log.callers.splice(0, n);
       }
-      if (log.lastReserve.size > 0) for (const [c, at] of log.lastReserve) if (at <= t - w.windowMs) log.lastReserve.delete(c);
     });
+  }
+
+  /**
+   * The calls that count against window `i` at `t` (after `prune`): every call in it; or, holding a
+   * replica's part (whose limit is limit / divisor), this replica's own calls since the part began plus its
+   * share of the fleet's baseline.
+   */
+  private countOf(i: number, t: number): number {
+    const log = this.logs[i]!;
+    const part = this.part;
+    if (part === undefined) return log.times.length + this.inFlight;
+    let own = 0;
+    for (let j = log.times.length - 1; j >= 0 && log.times[j]! >= part.since; j--) own++;
+    let fleet = 0;
+    for (const b of part.baseline[i] ?? []) if (b.at > t - this.windows[i]!.windowMs) fleet += b.count;
+    return own + this.inFlight + Math.ceil(fleet / part.divisor);
   }
 
   /**
@@ -297,31 +377,71 @@ export class RateLimiter implements OutboundLimiter {
   }
 
   /**
-   * How long until the call `position` places behind the next granted one could go for `caller` (an
-   * estimate past one window): the windows' free slots, a 429 pause, and the caller's pace past its
-   * `limit − reserve`. Expects `prune(t)` to have run.
+   * How long until the call `position` places behind the next granted one could go for `caller`, `own` of
+   * those positions being its own calls (an estimate past one window): the windows' free slots (the
+   * reserve counts only for a caller holding less than its ration), the caller's cap, and a 429 pause.
+   * Expects `prune(t)` to have run.
    */
-  private waitFor(caller: string, position: number, t: number): number {
+  private waitFor(caller: string, position: number, t: number, own = 0): number {
     let wait = Math.max(0, this.pausedUntil - t);
     if (this.pace) wait = Math.max(wait, resumeWait(this.pace, this.pausedUntil, t >= this.pausedUntil ? this.resumed : 0, position, t));
-    this.windows.forEach((w, i) => {
-      const log = this.logs[i]!;
-      const free = w.limit - log.times.length - this.inFlight;
-      if (position >= free) {
-        const k = position - free; // slots that must open up before ours
-        const cycles = Math.floor(k / w.limit);
-        // Finished calls free their slot a window after they finished; calls still in flight at the earliest
-        // a window from now.
-        const base = k % w.limit < log.times.length ? log.times[k % w.limit]! : t;
-        wait = Math.max(wait, base + w.windowMs * (cycles + 1) - t);
-      }
-      const r = reserveOf(w);
-      if (r > 0 && this.heldBy(i, caller) + position >= w.limit - r) {
-        const last = log.lastReserve.get(caller);
-        if (last !== undefined) wait = Math.max(wait, last + w.windowMs / r - t);
-      }
-    });
+    for (let i = 0; i < this.windows.length; i++) {
+      // No allocation here: this runs for every call.
+      const part = this.part;
+      const limit = part === undefined ? this.windows[i]!.limit : Math.max(1, Math.floor(this.windows[i]!.limit / part.divisor));
+      const shares = part === undefined ? this.shares[i]! : this.partShares[i]!;
+      const count = this.countOf(i, t);
+      const held = this.heldBy(i, caller);
+      // A newcomer (holding less than its ration) may use the reserve; everyone else stops short of it.
+      const open = held + own < shares.ration ? limit : limit - shares.reserve;
+      const free = open - count;
+      if (position >= free) wait = Math.max(wait, this.freedAfter(i, position - free, open, t) - t);
+      // The caller's cap: its own slots must age out first.
+      const over = held + own - shares.cap;
+      if (over >= 0) wait = Math.max(wait, this.ownFreedAfter(i, caller, over, shares.cap, t) - t);
+    }
     return wait;
+  }
+
+  /** When the `k`th slot (0-based) of window `i` beyond its `open` slots frees. */
+  private freedAfter(i: number, k: number, open: number, t: number): number {
+    const w = this.windows[i]!.windowMs;
+    const log = this.logs[i]!;
+    const part = this.part;
+    if (part === undefined) {
+      // Finished calls free their slot a window after they finished; calls still in flight at the earliest
+      // a window from now. Beyond a window's worth, a round per window.
+      const per = Math.max(1, open);
+      const idx = k % per;
+      const base = idx < log.times.length ? log.times[idx]! : t;
+      return base + w * (Math.floor(k / per) + 1);
+    }
+    // Holding a part: own calls since it began free one slot each, the baseline's buckets 1 / divisor each.
+    const events: Array<{ at: number; frees: number }> = [];
+    for (let j = 0; j < log.times.length; j++) if (log.times[j]! >= part.since) events.push({ at: log.times[j]! + w, frees: 1 });
+    for (const b of part.baseline[i] ?? []) if (b.at > t - w) events.push({ at: b.at + w, frees: b.count / part.divisor });
+    events.sort((a, b) => a.at - b.at);
+    let freed = 0;
+    for (const e of events) {
+      freed += e.frees;
+      if (freed >= k + 1) return e.at;
+    }
+    return (events.at(-1)?.at ?? t) + w;
+  }
+
+  /** When the caller's `k`th slot (0-based) of window `i` beyond its `cap` frees: its own oldest slots age out first. */
+  private ownFreedAfter(i: number, caller: string, k: number, cap: number, t: number): number {
+    const log = this.logs[i]!;
+    const idx = k % cap;
+    let base = t;
+    for (let j = 0, n = 0; j < log.times.length; j++) {
+      if (log.callers[j] !== caller) continue;
+      if (n++ === idx) {
+        base = log.times[j]!;
+        break;
+      }
+    }
+    return base + this.windows[i]!.windowMs * (Math.floor(k / cap) + 1);
   }
 
   /** The next caller to serve: among those whose head call may go now, the one holding fewest slots. */
@@ -348,6 +468,7 @@ export class RateLimiter implements OutboundLimiter {
         }
       }
       if (best === undefined) {
+        if (this.part !== undefined && this.part.until > t) soonest = Math.min(soonest, this.part.until - t);
         this.wakeTimer = setTimeout(() => this.schedule(), Math.max(1, Math.ceil(soonest)));
         this.wakeTimer.unref();
         return;

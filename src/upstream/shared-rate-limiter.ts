@@ -1,7 +1,16 @@
 import { createHash } from "node:crypto";
 import type Redis from "ioredis";
 import type { Deadline } from "./deadline";
-import { reserveOf, resumePace, type OutboundLimiter, type RateLimiter, type RateWindow, type Release } from "./rate-limiter";
+import {
+  DEFAULT_CALLER_SHARE,
+  resumePace,
+  sharesOf,
+  type DetachedPart,
+  type OutboundLimiter,
+  type RateLimiter,
+  type RateWindow,
+  type Release,
+} from "./rate-limiter";
 import type { RedisLink } from "../store/redis-link";
 
 /*
@@ -17,7 +26,8 @@ import type { RedisLink } from "../store/redis-link";
  *   at the pace of the shortest window when it ends;
  * - the budget is shared fairly between callers across replicas: each slot is also kept in a per-caller
  *   set, the fleet's queue says who waits where, and while others wait no caller gets more than an equal
- *   share of a window; past `limit − reserve` of a window a caller is paced (see ACQUIRE and `reserveOf`).
+ *   share of a window; no caller holds more than its cap of a window, and the window's reserve goes only
+ *   to newcomers, a ration each (see ACQUIRE and `sharesOf`).
  *   Callers are digests of `Deadline.caller` (the principal), never the subject itself;
  * - a call's expected wait sees the fleet's whole queue, so over the quota it is refused at once;
  * - a script carries when its caller gives up on it (on Redis's clock): one that ran later, having sat in
@@ -37,14 +47,14 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)`;
 /**
  * KEYS: [1] the pause key (when the last 429's pause ends; kept through the resume pace after it), [2] the
  * fleet's queue (a hash, see below), [3] the calls granted since the pause ended, then per window: the
- * window's key, the caller's key for that window, the window's pacing hash.
+ * window's key and the caller's key for that window.
  * ARGV: [1] member, [2] holdMs, [3] caller, [4] replica, [5] POLL_MS, [6] role: "new" (a call of a caller
  * with no line on this replica: may take a slot), "head" (the head of its caller's line here: may take a
  * slot), "queued" (a call joining its caller's line: where does it stand?), [7] the caller's calls ahead of
  * this one on this replica, [8] the caller's calls waiting on this replica counting this one, [9] since when
  * the head of this line waits (Redis's clock; 0 for a new call: now), [10] the caller's remaining deadline
  * (ms), [11] when the caller gives up on this command, on Redis's clock (0: unknown), [12] and [13] the
- * resume pace after a pause (limit, windowMs), then limit, windowMs and reserve per window.
+ * resume pace after a pause (limit, windowMs), then limit, windowMs, cap, reserve and ration per window.
  * Returns {status, ms, now}: status 1 granted; 0 wait (ms until a slot may free); 2 refused, its turn cannot
  * come before its deadline (ms: the expected wait); 3 the caller gave up before the script ran, nothing done.
  *
@@ -62,9 +72,9 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)`;
  *   the whole fleet's backlog, not just the next free slot: a call whose turn cannot come before its
  *   deadline is refused at once.
  * - Fair share between callers: while others wait, a caller holding ceil(limit / callers waiting, itself
- *   included) of a window gets no more of it, so freed slots go to the others. A caller holding
- *   limit − reserve of a window gets further slots only one per windowMs / reserve (the pacing hash
- *   remembers the grant that brought it there or the last one past it).
+ *   included) of a window gets no more of it, so freed slots go to the others. Whoever waits, a caller
+ *   holding its cap of a window gets no more of it, and one holding its ration or more gets none of the
+ *   window's last `reserve` slots (the in-process rules, `sharesOf`, fleet-wide).
  * - After a 429's pause the fleet resumes at the pace of the shortest window (see `resumePace`).
  */
 const ACQUIRE = `${NOW_MS}
@@ -80,7 +90,7 @@ local queuedHere = tonumber(ARGV[8])
 local since = tonumber(ARGV[9])
 if since <= 0 then since = now end
 local remaining = tonumber(ARGV[10])
-local n = (#KEYS - 3) / 3
+local n = (#KEYS - 3) / 2
 local others, ownBefore, olderLines = 0, 0, 0
 local queuedOf, heldOf = {}, {}
 local entries = redis.call('HGETALL', KEYS[2])
@@ -115,14 +125,15 @@ for j = 1, #entries, 2 do
 end
 local counts, mines = {}, {}
 for i = 1, n do
-  local win = tonumber(ARGV[12 + 3 * i])
-  redis.call('ZREMRANGEBYSCORE', KEYS[3 * i + 1], '-inf', now - win)
-  redis.call('ZREMRANGEBYSCORE', KEYS[3 * i + 2], '-inf', now - win)
-  counts[i] = redis.call('ZCARD', KEYS[3 * i + 1])
-  mines[i] = redis.call('ZCARD', KEYS[3 * i + 2])
+  local win = tonumber(ARGV[10 + 5 * i])
+  redis.call('ZREMRANGEBYSCORE', KEYS[2 * i + 2], '-inf', now - win)
+  redis.call('ZREMRANGEBYSCORE', KEYS[2 * i + 3], '-inf', now - win)
+  counts[i] = redis.call('ZCARD', KEYS[2 * i + 2])
+  mines[i] = redis.call('ZCARD', KEYS[2 * i + 3])
 end
 local held = mines[1] or 0
-local position = ahead + ownBefore
+local own = ahead + ownBefore
+local position = own
 for c, q in pairs(queuedOf) do
   local first = held + position + 1 - heldOf[c]
   if first > 0 then position = position + math.min(q, first) end
@@ -133,28 +144,31 @@ local paceWin = tonumber(ARGV[13])
 local ramp = paceLimit > 0 and paused > 0 and now < paused + paceWin
 local resumed = 0
 if ramp and now >= paused then resumed = tonumber(redis.call('GET', KEYS[3]) or '0') end
--- How long until the call p places behind the next granted one could go (the in-process waitFor).
-local function waitAt(p, taking)
+-- How long until the call p places behind the next granted one, o of them the caller's own, could go
+-- (the in-process waitFor).
+local function waitAt(p, o, taking)
   local wait = 0
   if paused > now then wait = paused - now end
   if ramp then wait = math.max(wait, paused + (resumed + p) * paceWin / paceLimit - now) end
   for i = 1, n do
-    local limit = tonumber(ARGV[11 + 3 * i])
-    local win = tonumber(ARGV[12 + 3 * i])
-    local reserve = tonumber(ARGV[13 + 3 * i])
-    local free = limit - counts[i]
+    local limit = tonumber(ARGV[9 + 5 * i])
+    local win = tonumber(ARGV[10 + 5 * i])
+    local cap = tonumber(ARGV[11 + 5 * i])
+    local reserve = tonumber(ARGV[12 + 5 * i])
+    local ration = tonumber(ARGV[13 + 5 * i])
+    -- A newcomer (holding less than its ration) may use the reserve; everyone else stops short of it.
+    local open = limit - reserve
+    if mines[i] + o < ration then open = limit end
+    local free = open - counts[i]
     local w = 0
     if p >= free then
-      -- Past the window's free slots, a caller's backlog gets limit - reserve slots a round (the rest
-      -- come at its pace, or go to others): the estimate counts rounds of that many.
-      local per = limit
-      if not taking then per = math.max(1, limit - reserve) end
+      local per = math.max(1, open)
       local k = p - free
       local idx = k % per
       -- A call still in flight frees its slot a window after it finishes: at the earliest, a window from now.
       local base = now
       if idx < counts[i] then
-        local e = redis.call('ZRANGE', KEYS[3 * i + 1], idx, idx, 'WITHSCORES')
+        local e = redis.call('ZRANGE', KEYS[2 * i + 2], idx, idx, 'WITHSCORES')
         base = math.min(tonumber(e[2]), now)
       end
       -- Each round of the window also waits for a head's next poll to notice its freed slots.
@@ -163,17 +177,16 @@ local function waitAt(p, taking)
       -- Over its share while others wait: ask again soon (they stop waiting once served).
       w = queueTtl
     end
-    if reserve > 0 and mines[i] + p >= limit - reserve then
-      -- Paced: until a window/reserve after the grant that got it there, or until enough of its own slots
-      -- age out that it holds fewer than limit - reserve again, whichever comes first.
-      local last = tonumber(redis.call('HGET', KEYS[3 * i + 3], caller) or '0')
-      local at = last + math.floor(win / reserve)
-      local m = mines[i] + p - (limit - reserve)
-      if m < mines[i] then
-        local e = redis.call('ZRANGE', KEYS[3 * i + 2], m, m, 'WITHSCORES')
-        at = math.min(at, math.min(tonumber(e[2]), now) + win)
+    -- The caller's cap: its own oldest slots must age out first.
+    local over = mines[i] + o - cap
+    if over >= 0 then
+      local idx = over % cap
+      local base = now
+      if idx < mines[i] then
+        local e = redis.call('ZRANGE', KEYS[2 * i + 3], idx, idx, 'WITHSCORES')
+        base = math.min(tonumber(e[2]), now)
       end
-      w = math.max(w, at - now)
+      w = math.max(w, base + (win + pollMs) * (math.floor(over / cap) + 1) - now)
     end
     if w > wait then wait = w end
   end
@@ -187,7 +200,7 @@ local function queued(q)
     redis.call('PEXPIRE', KEYS[2], queueTtl)
   end
 end
-local wait = waitAt(0, true)
+local wait = waitAt(0, 0, true)
 if role ~= 'queued' and wait <= 0 then
   if olderLines > 0 then
     -- A slot is free, but another replica's line of this caller came first: its head takes it.
@@ -195,17 +208,10 @@ if role ~= 'queued' and wait <= 0 then
   else
     local hold = tonumber(ARGV[2])
     for i = 1, n do
-      local limit = tonumber(ARGV[11 + 3 * i])
-      local win = tonumber(ARGV[12 + 3 * i])
-      local reserve = tonumber(ARGV[13 + 3 * i])
-      for j = 1, 2 do
-        redis.call('ZADD', KEYS[3 * i + j], now + hold, ARGV[1])
-        redis.call('PEXPIRE', KEYS[3 * i + j], win + hold)
-      end
-      -- This grant leaves the caller holding limit - reserve or more: its pace counts from now.
-      if reserve > 0 and mines[i] + 1 >= limit - reserve then
-        redis.call('HSET', KEYS[3 * i + 3], caller, now)
-        redis.call('PEXPIRE', KEYS[3 * i + 3], win)
+      local win = tonumber(ARGV[10 + 5 * i])
+      for j = 2, 3 do
+        redis.call('ZADD', KEYS[2 * i + j], now + hold, ARGV[1])
+        redis.call('PEXPIRE', KEYS[2 * i + j], win + hold)
       end
     end
     if ramp and now >= paused then
@@ -216,7 +222,7 @@ if role ~= 'queued' and wait <= 0 then
     return {1, 0, now}
   end
 end
-local expected = math.max(wait, waitAt(position, false))
+local expected = math.max(wait, waitAt(position, own, false))
 if expected >= remaining then
   queued(queuedHere - 1)
   return {2, math.ceil(expected), now}
@@ -256,8 +262,66 @@ if untilMs > cur then
 end
 return 1`;
 
+/**
+ * KEYS: the window keys. ARGV: their windowMs. Returns Redis's now, then per window the calls finished in
+ * each tenth of the window (oldest first), the calls in flight and the latest in-flight score: what a replica
+ * counts as the fleet's calls should Redis go away (see `DetachedPart`).
+ */
+const SNAPSHOT = `${NOW_MS}
+local out = {now}
+for i = 1, #KEYS do
+  local win = tonumber(ARGV[i])
+  redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', now - win)
+  for b = 1, 10 do
+    local lo = now - win + math.floor((b - 1) * win / 10)
+    local hi = now - win + math.floor(b * win / 10)
+    out[#out + 1] = redis.call('ZCOUNT', KEYS[i], '(' .. lo, hi)
+  end
+  out[#out + 1] = redis.call('ZCOUNT', KEYS[i], '(' .. now, '+inf')
+  local last = redis.call('ZRANGE', KEYS[i], -1, -1, 'WITHSCORES')
+  out[#out + 1] = math.max(now, tonumber(last[2] or now))
+end
+return out`;
+
+/**
+ * KEYS: the window keys. ARGV: [1] a member prefix, [2] holdMs, [3] the calls in flight, then per window its
+ * windowMs and this replica's calls in it, "caller=at,at;caller=at" (Redis's clock; callers as digests).
+ * Adds them to the window and to each caller's set (named from the window key, as ACQUIRE's KEYS name
+ * them), and the calls in flight as held for `holdMs`: a replica back on Redis puts there what it spent
+ * while away (all of its calls in the windows when Redis lost them).
+ */
+const RESEED = `${NOW_MS}
+local n = 0
+local hold = tonumber(ARGV[2])
+local inFlight = tonumber(ARGV[3])
+for i = 1, #KEYS do
+  local win = tonumber(ARGV[2 + 2 * i])
+  for caller, times in string.gmatch(ARGV[3 + 2 * i], '([^=;]+)=([^;]*)') do
+    for at in string.gmatch(times, '[^,]+') do
+      n = n + 1
+      local member = ARGV[1] .. ':' .. n
+      redis.call('ZADD', KEYS[i], tonumber(at), member)
+      redis.call('ZADD', KEYS[i] .. ':c:' .. caller, tonumber(at), member)
+      redis.call('PEXPIRE', KEYS[i] .. ':c:' .. caller, win + hold)
+    end
+  end
+  for j = 1, inFlight do
+    redis.call('ZADD', KEYS[i], now + hold, ARGV[1] .. ':f' .. j)
+  end
+  redis.call('PEXPIRE', KEYS[i], win + hold)
+end
+return n`;
+
 /** The longest a refused caller sleeps before asking again. */
 const POLL_MS = 100;
+/** How often a replica reads the fleet's windows, to know what they hold should Redis go away. */
+const SNAPSHOT_MS = 1_000;
+/**
+ * Back on a Redis that lost its data, a replica keeps to its part for this long as well: the other replicas
+ * may not be back yet, and until each has re-seeded what it spent, Redis's count is short of it.
+ * Reconnecting takes at most 2 s after Redis is back (RedisLink's backoff) plus the membership's answer.
+ */
+const REJOIN_MS = 5_000;
 
 /** What one ask of Redis came to. */
 type Answer = { kind: "granted" } | { kind: "wait"; ms: number; at: number } | { kind: "refused"; ms: number } | { kind: "local" };
@@ -269,6 +333,8 @@ interface LimiterCommands {
   ugRateAcquire(numKeys: number, ...args: Array<string | number>): Promise<[number, number, number]>;
   ugRateRelease(numKeys: number, ...args: Array<string | number>): Promise<number>;
   ugRatePause(numKeys: number, ...args: Array<string | number>): Promise<number>;
+  ugRateSnapshot(numKeys: number, ...args: Array<string | number>): Promise<Array<number | string>>;
+  ugRateReseed(numKeys: number, ...args: Array<string | number>): Promise<number>;
 }
 
 function commands(client: Redis): LimiterCommands {
@@ -277,6 +343,8 @@ function commands(client: Redis): LimiterCommands {
     client.defineCommand("ugRateAcquire", { lua: ACQUIRE });
     client.defineCommand("ugRateRelease", { lua: RELEASE });
     client.defineCommand("ugRatePause", { lua: PAUSE });
+    client.defineCommand("ugRateSnapshot", { lua: SNAPSHOT });
+    client.defineCommand("ugRateReseed", { lua: RESEED });
   }
   return client as unknown as LimiterCommands;
 }
@@ -292,6 +360,13 @@ export interface SharedRateLimiterOptions {
   holdMs: number;
   /** Told how long each granted call waited in all, for metrics. */
   onWait?: (ms: number) => void;
+  /** The share of each window one caller may hold across the fleet (RATE_LIMIT_CALLER_SHARE, 0–1). */
+  share?: number;
+}
+
+/** Callers are named in keys by a digest: a JWT subject may be long or contain anything. */
+function callerDigest(caller: string): string {
+  return createHash("sha256").update(caller).digest("base64url").slice(0, 16);
 }
 
 /** One source's outbound limit shared by every replica on the same Redis (see the comment at the top). */
@@ -304,6 +379,13 @@ export class SharedRateLimiter implements OutboundLimiter {
   private readonly windowArgs: number[];
   private readonly paceArgs: [number, number];
   private seq = 0;
+  /** The fleet's windows as last read (this replica's clock), and when. */
+  private baseline: DetachedPart["baseline"];
+  private baselineAt: number;
+  /** This replica's part while Redis is away (and for REJOIN_MS after), else undefined. */
+  private part?: DetachedPart;
+  private readonly snapshots: NodeJS.Timeout;
+  private readonly unwatch: () => void;
   /** Per caller, the calls of it waiting on this replica: only the head of a line polls Redis. */
   private readonly lines = new Map<string, { length: number; tail: Promise<void>; headSince: number }>();
   private waiting = 0;
@@ -315,9 +397,105 @@ export class SharedRateLimiter implements OutboundLimiter {
     this.queueKey = `${base}queue`;
     this.resumedKey = `${base}resumed`;
     this.windowKeys = options.windows.map((w) => `${base}${w.limit}/${w.windowMs}ms`);
-    this.windowArgs = options.windows.flatMap((w) => [w.limit, w.windowMs, reserveOf(w)]);
+    this.windowArgs = options.windows.flatMap((w) => {
+      const { cap, reserve, ration } = sharesOf(w, options.share ?? DEFAULT_CALLER_SHARE);
+      return [w.limit, w.windowMs, cap, reserve, ration];
+    });
     const pace = resumePace(options.windows);
     this.paceArgs = pace ? [pace.limit, pace.windowMs] : [0, 0];
+    this.baseline = options.windows.map(() => []);
+    this.baselineAt = Date.now();
+    this.unwatch = options.link.watch({ down: () => this.detach(), up: (lost) => this.rejoin(lost) });
+    this.snapshots = setInterval(() => this.snapshot(), SNAPSHOT_MS);
+    this.snapshots.unref();
+    if (options.link.available) this.snapshot();
+  }
+
+  /**
+   * Redis went away: every replica falls back to its in-process limiter, so each takes its part only, the
+   * limit divided by the fleet's last known size, counting the fleet's calls as last read (see
+   * `DetachedPart`): together they stay within the vendor's limit, where each used to take a whole limit.
+   */
+  private detach(): void {
+    if (this.windowKeys.length === 0) return;
+    const { local, link } = this.options;
+    this.part = { divisor: link.fleetSize, since: this.baselineAt, baseline: this.baseline, until: Infinity };
+    local.setPart(this.part);
+  }
+
+  /**
+   * Back on Redis: first put there what this replica spent while away (everything it counts, when Redis lost
+   * its data), on the same connection as, and so before, any ACQUIRE; when Redis lost its data, keep to the
+   * part for REJOIN_MS more, while the other replicas come back and do the same.
+   */
+  private rejoin(lost: boolean): void {
+    const part = this.part;
+    if (this.windowKeys.length === 0 || (part === undefined && !lost)) return;
+    const { local, link } = this.options;
+    const redisNow = link.redisNow();
+    const offset = redisNow === undefined ? 0 : redisNow - Date.now();
+    const since = lost ? -Infinity : (part?.since ?? Date.now());
+    const digests = new Map<string, string>();
+    let inFlight = 0;
+    const perWindow = local.entries().flatMap((w, i) => {
+      inFlight = w.inFlight;
+      const byCaller = new Map<string, number[]>();
+      for (const e of w.finished) {
+        if (e.at < since) continue;
+        let digest = digests.get(e.caller);
+        if (digest === undefined) digests.set(e.caller, (digest = callerDigest(e.caller)));
+        const times = byCaller.get(digest) ?? [];
+        times.push(Math.floor(e.at + offset));
+        byCaller.set(digest, times);
+      }
+      return [this.options.windows[i]!.windowMs, [...byCaller].map(([c, times]) => `${c}=${times.join(",")}`).join(";")];
+    });
+    this.redis
+      .ugRateReseed(
+        this.windowKeys.length,
+        ...this.windowKeys,
+        `${link.replicaId}:seed${++this.seq}`,
+        this.options.holdMs,
+        inFlight,
+        ...perWindow,
+      )
+      .catch((err: unknown) => link.noteFailure("rate limiter re-seed", err));
+    // Only when Redis lost its data: then it holds nothing of the others until they are back too. When it kept
+    // it (a stall, a short partition) it knew all but what each replica spent while away, which each puts back
+    // as it returns; holding to the part then would cost a replica that merely looked stalled (a busy event
+    // loop) most of the budget for seconds.
+    this.part = lost
+      ? { ...(part ?? { divisor: link.fleetSize, since: this.baselineAt, baseline: this.baseline }), until: Date.now() + REJOIN_MS }
+      : undefined;
+    local.setPart(this.part);
+    this.snapshot();
+  }
+
+  /** Reads the fleet's windows (see SNAPSHOT), for the part this replica takes should Redis go away. */
+  private snapshot(): void {
+    const { link, windows } = this.options;
+    if (windows.length === 0 || !link.available) return;
+    const sentAt = Date.now();
+    this.redis
+      .ugRateSnapshot(this.windowKeys.length, ...this.windowKeys, ...windows.map((w) => w.windowMs))
+      .then((out) => {
+        // Redis's clock to ours, erring late (calls then count longer): its now as of the answer's arrival.
+        const offset = Number(out[0]) - Date.now();
+        this.baseline = windows.map((w, i) => {
+          const at = 1 + i * 12;
+          const buckets = Array.from({ length: 10 }, (_, b) => ({
+            // A bucket's calls counted as late as they may have been: its end.
+            at: Number(out[0]) - w.windowMs + Math.floor(((b + 1) * w.windowMs) / 10) - offset,
+            count: Number(out[at + b]),
+          }));
+          // Calls in flight finish by the latest score, at the latest.
+          buckets.push({ at: Number(out[at + 11]) - offset, count: Number(out[at + 10]) });
+          return buckets.filter((b) => b.count > 0);
+        });
+        // This replica's calls finished since the question may be missing from the answer: its own from then on.
+        this.baselineAt = sentAt;
+      })
+      .catch((err: unknown) => link.noteFailure("rate limiter snapshot", err));
   }
 
   get queueDepth(): number {
@@ -335,14 +513,11 @@ export class SharedRateLimiter implements OutboundLimiter {
   async acquire(deadline: Deadline): Promise<Release> {
     const { local, link } = this.options;
     const started = Date.now();
-    if (this.windowKeys.length === 0 || !link.available) return this.granted(started, await local.acquire(deadline));
+    if (this.windowKeys.length === 0) return this.granted(started, await local.acquire(deadline));
+    if (!link.available) return this.away(deadline, started);
     const member = `${link.replicaId}:${++this.seq}`;
-    // Callers are named in keys by a digest: a JWT subject may be long or contain anything.
-    const caller = createHash("sha256")
-      .update(deadline.caller ?? "")
-      .digest("base64url")
-      .slice(0, 16);
-    const keys = [this.pauseKey, this.queueKey, this.resumedKey, ...this.windowKeys.flatMap((k) => [k, `${k}:c:${caller}`, `${k}:pace`])];
+    const caller = callerDigest(deadline.caller ?? "");
+    const keys = [this.pauseKey, this.queueKey, this.resumedKey, ...this.windowKeys.flatMap((k) => [k, `${k}:c:${caller}`])];
     const ask: Ask = (role, ahead, queuedHere, since) => this.ask({ keys, member, caller, role, ahead, queuedHere, since, deadline });
     let answer: Answer;
     try {
@@ -354,10 +529,10 @@ export class SharedRateLimiter implements OutboundLimiter {
     } catch (err) {
       link.noteFailure("rate limiter", err);
       this.forget(caller, member);
-      return this.granted(started, await local.acquire(deadline));
+      return link.available ? this.granted(started, await local.acquire(deadline)) : this.away(deadline, started);
     }
     if (answer.kind === "refused") throw local.refusal(answer.ms);
-    if (answer.kind !== "granted") return this.granted(started, await local.acquire(deadline)); // Redis went away meanwhile
+    if (answer.kind !== "granted") return this.away(deadline, started); // Redis went away meanwhile
     const slotKeys = this.windowKeys.flatMap((k) => [k, `${k}:c:${caller}`]);
     const releaseShared = (sent: boolean) => {
       const finishedAt = link.redisNow();
@@ -379,6 +554,18 @@ export class SharedRateLimiter implements OutboundLimiter {
       release(sent);
       releaseShared(sent);
     });
+  }
+
+  /**
+   * A call while Redis is away: this replica's part, in process (see `detach`). One that waited there until
+   * Redis came back gives its slot back and asks Redis too: Redis must count every call once it is back,
+   * or what waited through the outage would go out on top of what Redis grants.
+   */
+  private async away(deadline: Deadline, started: number): Promise<Release> {
+    const release = await this.options.local.acquire(deadline);
+    if (!this.options.link.available) return this.granted(started, release);
+    release(false);
+    return this.acquire(deadline);
   }
 
   /**
@@ -496,6 +683,8 @@ export class SharedRateLimiter implements OutboundLimiter {
   }
 
   close(): void {
+    clearInterval(this.snapshots);
+    this.unwatch();
     this.options.local.close();
   }
 

@@ -82,7 +82,14 @@ describe("after a 429's Retry-After pause", () => {
 describe("over the quota, with the budget shared through Redis", () => {
   it("refusals come back at once with RATE_LIMITED and a Retry-After, and the fleet never exceeds the quota", async () => {
     sim = await startSimulator({ latencyMs: 5, extraEsetUsers: 200 });
-    const env = { ESET_RATE_LIMITS: "10/1s", REQUEST_DEADLINE_MS: "5000", REDIS_URL: SHARED_REDIS, REDIS_KEY_PREFIX: uniquePrefix() };
+    // One caller (the open endpoint's): its share of the window is the whole of it but the newcomers' reserve.
+    const env = {
+      ESET_RATE_LIMITS: "10/1s",
+      RATE_LIMIT_CALLER_SHARE: "100",
+      REQUEST_DEADLINE_MS: "5000",
+      REDIS_URL: SHARED_REDIS,
+      REDIS_KEY_PREFIX: uniquePrefix(),
+    };
     replicas = await Promise.all([0, 1].map(() => startReplica(sim!, env)));
     const uuids = [...sim.esetUsers.keys()].slice(0, 162);
     // Tokens fetched on both, then a whole window for the budget to be whole again.
@@ -125,7 +132,14 @@ describe("a Redis that stalls under load below the quota", () => {
     privateRedis = await PrivateRedis.start();
     // 10/1s with calls held up to 11 s while in flight (a 10 s attempt timeout): a reservation nobody
     // releases blocks a slot for 11 s.
-    const env = { ESET_RATE_LIMITS: "10/1s", UPSTREAM_TIMEOUT_MS: "10000", REDIS_URL: privateRedis.url, REDIS_KEY_PREFIX: uniquePrefix() };
+    // One caller (the open endpoint's) at 8 a second: RATE_LIMIT_CALLER_SHARE=100 lets it hold 9 of the 10.
+    const env = {
+      ESET_RATE_LIMITS: "10/1s",
+      RATE_LIMIT_CALLER_SHARE: "100",
+      UPSTREAM_TIMEOUT_MS: "10000",
+      REDIS_URL: privateRedis.url,
+      REDIS_KEY_PREFIX: uniquePrefix(),
+    };
     replicas = await Promise.all([0, 1].map(() => startReplica(sim!, env)));
     const uuids = [...sim.esetUsers.keys()];
     for (const r of replicas) expect((await gql(r.url, ESET_USER, { uuid: uuids[0] })).errors).toBeUndefined();

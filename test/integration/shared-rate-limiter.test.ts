@@ -10,9 +10,11 @@ import { PrivateRedis, uniquePrefix } from "../helpers/replicas";
  * in-process limiter and its own connection): what one spends, the other cannot.
  */
 const links: RedisLink[] = [];
+const limiters: SharedRateLimiter[] = [];
 let privateRedis: PrivateRedis | undefined;
 
 afterEach(async () => {
+  for (const l of limiters.splice(0)) l.close();
   privateRedis?.resume();
   await Promise.all(links.splice(0).map((l) => l.close()));
   await privateRedis?.kill();
@@ -25,8 +27,8 @@ async function replicas(
   holdMs = 5_000,
   url = "redis://127.0.0.1:6379",
   commandTimeoutMs = 500,
+  keyPrefix = uniquePrefix(),
 ): Promise<SharedRateLimiter[]> {
-  const keyPrefix = uniquePrefix();
   const out: SharedRateLimiter[] = [];
   for (let i = 0; i < count; i++) {
     const link = new RedisLink({ url, keyPrefix, commandTimeoutMs }, pino({ level: "silent" }));
@@ -34,6 +36,7 @@ async function replicas(
     expect(await link.waitUntilReady(2_000)).toBe(true);
     out.push(new SharedRateLimiter({ local: new RateLimiter("ESET", windows, 100), link, windows, budget: "ESET:test", holdMs }));
   }
+  limiters.push(...out);
   return out;
 }
 
@@ -51,6 +54,32 @@ describe("the shared rate limiter", () => {
     expect(refused).toHaveLength(4);
     for (const r of refused) expect(r.reason).toMatchObject({ kind: "rate-limited", retryAfter: expect.any(Number) });
     for (const g of granted) (g as PromiseFulfilledResult<(sent?: boolean) => void>).value();
+  });
+
+  it("keeps the sharing rules fleet-wide: a caller's cap, and the reserve for newcomers, a ration each", async () => {
+    // 20 a minute: a caller's cap 12, the reserve 2, a newcomer's ration 1; long enough that nothing ages out.
+    const [a, b] = await replicas([{ limit: 20, windowMs: 60_000 }]);
+    const as = (caller: string) => Object.assign(new Deadline(300), { caller });
+    const take = async (limiter: SharedRateLimiter, caller: string, n: number): Promise<number> => {
+      let got = 0;
+      for (let i = 0; i < n; i++) {
+        try {
+          (await limiter.acquire(as(caller)))();
+          got++;
+        } catch (err) {
+          expect(err).toMatchObject({ kind: "rate-limited" });
+          break;
+        }
+      }
+      return got;
+    };
+    // A through both replicas: 12 in all, not 12 each.
+    expect((await take(a!, "key:a", 8)) + (await take(b!, "key:a", 8))).toBe(12);
+    // B gets the rest but the reserve; C and D (newcomers) a ration each; then the window is full.
+    expect(await take(b!, "key:b", 20)).toBe(6);
+    expect(await take(a!, "key:c", 5)).toBe(1);
+    expect(await take(b!, "key:d", 5)).toBe(1);
+    expect(await take(a!, "key:e", 5)).toBe(0);
   });
 
   it("counts a call in flight until it finishes, then for a whole window from then", async () => {
@@ -94,6 +123,53 @@ describe("the shared rate limiter", () => {
     expect(outcomes.map((o) => o.status)).toEqual(["fulfilled", "fulfilled", "rejected"]);
   });
 
+  describe("when Redis is lost (kill -9) and comes back empty", () => {
+    const until = async (what: () => boolean, ms: number) => {
+      const end = Date.now() + ms;
+      while (!what()) {
+        if (Date.now() > end) throw new Error("condition not reached");
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    };
+    /** One call for each of many callers (no caller's cap in the way) until one is refused: how many went. */
+    const fill = async (limiter: SharedRateLimiter, tag: string): Promise<number> => {
+      for (let i = 0; i < 100; i++) {
+        try {
+          (await limiter.acquire(Object.assign(new Deadline(300), { caller: `${tag}:${i}` })))();
+        } catch (err) {
+          expect(err).toMatchObject({ kind: "rate-limited" });
+          return i;
+        }
+      }
+      return 100;
+    };
+
+    it("each replica takes its part while Redis is away, and re-seeds it when Redis is back empty", async () => {
+      privateRedis = await PrivateRedis.start();
+      // 20 a minute: nothing ages out during the test, so every count is exact.
+      const windows = [{ limit: 20, windowMs: 60_000 }];
+      const [a, b] = await replicas(windows, 2, 5_000, privateRedis.url);
+      // Both registered in the membership (every second), and the 4 calls in a snapshot of the window.
+      await until(() => links.every((l) => l.fleetSize === 2), 3_000);
+      for (let i = 0; i < 4; i++) (await a!.acquire(Object.assign(new Deadline(300), { caller: `early:${i}` })))();
+      await new Promise((r) => setTimeout(r, 1_300));
+
+      await privateRedis.kill();
+      await until(() => links.every((l) => !l.available), 3_000);
+      // Each takes its part: half of the 16 left. Before, each fell back to a whole limit of its own: 16 + 20.
+      const away = [await fill(a!, "a"), await fill(b!, "b")];
+      process.stdout.write(`redis away: the replicas took ${away.join(" + ")} of the ${windows[0]!.limit - 4} left\n`);
+      expect(away).toEqual([8, 8]);
+
+      await privateRedis.start();
+      await until(() => links.every((l) => l.available), 5_000);
+      await new Promise((r) => setTimeout(r, 200));
+      // A replica that joins now finds the window full: the others put back what they spent. Before: all 20.
+      const [c] = await replicas(windows, 1, 5_000, privateRedis.url, 500, links[0]!.prefix);
+      expect(await fill(c!, "c")).toBe(0);
+    }, 30_000);
+  });
+
   describe("on a Redis that stalls (SIGSTOP, then SIGCONT)", () => {
     const until = async (what: () => boolean, ms: number) => {
       const end = Date.now() + ms;
@@ -116,6 +192,9 @@ describe("the shared rate limiter", () => {
       await until(() => !links[0]!.available, 3_000);
       privateRedis.resume();
       await until(() => links.every((l) => l.available), 3_000);
+      // The four calls A made in process during the stall count (A put them back), for a window; a reservation
+      // left by a stale script would hold its slot for 10 s: ask once A's calls are well out of the window.
+      await new Promise((r) => setTimeout(r, 2_000));
       // The four scripts ran on resume, after their callers gave up: the other replica finds the budget whole.
       const after = await Promise.allSettled([1, 2, 3, 4].map(() => b!.acquire(new Deadline(2_000))));
       process.stdout.write(`after a stall: ${after.filter((o) => o.status === "fulfilled").length} of 4 calls granted at once\n`);

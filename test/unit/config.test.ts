@@ -67,6 +67,13 @@ describe("loadConfig", () => {
     expect(error!.problems.join("\n")).toMatch(/ESET_USERNAME is missing/);
   });
 
+  it("gives each caller 60% of every outbound window unless RATE_LIMIT_CALLER_SHARE says otherwise (1 to 100)", () => {
+    expect(loadConfig({}).rateLimitCallerShare).toBe(0.6);
+    expect(loadConfig({ RATE_LIMIT_CALLER_SHARE: "100" }).rateLimitCallerShare).toBe(1);
+    for (const bad of ["0", "101", "60%", "0.6"])
+      expect(() => loadConfig({ RATE_LIMIT_CALLER_SHARE: bad })).toThrow(/RATE_LIMIT_CALLER_SHARE/);
+  });
+
   it("keeps one Defender budget for the app unless DEFENDER_RATE_LIMIT_SCOPE=endpoint asks for one per endpoint family", () => {
     expect(loadConfig({}).defenderRateLimitScope).toBe("app");
     expect(loadConfig({ DEFENDER_RATE_LIMIT_SCOPE: "endpoint" }).defenderRateLimitScope).toBe("endpoint");
