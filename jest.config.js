@@ -9,5 +9,9 @@ module.exports = {
     "^.+\\.ts$": ["ts-jest", { tsconfig: "tsconfig.json" }],
   },
   clearMocks: true,
+  // Every file's tests run in a new order each run, so none can lean on what an earlier one left behind;
+  // the seed is printed, and `npx jest <file> --seed=<seed>` replays a failing order.
+  randomize: true,
+  showSeed: true,
   testTimeout: 20000,
 };

@@ -208,9 +208,9 @@ export class Simulator {
     this.peakInFlight.ESET = 0;
   }
 
-  /** Every access token issued so far stops working (the next API call gets 401). */
-  revokeTokens(): void {
-    this.tokens.clear();
+  /** Every access token issued so far (only `source`'s, when given) stops working (the next API call gets 401). */
+  revokeTokens(source?: SimSource): void {
+    for (const [token, held] of this.tokens) if (source === undefined || held.source === source) this.tokens.delete(token);
   }
 
   /** Every refresh token issued so far stops working (the next refresh grant gets 400 invalid_grant). */

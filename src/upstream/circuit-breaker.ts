@@ -1,4 +1,3 @@
-import { CircuitState as SamplerState, SamplingBreaker } from "cockatiel";
 import type { SourceName } from "./source";
 import { UpstreamError } from "./upstream-error";
 
@@ -22,20 +21,19 @@ export interface CallTicket {
 }
 
 /**
- * Per-source circuit breaker. The decision to open is cockatiel's SamplingBreaker: the failure *rate* over
- * a sliding window, judged only past a minimum volume, as opossum, cockatiel and resilience4j judge it,
- * rather than a count of consecutive failures that retries of random noise reach. What is usergraph's own
- * is the bookkeeping around it (cockatiel's policy wraps a call; ours is split across the retry loop):
- * a request counts once, whatever its retries; a result that arrives after the state changed (a late
- * answer from before the circuit opened or closed) is ignored; and only the half-open probe's own result
- * closes the circuit or opens it again.
+ * Per-source circuit breaker. It opens on the failure *rate* over a sliding window, judged only past a
+ * minimum volume, as opossum, cockatiel and resilience4j judge it, rather than on a count of consecutive
+ * failures that retries of random noise reach. Around it, usergraph's own bookkeeping (a library's policy
+ * wraps a call; ours is split across the retry loop): a request counts once, whatever its retries; a result
+ * that arrives after the state changed (a late answer from before the circuit opened or closed) is ignored;
+ * and only the half-open probe's own result closes the circuit or opens it again.
  */
 export class CircuitBreaker {
   private generation = 0;
   private openedAt = 0;
   private probing = false;
   private current: CircuitState = "closed";
-  private readonly sampler: SamplingBreaker;
+  private readonly window: RollingWindow;
 
   constructor(
     private readonly source: SourceName,
@@ -43,12 +41,7 @@ export class CircuitBreaker {
     private readonly onChange: (state: CircuitState) => void = () => {},
     private readonly now: () => number = Date.now,
   ) {
-    this.sampler = new SamplingBreaker({
-      threshold: Math.min(0.99, Math.max(0.01, options.failureRate)),
-      duration: options.windowMs,
-      // cockatiel asks for a minimum rate; ours is a minimum count in the window.
-      minimumRps: options.minimumRequests / (options.windowMs / 1000),
-    });
+    this.window = new RollingWindow(options.windowMs);
   }
 
   get state(): CircuitState {
@@ -73,11 +66,12 @@ export class CircuitBreaker {
     if (ticket.generation !== this.generation) return;
     if (ticket.probe) {
       this.probing = false;
-      this.sampler.success(SamplerState.HalfOpen); // forgets the failures that opened it
+      this.window.clear(); // forgets the failures that opened it
+      this.window.add(this.now(), false);
       this.set("closed");
       return;
     }
-    if (this.current === "closed") this.sampler.success(SamplerState.Closed);
+    if (this.current === "closed") this.window.add(this.now(), false);
   }
 
   recordFailure(ticket: CallTicket): void {
@@ -87,7 +81,11 @@ export class CircuitBreaker {
       this.open();
       return;
     }
-    if (this.current === "closed" && this.sampler.failure(SamplerState.Closed)) this.open();
+    if (this.current !== "closed") return;
+    const now = this.now();
+    this.window.add(now, true);
+    const { requests, failures } = this.window.counts(now);
+    if (requests >= this.options.minimumRequests && failures > this.options.failureRate * requests) this.open();
   }
 
   /** The probe never went out (for example no rate-limit slot): let the next caller probe instead. */
@@ -113,5 +111,53 @@ export class CircuitBreaker {
     this.current = state;
     this.generation++;
     this.onChange(state);
+  }
+}
+
+const BUCKETS = 10;
+
+/**
+ * Requests and failures over the last window, in ten buckets (so a request leaves the window between 90 %
+ * and 100 % of it after it was counted). Hand-written rather than cockatiel's SamplingBreaker, which this
+ * class used to call: that one reads Date.now, not our clock, and expires only one bucket per recorded
+ * request, so under sparse traffic four failures an hour ago and one now opened the circuit (cockatiel 3.2.1
+ * and 4.0.0).
+ */
+class RollingWindow {
+  private readonly bucketMs: number;
+  private readonly ticks = new Array<number>(BUCKETS).fill(-Infinity);
+  private readonly requests = new Array<number>(BUCKETS).fill(0);
+  private readonly failures = new Array<number>(BUCKETS).fill(0);
+
+  constructor(windowMs: number) {
+    this.bucketMs = Math.max(1, windowMs / BUCKETS);
+  }
+
+  add(now: number, failed: boolean): void {
+    const tick = Math.floor(now / this.bucketMs);
+    const i = ((tick % BUCKETS) + BUCKETS) % BUCKETS;
+    if (this.ticks[i] !== tick) {
+      this.ticks[i] = tick;
+      this.requests[i] = 0;
+      this.failures[i] = 0;
+    }
+    this.requests[i]++;
+    if (failed) this.failures[i]++;
+  }
+
+  counts(now: number): { requests: number; failures: number } {
+    const oldest = Math.floor(now / this.bucketMs) - BUCKETS + 1;
+    let requests = 0;
+    let failures = 0;
+    for (let i = 0; i < BUCKETS; i++) {
+      if (this.ticks[i] < oldest) continue;
+      requests += this.requests[i];
+      failures += this.failures[i];
+    }
+    return { requests, failures };
+  }
+
+  clear(): void {
+    this.ticks.fill(-Infinity);
   }
 }

@@ -1,7 +1,7 @@
 import { createServer } from "node:net";
 import { DefenderUserDocument, EsetUserDocument, EsetUsersDocument } from "../__generated__/operations";
 import { DEMO } from "../../src/simulator/demo-data";
-import { codes, simulatorEnv, startStack, type Stack } from "../helpers/stack";
+import { codes, simulatorEnv, startGatewayOn, startStack, type GatewayClient, type Stack } from "../helpers/stack";
 
 /** One row per line of DESIGN.md's error table that a vendor status produces. */
 const statusRows: Array<{ status: number; code: string; retried: boolean; upstreamCode: { DEFENDER: string; ESET: string } }> = [
@@ -23,6 +23,9 @@ const sources = [
 let stack: Stack;
 beforeAll(async () => {
   stack = await startStack({ UPSTREAM_MAX_RETRIES: "2" });
+  // Both tokens held before any test, so that no test counts the first token request among its own.
+  await ask("DEFENDER");
+  await ask("ESET");
 });
 afterAll(() => stack.close());
 beforeEach(() => stack.sim.reset());
@@ -93,7 +96,10 @@ describe("the error table", () => {
     });
 
     it("refreshes the token once and retries on a 401, then succeeds", async () => {
-      stack.sim.revokeTokens();
+      await ask(source); // the gateway holds a token, whatever ran before
+      stack.sim.reset();
+      // Only this source's: the other's would cost the next test an unplanned 401 and refresh.
+      stack.sim.revokeTokens(source);
       const tokensBefore = stack.sim.issuedTokens.length;
       const { res, value } = await ask(source);
       expect(res.body.errors).toBeUndefined();
@@ -167,12 +173,32 @@ describe("CSRF prevention (every mode)", () => {
 });
 
 describe("deadlines", () => {
+  const SHORT = { REQUEST_DEADLINE_MS: "700", UPSTREAM_TIMEOUT_MS: "200", ESET_PENDING_POLL_MS: "50" };
   let short: Stack;
   beforeAll(async () => {
-    short = await startStack({ REQUEST_DEADLINE_MS: "700", UPSTREAM_TIMEOUT_MS: "200", ESET_PENDING_POLL_MS: "50" });
+    short = await startStack(SHORT);
+    await warm(short);
   });
   afterAll(() => short.close());
   beforeEach(() => short.sim.reset());
+
+  /** Tokens fetched and code warmed, so that a test times only its own request, whichever runs first. */
+  async function warm(gateway: GatewayClient): Promise<void> {
+    await gateway.gql(DefenderUserDocument, { id: DEMO.defenderAlice });
+    await gateway.gql(EsetUserDocument, { uuid: DEMO.esetAlice });
+  }
+
+  /** A long Retry-After pauses the whole source in the gateway that got it: such a test gets a gateway of its own. */
+  async function withOwnGateway(test: (gateway: GatewayClient) => Promise<void>): Promise<void> {
+    const gateway = await startGatewayOn(short.sim, SHORT);
+    try {
+      await warm(gateway);
+      short.sim.reset();
+      await test(gateway);
+    } finally {
+      await gateway.close();
+    }
+  }
 
   it("gives UPSTREAM_TIMEOUT when an attempt hangs past UPSTREAM_TIMEOUT_MS", async () => {
     short.sim.inject({ target: "defender", kind: "hang", times: 10 });
@@ -190,23 +216,25 @@ describe("deadlines", () => {
     expect(short.sim.count({ source: "ESET", kind: "api" })).toBeGreaterThan(2);
   });
 
-  it("fails at once with RATE_LIMITED when Retry-After is longer than the time left", async () => {
-    short.sim.inject({ target: "defender", kind: "status", status: 429, headers: { "retry-after": "120" } });
-    const started = Date.now();
-    const res = await short.gql(DefenderUserDocument, { id: DEMO.defenderAlice });
-    expect(res.body.errors?.[0]?.extensions).toMatchObject({ code: "RATE_LIMITED", retryAfter: 120, source: "DEFENDER" });
-    expect(Date.now() - started).toBeLessThan(500);
-    expect(short.sim.count({ source: "DEFENDER", kind: "api" })).toBe(1);
-  });
+  it("fails at once with RATE_LIMITED when Retry-After is longer than the time left", () =>
+    withOwnGateway(async (gateway) => {
+      short.sim.inject({ target: "defender", kind: "status", status: 429, headers: { "retry-after": "120" } });
+      const started = Date.now();
+      const res = await gateway.gql(DefenderUserDocument, { id: DEMO.defenderAlice });
+      expect(res.body.errors?.[0]?.extensions).toMatchObject({ code: "RATE_LIMITED", retryAfter: 120, source: "DEFENDER" });
+      expect(Date.now() - started).toBeLessThan(500);
+      expect(short.sim.count({ source: "DEFENDER", kind: "api" })).toBe(1);
+    }));
 
-  it("reads Retry-After given as an HTTP date", async () => {
-    const inOneHour = new Date(Date.now() + 3_600_000).toUTCString();
-    short.sim.inject({ target: "eset", kind: "status", status: 429, headers: { "retry-after": inOneHour } });
-    const res = await short.gql(EsetUserDocument, { uuid: DEMO.esetAlice });
-    const retryAfter = res.body.errors?.[0]?.extensions?.retryAfter as number;
-    expect(retryAfter).toBeGreaterThan(3500);
-    expect(retryAfter).toBeLessThanOrEqual(3600);
-  });
+  it("reads Retry-After given as an HTTP date", () =>
+    withOwnGateway(async (gateway) => {
+      const inOneHour = new Date(Date.now() + 3_600_000).toUTCString();
+      short.sim.inject({ target: "eset", kind: "status", status: 429, headers: { "retry-after": inOneHour } });
+      const res = await gateway.gql(EsetUserDocument, { uuid: DEMO.esetAlice });
+      const retryAfter = res.body.errors?.[0]?.extensions?.retryAfter as number;
+      expect(retryAfter).toBeGreaterThan(3500);
+      expect(retryAfter).toBeLessThanOrEqual(3600);
+    }));
 });
 
 describe("configuration-dependent rows", () => {

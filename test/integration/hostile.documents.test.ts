@@ -110,6 +110,36 @@ describe("documents that expand at execution", () => {
     expect(stack.sim.count({ source: "DEFENDER", kind: "api" })).toBe(3);
   });
 
+  it("refuses an operation one vendor call over MAX_COST (both vendors summed) before any call, and runs one at it", async () => {
+    // At the defaults: 1000 ESET uuids are priced 1000 + ceil(log2 1000) + 1 = 1011, each Defender id 1.
+    const query = "query Cost($uuids: [ID!]!, $ids: [ID!]!) { esetUsers(uuids: $uuids) { uuid } defenderUsers(ids: $ids) { id } }";
+    const send = (defenderIds: number) =>
+      stack.post(
+        JSON.stringify({
+          query,
+          variables: {
+            uuids: Array.from({ length: 1000 }, () => DEMO.esetAlice),
+            ids: Array.from({ length: defenderIds }, () => DEMO.defenderAlice),
+          },
+        }),
+      );
+    stack.sim.reset();
+    const over = await send(90);
+    expect(over.status).toBe(400);
+    expect(over.body.errors?.[0]?.extensions).toEqual({
+      code: "OPERATION_LIMIT_EXCEEDED",
+      problems: ["its cost is 1101 vendor calls; the limit is 1100 (MAX_COST)"],
+    });
+    expect(stack.sim.requests).toEqual([]);
+    const at = await send(89);
+    expect(at.status).toBe(200);
+    expect(at.body.errors).toBeUndefined();
+    const data = at.body.data as { esetUsers: Array<{ uuid: string }>; defenderUsers: Array<{ id: string }> };
+    expect(data.esetUsers).toHaveLength(1000);
+    expect(data.defenderUsers).toHaveLength(89);
+    expect(stack.sim.count({ kind: "api" })).toBeLessThanOrEqual(1100);
+  });
+
   it("prices a page by its default first, from the variable's default or the argument's", async () => {
     stack.sim.reset();
     const links = "edges { node { uuid defenderLinks { strongestRule } } }";

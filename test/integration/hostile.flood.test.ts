@@ -9,16 +9,25 @@ import { codes, startStack, type Stack } from "../helpers/stack";
  */
 const A = "flood-caller-a-key-2b7e9d4c1f";
 const B = "flood-caller-b-key-8a3c6e0d5b";
+const C = "flood-caller-c-key-5d1f7a9e3b";
 let stack: Stack;
 
-beforeAll(async () => {
-  stack = await startStack({ AUTH_MODE: "", AUTH_API_KEYS: `${A},${B}`, CALLER_RATE_LIMIT: "20/10s", AUTH_FAILURE_LIMIT: "5/60s" });
-});
-afterAll(() => stack.close());
+/**
+ * Each describe gets a gateway of its own: the guessing test leaves the loopback address refused for a
+ * minute, and a flood leaves its caller's budget spent.
+ */
+function ownStack(): void {
+  beforeAll(async () => {
+    stack = await startStack({ AUTH_MODE: "", AUTH_API_KEYS: `${A},${B},${C}`, CALLER_RATE_LIMIT: "20/10s", AUTH_FAILURE_LIMIT: "5/60s" });
+  });
+  afterAll(() => stack.close());
+}
 
 const one = (key: string) => stack.gql(DefenderUserDocument, { id: DEMO.defenderAlice }, { "x-api-key": key });
 
 describe("requests per caller (CALLER_RATE_LIMIT)", () => {
+  ownStack();
+
   it("answers a caller's requests past its limit with 429, Retry-After and RateLimit headers, without calling a vendor", async () => {
     const first = await one(A);
     expect(first.status).toBe(200);
@@ -40,6 +49,8 @@ describe("requests per caller (CALLER_RATE_LIMIT)", () => {
   });
 
   it("does not let one caller's flood spend another caller's requests", async () => {
+    const flood = await Promise.all(Array.from({ length: 30 }, () => one(C)));
+    expect(flood.filter((r) => r.status === 429).length).toBeGreaterThanOrEqual(10);
     const other = await one(B);
     expect(other.status).toBe(200);
     expect(other.body.data?.defenderUser?.id).toBe(DEMO.defenderAlice);
@@ -48,6 +59,8 @@ describe("requests per caller (CALLER_RATE_LIMIT)", () => {
 });
 
 describe("failed authentication per address (AUTH_FAILURE_LIMIT)", () => {
+  ownStack();
+
   it("answers 401 with the reason until the address has failed 5 times, then 429 even for a good key", async () => {
     const bad = { "x-api-key": "a-wrong-key-that-is-long-enough" };
     const statuses: number[] = [];

@@ -233,7 +233,25 @@ describe("what they may ask", () => {
 });
 
 describe("secret hygiene across the hostile suite", () => {
-  it("never shows an API key, JWT, JWT secret or vendor secret in a log line or a response", () => {
+  it("never shows an API key, JWT, JWT secret or vendor secret in a log line or a response", async () => {
+    // Its own share of every kind of credential, so that it holds whether it runs first or after the
+    // tests above (whose tokens, lines and responses it also searches).
+    const valid = await jwt({ scp: "defender:users:read eset:users:read" });
+    const expired = await jwt({ scp: "defender:users:read" }, { expiresIn: Math.floor(Date.now() / 1000) - 600 });
+    presentedTokens.push(valid, expired);
+    for (const headers of [
+      full,
+      { authorization: `Bearer ${DEFENDER_ONLY_KEY}` },
+      { authorization: `Bearer ${valid}` },
+      { authorization: `Bearer ${expired}` },
+      { "x-api-key": "not-a-configured-key-000000" },
+    ]) {
+      await stack.gql(BothUsersDocument, normal, headers);
+    }
+    stack.sim.revokeTokens(); // the vendors' tokens are fetched again, and logged if anything logs them
+    await stack.gql(BothUsersDocument, normal, full);
+    await stack.gql(DefenderUserDocument, { id: 'alice\n{"level":60,"msg":"forged"}' }, full);
+    await new Promise((r) => setTimeout(r, 300)); // logs are flushed every 250 ms
     const secrets = [
       FULL_KEY,
       DEFENDER_ONLY_KEY,
@@ -243,8 +261,9 @@ describe("secret hygiene across the hostile suite", () => {
       ...presentedTokens,
       ...stack.sim.issuedTokens,
     ];
-    expect(presentedTokens.length).toBeGreaterThanOrEqual(4);
-    expect(stack.logs.lines.length).toBeGreaterThan(20);
+    expect(presentedTokens.length).toBeGreaterThanOrEqual(2);
+    expect(stack.sim.issuedTokens.length).toBeGreaterThanOrEqual(4);
+    expect(stack.logs.lines.length).toBeGreaterThan(10);
     const haystack = [...stack.logs.lines, ...stack.responses].join("\n");
     expect(secrets.filter((s) => haystack.includes(s))).toEqual([]);
     // The forged log line from the newline test must not appear as a line of its own.

@@ -58,8 +58,10 @@ it("exits after SIGTERM within the grace period while its stdout is a full pipe 
 
     const sent = Date.now();
     child.kill("SIGTERM");
-    const timeout = new Promise<"still running">((resolve) => setTimeout(() => resolve("still running"), 15_000));
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<"still running">((resolve) => (timer = setTimeout(() => resolve("still running"), 15_000)));
     const outcome = await Promise.race([exited, timeout]);
+    clearTimeout(timer); // else it holds jest open for 15 s after the test
     expect(outcome).not.toBe("still running");
     const { code, at } = outcome as { code: number | null; at: number };
     // Grace (1 s) + the bounded log flush (1 s) + the exit flush (0.5 s), with room for a busy machine.

@@ -59,6 +59,7 @@ describe("a refused argument next to a good field", () => {
     stack = await startStack();
   });
   afterAll(() => stack.close());
+  beforeEach(() => stack.sim.reset()); // each test counts only its own calls
 
   it("nulls esetUsers(uuids: []) alone and answers defenderUser", async () => {
     const res = await ask(stack, `query ($id: ID!) { defenderUser(id: $id) { id } esetUsers(uuids: []) { uuid } }`, {
@@ -93,6 +94,7 @@ describe("a missing scope on a list field", () => {
     stack = await startStack({ AUTH_MODE: "", AUTH_API_KEYS: `${DEFENDER_ONLY}=defender:users:read,${ESET_ONLY}=eset:users:read` });
   });
   afterAll(() => stack.close());
+  beforeEach(() => stack.sim.reset()); // each test counts only its own calls
 
   it("nulls esetUserList and esetUsers for a Defender-only key and answers its Defender list", async () => {
     const res = await ask(
