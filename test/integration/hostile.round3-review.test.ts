@@ -88,7 +88,14 @@ const JSON_TYPE = { "content-type": "application/json" };
 /** The first kilobyte of a 200,000-byte body (within MAX_BODY_BYTES): an answer before the rest means it was not awaited. */
 const PARTIAL = `{"query":"{__typename}","variables":{"a":"${"x".repeat(1_000)}`;
 
-async function post(client: GatewayClient, body: unknown, key = KEY): Promise<{ status: number; json: Record<string, unknown> & { errors?: Array<{ message: string; extensions?: Record<string, unknown> }> } }> {
+async function post(
+  client: GatewayClient,
+  body: unknown,
+  key = KEY,
+): Promise<{
+  status: number;
+  json: Record<string, unknown> & { errors?: Array<{ message: string; extensions?: Record<string, unknown> }> };
+}> {
   const res = await fetch(client.gateway.url, {
     method: "POST",
     headers: { "content-type": "application/json", "x-api-key": key },
@@ -123,20 +130,30 @@ describe("item 1: nothing is read or parsed before the gate", () => {
     // the request timeout: bandwidth and CPU spent for a caller nobody authenticated.
     const preflight = await exchange(
       port,
-      request("OPTIONS", "/graphql", { origin: ORIGIN, "access-control-request-method": "POST", ...JSON_TYPE, "transfer-encoding": "chunked" }) +
-        chunk,
+      request("OPTIONS", "/graphql", {
+        origin: ORIGIN,
+        "access-control-request-method": "POST",
+        ...JSON_TYPE,
+        "transfer-encoding": "chunked",
+      }) + chunk,
       { more: () => chunk },
     );
     expect(preflight.answers.map((a) => a.status)).toEqual([204]);
     expect(preflight.closed).toBe(true);
-    const live = await exchange(port, request("GET", "/health/live", { ...JSON_TYPE, "transfer-encoding": "chunked" }) + chunk, { more: () => chunk });
+    const live = await exchange(port, request("GET", "/health/live", { ...JSON_TYPE, "transfer-encoding": "chunked" }) + chunk, {
+      more: () => chunk,
+    });
     expect(live.answers.map((a) => a.status)).toEqual([200]);
     expect(live.closed).toBe(true);
-    const declaredHuge = await exchange(port, request("GET", "/health/live", JSON_TYPE, PARTIAL, 10_000_000_000), { more: () => "x".repeat(0x4000) });
+    const declaredHuge = await exchange(port, request("GET", "/health/live", JSON_TYPE, PARTIAL, 10_000_000_000), {
+      more: () => "x".repeat(0x4000),
+    });
     expect(declaredHuge.answers.map((a) => a.status)).toEqual([200]);
     expect(declaredHuge.closed).toBe(true);
     // A preflight without a body keeps its connection, as before.
-    const plain = await exchange(port, request("OPTIONS", "/graphql", { origin: ORIGIN, "access-control-request-method": "POST" }), { ms: 800 });
+    const plain = await exchange(port, request("OPTIONS", "/graphql", { origin: ORIGIN, "access-control-request-method": "POST" }), {
+      ms: 800,
+    });
     expect(plain.answers.map((a) => a.status)).toEqual([204]);
     expect(plain.closed).toBe(false);
   });
@@ -191,7 +208,9 @@ describe("item 1: nothing is read or parsed before the gate", () => {
     expect(twice.answers.map((a) => a.status)).toEqual([401, 200]);
     expect(twice.answers[1]!.body).toContain('{"data":{"__typename":"Query"}}');
     // The refused request's body is itself an authorised request: it is skipped, not run.
-    const smuggled = await exchange(port, request("POST", "/graphql", JSON_TYPE, authorised) + request("GET", "/health/live"), { ms: 1_000 });
+    const smuggled = await exchange(port, request("POST", "/graphql", JSON_TYPE, authorised) + request("GET", "/health/live"), {
+      ms: 1_000,
+    });
     expect(smuggled.answers.map((a) => a.status)).toEqual([401, 200]);
     expect(smuggled.answers[1]!.body).toContain('"status":"ok"');
     // A chunked body has no length to skip by: the connection closes after the refusal, the next request is not read.
@@ -206,10 +225,10 @@ describe("item 1: nothing is read or parsed before the gate", () => {
 
   it("the depth scan agrees with the true depth on random valid JSON full of escapes, and nothing JSON.parse accepts slips under it", () => {
     let seed = 0x2f6e2b1;
-    const random = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
+    const random = () => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
     const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)]!;
     // Strings made of what could desynchronise a bracket scanner: quotes, backslashes, brackets, \u escapes of them.
-    const pieces = ['\\"', "\\\\", "[", "]", "{", "}", '\\u005c', '\\u0022', "\\/", "\\n", "a", "\\\\\\\"", "\\ud83d\\ude00", ":", ","];
+    const pieces = ['\\"', "\\\\", "[", "]", "{", "}", "\\u005c", "\\u0022", "\\/", "\\n", "a", '\\\\\\"', "\\ud83d\\ude00", ":", ","];
     const str = () => `"${Array.from({ length: Math.floor(random() * 6) }, () => pick(pieces)).join("")}"`;
     const value = (depth: number): string => {
       const r = random();
@@ -225,7 +244,8 @@ describe("item 1: nothing is read or parsed before the gate", () => {
     for (let i = 0; i < 2_000; i++) {
       const text = value(Math.floor(random() * 12) + 1);
       const truth = depthOf(JSON.parse(text));
-      for (const max of [Math.max(0, truth - 1), truth, 3]) expect([text, max, exceedsJsonDepth(text, max)]).toEqual([text, max, truth > max]);
+      for (const max of [Math.max(0, truth - 1), truth, 3])
+        expect([text, max, exceedsJsonDepth(text, max)]).toEqual([text, max, truth > max]);
     }
     // Token soup: whatever of it JSON.parse accepts must not be deeper than the scan says (it may be
     // shallower: a duplicate key drops a subtree the scan counted).
@@ -255,10 +275,14 @@ describe("item 1: nothing is read or parsed before the gate", () => {
     const client = await gateway();
     const nested = (n: number) => `{"a":${"[".repeat(n)}${"]".repeat(n)}}`;
     const get = (params: Record<string, string>) =>
-      fetch(`${client.gateway.url}?${new URLSearchParams(params).toString()}`, { headers: { "x-api-key": KEY, "apollo-require-preflight": "1" } });
+      fetch(`${client.gateway.url}?${new URLSearchParams(params).toString()}`, {
+        headers: { "x-api-key": KEY, "apollo-require-preflight": "1" },
+      });
     const deepVariables = await get({ query: "{__typename}", variables: nested(1_500) });
     expect(deepVariables.status).toBe(400);
-    expect(((await deepVariables.json()) as { errors: Array<{ extensions: { code: string } }> }).errors[0]!.extensions.code).toBe("BAD_USER_INPUT");
+    expect(((await deepVariables.json()) as { errors: Array<{ extensions: { code: string } }> }).errors[0]!.extensions.code).toBe(
+      "BAD_USER_INPUT",
+    );
     const deepExtensions = await get({ query: "{__typename}", extensions: nested(1_500) });
     expect(deepExtensions.status).toBe(200);
     // Past Node's header limit the URL itself is refused.
@@ -271,7 +295,8 @@ describe("item 2: bad input is a 400 that names it, never a 500 or a vendor call
     const client = await gateway();
     const lone = "\\ud800";
     const byId = "query($id: ID!) { defenderUser(id: $id) { id } }";
-    const get = (search: string) => fetch(`${client.gateway.url}?${search}`, { headers: { "x-api-key": KEY, "apollo-require-preflight": "1" } });
+    const get = (search: string) =>
+      fetch(`${client.gateway.url}?${search}`, { headers: { "x-api-key": KEY, "apollo-require-preflight": "1" } });
     const viaGet = await get(`query=${encodeURIComponent(byId)}&variables=${encodeURIComponent(`{"id":"a${lone}b"}`)}`);
     expect(viaGet.status).toBe(400);
     expect(((await viaGet.json()) as { errors: Array<{ extensions: Record<string, unknown> }> }).errors[0]!.extensions).toMatchObject({
@@ -280,14 +305,22 @@ describe("item 2: bad input is a 400 that names it, never a 500 or a vendor call
     });
     // Invalid UTF-8 in the query string (the CESU-8 bytes of U+D800) never becomes a lone surrogate: the
     // query-string parser leaves it percent-encoded, so it is an ordinary (unknown) id.
-    const cesu = await get(`query=${encodeURIComponent(byId)}&variables=${encodeURIComponent('{"id":"a')}%ED%A0%80${encodeURIComponent('b"}')}`);
+    const cesu = await get(
+      `query=${encodeURIComponent(byId)}&variables=${encodeURIComponent('{"id":"a')}%ED%A0%80${encodeURIComponent('b"}')}`,
+    );
     expect(cesu.status).toBe(200);
     expect(await cesu.json()).toEqual({ data: { defenderUser: null } });
-    const key = await post(client, `{"query":"query($f: EsetUserFilter) { esetUserList(filter: $f) { totalCount } }","variables":{"f":{"${lone}":1}}}`);
+    const key = await post(
+      client,
+      `{"query":"query($f: EsetUserFilter) { esetUserList(filter: $f) { totalCount } }","variables":{"f":{"${lone}":1}}}`,
+    );
     expect([key.status, key.json.errors?.[0]?.extensions?.code]).toEqual([400, "BAD_USER_INPUT"]);
     const operationName = await post(client, `{"query":"query A { __typename }","operationName":"A${lone}"}`);
     expect([operationName.status, operationName.json.errors?.[0]?.extensions?.code]).toEqual([400, "OPERATION_RESOLUTION_FAILURE"]);
-    const extensions = await post(client, `{"query":"{ __typename }","extensions":{"${lone}":"${lone}","persistedQuery":{"version":1,"sha256Hash":"${lone}"}}}`);
+    const extensions = await post(
+      client,
+      `{"query":"{ __typename }","extensions":{"${lone}":"${lone}","persistedQuery":{"version":1,"sha256Hash":"${lone}"}}}`,
+    );
     expect(extensions.status).toBe(400);
     const inDocument = await post(client, `{"query":"{ defenderUser(id: \\"a${lone}\\") { id } }"}`);
     expect([inDocument.status, inDocument.json.errors?.[0]?.extensions?.code]).toEqual([400, "GRAPHQL_PARSE_FAILED"]);
@@ -298,13 +331,37 @@ describe("item 2: bad input is a 400 that names it, never a 500 or a vendor call
   it("_entities typenames that are inherited names, numbers, arrays or near misses refuse the whole call before any lookup", async () => {
     const client = await gateway({ FEDERATION_SUBGRAPH: "1" });
     const query = "query($r: [_Any!]!) { _entities(representations: $r) { __typename } }";
-    for (const typename of ["__proto__", "constructor", "toString", "hasOwnProperty", "valueOf", "_Entity", "Query", "DefenderUser ", "defenderuser", 1, [], {}, null]) {
-      const res = await post(client, { query, variables: { r: [{ __typename: "DefenderUser", id: DEMO.defenderAlice }, { __typename: typename, id: "x" }] } });
+    for (const typename of [
+      "__proto__",
+      "constructor",
+      "toString",
+      "hasOwnProperty",
+      "valueOf",
+      "_Entity",
+      "Query",
+      "DefenderUser ",
+      "defenderuser",
+      1,
+      [],
+      {},
+      null,
+    ]) {
+      const res = await post(client, {
+        query,
+        variables: {
+          r: [
+            { __typename: "DefenderUser", id: DEMO.defenderAlice },
+            { __typename: typename, id: "x" },
+          ],
+        },
+      });
       expect([typename, res.status, res.json.errors?.[0]?.extensions?.code]).toEqual([typename, 400, "BAD_USER_INPUT"]);
     }
     // An own "__proto__" key (a GET's variables are parsed by JSON.parse, which keeps it) is a key, not a prototype.
     const search = new URLSearchParams({ query, variables: `{"r":[{"__typename":"DefenderUser","__proto__":{"id":"contoso\\\\alice"}}]}` });
-    const viaGet = await fetch(`${client.gateway.url}?${search.toString()}`, { headers: { "x-api-key": KEY, "apollo-require-preflight": "1" } });
+    const viaGet = await fetch(`${client.gateway.url}?${search.toString()}`, {
+      headers: { "x-api-key": KEY, "apollo-require-preflight": "1" },
+    });
     const body = (await viaGet.json()) as { errors?: Array<{ extensions?: { code?: string } }> };
     expect(body.errors?.[0]?.extensions?.code).toBe("BAD_USER_INPUT");
     expect(sim.count({ kind: "api" })).toBe(0);
@@ -323,19 +380,32 @@ describe("item 6: TRUST_PROXY names proxies, never every client", () => {
 
   // Before: all accepted. The /0 ranges then made proxy-addr throw inside fastify at start-up; the others
   // trusted every IPv4 client (::ffff:0:0/96 is each IPv4 peer as a dual-stack socket reports it).
-  it.each(["0.0.0.0/0", "::/0", "::ffff:0:0/96", "::ffff:0.0.0.0/96", "0.0.0.0/1,128.0.0.0/1", "::/7", "::ffff:10.0.0.0/100", "2000::/3", "10.0.0.1, ::/0"])(
-    "hole: refuses the range TRUST_PROXY=%s, which holds clients rather than proxies",
-    (value) => {
-      expect(problemsOf(value)).toContain("no range wider than /8 for IPv4, /7 for IPv6");
-    },
-  );
+  it.each([
+    "0.0.0.0/0",
+    "::/0",
+    "::ffff:0:0/96",
+    "::ffff:0.0.0.0/96",
+    "0.0.0.0/1,128.0.0.0/1",
+    "::/7",
+    "::ffff:10.0.0.0/100",
+    "2000::/3",
+    "10.0.0.1, ::/0",
+  ])("hole: refuses the range TRUST_PROXY=%s, which holds clients rather than proxies", (value) => {
+    expect(problemsOf(value)).toContain("no range wider than /8 for IPv4, /7 for IPv6");
+  });
 
-  it.each(["10.0.0.0/8", "fc00::/7", "::ffff:10.0.0.0/104", "2400:cb00::/32", "104.16.0.0/13", " 10.0.0.1 ,", "::1/128", "::ffff:10.0.0.1"])(
-    "takes TRUST_PROXY=%s",
-    (value) => {
-      expect(problemsOf(value)).toBe("");
-    },
-  );
+  it.each([
+    "10.0.0.0/8",
+    "fc00::/7",
+    "::ffff:10.0.0.0/104",
+    "2400:cb00::/32",
+    "104.16.0.0/13",
+    " 10.0.0.1 ,",
+    "::1/128",
+    "::ffff:10.0.0.1",
+  ])("takes TRUST_PROXY=%s", (value) => {
+    expect(problemsOf(value)).toBe("");
+  });
 });
 
 describe("item 7: a source's data needs its scope, whatever the door", () => {
@@ -364,11 +434,21 @@ describe("item 7: a source's data needs its scope, whatever the door", () => {
     };
     for (const [field, query] of Object.entries(roots)) {
       const res = await post(client, { query }, ESET_ONLY);
-      expect([field, res.json.data?.[field as never], res.json.errors?.map((e) => e.extensions?.code)]).toEqual([field, null, ["FORBIDDEN"]]);
+      expect([field, res.json.data?.[field as never], res.json.errors?.map((e) => e.extensions?.code)]).toEqual([
+        field,
+        null,
+        ["FORBIDDEN"],
+      ]);
     }
     // The person view serves the ESET side only, and asks Defender nothing.
-    const person = await post(client, { query: '{ person(ref: "alice@contoso.com") { ref esetUsers { uuid } defenderUsers { id } } }' }, ESET_ONLY);
-    expect(person.json.errors?.map((e) => [(e as { path?: unknown[] }).path, e.extensions?.code])).toEqual([[["person", "defenderUsers"], "FORBIDDEN"]]);
+    const person = await post(
+      client,
+      { query: '{ person(ref: "alice@contoso.com") { ref esetUsers { uuid } defenderUsers { id } } }' },
+      ESET_ONLY,
+    );
+    expect(person.json.errors?.map((e) => [(e as { path?: unknown[] }).path, e.extensions?.code])).toEqual([
+      [["person", "defenderUsers"], "FORBIDDEN"],
+    ]);
     expect(sim.count({ source: "DEFENDER" })).toBe(0);
   });
 
@@ -388,7 +468,9 @@ describe("item 7: a source's data needs its scope, whatever the door", () => {
       },
       DEFENDER_ONLY,
     );
-    const byPath = Object.fromEntries(res.json.errors!.map((e) => [((e as { path?: unknown[] }).path ?? []).join("."), e.extensions?.code]));
+    const byPath = Object.fromEntries(
+      res.json.errors!.map((e) => [((e as { path?: unknown[] }).path ?? []).join("."), e.extensions?.code]),
+    );
     expect(byPath).toMatchObject({
       known: "FORBIDDEN",
       unknown: "FORBIDDEN",
