@@ -366,6 +366,20 @@ describe("item 2: bad input is a 400 that names it, never a 500 or a vendor call
     expect(body.errors?.[0]?.extensions?.code).toBe("BAD_USER_INPUT");
     expect(sim.count({ kind: "api" })).toBe(0);
   });
+  it("hole: a null in a list of non-null items is named as such, not as 'expected non'", async () => {
+    const client = await gateway();
+    const res = await post(client, {
+      query: "query($ids: [ID!]!) { esetUsers(uuids: $ids) { uuid } }",
+      variables: { ids: [DEMO.esetAlice, null] },
+    });
+    // Before: 'Variable "$ids" got an invalid value at "ids[1]"; expected non (the value is not repeated here).'
+    expect([res.status, res.json.errors?.[0]?.message, res.json.errors?.[0]?.extensions?.code]).toEqual([
+      400,
+      'Variable "$ids" got an invalid value at "ids[1]"; expected ID!, not null (the value is not repeated here).',
+      "BAD_USER_INPUT",
+    ]);
+    expect(sim.count({ kind: "api" })).toBe(0);
+  });
 });
 
 describe("item 6: TRUST_PROXY names proxies, never every client", () => {
