@@ -200,6 +200,18 @@ describe("item 1: nothing is read or parsed before the gate", () => {
     expect(seen).toEqual(cases);
   });
 
+  it("a batched body (a JSON array) is refused before any operation runs, and so is one only the depth bound stops", async () => {
+    const client = await gateway();
+    const batch = await post(client, [{ query: '{ defenderUser(id: "contoso\\\\alice") { id } }' }, { query: "{ __typename }" }]);
+    expect([batch.status, batch.json.errors?.[0]?.extensions?.code]).toEqual([400, "BAD_REQUEST"]);
+    const deepBatch = await post(client, `${"[".repeat(MAX_JSON_DEPTH + 1)}${"]".repeat(MAX_JSON_DEPTH + 1)}`);
+    expect([deepBatch.status, deepBatch.json.errors?.[0]?.message]).toEqual([
+      400,
+      `The request body nests JSON deeper than ${MAX_JSON_DEPTH} levels.`,
+    ]);
+    expect(sim.count({ kind: "api" })).toBe(0);
+  });
+
   it("pipelined on one connection: a refused request's body is skipped by its length, never read as a request", async () => {
     const client = await gateway();
     const port = portOf(client.gateway.url);
