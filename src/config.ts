@@ -1,4 +1,4 @@
-import { isIP } from "node:net";
+import { BlockList, isIP } from "node:net";
 import { parseApiKeys, type AuthOptions } from "./auth/authenticator";
 import type { OperationLimits } from "./limits/operation-limits";
 import { parseRateWindows, type RateWindow } from "./upstream/rate-limiter";
@@ -362,19 +362,37 @@ function readTrustProxy(read: Reader, env: Env, problems: string[]): false | num
     .filter((e) => e !== "");
   if (entries.length === 0 || !entries.every(isAddressOrCidr)) {
     problems.push(
-      'TRUST_PROXY must be comma-separated proxy addresses / CIDRs such as 10.0.0.0/8, or a hop count from 1 to 10 with TRUST_PROXY_PORT_PRIVATE=1 (never "true")',
+      'TRUST_PROXY must be comma-separated proxy addresses / CIDRs such as 10.0.0.0/8 (no range wider than /8 for IPv4, /7 for IPv6), or a hop count from 1 to 10 with TRUST_PROXY_PORT_PRIVATE=1 (never "true")',
     );
     return false;
   }
   return entries;
 }
 
-/** An IPv4 or IPv6 address, optionally with a prefix length that fits it (what proxy-addr accepts). */
+/**
+ * The widest range TRUST_PROXY may name, per family: that of the largest private block (10.0.0.0/8,
+ * fc00::/7). Proxies sit in such blocks or in a provider's published ranges (narrower still); a wider range
+ * (0.0.0.0/1, or ::ffff:0:0/96, which is every IPv4 client as the dual-stack socket reports it) trusts the
+ * clients themselves, and a /0 made proxy-addr throw at start-up.
+ */
+const WIDEST_PREFIX = { 4: 8, 6: 7 } as const;
+const IPV4_MAPPED = new BlockList();
+IPV4_MAPPED.addSubnet("::ffff:0.0.0.0", 96, "ipv6");
+
+/** An IPv4 or IPv6 address, optionally with a prefix length that fits it (what proxy-addr accepts) and no wider than WIDEST_PREFIX. */
 function isAddressOrCidr(entry: string): boolean {
-  const [address, bits, extra] = entry.split("/");
-  const version = isIP(address ?? "");
+  const [address = "", bits, extra] = entry.split("/");
+  const version = isIP(address);
   if (version === 0 || extra !== undefined) return false;
-  return bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= (version === 4 ? 32 : 128));
+  if (bits === undefined) return true;
+  const prefix = Number(bits);
+  if (!/^\d{1,3}$/.test(bits) || prefix > (version === 4 ? 32 : 128)) return false;
+  if (version === 4) return prefix >= WIDEST_PREFIX[4];
+  // An IPv6 range holding IPv4-mapped addresses is an IPv4 range (its last 32 bits), or holds all of them.
+  if (IPV4_MAPPED.check(address, "ipv6")) return prefix - 96 >= WIDEST_PREFIX[4];
+  const range = new BlockList();
+  range.addSubnet(address, prefix, "ipv6");
+  return prefix >= WIDEST_PREFIX[6] && !range.check("::ffff:0.0.0.0", "ipv6");
 }
 
 function readRedis(read: Reader, env: Env, problems: string[]): RedisConfig | undefined {

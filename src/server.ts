@@ -135,6 +135,10 @@ export async function createServer(options: ServerOptions): Promise<AppServer> {
       void reply.header("referrer-policy", "no-referrer");
       void reply.header("cache-control", "no-store");
     }
+    // A body no route reads (a GET's or HEAD's, a CORS preflight's answered by @fastify/cors) is drained by
+    // Node after the answer, without bound on a keep-alive connection (a chunked preflight: 100 MB in 2 s):
+    // close instead when it is unbounded. POST bodies are read by fastify, within MAX_BODY_BYTES.
+    if (request.method !== "POST") closeIfBodyUnbounded(request, reply);
     if (request.is404) {
       // An unknown path is answered from the headers alone: fastify's not-found route would read and
       // parse its body first.

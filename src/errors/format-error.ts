@@ -250,8 +250,13 @@ const SUGGESTION = /\s*Did you mean [^?]*\?/g;
 function withoutEchoedValue(message: string): string {
   const m = /^Variable "(\$[_A-Za-z][_0-9A-Za-z]*)" got invalid value [\s\S]*?(?: at "([^"]{0,200})")?; ([\s\S]*)$/.exec(message);
   if (!m) return message;
-  const expected =
-    /Expected (?:type )?"?([_A-Za-z][_0-9A-Za-z![\]]*)"?/.exec(m[3]!)?.[1] ?? /^([_A-Za-z][_0-9A-Za-z]*) cannot represent/.exec(m[3]!)?.[1];
+  // A null in a list of non-null items: "Expected non-nullable type "_Any!" not to be null." (the general
+  // pattern below read "non" from it).
+  const notNull = /^Expected non-nullable type "([_A-Za-z][_0-9A-Za-z![\]]*)" not to be null/.exec(m[3]!)?.[1];
+  const expected = notNull
+    ? `${notNull}, not null`
+    : (/Expected (?:type )?"?([_A-Za-z][_0-9A-Za-z![\]]*)"?/.exec(m[3]!)?.[1] ??
+      /^([_A-Za-z][_0-9A-Za-z]*) cannot represent/.exec(m[3]!)?.[1]);
   return `Variable "${m[1]}" got an invalid value${m[2] ? ` at "${m[2]}"` : ""}${expected ? `; expected ${expected}` : ""} (the value is not repeated here).`;
 }
 
