@@ -43,6 +43,7 @@ const NEEDS: Record<string, Need> = {
   "Query.defenderMachine": "DEFENDER",
   "Query.defenderAlerts": "DEFENDER",
   "Query.defenderMachines": "DEFENDER",
+  "Query.defenderUsersAtRisk": "DEFENDER",
   "Query.esetUser": "ESET",
   "Query.esetUsers": "ESET",
   "Query.esetUserList": "ESET",
@@ -59,6 +60,8 @@ const NEEDS: Record<string, Need> = {
   "DefenderMachine.loggedOnUsers": "DEFENDER",
   "DefenderMachine.alerts": "DEFENDER",
   "DefenderAlert.machine": "DEFENDER",
+  "DefenderUserRisk.alerts": "DEFENDER",
+  "DefenderUserRisk.user": "DEFENDER",
   "EsetUser.defenderUsers": "DEFENDER",
   "EsetUser.defenderLinks": "DEFENDER",
   "Person.defenderUsers": "DEFENDER",
@@ -80,6 +83,7 @@ const REQUIRED_ARGS: Record<string, Record<string, unknown>> = {
   "Query.esetUser": { uuid: DEMO.esetAlice },
   "Query.esetUsers": { uuids: [DEMO.esetAlice] },
   "Query.person": { ref: "alice@contoso.com" },
+  "Query.defenderUsersAtRisk": { since: "2020-01-01T00:00:00Z" },
 };
 
 const CALLERS: Record<string, SourceName[]> = {

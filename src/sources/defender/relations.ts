@@ -8,10 +8,11 @@ import { mapSettledWithLimit } from "../../upstream/concurrency";
 import type { Deadline } from "../../upstream/deadline";
 import { notConfigured } from "../../upstream/not-configured";
 import { alertCountListings, type AlertCounts } from "./alerts/alert-count.listing";
-import { alertPlan } from "./alerts/alert.plan";
+import { alertPlan, groupAlerts, primeWindow } from "./alerts/alert.plan";
 import type { DefenderClient } from "./client";
 import type { DefenderAlertDto, DefenderMachineDto, DefenderUserDto } from "./dto";
 import { machineKey, machinePlan, type FleetIndex } from "./machines/machine.plan";
+import { riskListings, type RiskReader } from "./risk/risk.listing";
 
 /**
  * The stores of Defender's relations beyond the user, created once at start-up: each one an entity store
@@ -30,6 +31,8 @@ export interface DefenderRelationStores {
   fleet: (deadline: Deadline) => Promise<FleetIndex>;
   /** The filtered alert sets behind defenderAlerts' counts, kept per filter (alert-count.listing.ts). */
   alertCounts: AlertCountReader;
+  /** The alert window behind defenderUsersAtRisk and peopleAtRisk, kept whole while fresh (risk/risk.listing.ts). */
+  risk: RiskReader;
   client: DefenderClient;
   /** Signs defenderAlerts and defenderMachines cursors. */
   cursorKey: Buffer;
@@ -95,6 +98,10 @@ export function createDefenderRelationStores(o: DefenderRelationOptions): Defend
     alerts,
     fleet: machinesPlan.wholeFleet,
     alertCounts: alertCountListings(client, o.ttlMs),
+    // The users' and machines' alerts of a complete window go to the alert store too: their alerts fields are then warm.
+    risk: riskListings(client, o.ttlMs, (window, listed, complete) => {
+      if (complete) primeWindow(alerts!, groupAlerts(listed), window, true);
+    }),
     client,
     cursorKey: cursorKey(o.identity, o.secret),
   };
@@ -112,7 +119,7 @@ export interface DefenderRelationLoaders {
   logonUsers: EntityLoader<DefenderUserDto[]>;
   alerts: EntityLoader<DefenderAlertDto[]>;
   /** For defenderAlerts and defenderMachines pages; undefined when Defender is not configured. */
-  lists?: Pick<DefenderRelationStores, "client" | "cursorKey" | "fleet" | "alertCounts">;
+  lists?: Pick<DefenderRelationStores, "client" | "cursorKey" | "fleet" | "alertCounts" | "risk">;
   /** Every alert list this request loaded or is loading (for the ALERT_EVIDENCE link rule). */
   alertsAtHand(): Promise<DefenderAlertDto[]>;
   /** Alerts read by another path (a defenderAlerts page, held as soon as it is asked for), added to what is at hand. */
@@ -152,7 +159,13 @@ export function createDefenderRelationLoaders(
         return value;
       },
     },
-    lists: stores && { client: stores.client, cursorKey: stores.cursorKey, fleet: stores.fleet, alertCounts: stores.alertCounts },
+    lists: stores && {
+      client: stores.client,
+      cursorKey: stores.cursorKey,
+      fleet: stores.fleet,
+      alertCounts: stores.alertCounts,
+      risk: stores.risk,
+    },
     async alertsAtHand() {
       // Let sibling fields start their loads first: graphql-js calls every resolver of a selection set in
       // one go, but type-graphql validates arguments asynchronously, so a sibling with arguments (alerts)

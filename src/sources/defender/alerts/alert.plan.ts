@@ -71,6 +71,36 @@ export function odataString(s: string): string {
   return `'${s.replace(/'/g, "''")}'`;
 }
 
+/** A window's alerts grouped by whose they are: "u:domain\\user", "u:user" (related user) and "m:<machine id>". */
+export function groupAlerts(alerts: readonly DefenderAlertDto[]): Map<string, DefenderAlertDto[]> {
+  const byKey = new Map<string, DefenderAlertDto[]>();
+  const add = (key: string, alert: DefenderAlertDto) => {
+    const list = byKey.get(key);
+    if (list === undefined) byKey.set(key, [alert]);
+    else list.push(alert);
+  };
+  for (const alert of alerts) {
+    for (const user of relatedUserKeys(alert)) add(`u:${user}`, alert);
+    if (typeof alert.machineId === "string" && alert.machineId !== "") add(`m:${alert.machineId.toLowerCase()}`, alert);
+  }
+  return byKey;
+}
+
+/** Primes the store with each holder's alerts of a complete window listing (with evidence: for both keys). */
+export function primeWindow(
+  store: EntityStore<DefenderAlertDto[]>,
+  byKey: Map<string, DefenderAlertDto[]>,
+  window: string,
+  evidence: boolean,
+) {
+  const entries: Array<readonly [string, DefenderAlertDto[]]> = [];
+  for (const [whose, list] of byKey) {
+    entries.push([`${whose}|${window}|${evidence ? 1 : 0}`, list]);
+    if (evidence) entries.push([`${whose}|${window}|0`, list]);
+  }
+  store.prime(entries);
+}
+
 /**
  * The alerts of users and machines for the entity store, choosing per window the plan that spends fewer
  * Defender calls:
@@ -101,25 +131,9 @@ export function alertPlan(client: DefenderClient, concurrency: number, ttlMs: nu
       ALERT_LIST_MAX_PAGES,
     );
     lastCount.set(window, complete ? alerts.length : Infinity);
-    const byKey = new Map<string, DefenderAlertDto[]>();
-    const add = (key: string, alert: DefenderAlertDto) => {
-      const list = byKey.get(key);
-      if (list === undefined) byKey.set(key, [alert]);
-      else list.push(alert);
-    };
-    for (const alert of alerts) {
-      for (const user of relatedUserKeys(alert)) add(`u:${user}`, alert);
-      if (typeof alert.machineId === "string" && alert.machineId !== "") add(`m:${alert.machineId.toLowerCase()}`, alert);
-    }
-    if (complete) {
-      // Shared with later requests and other replicas: each user's and machine's alerts in this window.
-      const entries: Array<readonly [string, DefenderAlertDto[]]> = [];
-      for (const [whose, list] of byKey) {
-        entries.push([`${whose}|${window}|${evidence ? 1 : 0}`, list]);
-        if (evidence) entries.push([`${whose}|${window}|0`, list]);
-      }
-      store().prime(entries);
-    }
+    const byKey = groupAlerts(alerts);
+    // Shared with later requests and other replicas: each user's and machine's alerts in this window.
+    if (complete) primeWindow(store(), byKey, window, evidence);
     return { byKey, holders: new Set(byKey.keys()), count: alerts.length, pages, complete };
   };
 
