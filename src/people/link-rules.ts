@@ -111,14 +111,14 @@ export function esetNames(user: EsetSide): EsetName[] {
   return names.sort((a, b) => RULE_ORDER.indexOf(a.kind) - RULE_ORDER.indexOf(b.kind));
 }
 
-interface DefenderNames {
+export interface DefenderNames {
   /** folded `domain\user` → the Defender value it came from. */
   domainUsers: Map<string, string>;
   /** A domain-less id (`user1`), folded, and as Defender wrote it. */
   bare?: { key: string; value: string };
 }
 
-function defenderNames(account: DefenderSide): DefenderNames {
+export function defenderNames(account: DefenderSide): DefenderNames {
   const domainUsers = new Map<string, string>();
   const fromId = parseDomainUser(account.id);
   if (fromId) domainUsers.set(`${fromId.domain}\\${fromId.user}`, account.id);

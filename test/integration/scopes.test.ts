@@ -47,6 +47,8 @@ const NEEDS: Record<string, Need> = {
   "Query.esetUser": "ESET",
   "Query.esetUsers": "ESET",
   "Query.esetUserList": "ESET",
+  // The ranking joined to ESET's user list: both vendors.
+  "Query.peopleAtRisk": "BOTH",
   // Each side of a person is served or refused on its own: one scope reaches the query.
   "Query.person": "EITHER",
   // The subgraph's SDL: it reads the schema, never a vendor.
@@ -84,6 +86,7 @@ const REQUIRED_ARGS: Record<string, Record<string, unknown>> = {
   "Query.esetUsers": { uuids: [DEMO.esetAlice] },
   "Query.person": { ref: "alice@contoso.com" },
   "Query.defenderUsersAtRisk": { since: "2020-01-01T00:00:00Z" },
+  "Query.peopleAtRisk": { since: "2020-01-01T00:00:00Z" },
 };
 
 const CALLERS: Record<string, SourceName[]> = {
