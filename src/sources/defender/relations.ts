@@ -9,6 +9,7 @@ import type { Deadline } from "../../upstream/deadline";
 import { notConfigured } from "../../upstream/not-configured";
 import { alertCountListings, type AlertCounts } from "./alerts/alert-count.listing";
 import { alertPlan, groupAlerts, primeWindow } from "./alerts/alert.plan";
+import { EvidenceBook, type UserEvidenceItem } from "./alerts/evidence-book";
 import type { DefenderClient } from "./client";
 import type { DefenderAlertDto, DefenderMachineDto, DefenderUserDto } from "./dto";
 import { machineKey, machinePlan, type FleetIndex } from "./machines/machine.plan";
@@ -33,6 +34,8 @@ export interface DefenderRelationStores {
   alertCounts: AlertCountReader;
   /** The alert window behind defenderUsersAtRisk and peopleAtRisk, kept whole while fresh (risk/risk.listing.ts). */
   risk: RiskReader;
+  /** User evidence of the alerts read lately with evidence, kept for the TTL (for LinkRule.ALERT_EVIDENCE). */
+  evidence: EvidenceBook;
   client: DefenderClient;
   /** Signs defenderAlerts and defenderMachines cursors. */
   cursorKey: Buffer;
@@ -87,9 +90,10 @@ export function createDefenderRelationStores(o: DefenderRelationOptions): Defend
     return new Map(ids.map((id, i) => [id, results[i]!]));
   });
   let alerts: EntityStore<DefenderAlertDto[]> | undefined = undefined;
+  const evidence = new EvidenceBook(o.ttlMs);
   alerts = store<DefenderAlertDto[]>(
     "alerts",
-    alertPlan(client, concurrency, o.ttlMs, () => alerts!),
+    alertPlan(client, concurrency, o.ttlMs, () => alerts!, evidence),
   );
   return {
     machines,
@@ -100,8 +104,10 @@ export function createDefenderRelationStores(o: DefenderRelationOptions): Defend
     alertCounts: alertCountListings(client, o.ttlMs),
     // The users' and machines' alerts of a complete window go to the alert store too: their alerts fields are then warm.
     risk: riskListings(client, o.ttlMs, (window, listed, complete) => {
+      evidence.add(`risk|${window}`, listed);
       if (complete) primeWindow(alerts!, groupAlerts(listed), window, true);
     }),
+    evidence,
     client,
     cursorKey: cursorKey(o.identity, o.secret),
   };
@@ -122,6 +128,8 @@ export interface DefenderRelationLoaders {
   lists?: Pick<DefenderRelationStores, "client" | "cursorKey" | "fleet" | "alertCounts" | "risk">;
   /** Every alert list this request loaded or is loading (for the ALERT_EVIDENCE link rule). */
   alertsAtHand(): Promise<DefenderAlertDto[]>;
+  /** User evidence (account + UPN) of alerts read lately with evidence by any request of these credentials, still fresh. */
+  keptEvidence(): readonly UserEvidenceItem[];
   /** Alerts read by another path (a defenderAlerts page, held as soon as it is asked for), added to what is at hand. */
   holdAlerts(alerts: Promise<readonly DefenderAlertDto[]>): void;
 }
@@ -174,6 +182,7 @@ export function createDefenderRelationLoaders(
       const settled = await Promise.all(held.map((h) => Promise.resolve(h).catch(() => null)));
       return settled.flatMap((list) => list ?? []);
     },
+    keptEvidence: () => stores?.evidence.all() ?? [],
     holdAlerts(list) {
       // Its failure is the defenderAlerts field's to report; here it only means no evidence from it.
       if (held.length < 10_000)

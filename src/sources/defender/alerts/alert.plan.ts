@@ -8,6 +8,7 @@ import { ALERT_LIST_MAX_PAGES } from "../prices";
 
 export { ALERT_LIST_MAX_PAGES };
 import { relatedUserKeys } from "./alert.mapper";
+import type { EvidenceBook } from "./evidence-book";
 
 /** Alert ids per evidence call (`$filter=id eq '…' or …&$expand=evidence`): keeps the URL well under 8 KB. */
 export const EVIDENCE_CHUNK = 25;
@@ -112,7 +113,14 @@ export function primeWindow(
  *   no $expand: the window is applied here, and evidence costs one more list call per 25 alerts).
  * The listing is chosen when it pays (listingPays), so a 50-user dashboard costs one call, not 50.
  */
-export function alertPlan(client: DefenderClient, concurrency: number, ttlMs: number, store: () => EntityStore<DefenderAlertDto[]>) {
+export function alertPlan(
+  client: DefenderClient,
+  concurrency: number,
+  ttlMs: number,
+  store: () => EntityStore<DefenderAlertDto[]>,
+  /** Where the User evidence of alerts read with evidence is recorded (for LinkRule.ALERT_EVIDENCE). */
+  book?: EvidenceBook,
+) {
   // Kept slim while fresh: a window's alerts (up to 20,000, with evidence) live in the entity store, per holder.
   const listings = new Listings<AlertIndex>(ttlMs, 8, ({ byKey: _whole, ...slim }) => slim);
   const spend = new RequestSpend();
@@ -131,6 +139,7 @@ export function alertPlan(client: DefenderClient, concurrency: number, ttlMs: nu
       ALERT_LIST_MAX_PAGES,
     );
     lastCount.set(window, complete ? alerts.length : Infinity);
+    if (evidence) book?.add(`window|${window}`, alerts);
     const byKey = groupAlerts(alerts);
     // Shared with later requests and other replicas: each user's and machine's alerts in this window.
     if (complete) primeWindow(store(), byKey, window, evidence);
@@ -229,7 +238,11 @@ export function alertPlan(client: DefenderClient, concurrency: number, ttlMs: nu
         try {
           const expanded = await withEvidence(all, deadline);
           lists.forEach((l, i) => {
-            if (Array.isArray(l)) lists[i] = l.map((a) => expanded.get(a.id) ?? a);
+            if (Array.isArray(l)) {
+              lists[i] = l.map((a) => expanded.get(a.id) ?? a);
+              const [, k] = members[i]!;
+              book?.add(`${k.kind}:${k.subject}|${window}`, lists[i] as DefenderAlertDto[]);
+            }
           });
         } catch (err) {
           lists.forEach((l, i) => {
