@@ -219,3 +219,22 @@ describe("peopleAtRisk", () => {
     }
   });
 });
+
+describe("peopleAtRisk on the demo data", () => {
+  it("shows a few people at risk, some unprotected, and the service account ESET does not know (the coverage gap)", async () => {
+    const demo = await startStack();
+    try {
+      const since = daysAgo(7);
+      const all = (await people(demo, { since })).body.data!.peopleAtRisk!;
+      expect(all.totalCount).toBe(expectedRanking(demo.sim, since, "MEDIUM").length);
+      expect(all.totalCount).toBeGreaterThanOrEqual(3);
+      expect(all.edges.some((e) => e.node.weakestProtection === "UNPROTECTED")).toBe(true);
+      const gap = (await people(demo, { since, withoutEsetUser: true })).body.data!.peopleAtRisk!;
+      expect(gap.edges.map((e) => [e.node.defender.id, e.node.weakestProtection, e.node.esetUsers])).toEqual([
+        ["contoso\\svc-backup", null, []],
+      ]);
+    } finally {
+      await demo.close();
+    }
+  });
+});
