@@ -201,6 +201,25 @@ describe("peopleAtRisk", () => {
     expect(res.body.errors![0]!.extensions!.source).toBe("ESET");
   });
 
+  it("accepts a 50-person page with each account, its machine and its alerts, and spends far less than per user", async () => {
+    const res = await stack.post(
+      JSON.stringify({
+        query: `query($since: DateTime!) { peopleAtRisk(since: $since, first: 50) { edges { node {
+          defender { id alerts(first: 5) { id machine { computerDnsName } } user { id mostPrevalentMachine { computerDnsName riskScore } } }
+          weakestProtection esetUsers { displayName } } } } }`,
+        variables: { since: daysAgo(7) },
+      }),
+    );
+    expect(res.body.errors).toBeUndefined();
+    const edges = (res.body.data as { peopleAtRisk: { edges: unknown[] } }).peopleAtRisk.edges;
+    expect(edges).toHaveLength(Math.min(50, expectedRanking(stack.sim, daysAgo(7), "MEDIUM").length));
+    // One alert listing, one users/{id} per person, the machines from one fleet listing; ESET: its list, once.
+    expect(stack.sim.count({ source: "DEFENDER", kind: "api", endpoint: "alerts.list" })).toBe(1);
+    expect(stack.sim.count({ source: "DEFENDER", kind: "api", endpoint: "users.get" })).toBe(edges.length);
+    expect(stack.sim.count({ source: "DEFENDER", kind: "api", endpoint: "machines.get" })).toBe(0);
+    expect(esetCalls(stack.sim)).toBe(1);
+  });
+
   it("is priced by both listings' pages: 2 Defender calls and 10 ESET calls whatever the page", async () => {
     const tight = await startStack({ MAX_DEFENDER_COST: "2" }, SIM);
     try {
