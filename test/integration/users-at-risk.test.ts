@@ -97,6 +97,50 @@ describe("defenderUsersAtRisk", () => {
     expect(seen).toEqual(want);
   });
 
+  it("pages on after the listing changed between pages: no account repeated, none that stayed skipped", async () => {
+    const since = daysAgo(7);
+    const before = expectedRanking(stack.sim, since, "LOW").map((r) => r.id);
+    const first = await page(stack, { since, first: 5 });
+    const seen = first.body.data!.defenderUsersAtRisk!.edges.map((e) => e.node.id);
+    // A new account rises to the top and one not yet shown loses its alerts: the next listing (TTL 0) differs.
+    const template = [...stack.sim.defenderAlerts.values()][0]!;
+    // Ten open High alerts: it ranks above every account (before the cursor), so it is not on a later page.
+    const added = Array.from({ length: 10 }, (_, n) => ({
+      ...template,
+      id: `da63867999999999999${n}_-1`,
+      severity: "High",
+      status: "New",
+      lastUpdateTime: new Date().toISOString(),
+      relatedUser: { userName: "newcomer", domainName: "CONTOSO" },
+    }));
+    const gone = before[8]!;
+    const removed = [...stack.sim.defenderAlerts].filter(([, a]) => {
+      const u = a.relatedUser as { userName?: string; domainName?: string } | null;
+      return u?.userName !== undefined && `${u.domainName}\\${u.userName}`.toLowerCase() === gone;
+    });
+    for (const a of added) stack.sim.defenderAlerts.set(a.id, a);
+    for (const [id] of removed) stack.sim.defenderAlerts.delete(id);
+    try {
+      let after = first.body.data!.defenderUsersAtRisk!.pageInfo.endCursor;
+      for (;;) {
+        const res = await page(stack, { since, first: 5, after });
+        expect(res.body.errors).toBeUndefined();
+        const conn = res.body.data!.defenderUsersAtRisk!;
+        seen.push(...conn.edges.map((e) => e.node.id));
+        if (!conn.pageInfo.hasNextPage) break;
+        after = conn.pageInfo.endCursor;
+      }
+      // The change was in the listing the later pages read: a first page now starts with the newcomer.
+      const top = await page(stack, { since, first: 1 });
+      expect(top.body.data!.defenderUsersAtRisk!.edges[0]!.node.id).toBe("contoso\\newcomer");
+    } finally {
+      for (const a of added) stack.sim.defenderAlerts.delete(a.id);
+      for (const [id, a] of removed) stack.sim.defenderAlerts.set(id, a);
+    }
+    expect(new Set(seen).size).toBe(seen.length);
+    expect(seen).toEqual(before.filter((id) => id !== gone));
+  });
+
   it("keeps the listing while fresh: warm pages and other arguments cost no call; `user` costs one users/{id} call per account", async () => {
     // A window of its own (the listings of the cached stack are kept across its tests).
     const since = daysAgo(5);
