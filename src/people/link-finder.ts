@@ -11,6 +11,7 @@ import {
   type RefProbe,
 } from "./link-rules";
 import { userEvidence } from "../sources/defender/alerts/alert.mapper";
+import type { UserEvidenceItem } from "../sources/defender/alerts/evidence-book";
 import type { DefenderUserDto } from "../sources/defender/dto";
 import type { EsetUserDto } from "../sources/eset/dto";
 import { toDefenderUser } from "../sources/defender/users/user.mapper";
@@ -71,12 +72,19 @@ export class LinkFinder {
   }
 
   /**
-   * What the alerts this request loaded prove (LinkRule.ALERT_EVIDENCE): User evidence pairing an account
-   * with its UPN. No vendor call: only alerts already asked for (with evidence) by the same request count.
+   * What Defender's alerts prove (LinkRule.ALERT_EVIDENCE): User evidence pairing an account with its UPN.
+   * No vendor call: the alerts this request asked for with evidence, and the evidence of alerts read with
+   * evidence lately by any request of the credentials (kept for the TTL), so while a listing is fresh the
+   * answer does not depend on what else the query selects.
    */
   private async evidenceAtHand(): Promise<AccountEvidence[]> {
     if (!hasScope(this.ctx, "DEFENDER")) return [];
-    return accountEvidence(userEvidence(await this.ctx.loaders.defenderRelations.alertsAtHand()));
+    const relations = this.ctx.loaders.defenderRelations;
+    const atHand = accountEvidence(userEvidence(await relations.alertsAtHand()));
+    const kept = keptAccountEvidence(relations.keptEvidence());
+    if (kept.length === 0) return atHand;
+    if (atHand.length === 0) return kept;
+    return [...new Map([...atHand, ...kept].map((e) => [`${e.domainUser} ${e.upn}`, e] as const)).values()];
   }
 
   /**
@@ -125,7 +133,13 @@ export class LinkFinder {
       return { defenderUsers, esetUsers, links: firstError(defenderUsers, esetUsers)! };
     }
     if (defenderUsers.length === 0 && esetUsers.length === 0) return null;
-    return { defenderUsers, esetUsers, links: sortLinks(esetUsers.flatMap((u) => defenderUsers.flatMap((a) => link(u, a)))) };
+    // The same evidence the hops used, so a link and its reasons do not depend on which hop found it.
+    const evidence = await this.evidenceAtHand();
+    return {
+      defenderUsers,
+      esetUsers,
+      links: sortLinks(esetUsers.flatMap((u) => defenderUsers.flatMap((a) => link(u, a, evidence)))),
+    };
   }
 
   /** Loads candidate Defender ids (those that are valid ids, at most MAX_DEFENDER_CANDIDATES); unknown ids drop out. */
@@ -145,6 +159,14 @@ export class LinkFinder {
       (u) => u.uuid,
     );
   }
+}
+
+/** Parsed once per kept set (the book hands out the same array until it changes), not once per link field. */
+const parsedKept = new WeakMap<readonly UserEvidenceItem[], AccountEvidence[]>();
+function keptAccountEvidence(items: readonly UserEvidenceItem[]): AccountEvidence[] {
+  let parsed = parsedKept.get(items);
+  if (parsed === undefined) parsedKept.set(items, (parsed = accountEvidence(items)));
+  return parsed;
 }
 
 /** The link between two users if any rule matches them (as a zero- or one-element list, for flatMap). */

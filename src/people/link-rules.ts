@@ -111,14 +111,14 @@ export function esetNames(user: EsetSide): EsetName[] {
   return names.sort((a, b) => RULE_ORDER.indexOf(a.kind) - RULE_ORDER.indexOf(b.kind));
 }
 
-interface DefenderNames {
+export interface DefenderNames {
   /** folded `domain\user` → the Defender value it came from. */
   domainUsers: Map<string, string>;
   /** A domain-less id (`user1`), folded, and as Defender wrote it. */
   bare?: { key: string; value: string };
 }
 
-function defenderNames(account: DefenderSide): DefenderNames {
+export function defenderNames(account: DefenderSide): DefenderNames {
   const domainUsers = new Map<string, string>();
   const fromId = parseDomainUser(account.id);
   if (fromId) domainUsers.set(`${fromId.domain}\\${fromId.user}`, account.id);
@@ -157,7 +157,14 @@ export function matchReasons(eset: EsetSide, defender: DefenderSide, evidence: r
     if (name.kind === "UPN" && names.bare?.key === at.user)
       reasons.push({ rule: "BARE_USER_NAME", ...base, defenderValue: names.bare.value });
   }
-  return reasons.sort((a, b) => RULE_ORDER.indexOf(a.rule) - RULE_ORDER.indexOf(b.rule));
+  // A reason is the rule and the two values it compared: the same address found as an identity and as the
+  // primary address (or proved by two alerts) is one reason, reported where it was found first (identities first).
+  const once = new Map<string, LinkReasonData>();
+  for (const r of reasons) {
+    const key = `${r.rule}\0${fold(r.esetValue)}\0${fold(r.defenderValue)}`;
+    if (!once.has(key)) once.set(key, r);
+  }
+  return [...once.values()].sort((a, b) => RULE_ORDER.indexOf(a.rule) - RULE_ORDER.indexOf(b.rule));
 }
 
 /**

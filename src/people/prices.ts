@@ -1,4 +1,6 @@
-import { one, type PricedPart } from "../limits/price-book";
+import { firstArg, one, type PricedPart } from "../limits/price-book";
+import { ALERT_LIST_MAX_PAGES } from "../sources/defender/prices";
+import { ESET_ROSTER_MAX_PAGES } from "../sources/eset/user-list/user-roster.listing";
 
 /** Link fields fan out to the other vendor: up to 8 Defender GETs for an ESET user (link-finder.ts). */
 export const LINK_FANOUT = 8;
@@ -21,6 +23,22 @@ export const PEOPLE_PRICES: PricedPart = {
     "EsetUser.defenderLinks": { calls: { DEFENDER: fanout }, times: fanout },
     "DefenderUser.esetUsers": { calls: { ESET: () => ESET_SEARCHES }, times: fanout },
     "DefenderUser.esetLinks": { calls: { ESET: () => ESET_SEARCHES }, times: fanout },
+    // Priced by both listings' pages, whatever the page or filter: the alert window and ESET's user list.
+    "Query.peopleAtRisk": {
+      calls: { DEFENDER: () => ALERT_LIST_MAX_PAGES, ESET: () => ESET_ROSTER_MAX_PAGES },
+      times: firstArg(50, 1000),
+    },
+    // The ESET users linked to one account: from the list, no call; what is selected under them is priced per user.
+    "PersonRisk.esetUsers": { calls: {}, times: fanout },
   },
-  freeFields: ["UserLink.esetUser", "UserLink.defenderUser", "UserLink.matchedOn"],
+  freeFields: [
+    "UserLink.esetUser",
+    "UserLink.defenderUser",
+    "UserLink.matchedOn",
+    "PersonRisk.defender",
+    "PersonRisk.matchedOn",
+    "PersonRiskConnection.edges",
+    "PersonRiskConnection.pageInfo",
+    "PersonRiskEdge.node",
+  ],
 };

@@ -1,13 +1,14 @@
 import type { GraphPart } from "../graphql/graph-part";
 import { DefenderUserLinksResolver } from "./defender-user-links.resolver";
 import { EsetUserLinksResolver } from "./eset-user-links.resolver";
+import { PeopleAtRiskResolver } from "./people-at-risk.resolver";
 import { PersonResolver } from "./person.resolver";
 import { PEOPLE_PRICES } from "./prices";
 
 /** The cross-vendor features: link fields on both users, and the person view. */
 export const peoplePart: GraphPart = {
   name: "PEOPLE",
-  resolvers: [EsetUserLinksResolver, DefenderUserLinksResolver, PersonResolver],
+  resolvers: [EsetUserLinksResolver, DefenderUserLinksResolver, PersonResolver, PeopleAtRiskResolver],
   // A field reads both sources (so needs both scopes) unless named here. The core checks before the resolver runs.
   reads: ["DEFENDER", "ESET"],
   fieldReads: {

@@ -45,6 +45,7 @@ export const DEMO_ALERTS = {
   cjonesInfo: "da638670000000000006_-1741234572",
   svcBackupResolved: "da638670000000000007_-1741234573",
   testMachineNoUser: "da638670000000000008_-1741234574",
+  svcBackupCredentials: "da638670000000000009_-1741234575",
 } as const;
 
 export interface DefenderRelations {
@@ -519,6 +520,22 @@ export function demoRelations(users: readonly WireObject[], now: number): Defend
       computerDnsName: "backup01.contoso.com",
       rbacGroupName: "Contoso Servers",
       mitreTechniques: ["T1485"],
+      relatedUser: { userName: "svc-backup", domainName: "CONTOSO" },
+    }),
+    // The service account again, this week: an account at risk that ESET knows nothing of (peopleAtRisk's coverage gap).
+    alert(a.svcBackupCredentials, {
+      severity: "Medium",
+      status: "InProgress",
+      investigationState: "Running",
+      detectionSource: "WindowsDefenderAtp",
+      category: "CredentialAccess",
+      title: "Service account credentials used interactively",
+      description: "The backup service account signed in interactively on the backup server.",
+      ...times(now, 1 * DAY),
+      machineId: m.backupServer,
+      computerDnsName: "backup01.contoso.com",
+      rbacGroupName: "Contoso Servers",
+      mitreTechniques: ["T1078.002"],
       relatedUser: { userName: "svc-backup", domainName: "CONTOSO" },
     }),
     // A machine-only alert: no related user, an unknown status, unspecified severity.

@@ -8,6 +8,8 @@ import { createDefenderRelationLoaders, type DefenderRelationLoaders, type Defen
 import { createEsetUserLoader } from "./eset/users/user.loader";
 import { createEsetUserPages, type EsetListDeps, type EsetUserPages } from "./eset/user-list/user-pages";
 import { createEsetUserSearchLoader } from "./eset/users/user-search.loader";
+import type { EsetRoster, EsetRosterReader } from "./eset/user-list/user-roster.listing";
+import { notConfigured } from "../upstream/not-configured";
 
 export type { EntityLoader };
 
@@ -20,6 +22,8 @@ export interface Loaders {
   esetUserPages: EsetUserPages;
   /** Defender machines, log-on users and alerts (src/sources/defender/relations.ts). */
   defenderRelations: DefenderRelationLoaders;
+  /** ESET's whole user list, kept while fresh (for joins over the fleet: peopleAtRisk). */
+  esetRoster(): Promise<EsetRoster>;
 }
 
 /** The process-wide stores (cache + single-flight) the loaders read through; absent for unconfigured sources. */
@@ -29,6 +33,7 @@ export interface LoaderDeps {
   esetSearchStore?: EntityStore<EsetUserDto[]>;
   esetLists?: EsetListDeps;
   defenderRelations?: DefenderRelationStores;
+  esetRoster?: EsetRosterReader;
 }
 
 /** Fresh loaders for one GraphQL request: their caches must never outlive it. */
@@ -49,5 +54,6 @@ export function createLoaders(deps: LoaderDeps, deadline: Deadline, onStale: (no
     get defenderRelations() {
       return (relations ??= createDefenderRelationLoaders(deps.defenderRelations, deadline, onStale));
     },
+    esetRoster: () => (deps.esetRoster ? deps.esetRoster(deadline) : Promise.reject(notConfigured("ESET"))),
   };
 }

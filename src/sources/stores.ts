@@ -12,6 +12,7 @@ import { fetchEsetUsers } from "./eset/users/user.loader";
 import { searchEsetUsersByEmail } from "./eset/users/user-search.loader";
 import type { LoaderDeps } from "./loaders";
 import { createDefenderRelationStores } from "./defender/relations";
+import { esetRoster } from "./eset/user-list/user-roster.listing";
 
 export interface StoresOptions {
   defender?: {
@@ -90,6 +91,7 @@ export function createStores(options: StoresOptions): Stores {
         })
       : undefined,
     esetLists: options.eset && { client: options.eset.client, cursorKey: cursorKey(options.eset.identity, options.eset.secret) },
+    esetRoster: options.eset && esetRoster(options.eset.client, options.eset.ttlMs),
   };
 }
 

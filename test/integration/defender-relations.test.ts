@@ -411,9 +411,10 @@ describe("the ALERT_EVIDENCE link rule", () => {
     expect(links).toHaveLength(1);
     expect(links[0]!.esetUser).toMatchObject({ uuid: DEMO.esetDave, protectionStatus: "FULLY_PROTECTED" });
     expect(links[0]!.strongestRule).toBe("DOMAIN_USER");
+    // The same address as an identity and as the primary address is one reason, where it was found first.
     expect(links[0]!.matchedOn).toContainEqual({
       rule: "ALERT_EVIDENCE",
-      esetField: "primaryEmailAddress",
+      esetField: "identities[0].userName",
       esetValue: "dave.miller@northwind.example",
       defenderValue: DEMO.defenderDmiller,
     });
@@ -440,7 +441,8 @@ describe("the ALERT_EVIDENCE link rule", () => {
     const cjones = links.find((l) => l.matchedOn.some((m) => m.defenderValue === DEMO.defenderCjones))!;
     // Carol's primary address is the UPN the evidence names; her proxy address alone made only an EMAIL link.
     expect(cjones.strongestRule).toBe("ALERT_EVIDENCE");
-    expect(cjones.matchedOn.map((m) => m.rule)).toEqual(["ALERT_EVIDENCE", "ALERT_EVIDENCE", "EMAIL"]);
+    // Each reason once: the address that is both an identity and the primary address counts once.
+    expect(cjones.matchedOn.map((m) => m.rule)).toEqual(["ALERT_EVIDENCE", "EMAIL"]);
   });
 });
 

@@ -38,7 +38,8 @@ describe("EsetUser → Defender links", () => {
     ["the near miss user10, to its own account only", DEMO.esetUserTen, [["contoso\\user10", ["UPN", "EMAIL"]]]],
     ["an alias (proxy address) naming a legacy logon", DEMO.esetCarol, [["fabrikam\\cjones", ["EMAIL"]]]],
     ["a CORP\\dmiller identity whose NetBIOS name is not the mail domain's", DEMO.esetDave, [["corp\\dmiller", ["DOMAIN_USER"]]]],
-    ["an EMAIL_ADDRESS identity (Google)", DEMO.esetBob, [["fabrikam\\bob", ["EMAIL", "EMAIL"]]]],
+    // The identity and the primary address are the same address: one reason, not two.
+    ["an EMAIL_ADDRESS identity (Google)", DEMO.esetBob, [["fabrikam\\bob", ["EMAIL"]]]],
     ["poweruser1, nobody's near miss", DEMO.esetPowerUser, []],
     ["a person Defender does not know", DEMO.esetErin, []],
     ["a user with only federated and unformatted identities", DEMO.esetOpaque, []],

@@ -43,9 +43,12 @@ const NEEDS: Record<string, Need> = {
   "Query.defenderMachine": "DEFENDER",
   "Query.defenderAlerts": "DEFENDER",
   "Query.defenderMachines": "DEFENDER",
+  "Query.defenderUsersAtRisk": "DEFENDER",
   "Query.esetUser": "ESET",
   "Query.esetUsers": "ESET",
   "Query.esetUserList": "ESET",
+  // The ranking joined to ESET's user list: both vendors.
+  "Query.peopleAtRisk": "BOTH",
   // Each side of a person is served or refused on its own: one scope reaches the query.
   "Query.person": "EITHER",
   // The subgraph's SDL: it reads the schema, never a vendor.
@@ -59,6 +62,8 @@ const NEEDS: Record<string, Need> = {
   "DefenderMachine.loggedOnUsers": "DEFENDER",
   "DefenderMachine.alerts": "DEFENDER",
   "DefenderAlert.machine": "DEFENDER",
+  "DefenderUserRisk.alerts": "DEFENDER",
+  "DefenderUserRisk.user": "DEFENDER",
   "EsetUser.defenderUsers": "DEFENDER",
   "EsetUser.defenderLinks": "DEFENDER",
   "Person.defenderUsers": "DEFENDER",
@@ -80,6 +85,8 @@ const REQUIRED_ARGS: Record<string, Record<string, unknown>> = {
   "Query.esetUser": { uuid: DEMO.esetAlice },
   "Query.esetUsers": { uuids: [DEMO.esetAlice] },
   "Query.person": { ref: "alice@contoso.com" },
+  "Query.defenderUsersAtRisk": { since: "2020-01-01T00:00:00Z" },
+  "Query.peopleAtRisk": { since: "2020-01-01T00:00:00Z" },
 };
 
 const CALLERS: Record<string, SourceName[]> = {

@@ -116,18 +116,13 @@ describe("ALERT_EVIDENCE", () => {
   const dave = eset({ identities: [upn("dave.miller@northwind.example")], primaryEmailAddress: "dave.miller@northwind.example" });
   const dmiller = account("corp\\dmiller", "dmiller", "corp");
 
-  it("links the UPN an alert's User evidence names to its DOMAIN\\user, where the guessing rules cannot", () => {
+  it("links the UPN an alert's User evidence names to its DOMAIN\\user, where the guessing rules cannot: one reason, where it was found first", () => {
     expect(rules(dave, dmiller)).toEqual([]);
+    // The same address as an identity and as the primary address is one reason (issue 19: not listed twice).
     expect(matchReasons(dave, dmiller, proof)).toEqual([
       {
         rule: "ALERT_EVIDENCE",
         esetField: "identities[0].userName",
-        esetValue: "dave.miller@northwind.example",
-        defenderValue: "corp\\dmiller",
-      },
-      {
-        rule: "ALERT_EVIDENCE",
-        esetField: "primaryEmailAddress",
         esetValue: "dave.miller@northwind.example",
         defenderValue: "corp\\dmiller",
       },

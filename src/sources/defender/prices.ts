@@ -24,6 +24,10 @@ const machinePage = firstArg(50, 1000);
  */
 const alertPageCalls = (_args: Record<string, unknown>, node: FieldNode): number =>
   1 + (maySelect(node, ["totalCount", "facets", "countedAt"]) ? ALERT_LIST_MAX_PAGES : 0);
+/** defenderUsersAtRisk pages: `first`, 50 by default, at most 1000. */
+const riskPage = firstArg(50, 1000);
+/** The alert window's listing, whole (with evidence): at most its page cap, whatever the arguments or page (0 while kept). */
+const alertWindowListing = (): number => ALERT_LIST_MAX_PAGES;
 /** The fleet listing, whole: at most its page cap, whatever the filter, order or page (0 while kept). */
 const fleetListing = (): number => FLEET_MAX_PAGES;
 
@@ -80,6 +84,12 @@ export const DEFENDER_PRICES: PricedPart = {
     "Query.defenderAlerts": { calls: { DEFENDER: alertPageCalls }, times: alertPage },
     // Priced by the fleet listing's pages, not per machine: every page, filter, order and count comes from it.
     "Query.defenderMachines": { calls: { DEFENDER: fleetListing }, times: machinePage },
+    // Priced by the alert window's pages, not per account: ranks, counts, pages and alerts come from it.
+    "Query.defenderUsersAtRisk": { calls: { DEFENDER: alertWindowListing }, times: riskPage },
+    // The account itself: one GET /api/users/{id} per account on the page.
+    "DefenderUserRisk.user": { calls: { DEFENDER: one }, times: one },
+    // From the listing: no call; what is selected under each alert is priced per alert.
+    "DefenderUserRisk.alerts": { calls: {}, times: relationFirst },
   },
   freeFields: [
     "DefenderMachine.ipAddresses",
@@ -102,6 +112,9 @@ export const DEFENDER_PRICES: PricedPart = {
     "DefenderMachineFacets.exposureLevel",
     "DefenderMachineFacets.healthStatus",
     "DefenderMachineFacets.osPlatform",
+    "DefenderUserRiskConnection.edges",
+    "DefenderUserRiskConnection.pageInfo",
+    "DefenderUserRiskEdge.node",
   ],
   idLists: { defenderUsers: DEFENDER_USER_IDS },
   entityLists: { DefenderUser: "defenderUsers" },

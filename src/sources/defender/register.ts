@@ -5,6 +5,7 @@ import { DefenderMachineListResolver } from "./machines/machine-list.resolver";
 import { DefenderMachineResolver } from "./machines/machine.resolver";
 import { DefenderUserMachinesResolver } from "./machines/user-machines.resolver";
 import { DEFENDER_PRICES } from "./prices";
+import { DefenderUsersAtRiskResolver } from "./risk/users-at-risk.resolver";
 import { DefenderUserResolver } from "./users/user.resolver";
 
 /** Microsoft Defender for Endpoint in the graph: users, machines, alerts. */
@@ -21,6 +22,7 @@ export const defenderPart: GraphPart = {
     DefenderAlertMachineResolver,
     DefenderAlertListResolver,
     DefenderMachineListResolver,
+    DefenderUsersAtRiskResolver,
   ],
   ...DEFENDER_PRICES,
 };

@@ -8,10 +8,12 @@ import { mapSettledWithLimit } from "../../upstream/concurrency";
 import type { Deadline } from "../../upstream/deadline";
 import { notConfigured } from "../../upstream/not-configured";
 import { alertCountListings, type AlertCounts } from "./alerts/alert-count.listing";
-import { alertPlan } from "./alerts/alert.plan";
+import { alertPlan, groupAlerts, primeWindow } from "./alerts/alert.plan";
+import { EvidenceBook, type UserEvidenceItem } from "./alerts/evidence-book";
 import type { DefenderClient } from "./client";
 import type { DefenderAlertDto, DefenderMachineDto, DefenderUserDto } from "./dto";
 import { machineKey, machinePlan, type FleetIndex } from "./machines/machine.plan";
+import { riskListings, type RiskReader } from "./risk/risk.listing";
 
 /**
  * The stores of Defender's relations beyond the user, created once at start-up: each one an entity store
@@ -30,6 +32,10 @@ export interface DefenderRelationStores {
   fleet: (deadline: Deadline) => Promise<FleetIndex>;
   /** The filtered alert sets behind defenderAlerts' counts, kept per filter (alert-count.listing.ts). */
   alertCounts: AlertCountReader;
+  /** The alert window behind defenderUsersAtRisk and peopleAtRisk, kept whole while fresh (risk/risk.listing.ts). */
+  risk: RiskReader;
+  /** User evidence of the alerts read lately with evidence, kept for the TTL (for LinkRule.ALERT_EVIDENCE). */
+  evidence: EvidenceBook;
   client: DefenderClient;
   /** Signs defenderAlerts and defenderMachines cursors. */
   cursorKey: Buffer;
@@ -84,9 +90,10 @@ export function createDefenderRelationStores(o: DefenderRelationOptions): Defend
     return new Map(ids.map((id, i) => [id, results[i]!]));
   });
   let alerts: EntityStore<DefenderAlertDto[]> | undefined = undefined;
+  const evidence = new EvidenceBook(o.ttlMs);
   alerts = store<DefenderAlertDto[]>(
     "alerts",
-    alertPlan(client, concurrency, o.ttlMs, () => alerts!),
+    alertPlan(client, concurrency, o.ttlMs, () => alerts!, evidence),
   );
   return {
     machines,
@@ -95,6 +102,12 @@ export function createDefenderRelationStores(o: DefenderRelationOptions): Defend
     alerts,
     fleet: machinesPlan.wholeFleet,
     alertCounts: alertCountListings(client, o.ttlMs),
+    // The users' and machines' alerts of a complete window go to the alert store too: their alerts fields are then warm.
+    risk: riskListings(client, o.ttlMs, (window, listed, complete) => {
+      evidence.add(`risk|${window}`, listed);
+      if (complete) primeWindow(alerts!, groupAlerts(listed), window, true);
+    }),
+    evidence,
     client,
     cursorKey: cursorKey(o.identity, o.secret),
   };
@@ -112,9 +125,11 @@ export interface DefenderRelationLoaders {
   logonUsers: EntityLoader<DefenderUserDto[]>;
   alerts: EntityLoader<DefenderAlertDto[]>;
   /** For defenderAlerts and defenderMachines pages; undefined when Defender is not configured. */
-  lists?: Pick<DefenderRelationStores, "client" | "cursorKey" | "fleet" | "alertCounts">;
+  lists?: Pick<DefenderRelationStores, "client" | "cursorKey" | "fleet" | "alertCounts" | "risk">;
   /** Every alert list this request loaded or is loading (for the ALERT_EVIDENCE link rule). */
   alertsAtHand(): Promise<DefenderAlertDto[]>;
+  /** User evidence (account + UPN) of alerts read lately with evidence by any request of these credentials, still fresh. */
+  keptEvidence(): readonly UserEvidenceItem[];
   /** Alerts read by another path (a defenderAlerts page, held as soon as it is asked for), added to what is at hand. */
   holdAlerts(alerts: Promise<readonly DefenderAlertDto[]>): void;
 }
@@ -152,7 +167,13 @@ export function createDefenderRelationLoaders(
         return value;
       },
     },
-    lists: stores && { client: stores.client, cursorKey: stores.cursorKey, fleet: stores.fleet, alertCounts: stores.alertCounts },
+    lists: stores && {
+      client: stores.client,
+      cursorKey: stores.cursorKey,
+      fleet: stores.fleet,
+      alertCounts: stores.alertCounts,
+      risk: stores.risk,
+    },
     async alertsAtHand() {
       // Let sibling fields start their loads first: graphql-js calls every resolver of a selection set in
       // one go, but type-graphql validates arguments asynchronously, so a sibling with arguments (alerts)
@@ -161,6 +182,7 @@ export function createDefenderRelationLoaders(
       const settled = await Promise.all(held.map((h) => Promise.resolve(h).catch(() => null)));
       return settled.flatMap((list) => list ?? []);
     },
+    keptEvidence: () => stores?.evidence.all() ?? [],
     holdAlerts(list) {
       // Its failure is the defenderAlerts field's to report; here it only means no evidence from it.
       if (held.length < 10_000)

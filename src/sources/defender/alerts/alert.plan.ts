@@ -8,6 +8,7 @@ import { ALERT_LIST_MAX_PAGES } from "../prices";
 
 export { ALERT_LIST_MAX_PAGES };
 import { relatedUserKeys } from "./alert.mapper";
+import type { EvidenceBook } from "./evidence-book";
 
 /** Alert ids per evidence call (`$filter=id eq '…' or …&$expand=evidence`): keeps the URL well under 8 KB. */
 export const EVIDENCE_CHUNK = 25;
@@ -71,6 +72,36 @@ export function odataString(s: string): string {
   return `'${s.replace(/'/g, "''")}'`;
 }
 
+/** A window's alerts grouped by whose they are: "u:domain\\user", "u:user" (related user) and "m:<machine id>". */
+export function groupAlerts(alerts: readonly DefenderAlertDto[]): Map<string, DefenderAlertDto[]> {
+  const byKey = new Map<string, DefenderAlertDto[]>();
+  const add = (key: string, alert: DefenderAlertDto) => {
+    const list = byKey.get(key);
+    if (list === undefined) byKey.set(key, [alert]);
+    else list.push(alert);
+  };
+  for (const alert of alerts) {
+    for (const user of relatedUserKeys(alert)) add(`u:${user}`, alert);
+    if (typeof alert.machineId === "string" && alert.machineId !== "") add(`m:${alert.machineId.toLowerCase()}`, alert);
+  }
+  return byKey;
+}
+
+/** Primes the store with each holder's alerts of a complete window listing (with evidence: for both keys). */
+export function primeWindow(
+  store: EntityStore<DefenderAlertDto[]>,
+  byKey: Map<string, DefenderAlertDto[]>,
+  window: string,
+  evidence: boolean,
+) {
+  const entries: Array<readonly [string, DefenderAlertDto[]]> = [];
+  for (const [whose, list] of byKey) {
+    entries.push([`${whose}|${window}|${evidence ? 1 : 0}`, list]);
+    if (evidence) entries.push([`${whose}|${window}|0`, list]);
+  }
+  store.prime(entries);
+}
+
 /**
  * The alerts of users and machines for the entity store, choosing per window the plan that spends fewer
  * Defender calls:
@@ -82,7 +113,14 @@ export function odataString(s: string): string {
  *   no $expand: the window is applied here, and evidence costs one more list call per 25 alerts).
  * The listing is chosen when it pays (listingPays), so a 50-user dashboard costs one call, not 50.
  */
-export function alertPlan(client: DefenderClient, concurrency: number, ttlMs: number, store: () => EntityStore<DefenderAlertDto[]>) {
+export function alertPlan(
+  client: DefenderClient,
+  concurrency: number,
+  ttlMs: number,
+  store: () => EntityStore<DefenderAlertDto[]>,
+  /** Where the User evidence of alerts read with evidence is recorded (for LinkRule.ALERT_EVIDENCE). */
+  book?: EvidenceBook,
+) {
   // Kept slim while fresh: a window's alerts (up to 20,000, with evidence) live in the entity store, per holder.
   const listings = new Listings<AlertIndex>(ttlMs, 8, ({ byKey: _whole, ...slim }) => slim);
   const spend = new RequestSpend();
@@ -101,25 +139,10 @@ export function alertPlan(client: DefenderClient, concurrency: number, ttlMs: nu
       ALERT_LIST_MAX_PAGES,
     );
     lastCount.set(window, complete ? alerts.length : Infinity);
-    const byKey = new Map<string, DefenderAlertDto[]>();
-    const add = (key: string, alert: DefenderAlertDto) => {
-      const list = byKey.get(key);
-      if (list === undefined) byKey.set(key, [alert]);
-      else list.push(alert);
-    };
-    for (const alert of alerts) {
-      for (const user of relatedUserKeys(alert)) add(`u:${user}`, alert);
-      if (typeof alert.machineId === "string" && alert.machineId !== "") add(`m:${alert.machineId.toLowerCase()}`, alert);
-    }
-    if (complete) {
-      // Shared with later requests and other replicas: each user's and machine's alerts in this window.
-      const entries: Array<readonly [string, DefenderAlertDto[]]> = [];
-      for (const [whose, list] of byKey) {
-        entries.push([`${whose}|${window}|${evidence ? 1 : 0}`, list]);
-        if (evidence) entries.push([`${whose}|${window}|0`, list]);
-      }
-      store().prime(entries);
-    }
+    if (evidence) book?.add(`window|${window}`, alerts);
+    const byKey = groupAlerts(alerts);
+    // Shared with later requests and other replicas: each user's and machine's alerts in this window.
+    if (complete) primeWindow(store(), byKey, window, evidence);
     return { byKey, holders: new Set(byKey.keys()), count: alerts.length, pages, complete };
   };
 
@@ -215,7 +238,11 @@ export function alertPlan(client: DefenderClient, concurrency: number, ttlMs: nu
         try {
           const expanded = await withEvidence(all, deadline);
           lists.forEach((l, i) => {
-            if (Array.isArray(l)) lists[i] = l.map((a) => expanded.get(a.id) ?? a);
+            if (Array.isArray(l)) {
+              lists[i] = l.map((a) => expanded.get(a.id) ?? a);
+              const [, k] = members[i]!;
+              book?.add(`${k.kind}:${k.subject}|${window}`, lists[i] as DefenderAlertDto[]);
+            }
           });
         } catch (err) {
           lists.forEach((l, i) => {
