@@ -662,8 +662,13 @@ export class SharedRateLimiter implements OutboundLimiter {
         const answer = await ask("head", 0, line.length, entry.at);
         if (answer.kind !== "wait") return answer;
         // Poll rather than trust the estimate: slots of calls in flight free up earlier than their hold.
-        await deadline.wait(Math.min(answer.ms, POLL_MS) + Math.random() * 10);
-        if (deadline.expired()) return { kind: "refused", ms: answer.ms };
+        // A lifetime that ends during the pause is a caller who got no slot in time: RATE_LIMITED with the
+        // expected wait, as everywhere else in the limiter, not the timeout of a vendor call never sent.
+        const ended = await deadline.wait(Math.min(answer.ms, POLL_MS) + Math.random() * 10).then(
+          () => false,
+          () => true,
+        );
+        if (ended || deadline.expired()) return { kind: "refused", ms: answer.ms };
       }
     } finally {
       done();

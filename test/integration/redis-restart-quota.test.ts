@@ -98,12 +98,15 @@ describe("Redis restarted empty under load above the quota", () => {
       const peak = peakInWindow(calls, WINDOW_MS);
       const count = (what: string) => outcomes.filter((o) => o === what).length;
       process.stdout.write(
-        `redis restarted empty after ${downMs} ms: ${calls.length} Defender calls in ${outcomes.length} requests, peak ${peak} per ${WINDOW_MS} ms window (limit ${LIMIT}); answered ${count("answered")}, RATE_LIMITED ${count("RATE_LIMITED")}, other ${outcomes.length - count("answered") - count("RATE_LIMITED")}\n`,
+        `redis restarted empty after ${downMs} ms: ${calls.length} Defender calls in ${outcomes.length} requests, peak ${peak} per ${WINDOW_MS} ms window (limit ${LIMIT}); answered ${count("answered")}, RATE_LIMITED ${count("RATE_LIMITED")}, other ${JSON.stringify(outcomes.filter((o) => o !== "answered" && o !== "RATE_LIMITED"))}\n`,
       );
       expect(peak).toBeLessThanOrEqual(LIMIT);
-      // The budget is still used (not everything refused) and every request is answered one way or the other.
+      // The budget is still used (not everything refused) and every request is answered one way or the other:
+      // data, RATE_LIMITED, or (a few, granted a slot just before their 2 s deadline after the rejoin) the
+      // deadline's UPSTREAM_TIMEOUT; never a cut connection or an internal error.
       expect(calls.length).toBeGreaterThanOrEqual(LIMIT);
-      expect(outcomes.every((o) => o === "answered" || o === "RATE_LIMITED")).toBe(true);
+      expect(outcomes.every((o) => o === "answered" || o === "RATE_LIMITED" || o === "UPSTREAM_TIMEOUT")).toBe(true);
+      expect(outcomes.filter((o) => o === "UPSTREAM_TIMEOUT").length).toBeLessThanOrEqual(outcomes.length / 50);
     },
     60_000,
   );
