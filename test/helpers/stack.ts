@@ -124,3 +124,18 @@ export async function startGatewayOn(
 export function codes(res: GraphQLResponse<unknown>): unknown[] {
   return (res.body.errors ?? []).map((e) => e.extensions?.code);
 }
+
+/**
+ * Two stacks for a test file, started once: one with the cache off and one that keeps listings for a minute
+ * (`CACHE_TTL_SECONDS=60`), each on its own simulator with `sim`, reset before every test so no test reads
+ * another's calls or faults. `use` receives them when they are up.
+ */
+export function useStackPair(sim: SimulatorOptions, use: (plain: Stack, cached: Stack) => void): void {
+  let pair: Stack[] = [];
+  beforeAll(async () => {
+    pair = await Promise.all([startStack({}, sim), startStack({ CACHE_TTL_SECONDS: "60" }, sim)]);
+    use(pair[0]!, pair[1]!);
+  });
+  afterAll(() => Promise.all(pair.map((s) => s.close())));
+  beforeEach(() => pair.forEach((s) => s.sim.reset()));
+}

@@ -3,7 +3,7 @@ import type { WireObject } from "../../src/simulator/demo-data";
 import { DEMO_MACHINES } from "../../src/simulator/defender-relations";
 import type { Simulator } from "../../src/simulator/simulator";
 import { DefenderAlertCountsDocument, type DefenderAlertFilter } from "../__generated__/operations";
-import { codes, startStack, type Stack } from "../helpers/stack";
+import { codes, startStack, useStackPair, type Stack } from "../helpers/stack";
 
 /**
  * The alert side of the fleet views, end to end against the simulator: defenderAlerts' totalCount and
@@ -45,14 +45,7 @@ function matching(sim: Simulator, severities: string[], statuses: string[]): Wir
 
 let stack: Stack;
 let cached: Stack;
-beforeAll(async () => {
-  [stack, cached] = await Promise.all([startStack({}, SIM), startStack({ CACHE_TTL_SECONDS: "60" }, SIM)]);
-});
-afterAll(() => Promise.all([stack.close(), cached.close()]));
-beforeEach(() => {
-  stack.sim.reset();
-  cached.sim.reset();
-});
+useStackPair(SIM, (plain, keeping) => ([stack, cached] = [plain, keeping]));
 
 describe("defenderAlerts: totalCount and facets", () => {
   const counted = (s: Stack, alertFilter: DefenderAlertFilter | null, first: number, after: string | null = null) =>

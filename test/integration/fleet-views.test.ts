@@ -10,7 +10,7 @@ import {
   type DefenderMachineFilter,
   type DefenderMachineOrder,
 } from "../__generated__/operations";
-import { codes, startStack, type GraphQLResponse, type Stack } from "../helpers/stack";
+import { codes, useStackPair, type GraphQLResponse, type Stack } from "../helpers/stack";
 
 /**
  * defenderMachines, the fleet view, end to end against the simulator: every answer is checked against the
@@ -98,14 +98,7 @@ async function allPages(
 
 let stack: Stack;
 let cached: Stack;
-beforeAll(async () => {
-  [stack, cached] = await Promise.all([startStack({}, SIM), startStack({ CACHE_TTL_SECONDS: "60" }, SIM)]);
-});
-afterAll(() => Promise.all([stack.close(), cached.close()]));
-beforeEach(() => {
-  stack.sim.reset();
-  cached.sim.reset();
-});
+useStackPair(SIM, (plain, keeping) => ([stack, cached] = [plain, keeping]));
 
 describe("defenderMachines: filter, order and paging", () => {
   const views: Array<[string, DefenderMachineFilter | null, DefenderMachineOrder | null]> = [

@@ -1,6 +1,6 @@
 import { PeopleAtRiskPageDocument, type PeopleAtRiskPageQueryVariables } from "../__generated__/operations";
 import { expectedRanking } from "../helpers/risk-ranking";
-import { codes, startStack, type Stack } from "../helpers/stack";
+import { codes, startStack, useStackPair, type Stack } from "../helpers/stack";
 import type { Simulator } from "../../src/simulator/simulator";
 
 /**
@@ -27,14 +27,7 @@ interface Linked {
 
 let stack: Stack;
 let cached: Stack;
-beforeAll(async () => {
-  [stack, cached] = await Promise.all([startStack({}, SIM), startStack({ CACHE_TTL_SECONDS: "60" }, SIM)]);
-});
-afterAll(() => Promise.all([stack.close(), cached.close()]));
-beforeEach(() => {
-  stack.sim.reset();
-  cached.sim.reset();
-});
+useStackPair(SIM, (plain, keeping) => ([stack, cached] = [plain, keeping]));
 
 const people = (s: Stack, vars: Partial<PeopleAtRiskPageQueryVariables> & { since: string }) =>
   s.gql(PeopleAtRiskPageDocument, {

@@ -7,7 +7,7 @@ import {
   type AlertStatus,
 } from "../__generated__/operations";
 import { expectedRanking, SEVERITY } from "../helpers/risk-ranking";
-import { codes, startStack, type Stack } from "../helpers/stack";
+import { codes, startStack, useStackPair, type Stack } from "../helpers/stack";
 
 /**
  * defenderUsersAtRisk end to end against the simulator: the ranking (computed here from the simulator's
@@ -23,14 +23,7 @@ const daysAgo = (n: number) => new Date(Date.now() - n * DAY).toISOString();
 
 let stack: Stack;
 let cached: Stack;
-beforeAll(async () => {
-  [stack, cached] = await Promise.all([startStack({}, SIM), startStack({ CACHE_TTL_SECONDS: "60" }, SIM)]);
-});
-afterAll(() => Promise.all([stack.close(), cached.close()]));
-beforeEach(() => {
-  stack.sim.reset();
-  cached.sim.reset();
-});
+useStackPair(SIM, (plain, keeping) => ([stack, cached] = [plain, keeping]));
 
 const page = (
   s: Stack,
