@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { loadConfig } from "../src/config";
 import { startGateway, type Gateway } from "../src/gateway";
 import { simulatorEnv, startSimulator, type Simulator } from "../src/simulator/simulator";
+import { startChild } from "./children";
 
 /**
  * `npm run bench:quota`: what the example operations of schema/operations/defender-relations.graphql cost
@@ -112,6 +113,11 @@ async function measure(
 }
 
 async function main(): Promise<void> {
+  // QUOTA_ONLY=dashboard: only the SOC dashboard, printed, results file untouched (to try a change quickly).
+  if (process.env.QUOTA_ONLY === "dashboard") {
+    process.stdout.write(`${(await socDashboard()).join("\n")}\n`);
+    return;
+  }
   const since = new Date(Date.now() - 7 * 24 * 3_600_000).toISOString();
   const ids = Array.from({ length: USERS }, (_, i) => `bench\\user${String(i).padStart(6, "0")}`);
   const rows: Row[] = [];
@@ -173,9 +179,259 @@ async function main(): Promise<void> {
     const n = rows.find((r) => r.operation === sc.naiveOperation && r.plan.startsWith("naive"))!;
     lines.push(`- ${sc.operation}: naive ÷ planned Defender calls (cold) = ${(n.defenderCalls / Math.max(1, p.defenderCalls)).toFixed(2)}`);
   }
+  lines.push("", ...(await socDashboard()));
   const text = lines.join("\n") + "\n";
   process.stdout.write(`\n${text}`);
   writeFileSync(join(root, "bench", "quota-results.md"), `# npm run bench:quota (${new Date().toISOString()})\n\n${text}`);
+}
+
+/*
+ * The SOC dashboard of issue 19 ("the 50 riskiest users with their machines and open alerts, which of them
+ * ESET does not protect, how many alerts of each severity") done three ways, each on a fresh simulator fleet
+ * and a fresh gateway with the vendors' real limits. The gateway runs as a child process so that its RSS
+ * (/proc/<pid>/status VmRSS) before and after the cold run shows what the kept listings cost in memory.
+ */
+const FLEET = { users: 5_000, machines: 30_000, alerts: 20_000, esetUsers: 5_000 };
+const TOP = 50;
+const OPEN = ["NEW", "IN_PROGRESS"];
+const SEVERITY_RANK: Record<string, number> = { INFORMATIONAL: 0, LOW: 1, MEDIUM: 2, HIGH: 3 };
+
+interface Way {
+  name: string;
+  /** One dashboard refresh: the requests it sends, in order; resolves with the request count and error codes. */
+  run(url: string, since: string): Promise<{ requests: number; errors: Record<string, number> }>;
+}
+
+async function post(url: string, query: string, variables: Record<string, unknown>): Promise<Answer> {
+  const res = await fetch(url, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ query, variables }),
+  });
+  return (await res.json()) as Answer;
+}
+
+/** The first message of each error code, printed after the table so a refusal is explained. */
+const firstMessages = new Map<string, string>();
+
+function tally(errors: Record<string, number>, a: Answer): void {
+  for (const e of a.errors ?? []) {
+    const code = e.extensions?.code ?? "?";
+    errors[code] = (errors[code] ?? 0) + 1;
+    if (!firstMessages.has(code)) firstMessages.set(code, e.message);
+  }
+}
+
+const MACHINE = "id computerDnsName riskScore healthStatus";
+const PER_USER = `query($id: ID!, $since: DateTime!) {
+  defenderUser(id: $id) {
+    id isDomainAdmin
+    alerts(since: $since, status: [NEW, IN_PROGRESS], first: 10) { id severity status }
+    machines(first: 20) { ${MACHINE} }
+    esetLinks { strongestRule esetUser { uuid protectionStatus } }
+  }
+}`;
+const ALERTS_FIRST = `query($since: DateTime!) {
+  defenderAlerts(filter: { createdSince: $since }, first: 1000) { edges { node { id severity status relatedUser { defenderUserId } } } }
+}`;
+const USERS_BY_ID = `query($ids: [ID!]!, $since: DateTime!) {
+  defenderUsers(ids: $ids) {
+    id isDomainAdmin
+    alerts(since: $since, status: [NEW, IN_PROGRESS], first: 10) { id severity status }
+    mostPrevalentMachine { ${MACHINE} }
+    esetLinks { strongestRule esetUser { uuid protectionStatus } }
+  }
+}`;
+const FLEET_VIEWS = `query($since: DateTime!) {
+  peopleAtRisk(since: $since, first: ${TOP}) {
+    totalCount complete
+    edges { node {
+      defender { id highestSeverity alertCount openAlertCount
+        alerts(first: 10) { id severity status machine { ${MACHINE} } } }
+      esetUsers { uuid protectionStatus }
+      weakestProtection
+    } }
+  }
+  defenderAlerts(filter: { createdSince: $since, statuses: [NEW, IN_PROGRESS] }, first: 0) { totalCount facets { severity { value count } } }
+  defenderMachines(filter: { riskScore: [HIGH] }, first: 1) { totalCount complete facets { healthStatus { value count } osPlatform { value count } } }
+}`;
+
+/** The 50 riskiest accounts as a client ranks them from one page of alerts (highest severity, then open alerts). */
+function rankInClient(a: Answer): string[] {
+  const edges =
+    (
+      a.data?.defenderAlerts as {
+        edges?: Array<{ node: { severity: string; status: string; relatedUser?: { defenderUserId?: string } | null } }>;
+      } | null
+    )?.edges ?? [];
+  const by = new Map<string, { top: number; open: number }>();
+  for (const { node } of edges) {
+    const id = node.relatedUser?.defenderUserId;
+    if (!id) continue;
+    const r = by.get(id) ?? { top: 0, open: 0 };
+    r.top = Math.max(r.top, SEVERITY_RANK[node.severity] ?? 0);
+    if (OPEN.includes(node.status)) r.open++;
+    by.set(id, r);
+  }
+  return [...by.entries()]
+    .sort((x, y) => y[1].top - x[1].top || y[1].open - x[1].open || x[0].localeCompare(y[0]))
+    .slice(0, TOP)
+    .map(([id]) => id);
+}
+
+/** The 50 ids the per-user way looks up: the same accounts the fleet view ranks (the naive client is handed them). */
+let topIds: string[] = [];
+/** What the fleet view said of the listing: HIGH-risk machines counted, and whether the listing was whole. */
+let fleetSeen: { highMachines?: number; complete?: boolean; alerts?: number; people?: number } = {};
+
+const WAYS: Way[] = [
+  {
+    name: "fleet views (1 request)",
+    async run(url, since) {
+      const errors: Record<string, number> = {};
+      const a = await post(url, FLEET_VIEWS, { since });
+      tally(errors, a);
+      const edges = (a.data?.peopleAtRisk as { edges?: Array<{ node: { defender: { id: string } } }> } | null)?.edges ?? [];
+      if (topIds.length === 0) topIds = edges.map((e) => e.node.defender.id);
+      const machines = a.data?.defenderMachines as { totalCount: number; complete: boolean } | null | undefined;
+      fleetSeen = {
+        highMachines: machines?.totalCount,
+        complete: machines?.complete,
+        alerts: (a.data?.defenderAlerts as { totalCount?: number } | null | undefined)?.totalCount,
+        people: (a.data?.peopleAtRisk as { totalCount?: number } | null | undefined)?.totalCount,
+      };
+      return { requests: 1, errors };
+    },
+  },
+  {
+    name: "today's best (alerts, then users by id)",
+    async run(url, since) {
+      const errors: Record<string, number> = {};
+      const a = await post(url, ALERTS_FIRST, { since });
+      tally(errors, a);
+      tally(errors, await post(url, USERS_BY_ID, { ids: rankInClient(a), since }));
+      return { requests: 2, errors };
+    },
+  },
+  {
+    name: "per-user lookups (50 requests)",
+    async run(url, since) {
+      const errors: Record<string, number> = {};
+      let requests = 0;
+      for (const id of topIds) {
+        // A dashboard retries a request refused for the quota (RATE_LIMITED) after a pause, as Defender's 429 asks.
+        for (let attempt = 0; attempt < 20; attempt++) {
+          requests++;
+          const a = await post(url, PER_USER, { id, since });
+          tally(errors, a);
+          if (!(a.errors ?? []).some((e) => e.extensions?.code === "RATE_LIMITED")) break;
+          await new Promise((r) => setTimeout(r, 5_000));
+        }
+      }
+      return { requests, errors };
+    },
+  },
+];
+
+function rssMb(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+  return m ? Math.round(Number(m[1]) / 1024) : NaN;
+}
+
+interface DashRow {
+  way: string;
+  cold: { defender: number; eset: number; requests: number; errors: Record<string, number>; wallMs: number };
+  warm: { defender: number; eset: number; errors: Record<string, number>; wallMs: number };
+  rssBefore: number;
+  rssAfter: number;
+}
+
+async function socDashboard(): Promise<string[]> {
+  const since = new Date(Date.now() - 7 * 24 * 3_600_000).toISOString();
+  const rows: DashRow[] = [];
+  let machinesInFleet = 0;
+  let highInFleet = 0;
+  for (const way of WAYS) {
+    const sim = await startSimulator({
+      extraDefenderUsers: FLEET.users,
+      extraDefenderMachines: FLEET.machines,
+      extraDefenderAlerts: FLEET.alerts,
+      extraEsetUsers: FLEET.esetUsers,
+      latencyMs: 20,
+    });
+    machinesInFleet = sim.defenderMachines.size;
+    highInFleet = [...sim.defenderMachines.values()].filter((m) => m.riskScore === "High").length;
+    // The vendors' real limits, and listings kept for 5 minutes (the warm run is immediately after).
+    const child = await startChild("usergraph", {
+      SIM_URL: sim.url,
+      DEFENDER_TOKEN_URL: sim.defenderTokenUrl,
+      ESET_TOKEN_URL: sim.esetTokenUrl,
+      DEFENDER_RATE_LIMITS: "100/60s,1500/1h",
+      ESET_RATE_LIMITS: "10/1s",
+      CACHE_TTL_SECONDS: "300",
+    });
+    const url = child.info.url!;
+    const counts = () => ({ defender: sim.count({ source: "DEFENDER", kind: "api" }), eset: sim.count({ source: "ESET", kind: "api" }) });
+    const rssBefore = rssMb(child.proc.pid!);
+    const c0 = counts();
+    let t = Date.now();
+    const cold = await way.run(url, since);
+    const coldMs = Date.now() - t;
+    const c1 = counts();
+    const rssAfter = rssMb(child.proc.pid!);
+    t = Date.now();
+    const warm = await way.run(url, since);
+    const warmMs = Date.now() - t;
+    const c2 = counts();
+    rows.push({
+      way: way.name,
+      cold: { defender: c1.defender - c0.defender, eset: c1.eset - c0.eset, requests: cold.requests, errors: cold.errors, wallMs: coldMs },
+      warm: { defender: c2.defender - c1.defender, eset: c2.eset - c1.eset, errors: warm.errors, wallMs: warmMs },
+      rssBefore,
+      rssAfter,
+    });
+    child.proc.kill("SIGINT");
+    await new Promise((r) => child.proc.once("exit", r));
+    await sim.close();
+  }
+  const errs = (e: Record<string, number>) => (Object.keys(e).length ? JSON.stringify(e) : "none");
+  const cell = (f: (r: DashRow) => string) => rows.map(f).join(" | ");
+  const fleet = rows[0]!;
+  const met =
+    Object.keys(fleet.cold.errors).length === 0 &&
+    fleet.cold.defender <= 5 &&
+    fleet.cold.eset <= 10 &&
+    fleet.warm.defender === 0 &&
+    fleet.warm.eset === 0;
+  return [
+    `## SOC dashboard (issue 19): the ${TOP} riskiest people, their machines and open alerts, ESET protection, alerts by severity`,
+    "",
+    `Simulator fleet: ${FLEET.machines} bench machines (+ the demo's, ${machinesInFleet} in all), ${FLEET.alerts} alerts over 7 days on ${FLEET.users} bench`,
+    `users, ${FLEET.esetUsers} ESET users, 20 ms latency. The gateway runs as its own process with the vendors' real limits (Defender`,
+    `100/min + 1500/h, ESET 10/s) and CACHE_TTL_SECONDS=300; each way on a fresh simulator and gateway. "Warm" is the same`,
+    `dashboard again at once. RSS is the gateway process's VmRSS before and after the cold run.`,
+    "",
+    `| | ${cell((r) => r.way)} |`,
+    `|---|${rows.map(() => "---").join("|")}|`,
+    `| GraphQL requests (cold) | ${cell((r) => String(r.cold.requests))} |`,
+    `| Defender calls, cold | ${cell((r) => String(r.cold.defender))} |`,
+    `| ESET calls, cold | ${cell((r) => String(r.cold.eset))} |`,
+    `| wall time, cold | ${cell((r) => `${(r.cold.wallMs / 1000).toFixed(1)} s`)} |`,
+    `| errors, cold | ${cell((r) => errs(r.cold.errors))} |`,
+    `| Defender calls, warm | ${cell((r) => String(r.warm.defender))} |`,
+    `| ESET calls, warm | ${cell((r) => String(r.warm.eset))} |`,
+    `| wall time, warm | ${cell((r) => `${r.warm.wallMs} ms`)} |`,
+    `| errors, warm | ${cell((r) => errs(r.warm.errors))} |`,
+    `| gateway RSS before → after cold | ${cell((r) => `${r.rssBefore} → ${r.rssAfter} MB (+${r.rssAfter - r.rssBefore})`)} |`,
+    "",
+    `Goal (cold ≤ 5 Defender and ≤ 10 ESET calls, warm 0) with the fleet views: ${met ? "met" : "NOT met"} ` +
+      `(${fleet.cold.defender} Defender, ${fleet.cold.eset} ESET cold; ${fleet.warm.defender} + ${fleet.warm.eset} warm).`,
+    `The fleet view counted ${fleetSeen.highMachines ?? "?"} HIGH-risk machines of the simulator's ${highInFleet} ` +
+      `(listing complete: ${String(fleetSeen.complete)}; the fleet listing stops at 3 pages of 10,000, so ${machinesInFleet} machines are listed in part), ` +
+      `${fleetSeen.alerts ?? "?"} open alerts since the window's start, ${fleetSeen.people ?? "?"} people at risk.`,
+    "",
+    ...[...firstMessages].map(([code, message]) => `- ${code}: ${message}`),
+  ];
 }
 
 main().catch((err) => {

@@ -14,9 +14,9 @@ async function main(): Promise<void> {
       LOG_LEVEL: "info",
       AUTH_MODE: "none",
       CACHE_TTL_SECONDS: process.env.CACHE_TTL_SECONDS ?? "0",
-      // The bench measures usergraph's own overhead, not the vendors' quotas.
-      DEFENDER_RATE_LIMITS: "off",
-      ESET_RATE_LIMITS: "off",
+      // The bench measures usergraph's own overhead, not the vendors' quotas (bench:quota sets the vendors' limits).
+      DEFENDER_RATE_LIMITS: process.env.DEFENDER_RATE_LIMITS ?? "off",
+      ESET_RATE_LIMITS: process.env.ESET_RATE_LIMITS ?? "off",
       // Counted on every request (the per-caller counter is part of the hot path being measured), never reached.
       CALLER_RATE_LIMIT: "100000000/1s",
       UPSTREAM_CONNECTIONS: "256",
