@@ -8,9 +8,12 @@ import { UserLink } from "./link.type";
 /** Defender → ESET links: opt-in fields that cost ESET calls only when asked for. They need the ESET scope. */
 @Resolver(() => DefenderUser)
 export class DefenderUserLinksResolver {
+  // Nullable: this field reaches ESET, so ESET failing (or the scope missing) must null it alone, never the
+  // account it hangs on (issue 22; DESIGN.md: every relation field is nullable and fails alone).
   @FieldResolver(() => [EsetUser], {
+    nullable: true,
     description:
-      'The ESET users of this person: ESET\'s list searched by e-mail ("user@domain." for DOMAIN\\user, "user@" for a bare name; one call each, cached), then only users whose identities or addresses match exactly (see esetLinks for why). Needs eset:users:read. Non-null by contract: when ESET fails or the scope is missing, the error nulls the enclosing account; select esetLinks instead to keep it.',
+      'The ESET users of this person: ESET\'s list searched by e-mail ("user@domain." for DOMAIN\\user, "user@" for a bare name; one call each, cached), then only users whose identities or addresses match exactly (see esetLinks for why). Needs eset:users:read. Null, with an error, when ESET failed or the caller lacks eset:users:read; the account\'s other fields are unaffected.',
   })
   async esetUsers(@Root() account: DefenderUser, @Ctx() ctx: Context): Promise<EsetUser[]> {
     return (await linkFinderFor(ctx).linksOfDefenderUser(account)).map((l) => l.esetUser);

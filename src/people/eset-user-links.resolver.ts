@@ -8,9 +8,12 @@ import { UserLink } from "./link.type";
 /** ESET → Defender links: opt-in fields that cost Defender calls only when asked for. They need the Defender scope. */
 @Resolver(() => EsetUser)
 export class EsetUserLinksResolver {
+  // Nullable: this field reaches Defender, so Defender failing (or the scope missing) must null it alone,
+  // never the ESET user it hangs on (issue 22; DESIGN.md: every relation field is nullable and fails alone).
   @FieldResolver(() => [DefenderUser], {
+    nullable: true,
     description:
-      "The Defender accounts of this person: candidate ids derived from the ESET identities (DOMAIN\\user, UPNs) and e-mail addresses, one Defender GET each (at most 8, cached), kept only on an exact match (see defenderLinks for why). Needs defender:users:read. Non-null by contract: when Defender fails or the scope is missing, the error nulls the enclosing user; select defenderLinks instead to keep it.",
+      "The Defender accounts of this person: candidate ids derived from the ESET identities (DOMAIN\\user, UPNs) and e-mail addresses, one Defender GET each (at most 8, cached), kept only on an exact match (see defenderLinks for why). Needs defender:users:read. Null, with an error, when Defender failed or the caller lacks defender:users:read; the user's other fields are unaffected.",
   })
   async defenderUsers(@Root() user: EsetUser, @Ctx() ctx: Context): Promise<DefenderUser[]> {
     return (await linkFinderFor(ctx).linksOfEsetUser(user)).map((l) => l.defenderUser);

@@ -418,7 +418,7 @@ export type LinkedUsersQueryVariables = Exact<{
 }>;
 
 
-export type LinkedUsersQuery = { defenderUser: { id: string, esetUsers: Array<{ uuid: string, displayName: string | null }> } | null, esetUser: { uuid: string, defenderUsers: Array<{ id: string, accountDomain: string | null }> } | null };
+export type LinkedUsersQuery = { defenderUser: { id: string, esetUsers: Array<{ uuid: string, displayName: string | null }> | null } | null, esetUser: { uuid: string, defenderUsers: Array<{ id: string, accountDomain: string | null }> | null } | null };
 
 export type LinkFieldsFragment = { strongestRule: LinkRule, esetUser: { uuid: string, displayName: string | null }, defenderUser: { id: string }, matchedOn: Array<{ rule: LinkRule, esetField: string, esetValue: string, defenderValue: string }> };
 

@@ -503,10 +503,13 @@ describe("item 7: a source's data needs its scope, whatever the door", () => {
       invalid: "FORBIDDEN",
       list: "FORBIDDEN",
       "user.esetLinks": "FORBIDDEN",
-      // Non-null by contract: its refusal nulls the account.
+      // Nullable since issue 22: its refusal nulls it alone, not the account.
       "strict.esetUsers": "FORBIDDEN",
     });
-    expect(res.json.data).toMatchObject({ user: { id: DEMO.defenderAlice, esetLinks: null }, strict: null });
+    expect(res.json.data).toMatchObject({
+      user: { id: DEMO.defenderAlice, esetLinks: null },
+      strict: { id: DEMO.defenderAlice, esetUsers: null },
+    });
     expect(sim.count({ source: "ESET" })).toBe(0);
   });
 });

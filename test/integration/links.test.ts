@@ -50,7 +50,7 @@ describe("EsetUser → Defender links", () => {
     expect(links.map((l) => [l.defenderUser.id, l.matchedOn.map((m) => m.rule)])).toEqual(want);
     expect(links.every((l) => l.esetUser.uuid === uuid && l.strongestRule === l.matchedOn[0]!.rule)).toBe(true);
     const contract = await stack.gql(LinkedUsersDocument, { id: DEMO.defenderAlice, uuid });
-    expect(contract.body.data!.esetUser!.defenderUsers.map((a) => a.id)).toEqual(want.map(([id]) => id));
+    expect(contract.body.data!.esetUser!.defenderUsers!.map((a) => a.id)).toEqual(want.map(([id]) => id));
   });
 
   it("says why a link matched: the rule, the two values compared, and where the ESET value came from", async () => {
@@ -82,7 +82,7 @@ describe("DefenderUser → ESET links", () => {
     expect(res.body.errors).toBeUndefined();
     expect(res.body.data!.defenderUser!.esetLinks!.map((l) => [l.esetUser.displayName, l.matchedOn.map((m) => m.rule)])).toEqual(want);
     const contract = await stack.gql(LinkedUsersDocument, { id, uuid: DEMO.esetAlice });
-    expect(contract.body.data!.defenderUser!.esetUsers.map((u) => u.displayName)).toEqual(want.map(([name]) => name));
+    expect(contract.body.data!.defenderUser!.esetUsers!.map((u) => u.displayName)).toEqual(want.map(([name]) => name));
   });
 
   it("keeps only exact matches of what ESET's substring filter returns: poweruser1 and user10 are not user1", async () => {
@@ -282,9 +282,9 @@ describe("links and scopes", () => {
     expect(authed.sim.count({ source: "ESET" })).toBe(0);
   });
 
-  it("lets the contract's non-null lists null their enclosing user when refused (why the *Links fields exist)", async () => {
+  it("nulls a refused defenderUsers alone, keeping the ESET user it hangs on (issue 22: it used to null the user)", async () => {
     const res = await authed.gql(LinkedUsersDocument, { id: DEMO.defenderAlice, uuid: DEMO.esetAlice }, ESET_ONLY);
-    expect(res.body.data).toEqual({ defenderUser: null, esetUser: null });
+    expect(res.body.data).toEqual({ defenderUser: null, esetUser: { uuid: DEMO.esetAlice, defenderUsers: null } });
     expect(res.body.errors!.map((e) => [e.path, e.extensions?.code])).toEqual([
       [["defenderUser"], "FORBIDDEN"],
       [["esetUser", "defenderUsers"], "FORBIDDEN"],

@@ -57,9 +57,9 @@ describe("generated files stay true to the code", () => {
       ]),
     );
     expect(fields("DefenderUser")).toEqual(expect.arrayContaining(["id: ID!", "logonTypes: [String!]!", "firstSeen: DateTime"]));
-    // Issue 7's link fields, by their contract signatures.
-    expect(fields("EsetUser")).toEqual(expect.arrayContaining(["defenderUsers: [DefenderUser!]!"]));
-    expect(fields("DefenderUser")).toEqual(expect.arrayContaining(["esetUsers: [EsetUser!]!"]));
+    // Issue 7's link fields, nullable since issue 22 (they reach the other vendor, so they fail alone).
+    expect(fields("EsetUser")).toEqual(expect.arrayContaining(["defenderUsers: [DefenderUser!]"]));
+    expect(fields("DefenderUser")).toEqual(expect.arrayContaining(["esetUsers: [EsetUser!]"]));
     expect(fields("EsetUserConnection")).toEqual(
       expect.arrayContaining(["edges: [EsetUserEdge!]!", "pageInfo: PageInfo!", "totalCount: Int"]),
     );

@@ -10,7 +10,7 @@ export class EsetUserEdge {
   @Field(() => EsetUser, {
     nullable: true,
     description:
-      "The user. Null only when a non-null field selected inside it failed (e.g. defenderUsers while Defender is rate-limiting); the error's path says which. The rest of the page is unaffected.",
+      "The user. Null only when a non-null field selected inside it failed; the error's path says which. The rest of the page is unaffected. Fields that reach Defender (defenderUsers, defenderLinks) are nullable and fail alone, so they never null it.",
   })
   node!: EsetUser | null;
 }
