@@ -13,9 +13,16 @@ import { GRAPH_PARTS } from "./graph-parts";
  */
 export async function buildAppSchema(parts: readonly GraphPart[] = GRAPH_PARTS): Promise<GraphQLSchema> {
   const schema = await buildSchema(appSchemaOptions(parts));
+  // type-graphql builds the root type itself and takes no description for it; graphql-js keeps the
+  // description as a plain property, read by introspection and printSchema (the schema linter asks for it).
+  const query = schema.getQueryType();
+  if (query) query.description = QUERY_DESCRIPTION;
   refuseComputedFields(schema);
   return schema;
 }
+
+const QUERY_DESCRIPTION =
+  "usergraph's entry points: Microsoft Defender for Endpoint's users, machines and alerts, ESET Connect's users, and the views that join both (person, peopleAtRisk). Every field is nullable: a failing vendor, a refused argument or a missing scope nulls that field alone, with an error whose path names it (codes: docs/errors.md).";
 
 function appSchemaOptions(parts: readonly GraphPart[]): BuildSchemaOptions {
   return {

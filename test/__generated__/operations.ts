@@ -25,9 +25,9 @@ export type AlertStatus =
   | 'NEW'
   /** Resolved. */
   | 'RESOLVED'
-  /** Defender's own Unknown status. */
+  /** Defender's own status Unknown, as Defender sends it and filters on it (status eq 'Unknown'). Not usergraph's fallback (that is UNSPECIFIED). */
   | 'UNKNOWN'
-  /** Fallback: Defender sent no status, or one usergraph does not know yet. */
+  /** usergraph's fallback: Defender sent no status, or one usergraph does not know yet. Not Defender's Unknown (that is UNKNOWN); refused as a filter value. */
   | 'UNSPECIFIED';
 
 /** Which Defender alerts to list; every field given must hold. Each becomes part of Defender's OData $filter. */
@@ -197,7 +197,7 @@ export type MachineHealthStatus =
   | 'NO_SENSOR_DATA'
   /** No sensor data, and impaired communication. */
   | 'NO_SENSOR_DATA_IMPAIRED_COMMUNICATION'
-  /** Defender does not know the sensor's status. */
+  /** Defender's own value Unknown: Defender does not know the sensor's status. Not usergraph's fallback (that is UNSPECIFIED). */
   | 'UNKNOWN'
   /** Fallback: Defender sent no value (the property is nullable), or one usergraph does not know yet. */
   | 'UNSPECIFIED';

@@ -34,8 +34,14 @@ registerEnumType(AlertStatus, {
   name: "AlertStatus",
   description: "Current status of the alert (Defender alert status).",
   valuesConfig: {
-    UNSPECIFIED: { description: "Fallback: Defender sent no status, or one usergraph does not know yet." },
-    UNKNOWN: { description: "Defender's own Unknown status." },
+    UNSPECIFIED: {
+      description:
+        "usergraph's fallback: Defender sent no status, or one usergraph does not know yet. Not Defender's Unknown (that is UNKNOWN); refused as a filter value.",
+    },
+    UNKNOWN: {
+      description:
+        "Defender's own status Unknown, as Defender sends it and filters on it (status eq 'Unknown'). Not usergraph's fallback (that is UNSPECIFIED).",
+    },
     NEW: { description: "New: nobody has looked at it yet." },
     IN_PROGRESS: { description: "Being investigated." },
     RESOLVED: { description: "Resolved." },

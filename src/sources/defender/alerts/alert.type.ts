@@ -10,7 +10,8 @@ export class AlertRelatedUser {
   @Field(() => String, { nullable: true, description: 'Account domain as Defender writes it, e.g. "CONTOSO".' })
   domainName!: string | null;
 
-  @Field(() => String, {
+  // ID, not String (issue 22): it is a DefenderUser.id, what defenderUser(id: ID!) takes. Same wire value.
+  @Field(() => ID, {
     nullable: true,
     description:
       'The Defender user id this names, "domain\\user" in lower case (or the bare user name): what DefenderUser.id and defenderUser(id:) take.',
@@ -41,23 +42,39 @@ export class AlertEvidence {
   @Field(() => DateTimeScalar, { nullable: true, description: "When the evidence was added to the alert." })
   evidenceCreationTime!: Date | null;
 
-  @Field(() => String, { nullable: true }) sha1!: string | null;
-  @Field(() => String, { nullable: true }) sha256!: string | null;
-  @Field(() => String, { nullable: true }) fileName!: string | null;
-  @Field(() => String, { nullable: true }) filePath!: string | null;
+  @Field(() => String, { nullable: true, description: "File or process evidence: the file's SHA-1 hash, in hex." }) sha1!: string | null;
+  @Field(() => String, { nullable: true, description: "File or process evidence: the file's SHA-256 hash, in hex." }) sha256!:
+    string | null;
+  @Field(() => String, { nullable: true, description: 'File or process evidence: the file name, e.g. "powershell.exe".' }) fileName!:
+    string | null;
+  @Field(() => String, {
+    nullable: true,
+    description: 'File or process evidence: the folder the file is in, e.g. "C:\\Windows\\System32".',
+  })
+  filePath!: string | null;
   @Field(() => String, { nullable: true, description: "Process id, as a decimal string." }) processId!: string | null;
-  @Field(() => String, { nullable: true }) processCommandLine!: string | null;
-  @Field(() => DateTimeScalar, { nullable: true }) processCreationTime!: Date | null;
+  @Field(() => String, { nullable: true, description: "Process evidence: the command line the process ran with." }) processCommandLine!:
+    string | null;
+  @Field(() => DateTimeScalar, { nullable: true, description: "Process evidence: when the process started (UTC)." })
+  processCreationTime!: Date | null;
   @Field(() => String, { nullable: true, description: "Parent process id, as a decimal string." }) parentProcessId!: string | null;
-  @Field(() => DateTimeScalar, { nullable: true }) parentProcessCreationTime!: Date | null;
-  @Field(() => String, { nullable: true }) parentProcessFileName!: string | null;
-  @Field(() => String, { nullable: true }) parentProcessFilePath!: string | null;
-  @Field(() => String, { nullable: true }) ipAddress!: string | null;
-  @Field(() => String, { nullable: true }) url!: string | null;
-  @Field(() => String, { nullable: true }) registryKey!: string | null;
-  @Field(() => String, { nullable: true }) registryHive!: string | null;
-  @Field(() => String, { nullable: true }) registryValueType!: string | null;
-  @Field(() => String, { nullable: true }) registryValue!: string | null;
+  @Field(() => DateTimeScalar, { nullable: true, description: "Process evidence: when the parent process started (UTC)." })
+  parentProcessCreationTime!: Date | null;
+  @Field(() => String, { nullable: true, description: "Process evidence: the parent process's file name." }) parentProcessFileName!:
+    string | null;
+  @Field(() => String, { nullable: true, description: "Process evidence: the folder of the parent process's file." })
+  parentProcessFilePath!: string | null;
+  @Field(() => String, { nullable: true, description: "Ip evidence: the address, IPv4 or IPv6." }) ipAddress!: string | null;
+  @Field(() => String, { nullable: true, description: "Url evidence: the URL." }) url!: string | null;
+  @Field(() => String, { nullable: true, description: "Registry evidence: the key, without the hive." }) registryKey!: string | null;
+  @Field(() => String, { nullable: true, description: 'Registry evidence: the hive, e.g. "HKEY_LOCAL_MACHINE".' }) registryHive!:
+    string | null;
+  @Field(() => String, {
+    nullable: true,
+    description: 'Registry evidence: the value\'s type as Defender writes it, e.g. "String", "Dword".',
+  })
+  registryValueType!: string | null;
+  @Field(() => String, { nullable: true, description: "Registry evidence: the value's data, as text." }) registryValue!: string | null;
   @Field(() => String, { nullable: true, description: "User evidence: the account name." }) accountName!: string | null;
   @Field(() => String, { nullable: true, description: "User evidence: the account's domain (NetBIOS name)." }) domainName!: string | null;
   @Field(() => String, { nullable: true, description: "User evidence: the account's SID." }) userSid!: string | null;

@@ -42,7 +42,10 @@ registerEnumType(MachineHealthStatus, {
     IMPAIRED_COMMUNICATION: { description: "The sensor's communication is impaired." },
     NO_SENSOR_DATA: { description: "The sensor sends no data." },
     NO_SENSOR_DATA_IMPAIRED_COMMUNICATION: { description: "No sensor data, and impaired communication." },
-    UNKNOWN: { description: "Defender does not know the sensor's status." },
+    UNKNOWN: {
+      description:
+        "Defender's own value Unknown: Defender does not know the sensor's status. Not usergraph's fallback (that is UNSPECIFIED).",
+    },
   },
 });
 

@@ -32,10 +32,17 @@ export class DefenderUser {
   @Field(() => DateTimeScalar, { nullable: true, description: "When Defender last saw the account on a device (UTC)." })
   lastSeen!: Date | null;
 
-  @Field(() => String, { nullable: true, description: "The most prevalent machine id: the device the account logs on to most." })
+  // ID, not String (issue 22): it is a DefenderMachine.id, what defenderMachine(id: ID!) takes. Same wire value.
+  @Field(() => ID, {
+    nullable: true,
+    description: "The most prevalent machine id (a DefenderMachine.id): the device the account logs on to most.",
+  })
   mostPrevalentMachineId!: string | null;
 
-  @Field(() => String, { nullable: true, description: "The least prevalent machine id: the device the account logs on to least." })
+  @Field(() => ID, {
+    nullable: true,
+    description: "The least prevalent machine id (a DefenderMachine.id): the device the account logs on to least.",
+  })
   leastPrevalentMachineId!: string | null;
 
   @Field(() => [String], {
