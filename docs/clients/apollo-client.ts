@@ -1,4 +1,5 @@
-import { ApolloClient, HttpLink, InMemoryCache, type TypePolicies } from "@apollo/client";
+import { ApolloClient, CombinedGraphQLErrors, HttpLink, InMemoryCache, ServerError, type TypePolicies } from "@apollo/client";
+import type { GraphQLFormattedError } from "graphql";
 
 /**
  * How Apollo Client's cache should key usergraph's types. Apollo normalises an object only by `id` (or
@@ -82,4 +83,22 @@ export function createUsergraphApolloClient(url: string, apiKey: string): Apollo
       watchQuery: { errorPolicy: "all" },
     },
   });
+}
+
+/**
+ * The usergraph errors behind an Apollo Client 4 `error`, each with its `extensions.code` and `path`
+ * (docs/errors.md). A partial answer or a refused operation (HTTP 400) arrives as `CombinedGraphQLErrors`;
+ * a refusal at the HTTP layer (401, 413, 415, 429, 503) as a `ServerError`, whose body usergraph also
+ * writes as GraphQL errors.
+ */
+export function usergraphErrors(error: unknown): readonly GraphQLFormattedError[] {
+  if (CombinedGraphQLErrors.is(error)) return error.errors;
+  if (ServerError.is(error)) {
+    try {
+      return (JSON.parse(error.bodyText) as { errors?: GraphQLFormattedError[] }).errors ?? [];
+    } catch {
+      return []; // not usergraph's answer (a proxy's error page): error.statusCode says what happened
+    }
+  }
+  return [];
 }

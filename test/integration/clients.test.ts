@@ -1,10 +1,10 @@
 import { execFileSync } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { ApolloClient, CombinedGraphQLErrors, HttpLink, InMemoryCache } from "@apollo/client";
+import { ApolloClient, CombinedGraphQLErrors, HttpLink, InMemoryCache, ServerError, gql } from "@apollo/client";
 import { buildSchema, isNonNullType, isObjectType, isScalarType, parse, validate, type GraphQLObjectType } from "graphql";
 import { ClientError, GraphQLClient } from "graphql-request";
-import { createUsergraphApolloClient, typePolicies } from "../../docs/clients/apollo-client";
+import { createUsergraphApolloClient, typePolicies, usergraphErrors } from "../../docs/clients/apollo-client";
 import { createUsergraphRequestClient, requestWithErrors } from "../../docs/clients/graphql-request";
 import { AccountAndEsetUserDocument, EsetUserByUuidDocument, EsetUsersByUuidDocument } from "../../docs/clients/__generated__/operations";
 import { DEMO } from "../../src/simulator/demo-data";
@@ -136,8 +136,7 @@ describe("the clients against usergraph", () => {
     expect(data?.defenderUser?.id).toBe(DEMO.defenderAlice);
     expect(data?.esetUser).toBeNull();
     expect(CombinedGraphQLErrors.is(error)).toBe(true);
-    const errors = CombinedGraphQLErrors.is(error) ? error.errors : [];
-    expect(errors.map((e) => [e.path?.join("."), e.extensions?.code])).toEqual([["esetUser", "UPSTREAM_UNAVAILABLE"]]);
+    expect(usergraphErrors(error).map((e) => [e.path?.join("."), e.extensions?.code])).toEqual([["esetUser", "UPSTREAM_UNAVAILABLE"]]);
     // DateTime arrives as the string the generated types say.
     expect(new Date(data!.defenderUser!.lastSeen!).toISOString()).toBe(data!.defenderUser!.lastSeen);
   });
@@ -206,5 +205,36 @@ describe("the clients against usergraph", () => {
     const { data } = await plain.query({ query: EsetUsersByUuidDocument, variables: { uuids: [DEMO.esetAlice, DEMO.esetBob] } });
     expect(data?.esetUsers).toHaveLength(2);
     expect(Object.keys(plain.cache.extract() as Record<string, unknown>).filter((k) => k.startsWith("EsetUser:"))).toEqual([]);
+  });
+
+  it("both clients see the code of a request usergraph refuses: at the HTTP layer (401) and as an operation (400)", async () => {
+    const badKey = createUsergraphApolloClient(stack.gateway.url, "not-a-key-of-this-usergraph");
+    clients.push(badKey);
+    const refused = await badKey.query({ query: AccountAndEsetUserDocument, variables: both });
+    expect(ServerError.is(refused.error) && refused.error.statusCode).toBe(401);
+    expect(usergraphErrors(refused.error).map((e) => e.extensions?.code)).toEqual(["UNAUTHENTICATED"]);
+    const invalid = await apollo().query({
+      query: gql`
+        query Invalid {
+          nope
+        }
+      `,
+    });
+    expect(CombinedGraphQLErrors.is(invalid.error)).toBe(true);
+    expect(usergraphErrors(invalid.error).map((e) => e.extensions?.code)).toEqual(["GRAPHQL_VALIDATION_FAILED"]);
+
+    const viaRequest = async (key: string, document: string) => {
+      const thrown = await createUsergraphRequestClient(stack.gateway.url, key)
+        .rawRequest(document)
+        .then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+      expect(thrown).toBeInstanceOf(ClientError);
+      const { status, errors } = (thrown as ClientError).response;
+      return [status, errors?.map((e) => e.extensions?.code)];
+    };
+    expect(await viaRequest("not-a-key-of-this-usergraph", '{ esetUser(uuid: "x") { uuid } }')).toEqual([401, ["UNAUTHENTICATED"]]);
+    expect(await viaRequest(KEY, "{ nope }")).toEqual([400, ["GRAPHQL_VALIDATION_FAILED"]]);
   });
 });
