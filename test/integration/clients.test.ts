@@ -88,7 +88,7 @@ describe("GraphQL Code Generator with the page's config", () => {
     outputs = JSON.parse(execFileSync(process.execPath, ["-e", script], { cwd: root, encoding: "utf8" }));
   }, 60_000);
 
-  it("generates the committed docs/clients/__generated__/operations.ts (run the page's codegen command)", () => {
+  it("generates the committed docs/clients/__generated__/operations.ts (run `npm run codegen`)", () => {
     expect(outputs.withScalars.map((o) => o.filename)).toEqual(["docs/clients/__generated__/operations.ts"]);
     expect(outputs.withScalars[0]!.content).toBe(readFileSync(join(root, "docs", "clients", "__generated__", "operations.ts"), "utf8"));
   });
