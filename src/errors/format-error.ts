@@ -122,8 +122,11 @@ function tokenEndpointMessage(err: UpstreamError, code: ErrorCode, name: string,
   return message === undefined ? undefined : message + next;
 }
 
-/** Codes of requests refused before any resolver ran (Apollo's and our limits). Passed through, message capped. */
-const APOLLO_CODES = new Set([
+/**
+ * Codes of requests refused before any resolver ran (Apollo's and our limits). Passed through, message capped.
+ * docs/errors.md's table lists each one a client can receive (test/integration/error-table.test.ts).
+ */
+export const APOLLO_CODES: ReadonlySet<string> = new Set([
   "OPERATION_LIMIT_EXCEEDED",
   "GRAPHQL_PARSE_FAILED",
   "GRAPHQL_VALIDATION_FAILED",
