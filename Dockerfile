@@ -14,7 +14,7 @@
 FROM node:24.19.0-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
-# --ignore-scripts: no dependency needs an install script (the only one, @apollo/protobufjs's, prints a hint).
+# --ignore-scripts: no dependency needs one (the only script, @apollo/protobufjs's, makes a folder for its CLI and prints a hint).
 RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
