@@ -179,9 +179,17 @@ export function loadConfig(env: Env = process.env): Config {
   const read = new Reader(env, problems);
 
   const demoFlag = read.bool("DEMO", false);
+  // DEMO=0 (a deployment's manifest) forbids the fallback below: a Secret that lost its keys must stop
+  // start-up, not serve the simulator's made-up users with the production API keys in front of them.
+  const demoRefused = !demoFlag && ["0", "false", "no", "off"].includes((env.DEMO ?? "").trim().toLowerCase());
   const defender = readDefender(read, env, problems);
   const eset = readEset(read, env, problems);
   const demo = demoFlag || (defender === undefined && eset === undefined && !hasAnyCredential(env));
+  if (demo && demoRefused) {
+    problems.push(
+      "DEMO=0 but no vendor credentials are set: set DEFENDER_TENANT_ID, DEFENDER_CLIENT_ID and DEFENDER_CLIENT_SECRET, or ESET_USERNAME and ESET_PASSWORD (or unset DEMO to run the demo)",
+    );
+  }
   const cacheTtlSeconds = read.int("CACHE_TTL_SECONDS", 60, 0, 86_400);
   const production = (env.NODE_ENV ?? "").trim() === "production";
 

@@ -46,6 +46,14 @@ describe("loadConfig", () => {
     expect(loadConfig({}).ignoredByDemo).toEqual([]);
   });
 
+  it("refuses to fall back to demo mode with DEMO=0 when no vendor credentials are set", () => {
+    expect(() => loadConfig({ DEMO: "0" })).toThrow(/DEMO=0 but no vendor credentials are set/);
+    expect(() => loadConfig({ DEMO: "off", DEFENDER_CLIENT_SECRET: "" })).toThrow(ConfigError);
+    const config = loadConfig({ DEMO: "0", ESET_USERNAME: "u@example.com", ESET_PASSWORD: "pw-value", AUTH_MODE: "none" });
+    expect(config.demo).toBe(false);
+    expect(config.eset?.username).toBe("u@example.com");
+  });
+
   it("lists every problem in one error and never the secret values", () => {
     let error: ConfigError | undefined;
     try {
