@@ -1,5 +1,7 @@
 import { BlockList, isIP } from "node:net";
 import { parseApiKeys, type AuthOptions } from "./auth/authenticator";
+// The registered sources: their scopes are what AUTH_API_KEYS may name.
+import "./sources";
 import type { OperationLimits } from "./limits/operation-limits";
 import { parseRateWindows, type RateWindow } from "./upstream/rate-limiter";
 

@@ -4,7 +4,7 @@ import { GraphQLScalarType, isUnionType, lexicographicSortSchema, parse, type Gr
 import { createResolversMap, type ResolverObject, type ResolversMap } from "type-graphql";
 import { guardReference } from "../auth/part-scopes";
 import type { GraphPart } from "../graphql/graph-part";
-import { GRAPH_PARTS } from "../graph-parts";
+import { graphParts } from "../graph-parts";
 import { buildAppSchema, SCHEMA_HEADER } from "../schema";
 import { assertRepresentations, referenceResolvers } from "./reference-resolvers";
 
@@ -27,7 +27,7 @@ const FEDERATION_ROOT_FIELDS = new Set(["_entities", "_service"]);
  * the entities' reference resolvers added, each behind the scopes of the part that declares its entity.
  * Sorted like schema/schema.graphql, so `_service { sdl }` does not churn when code moves.
  */
-export async function buildSubgraphAppSchema(parts: readonly GraphPart[] = GRAPH_PARTS): Promise<GraphQLSchema> {
+export async function buildSubgraphAppSchema(parts: readonly GraphPart[] = graphParts()): Promise<GraphQLSchema> {
   const codeFirst = lexicographicSortSchema(await buildAppSchema(parts));
   const sdl = `${FEDERATION_LINK}\n\n${printSchemaWithDirectives(codeFirst)}`;
   const fromCode = createResolversMap(codeFirst);

@@ -2,8 +2,11 @@ import "reflect-metadata";
 import { buildSchema as buildSdl, isCompositeType, getNamedType, isObjectType, parse, type GraphQLSchema } from "graphql";
 import { buildAppSchema } from "../../src/schema";
 import { operationCostPlugin, type OperationLimits } from "../../src/limits/operation-limits";
-import { GRAPH_PARTS, PRICE_BOOK } from "../../src/graph-parts";
+import { graphParts, priceBookOf } from "../../src/graph-parts";
 import { priceBook } from "../../src/limits/price-book";
+
+const GRAPH_PARTS = graphParts();
+const PRICE_BOOK = priceBookOf(GRAPH_PARTS);
 
 /**
  * The operation cost fails closed: a field that may call a vendor must have a price (or be declared a

@@ -1,4 +1,6 @@
 import type { GraphPart } from "../../graphql/graph-part";
+import { ErrorCode } from "../../errors/error-code";
+import type { SourceDefinition } from "../source";
 import { DefenderAlertListResolver } from "./alerts/alert-list.resolver";
 import { DefenderAlertMachineResolver, DefenderMachineAlertsResolver, DefenderUserAlertsResolver } from "./alerts/alert-relations.resolver";
 import { DefenderMachineListResolver } from "./machines/machine-list.resolver";
@@ -25,4 +27,20 @@ export const defenderPart: GraphPart = {
     DefenderUsersAtRiskResolver,
   ],
   ...DEFENDER_PRICES,
+};
+
+/** Defender as a source: its words, scope, own cost limit and part of the graph (src/sources/source.ts). */
+export const defenderSource: SourceDefinition = {
+  name: "DEFENDER",
+  title: "Defender for Endpoint",
+  scope: "defender:users:read",
+  credentials: "DEFENDER_TENANT_ID, DEFENDER_CLIENT_ID and DEFENDER_CLIENT_SECRET",
+  credentialCheck: "DEFENDER_TENANT_ID / DEFENDER_CLIENT_ID / DEFENDER_CLIENT_SECRET (and the app's User.Read.All permission)",
+  message: (err, code, status) =>
+    code === ErrorCode.UPSTREAM_FORBIDDEN
+      ? `Defender for Endpoint refused access${status}: the Entra app needs the WindowsDefenderATP application permission ${err.requiredPermission ?? "User.Read.All"}, with admin consent.`
+      : undefined,
+  // Defender allows 100 calls a minute for the whole app: an operation has a cap of its own.
+  costLimit: { setting: "MAX_DEFENDER_COST", calls: "Defender" },
+  part: defenderPart,
 };

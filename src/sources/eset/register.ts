@@ -1,4 +1,6 @@
 import type { GraphPart } from "../../graphql/graph-part";
+import { ErrorCode } from "../../errors/error-code";
+import type { SourceDefinition } from "../source";
 import { ESET_PRICES } from "./prices";
 import { EsetUserListResolver } from "./user-list/user-list.resolver";
 import { EsetUserResolver } from "./users/user.resolver";
@@ -10,4 +12,21 @@ export const esetPart: GraphPart = {
   reads: ["ESET"],
   resolvers: [EsetUserResolver, EsetUserListResolver],
   ...ESET_PRICES,
+};
+
+/** ESET as a source: its words, scope and part of the graph (src/sources/source.ts). */
+export const esetSource: SourceDefinition = {
+  name: "ESET",
+  title: "ESET Connect",
+  scope: "eset:users:read",
+  credentials: "ESET_USERNAME and ESET_PASSWORD",
+  credentialCheck: "ESET_USERNAME / ESET_PASSWORD / ESET_REGION",
+  message: (err, code, status) => {
+    if (code === ErrorCode.UPSTREAM_FORBIDDEN)
+      return `ESET Connect refused access${status}: the API user needs the Integrations permission and access to user management.`;
+    if (code === ErrorCode.UPSTREAM_UNAVAILABLE && err.status === 501)
+      return `ESET Connect user management is not available for this account${status}: it needs an ESET Cloud Office Security subscription.`;
+    return undefined;
+  },
+  part: esetPart,
 };
