@@ -250,7 +250,7 @@ export function loadConfig(env: Env = process.env): Config {
       maxTokens: read.int("MAX_TOKENS", 5_000, 100, 10_000_000),
       // Priced in worst-case vendor calls. Defender allows 100 calls a minute for the whole app: an
       // operation that may need more cannot finish within a minute and would starve every other caller.
-      maxDefenderCost: read.int("MAX_DEFENDER_COST", 100, 1, 100_000_000),
+      sourceCost: { DEFENDER: read.int("MAX_DEFENDER_COST", 100, 1, 100_000_000) },
       // Both vendors: ESET allows 10 calls a second; 1,100 covers one full ESET batch of 1000 unknown uuids
       // (1,011 calls at worst) and little more.
       maxCost: read.int("MAX_COST", 1_100, 1, 100_000_000),
