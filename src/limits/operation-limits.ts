@@ -211,7 +211,7 @@ function price(
     const made = calls.get(source.name) ?? 0;
     // Fail closed: a source that declares a cap and has no value for it gets none of its calls.
     const max = limits.sourceCost[source.name] ?? 0;
-    if (made > max) problems.push(`it may make ${made} ${source.costLimit.calls} calls; the limit is ${max} (${source.costLimit.setting})`);
+    if (made > max) problems.push(`it may make ${made} ${source.short} calls; the limit is ${max} (${source.costLimit.setting})`);
     callBudget[source.name] = made;
     attemptBudget[source.name] = Math.min(max, made + (limits.retryReserve ?? 0));
   }

@@ -8,7 +8,8 @@ import { registerSource, registeredSourceDefinitions, type SourceDefinition } fr
  * The built-in sources: adding a vendor is adding its folder and one line here; nothing else outside its
  * folder changes. docs/internals.md "Adding a source" says what the folder holds.
  */
-for (const source of [defenderSource, esetSource]) registerSource(source);
+registerSource(defenderSource);
+registerSource(esetSource);
 
 /** Every registered source: the built-in ones, and any registered since (src/sources/source.ts registerSource). */
 export function sources(): readonly SourceDefinition[] {

@@ -15,6 +15,8 @@ export interface SourceFacts {
   name: SourceName;
   /** The product, in messages: "Defender for Endpoint". */
   title: string;
+  /** Its short name, in counts and start-up lines: "Defender" ("it may make 120 Defender calls"). */
+  short: string;
   /** The scope a caller needs to read the source's fields. */
   scope: string;
   /** The settings an operator checks when the vendor refuses usergraph's credentials, in a sentence ("A and B"). */
@@ -29,9 +31,9 @@ export interface SourceFacts {
   /**
    * A cap of the source's own on an operation's calls, besides MAX_COST for all sources together
    * (Defender: MAX_DEFENDER_COST, for its 100 calls a minute per app). The value is in
-   * `OperationLimits.sourceCost[name]`; `calls` names them in a refusal ("Defender calls").
+   * `OperationLimits.sourceCost[name]`.
    */
-  costLimit?: { setting: string; calls: string };
+  costLimit?: { setting: string };
 }
 
 const registered = new Map<SourceName, SourceFacts>();

@@ -1,6 +1,7 @@
 import type { GraphPart } from "../../graphql/graph-part";
 import { ErrorCode } from "../../errors/error-code";
 import type { SourceDefinition } from "../source";
+import { addDefenderLoaders, startDefender, type DefenderState } from "./runtime";
 import { DefenderAlertListResolver } from "./alerts/alert-list.resolver";
 import { DefenderAlertMachineResolver, DefenderMachineAlertsResolver, DefenderUserAlertsResolver } from "./alerts/alert-relations.resolver";
 import { DefenderMachineListResolver } from "./machines/machine-list.resolver";
@@ -30,9 +31,10 @@ export const defenderPart: GraphPart = {
 };
 
 /** Defender as a source: its words, scope, own cost limit and part of the graph (src/sources/source.ts). */
-export const defenderSource: SourceDefinition = {
+export const defenderSource: SourceDefinition<DefenderState> = {
   name: "DEFENDER",
   title: "Defender for Endpoint",
+  short: "Defender",
   scope: "defender:users:read",
   credentials: "DEFENDER_TENANT_ID, DEFENDER_CLIENT_ID and DEFENDER_CLIENT_SECRET",
   credentialCheck: "DEFENDER_TENANT_ID / DEFENDER_CLIENT_ID / DEFENDER_CLIENT_SECRET (and the app's User.Read.All permission)",
@@ -41,6 +43,8 @@ export const defenderSource: SourceDefinition = {
       ? `Defender for Endpoint refused access${status}: the Entra app needs the WindowsDefenderATP application permission ${err.requiredPermission ?? "User.Read.All"}, with admin consent.`
       : undefined,
   // Defender allows 100 calls a minute for the whole app: an operation has a cap of its own.
-  costLimit: { setting: "MAX_DEFENDER_COST", calls: "Defender" },
+  costLimit: { setting: "MAX_DEFENDER_COST" },
   part: defenderPart,
+  start: startDefender,
+  addLoaders: addDefenderLoaders,
 };

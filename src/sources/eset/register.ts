@@ -1,6 +1,7 @@
 import type { GraphPart } from "../../graphql/graph-part";
 import { ErrorCode } from "../../errors/error-code";
 import type { SourceDefinition } from "../source";
+import { addEsetLoaders, startEset, type EsetState } from "./runtime";
 import { ESET_PRICES } from "./prices";
 import { EsetUserListResolver } from "./user-list/user-list.resolver";
 import { EsetUserResolver } from "./users/user.resolver";
@@ -15,9 +16,10 @@ export const esetPart: GraphPart = {
 };
 
 /** ESET as a source: its words, scope and part of the graph (src/sources/source.ts). */
-export const esetSource: SourceDefinition = {
+export const esetSource: SourceDefinition<EsetState> = {
   name: "ESET",
   title: "ESET Connect",
+  short: "ESET",
   scope: "eset:users:read",
   credentials: "ESET_USERNAME and ESET_PASSWORD",
   credentialCheck: "ESET_USERNAME / ESET_PASSWORD / ESET_REGION",
@@ -29,4 +31,6 @@ export const esetSource: SourceDefinition = {
     return undefined;
   },
   part: esetPart,
+  start: startEset,
+  addLoaders: addEsetLoaders,
 };
