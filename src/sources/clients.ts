@@ -173,7 +173,10 @@ export function createClients(options: ClientsOptions): Clients {
   const started: StartedEntry[] = [];
   for (const source of options.sources) {
     const name = source.name;
+    const own = options.config.sources[name];
     const kit: SourceKit = {
+      connection: own?.connection,
+      settings: own?.settings,
       config: options.config,
       log,
       sender,

@@ -1,5 +1,6 @@
 import type { Logger } from "pino";
-import type { Config } from "../config";
+import type { Config, SourceConfigSpec } from "../config";
+import type { Simulator } from "../simulator/simulator";
 import type { GraphPart } from "../graphql/graph-part";
 import type { EntityStoreOptions, EntityStore, StaleNote } from "../store/entity-store";
 import type { RedisLink } from "../store/redis-link";
@@ -31,7 +32,12 @@ export type StoreCommon = Pick<EntityStoreOptions<unknown>, "cache" | "negativeM
  * so a source builds its client, token, guards and stores without knowing how budgets, caches or Redis
  * namespaces are spelled.
  */
-export interface SourceKit {
+export interface SourceKit<Connection = unknown, Settings = unknown> {
+  /** The source's own connection (credentials and URLs), as its `config.connection` read it; undefined: not configured. */
+  connection: Connection | undefined;
+  /** The source's own settings, as its `config.settings` read them. */
+  settings: Settings;
+  /** The whole configuration, for the shared settings (timeouts and the like). */
   config: Config;
   /** The upstream logger (component "upstream"). */
   log: Logger;
@@ -66,10 +72,14 @@ export interface SourceKit {
  * (name, words in messages, scope, own cost limit: see SourceFacts), its part of the graph (resolvers and
  * prices), how it starts, and its loaders. The core iterates over the registered sources and names none.
  */
-export interface SourceDefinition<State = unknown> extends SourceFacts {
+export interface SourceDefinition<State = unknown, Connection = unknown, Settings = unknown> extends SourceFacts {
   part: GraphPart;
+  /** Its variables: src/config.ts reads them through this, and names none. */
+  config: SourceConfigSpec<Connection, Settings>;
+  /** In demo mode (no credentials, or DEMO=1): its connection to the built-in simulator; without it, the source is off in the demo. */
+  demo?(simulator: Simulator): Connection;
   /** Builds the source's process-wide runtime, or undefined when the configuration does not set the source up. */
-  start(kit: SourceKit): StartedSource<State> | undefined;
+  start(kit: SourceKit<Connection, Settings>): StartedSource<State> | undefined;
   /**
    * Adds the source's loaders for one request to `loaders`, from the state `start` made; without it (not
    * configured), loaders that answer SOURCE_NOT_CONFIGURED. Called for every request: cheap, lazy where it can.
@@ -84,7 +94,7 @@ const definitions: SourceDefinition[] = [];
  * machinery reads. src/sources/index.ts registers the built-in ones; a test or an embedding registers more
  * the same way, before it loads the configuration and starts the gateway.
  */
-export function registerSource<State>(source: SourceDefinition<State>): void {
+export function registerSource<State, Connection, Settings>(source: SourceDefinition<State, Connection, Settings>): void {
   registerSourceFacts(source);
   if (!definitions.includes(source as SourceDefinition)) definitions.push(source as SourceDefinition);
 }

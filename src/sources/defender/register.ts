@@ -1,6 +1,7 @@
 import type { GraphPart } from "../../graphql/graph-part";
 import { ErrorCode } from "../../errors/error-code";
 import type { SourceDefinition } from "../source";
+import { defenderConfig, defenderOnSimulator, type DefenderConnection, type DefenderSettings } from "./config";
 import { addDefenderLoaders, startDefender, type DefenderState } from "./runtime";
 import { DefenderAlertListResolver } from "./alerts/alert-list.resolver";
 import { DefenderAlertMachineResolver, DefenderMachineAlertsResolver, DefenderUserAlertsResolver } from "./alerts/alert-relations.resolver";
@@ -31,7 +32,7 @@ export const defenderPart: GraphPart = {
 };
 
 /** Defender as a source: its words, scope, own cost limit and part of the graph (src/sources/source.ts). */
-export const defenderSource: SourceDefinition<DefenderState> = {
+export const defenderSource: SourceDefinition<DefenderState, DefenderConnection, DefenderSettings> = {
   name: "DEFENDER",
   title: "Defender for Endpoint",
   short: "Defender",
@@ -45,6 +46,8 @@ export const defenderSource: SourceDefinition<DefenderState> = {
   // Defender allows 100 calls a minute for the whole app: an operation has a cap of its own.
   costLimit: { setting: "MAX_DEFENDER_COST" },
   part: defenderPart,
+  config: defenderConfig,
+  demo: defenderOnSimulator,
   start: startDefender,
   addLoaders: addDefenderLoaders,
 };

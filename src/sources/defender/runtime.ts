@@ -6,6 +6,7 @@ import { withCacheFastPath, type EntityLoader } from "../../store/entity-loader"
 import type { Loaders } from "../loaders";
 import type { SourceKit, StartedSource } from "../source";
 import { DefenderClient, defenderErrorFacts } from "./client";
+import type { DefenderConnection, DefenderSettings } from "./config";
 import type { DefenderUserDto } from "./dto";
 import { defenderEndpointFamily } from "./endpoint-family";
 import { entraClientCredentials } from "./entra-token";
@@ -32,17 +33,16 @@ export interface DefenderState {
 }
 
 /** Defender's client, token, guards and stores, when DEFENDER_* is set (or the demo's simulator stands in). */
-export function startDefender(kit: SourceKit): StartedSource<DefenderState> | undefined {
-  const { config } = kit;
-  const credentials = config.defender;
+export function startDefender(kit: SourceKit<DefenderConnection, DefenderSettings>): StartedSource<DefenderState> | undefined {
+  const { connection: credentials, settings } = kit;
   if (!credentials) return undefined;
   kit.redact(credentials.clientSecret);
   // Whose quota and whose data: Defender counts calls per app (tenant and client), and entries never cross apps.
   const identity = `${credentials.tenantId}|${credentials.clientId}|${kit.where(credentials.apiUrl)}`;
   const guards = kit.guard({
     identity,
-    windows: config.defenderRateLimits,
-    bucketOf: config.defenderRateLimitScope === "endpoint" ? defenderEndpointFamily : undefined,
+    windows: settings.rateLimits,
+    bucketOf: settings.rateLimitScope === "endpoint" ? defenderEndpointFamily : undefined,
   });
   const token = kit.tokenCache(entraClientCredentials(kit.sender, credentials));
   const client = new DefenderClient(
@@ -58,15 +58,15 @@ export function startDefender(kit: SourceKit): StartedSource<DefenderState> | un
   const keyPrefix = `DEFENDER:${kit.fingerprint(identity)}:`;
   const users = kit.store<DefenderUserDto>({
     keyPrefix,
-    freshMs: config.defenderCacheTtlMs,
-    fetchMany: fetchDefenderUsers(client, config.defenderConcurrency),
+    freshMs: settings.cacheTtlMs,
+    fetchMany: fetchDefenderUsers(client, settings.concurrency),
   });
   const relations = createDefenderRelationStores({
     client,
     identity,
     secret: credentials.clientSecret,
-    concurrency: config.defenderConcurrency,
-    ttlMs: config.defenderCacheTtlMs,
+    concurrency: settings.concurrency,
+    ttlMs: settings.cacheTtlMs,
     users,
     common: kit.storeCommon,
     keyPrefix,

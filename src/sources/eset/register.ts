@@ -1,6 +1,7 @@
 import type { GraphPart } from "../../graphql/graph-part";
 import { ErrorCode } from "../../errors/error-code";
 import type { SourceDefinition } from "../source";
+import { esetConfig, esetOnSimulator, type EsetConnection, type EsetSettings } from "./config";
 import { addEsetLoaders, startEset, type EsetState } from "./runtime";
 import { ESET_PRICES } from "./prices";
 import { EsetUserListResolver } from "./user-list/user-list.resolver";
@@ -16,7 +17,7 @@ export const esetPart: GraphPart = {
 };
 
 /** ESET as a source: its words, scope and part of the graph (src/sources/source.ts). */
-export const esetSource: SourceDefinition<EsetState> = {
+export const esetSource: SourceDefinition<EsetState, EsetConnection, EsetSettings> = {
   name: "ESET",
   title: "ESET Connect",
   short: "ESET",
@@ -31,6 +32,8 @@ export const esetSource: SourceDefinition<EsetState> = {
     return undefined;
   },
   part: esetPart,
+  config: esetConfig,
+  demo: esetOnSimulator,
   start: startEset,
   addLoaders: addEsetLoaders,
 };

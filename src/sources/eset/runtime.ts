@@ -8,6 +8,7 @@ import { withCacheFastPath, type EntityLoader } from "../../store/entity-loader"
 import type { Loaders } from "../loaders";
 import type { SourceKit, StartedSource } from "../source";
 import { EsetClient, esetErrorFacts } from "./client";
+import type { EsetConnection, EsetSettings } from "./config";
 import type { EsetUserDto } from "./dto";
 import { EsetTokenFlow } from "./eset-token";
 import { createEsetUserPages, type EsetListDeps, type EsetUserPages } from "./user-list/user-pages";
@@ -36,17 +37,16 @@ export interface EsetState {
 }
 
 /** ESET's client, token, guards and stores, when ESET_* is set (or the demo's simulator stands in). */
-export function startEset(kit: SourceKit): StartedSource<EsetState> | undefined {
-  const { config } = kit;
-  const credentials = config.eset;
+export function startEset(kit: SourceKit<EsetConnection, EsetSettings>): StartedSource<EsetState> | undefined {
+  const { connection: credentials, settings } = kit;
   if (!credentials) return undefined;
   kit.redact(credentials.password);
   // Whose quota and whose data: ESET counts calls per API user, and entries never cross accounts.
   const identity = `${credentials.username}|${kit.where(credentials.apiUrl)}`;
-  const guards = kit.guard({ identity, windows: config.esetRateLimits });
+  const guards = kit.guard({ identity, windows: settings.rateLimits });
   const flow = new EsetTokenFlow(kit.sender, credentials, kit.log, kit.onToken);
   const token = kit.tokenCache(flow.fetch);
-  const pollMs = config.esetPendingPollMs;
+  const pollMs = settings.pendingPollMs;
   const client = new EsetClient(
     new JsonApi({
       source: "ESET",
@@ -58,7 +58,7 @@ export function startEset(kit: SourceKit): StartedSource<EsetState> | undefined 
       pending: { initialPollMs: pollMs, maxPollMs: Math.max(pollMs, 5_000), memory: kit.pendingStore(identity) },
     }),
   );
-  const ttlMs = config.esetCacheTtlMs;
+  const ttlMs = settings.cacheTtlMs;
   const users = kit.store<EsetUserDto>({
     keyPrefix: `ESET:${kit.fingerprint(identity)}:`,
     freshMs: ttlMs,
