@@ -4,6 +4,8 @@ import { defenderSource } from "./defender/register";
 import { esetSource } from "./eset/register";
 import { registerSource, registeredSourceDefinitions, type SourceDefinition } from "./source";
 
+export { registerSource, type SourceDefinition };
+
 /**
  * The built-in sources: adding a vendor is adding its folder and one line here; nothing else outside its
  * folder changes. docs/internals.md "Adding a source" says what the folder holds.
