@@ -1,4 +1,7 @@
 import type { GraphPart } from "../../graphql/graph-part";
+import { mapMaybe } from "../../graphql/maybe-promise";
+import { DEFENDER_ID_MESSAGE, isValidDefenderId } from "./id-rules";
+import { toDefenderUser } from "./users/user.mapper";
 import { ErrorCode } from "../../errors/error-code";
 import type { SourceDefinition } from "../source";
 import { defenderConfig, defenderOnSimulator, type DefenderConnection, type DefenderSettings } from "./config";
@@ -29,6 +32,15 @@ export const defenderPart: GraphPart = {
     DefenderUsersAtRiskResolver,
   ],
   ...DEFENDER_PRICES,
+  // Federation: a router's DefenderUser representation is looked up like defenderUser(id:).
+  entities: {
+    DefenderUser: {
+      key: "id",
+      isValid: isValidDefenderId,
+      message: DEFENDER_ID_MESSAGE,
+      resolve: (id, ctx) => mapMaybe(ctx.loaders.defenderUser.load(id), (dto) => (dto ? toDefenderUser(dto) : null)),
+    },
+  },
 };
 
 /** Defender as a source: its words, scope, own cost limit and part of the graph (src/sources/source.ts). */

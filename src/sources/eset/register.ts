@@ -1,4 +1,7 @@
 import type { GraphPart } from "../../graphql/graph-part";
+import { mapMaybe } from "../../graphql/maybe-promise";
+import { ESET_UUID_MESSAGE, isValidEsetUuid } from "./id-rules";
+import { toEsetUser } from "./users/user.mapper";
 import { ErrorCode } from "../../errors/error-code";
 import type { SourceDefinition } from "../source";
 import { esetConfig, esetOnSimulator, type EsetConnection, type EsetSettings } from "./config";
@@ -14,6 +17,15 @@ export const esetPart: GraphPart = {
   reads: ["ESET"],
   resolvers: [EsetUserResolver, EsetUserListResolver],
   ...ESET_PRICES,
+  // Federation: a router's EsetUser representation is looked up like esetUser(uuid:).
+  entities: {
+    EsetUser: {
+      key: "uuid",
+      isValid: isValidEsetUuid,
+      message: ESET_UUID_MESSAGE,
+      resolve: (uuid, ctx) => mapMaybe(ctx.loaders.esetUser.load(uuid), (dto) => (dto ? toEsetUser(dto, ctx.reportUnknownEnum) : null)),
+    },
+  },
 };
 
 /** ESET as a source: its words, scope and part of the graph (src/sources/source.ts). */
