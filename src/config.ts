@@ -1,5 +1,8 @@
 import { BlockList, isIP } from "node:net";
 import { parseApiKeys, type AuthOptions } from "./auth/authenticator";
+// The registered sources: each declares its variables, and their scopes are what AUTH_API_KEYS may name.
+import { sources } from "./sources";
+import type { SourceName } from "./upstream/source";
 import type { OperationLimits } from "./limits/operation-limits";
 import { parseRateWindows, type RateWindow } from "./upstream/rate-limiter";
 
@@ -8,57 +11,54 @@ import { parseRateWindows, type RateWindow } from "./upstream/rate-limiter";
  * Config or throws one ConfigError that lists every problem at once (never a secret's value).
  */
 
-export const ESET_REGIONS = ["eu", "de", "us", "ca"] as const;
-export type EsetRegion = (typeof ESET_REGIONS)[number];
-
-export interface DefenderConfig {
-  tenantId: string;
-  clientId: string;
-  clientSecret: string;
-  apiUrl: URL;
-  tokenUrl: URL;
-  scope: string;
+/** One source's configuration: its connection (credentials and URLs; absent: not configured) and its other settings. */
+export interface SourceConfig {
+  connection?: unknown;
+  settings: unknown;
 }
 
-export interface EsetConfig {
-  username: string;
-  password: string;
-  region: EsetRegion;
-  apiUrl: URL;
-  tokenUrl: URL;
+/**
+ * What a source reads from the environment, declared by the source (its register.ts `config`, e.g.
+ * src/sources/eset/config.ts): config.ts stays the only reader of the environment and names no variable of
+ * a source.
+ */
+export interface SourceConfigSpec<Connection = unknown, Settings = unknown> {
+  /** The variables that carry its credentials: any of them set means an operator meant to configure a source (no demo). */
+  credentialVariables: readonly string[];
+  /** Its connection, or undefined when none of its credential variables is set (a partial set is a problem). */
+  connection(read: Reader, env: Env, problems: string[]): Connection | undefined;
+  /**
+   * Its other settings; `cacheTtlSeconds` (CACHE_TTL_SECONDS) is the default of a TTL of its own. `maxCost`
+   * is the value of its own cost cap (its `costLimit`), `maxListIds` the limit of each of its id-list fields.
+   */
+  settings(
+    read: Reader,
+    defaults: { cacheTtlSeconds: number },
+  ): { settings: Settings; maxCost?: number; maxListIds?: Record<string, number> };
 }
 
 export interface Config {
   port: number;
   host: string;
-  /** No source has credentials (or DEMO=1): run the built-in simulator and point both sources at it. */
+  /** No source has credentials (or DEMO=1): run the built-in simulator and point the sources at it. */
   demo: boolean;
   /** With DEMO=1: the vendor credential variables that are set but not used (names only, never values). */
   ignoredByDemo: string[];
-  defender?: DefenderConfig;
-  eset?: EsetConfig;
+  /** Each registered source's connection and settings, by its name (what it declared in its `config`). */
+  sources: Readonly<Record<SourceName, SourceConfig>>;
   upstreamTimeoutMs: number;
   requestDeadlineMs: number;
   upstreamMaxRetries: number;
   upstreamRetryBaseMs: number;
   upstreamRetryMaxMs: number;
-  defenderConcurrency: number;
   /** Keep-alive sockets per vendor host. */
   upstreamConnections: number;
-  esetPendingPollMs: number;
   logLevel: string;
   simulatorPort: number;
   simulatorLatencyMs: number;
-  /** Outbound limits per source; empty = unlimited. */
-  defenderRateLimits: RateWindow[];
-  esetRateLimits: RateWindow[];
   rateLimitMaxQueue: number;
   /** The share (0–1) of each outbound window one caller may hold (see `sharesOf`). */
   rateLimitCallerShare: number;
-  /** One Defender budget for the app, or one per endpoint family (users, machines, alerts). */
-  defenderRateLimitScope: "app" | "endpoint";
-  defenderCacheTtlMs: number;
-  esetCacheTtlMs: number;
   cacheNegativeTtlMs: number;
   cacheStaleIfErrorMs: number;
   cacheMaxEntries: number;
@@ -172,25 +172,27 @@ export class ConfigError extends Error {
 
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
 
-type Env = Readonly<Record<string, string | undefined>>;
+export type Env = Readonly<Record<string, string | undefined>>;
 
 export function loadConfig(env: Env = process.env): Config {
   const problems: string[] = [];
   const read = new Reader(env, problems);
 
   const demoFlag = read.bool("DEMO", false);
-  // DEMO=0 (a deployment's manifest) forbids the fallback below: a Secret that lost its keys must stop
+  const registered = sources();
+  const connections = registered.map((source) => source.config.connection(read, env, problems));
+  const noConnection = connections.every((c) => c === undefined);
+  const credentialVariables = registered.flatMap((source) => source.config.credentialVariables);
+  const anyCredential = credentialVariables.some((name) => (env[name] ?? "").trim() !== "");
+  const demo = demoFlag || (noConnection && !anyCredential);
+  // DEMO=0 (a deployment's manifest) forbids the demo fallback: a Secret that lost its keys must stop
   // start-up, not serve the simulator's made-up users with the production API keys in front of them.
   const demoRefused = !demoFlag && ["0", "false", "no", "off"].includes((env.DEMO ?? "").trim().toLowerCase());
-  const defender = readDefender(read, env, problems);
-  const eset = readEset(read, env, problems);
-  const demo = demoFlag || (defender === undefined && eset === undefined && !hasAnyCredential(env));
   if (demo && demoRefused) {
-    problems.push(
-      "DEMO=0 but no vendor credentials are set: set DEFENDER_TENANT_ID, DEFENDER_CLIENT_ID and DEFENDER_CLIENT_SECRET, or ESET_USERNAME and ESET_PASSWORD (or unset DEMO to run the demo)",
-    );
+    problems.push(`DEMO=0 but no vendor credentials are set: set ${credentialVariables.join(", ")} (or unset DEMO to run the demo)`);
   }
   const cacheTtlSeconds = read.int("CACHE_TTL_SECONDS", 60, 0, 86_400);
+  const own = registered.map((source) => source.config.settings(read, { cacheTtlSeconds }));
   const production = (env.NODE_ENV ?? "").trim() === "production";
 
   const upstreamMaxRetries = read.int("UPSTREAM_MAX_RETRIES", 2, 0, 10);
@@ -198,31 +200,23 @@ export function loadConfig(env: Env = process.env): Config {
     port: read.int("PORT", 4000, 0, 65535),
     host: env.HOST?.trim() || (demo ? "127.0.0.1" : "0.0.0.0"),
     demo,
-    ignoredByDemo: demo ? CREDENTIAL_VARIABLES.filter((name) => (env[name] ?? "").trim() !== "") : [],
-    defender: demo ? undefined : defender,
-    eset: demo ? undefined : eset,
+    ignoredByDemo: demo ? credentialVariables.filter((name) => (env[name] ?? "").trim() !== "") : [],
+    sources: Object.fromEntries(
+      registered.map((source, i) => [source.name, { connection: demo ? undefined : connections[i], settings: own[i]!.settings }]),
+    ),
     upstreamTimeoutMs: read.int("UPSTREAM_TIMEOUT_MS", 10_000, 1, 600_000),
     requestDeadlineMs: read.int("REQUEST_DEADLINE_MS", 20_000, 1, 600_000),
     upstreamMaxRetries,
     upstreamRetryBaseMs: read.int("UPSTREAM_RETRY_BASE_MS", 250, 0, 60_000),
     upstreamRetryMaxMs: read.int("UPSTREAM_RETRY_MAX_MS", 4_000, 0, 600_000),
-    defenderConcurrency: read.int("DEFENDER_CONCURRENCY", 25, 1, 100),
     upstreamConnections: read.int("UPSTREAM_CONNECTIONS", 128, 1, 10_000),
-    esetPendingPollMs: read.int("ESET_PENDING_POLL_MS", 1_000, 1, 60_000),
     logLevel: read.oneOf("LOG_LEVEL", LOG_LEVELS, "info"),
     simulatorPort: read.int("SIMULATOR_PORT", 0, 0, 65535),
     simulatorLatencyMs: read.int("SIMULATOR_LATENCY_MS", 0, 0, 60_000),
-    // Vendors' documented limits: Defender 100 calls a minute and 1,500 an hour per app; ESET 10 a second.
-    defenderRateLimits: read.rate("DEFENDER_RATE_LIMITS", "100/60s,1500/1h"),
-    esetRateLimits: read.rate("ESET_RATE_LIMITS", "10/1s"),
     rateLimitMaxQueue: read.int("RATE_LIMIT_MAX_QUEUE", 1000, 0, 1_000_000),
     // 60%: a lone caller keeps most of each window, a second heavy caller still gets half as much, and the
     // last tenth stays for newcomers (docs/security.md, "A fair share of the vendors' quota").
     rateLimitCallerShare: read.int("RATE_LIMIT_CALLER_SHARE", 60, 1, 100) / 100,
-    // "Per API" in Defender's docs may mean per endpoint; unverified, so one budget for the app by default.
-    defenderRateLimitScope: read.oneOf("DEFENDER_RATE_LIMIT_SCOPE", ["app", "endpoint"], "app") as "app" | "endpoint",
-    defenderCacheTtlMs: 1000 * read.int("DEFENDER_CACHE_TTL_SECONDS", cacheTtlSeconds, 0, 86_400),
-    esetCacheTtlMs: 1000 * read.int("ESET_CACHE_TTL_SECONDS", cacheTtlSeconds, 0, 86_400),
     cacheNegativeTtlMs: 1000 * read.int("CACHE_NEGATIVE_TTL_SECONDS", 10, 0, 86_400),
     cacheStaleIfErrorMs: 1000 * read.int("CACHE_STALE_IF_ERROR_SECONDS", 0, 0, 86_400),
     cacheMaxEntries: read.int("CACHE_MAX_ENTRIES", 50_000, 1, 100_000_000),
@@ -239,7 +233,7 @@ export function loadConfig(env: Env = process.env): Config {
       // An outage (5xx, timeout, network) backs off to 4 s at most, so service resumes within seconds of its end.
       maxTransientMs: 1000 * read.int("TOKEN_RETRY_TRANSIENT_MAX_SECONDS", 4, 1, 86_400),
     },
-    auth: readAuth(read, env, problems, demo || (defender === undefined && eset === undefined)),
+    auth: readAuth(read, env, problems, demo || noConnection),
     production,
     introspection: read.bool("GRAPHQL_INTROSPECTION", !production),
     sandbox: read.bool("GRAPHQL_SANDBOX", !production),
@@ -254,21 +248,20 @@ export function loadConfig(env: Env = process.env): Config {
       maxFields: read.int("MAX_FIELDS", 20_000, 1, 10_000_000),
       maxDirectives: read.int("MAX_DIRECTIVES", 50, 0, 100_000),
       maxTokens: read.int("MAX_TOKENS", 5_000, 100, 10_000_000),
-      // Priced in worst-case vendor calls. Defender allows 100 calls a minute for the whole app: an
-      // operation that may need more cannot finish within a minute and would starve every other caller.
-      maxDefenderCost: read.int("MAX_DEFENDER_COST", 100, 1, 100_000_000),
-      // Both vendors: ESET allows 10 calls a second; 1,100 covers one full ESET batch of 1000 unknown uuids
-      // (1,011 calls at worst) and little more.
+      // Priced in worst-case vendor calls: a source with a scarce budget caps its own calls (its settings).
+      sourceCost: Object.fromEntries(
+        registered.flatMap((source, i) => (own[i]!.maxCost === undefined ? [] : [[source.name, own[i]!.maxCost]])),
+      ),
+      // Every source together: 1,100 covers one full batch of 1000 unknown ESET uuids (1,011 calls at worst,
+      // at ESET's 10 calls a second) and little more.
       maxCost: read.int("MAX_COST", 1_100, 1, 100_000_000),
-      // Each attempt counts against the operation's Defender budget: room for one call's retries beyond its price.
+      // Each attempt counts against a capped source's budget: room for one call's retries beyond its price.
       retryReserve: upstreamMaxRetries,
-      maxListIds: {
-        defenderUsers: read.int("MAX_DEFENDER_IDS", 100, 1, 100_000),
-        esetUsers: read.int("MAX_ESET_IDS", 1000, 1, 1_000_000),
-      },
+      maxListIds: Object.assign({}, ...own.map((o) => o.maxListIds ?? {})) as Record<string, number>,
     },
-    // The largest request the operation limits let through is about 100 KB (an `_entities` call with
-    // MAX_ESET_IDS uuids and MAX_DEFENDER_IDS ids of 256 characters); 1,000 uuids in variables are 39 KB.
+    // The largest request the operation limits let through is about 100 KB (an `_entities` call with the
+    // largest id lists of the built-in sources: 1,000 uuids and 100 ids of 256 characters); 1,000 uuids in
+    // variables are 39 KB.
     // 256 KiB leaves room for a long document beside them, and bounds what one request can make us read.
     maxBodyBytes: read.int("MAX_BODY_BYTES", 256 * 1024, 1024, 1024 * 1024 * 1024),
     // 50 requests a second per caller: far above what a dashboard or a BFF sends, low enough that one key
@@ -455,62 +448,8 @@ function readOutboundProxy(env: Env, problems: string[]): OutboundProxyConfig | 
   return { http, https, noProxy: pick("NO_PROXY")[1] };
 }
 
-const CREDENTIAL_VARIABLES = ["DEFENDER_TENANT_ID", "DEFENDER_CLIENT_ID", "DEFENDER_CLIENT_SECRET", "ESET_USERNAME", "ESET_PASSWORD"];
-
-function hasAnyCredential(env: Env): boolean {
-  return CREDENTIAL_VARIABLES.some((name) => (env[name] ?? "").trim() !== "");
-}
-
-function readDefender(read: Reader, env: Env, problems: string[]): DefenderConfig | undefined {
-  const names = ["DEFENDER_TENANT_ID", "DEFENDER_CLIENT_ID", "DEFENDER_CLIENT_SECRET"] as const;
-  const given = names.filter((n) => (env[n] ?? "").trim() !== "");
-  if (given.length === 0) return undefined;
-  if (given.length < names.length) {
-    const missing = names.filter((n) => !given.includes(n));
-    problems.push(
-      `${missing.join(" and ")} ${missing.length === 1 ? "is" : "are"} missing: Defender needs all of ${names.join(", ")} (set: ${given.join(", ")})`,
-    );
-    return undefined;
-  }
-  const tenantId = env.DEFENDER_TENANT_ID!.trim();
-  if (!/^[A-Za-z0-9.-]{1,256}$/.test(tenantId)) {
-    problems.push("DEFENDER_TENANT_ID must be a tenant GUID or a domain name such as contoso.onmicrosoft.com");
-  }
-  const apiUrl = read.url("DEFENDER_API_URL", "https://api.security.microsoft.com");
-  const tokenUrl = read.url("DEFENDER_TOKEN_URL", "https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token", (s) =>
-    s.replace("{tenant}", encodeURIComponent(tenantId)),
-  );
-  if (!apiUrl || !tokenUrl) return undefined;
-  return {
-    tenantId,
-    clientId: env.DEFENDER_CLIENT_ID!.trim(),
-    clientSecret: env.DEFENDER_CLIENT_SECRET!,
-    apiUrl,
-    tokenUrl,
-    scope: env.DEFENDER_SCOPE?.trim() || "https://api.securitycenter.microsoft.com/.default",
-  };
-}
-
-function readEset(read: Reader, env: Env, problems: string[]): EsetConfig | undefined {
-  const region = read.oneOf("ESET_REGION", ESET_REGIONS, "eu", "; ESET user management has no Japan host") as EsetRegion;
-  const names = ["ESET_USERNAME", "ESET_PASSWORD"] as const;
-  const given = names.filter((n) => (env[n] ?? "") !== "");
-  if (given.length === 0) return undefined;
-  if (given.length < names.length) {
-    const missing = names.find((n) => !given.includes(n))!;
-    problems.push(`${missing} is missing: ESET needs both ESET_USERNAME and ESET_PASSWORD`);
-    return undefined;
-  }
-  const apiUrl = read.url("ESET_API_URL", "https://{region}.user-management.eset.systems", (s) => s.replace("{region}", region));
-  const tokenUrl = read.url("ESET_TOKEN_URL", "https://{region}.business-account.iam.eset.systems/oauth/token", (s) =>
-    s.replace("{region}", region),
-  );
-  if (!apiUrl || !tokenUrl) return undefined;
-  return { username: env.ESET_USERNAME!.trim(), password: env.ESET_PASSWORD!, region, apiUrl, tokenUrl };
-}
-
 /** Reads one variable at a time, collecting problems instead of throwing at the first. */
-class Reader {
+export class Reader {
   constructor(
     private readonly env: Env,
     private readonly problems: string[],

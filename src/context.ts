@@ -1,6 +1,7 @@
 import type { Logger } from "pino";
 import type { Principal } from "./auth/principal";
-import { createLoaders, type LoaderDeps, type Loaders } from "./sources/loaders";
+import type { StartedEntry } from "./sources/clients";
+import { createLoaders, type Loaders } from "./sources/loaders";
 import type { StaleNote } from "./store/entity-store";
 import { Deadline } from "./upstream/deadline";
 import { clip } from "./observability/log-bounds";
@@ -28,7 +29,9 @@ export interface Context {
   maxListIds: Readonly<Record<string, number>>;
 }
 
-export interface ContextDeps extends LoaderDeps {
+export interface ContextDeps {
+  /** Every registered source with what its loaders read (src/sources/clients.ts). */
+  started: readonly StartedEntry[];
   requestDeadlineMs: number;
   maxListIds: Readonly<Record<string, number>>;
   log: Logger;
@@ -51,7 +54,7 @@ export function contextFactory(deps: ContextDeps): (requestId: string, principal
     deadline.requestId = requestId;
     deadline.caller = `${principal.kind}:${principal.subject}`;
     const stale: StaleNote[] = [];
-    const loaders = createLoaders(deps, deadline, (note) => stale.push(note));
+    const loaders = createLoaders(deps.started, deadline, (note) => stale.push(note));
     return new RequestContext(loaders, deadline, stale, requestId, principal, deps.log, reportUnknownEnum, deps.maxListIds);
   };
 }

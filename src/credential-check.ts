@@ -1,13 +1,8 @@
 import type { Logger } from "pino";
 import type { Clients } from "./sources/clients";
 import { Deadline } from "./upstream/deadline";
-import type { SourceName } from "./upstream/source";
+import { sourceFacts, type SourceName } from "./upstream/source";
 import { UpstreamError } from "./upstream/upstream-error";
-
-const VARIABLES: Record<SourceName, string> = {
-  DEFENDER: "DEFENDER_TENANT_ID / DEFENDER_CLIENT_ID / DEFENDER_CLIENT_SECRET (and the app's User.Read.All permission)",
-  ESET: "ESET_USERNAME / ESET_PASSWORD / ESET_REGION",
-};
 
 export interface CredentialCheck {
   source: SourceName;
@@ -23,30 +18,24 @@ export interface CredentialCheck {
  * The token obtained is cached and serves the first query.
  */
 export async function checkCredentials(clients: Clients, log: Logger, timeoutMs = 10_000): Promise<CredentialCheck[]> {
-  const runtimes = [
-    ["DEFENDER", clients.defender?.token],
-    ["ESET", clients.eset?.token],
-  ] as const;
   return Promise.all(
-    runtimes
-      .filter((entry) => entry[1] !== undefined)
-      .map(async ([source, token]): Promise<CredentialCheck> => {
-        try {
-          await token!.getToken(new Deadline(timeoutMs));
-          log.info({ component: "credential-check", source }, `${source} accepted usergraph's credentials (token obtained)`);
-          return { source, ok: true, line: `${source}: credentials accepted` };
-        } catch (err) {
-          const e = err instanceof UpstreamError ? err : undefined;
-          const said = [e?.upstreamCode, e?.status !== undefined ? `HTTP ${e.status}` : undefined, e && !e.status ? e.kind : undefined]
-            .filter(Boolean)
-            .join(", ");
-          const refused = e?.kind === "http" && (e.status === 400 || e.status === 401 || e.status === 403);
-          const line = refused
-            ? `${source} REFUSED usergraph's credentials at start-up (${said}): check ${VARIABLES[source]}; its fields answer UPSTREAM_UNAUTHENTICATED until this is fixed.`
-            : `${source} could not be asked for a token at start-up (${said || "unknown error"}): usergraph serves and retries on demand; /health/ready shows the state.`;
-          log.error({ component: "credential-check", source, kind: e?.kind, status: e?.status, upstreamCode: e?.upstreamCode }, line);
-          return { source, ok: false, line };
-        }
-      }),
+    [...clients.sources].map(async ([source, { token }]): Promise<CredentialCheck> => {
+      try {
+        await token.getToken(new Deadline(timeoutMs));
+        log.info({ component: "credential-check", source }, `${source} accepted usergraph's credentials (token obtained)`);
+        return { source, ok: true, line: `${source}: credentials accepted` };
+      } catch (err) {
+        const e = err instanceof UpstreamError ? err : undefined;
+        const said = [e?.upstreamCode, e?.status !== undefined ? `HTTP ${e.status}` : undefined, e && !e.status ? e.kind : undefined]
+          .filter(Boolean)
+          .join(", ");
+        const refused = e?.kind === "http" && (e.status === 400 || e.status === 401 || e.status === 403);
+        const line = refused
+          ? `${source} REFUSED usergraph's credentials at start-up (${said}): check ${sourceFacts(source)?.credentialCheck ?? "its credentials"}; its fields answer UPSTREAM_UNAUTHENTICATED until this is fixed.`
+          : `${source} could not be asked for a token at start-up (${said || "unknown error"}): usergraph serves and retries on demand; /health/ready shows the state.`;
+        log.error({ component: "credential-check", source, kind: e?.kind, status: e?.status, upstreamCode: e?.upstreamCode }, line);
+        return { source, ok: false, line };
+      }
+    }),
   );
 }

@@ -1,27 +1,15 @@
 import type { Config } from "./config";
 import { DEMO } from "./simulator/demo-data";
-import { SIMULATOR_CREDENTIALS, type Simulator } from "./simulator/simulator";
+import type { Simulator } from "./simulator/simulator";
+import { sources } from "./sources";
 
-/** Points both sources at a running simulator, with the credentials it accepts. */
+/** Points every source that has a side in the simulator at it, with the credentials it accepts. */
 export function withSimulatorSources(config: Config, simulator: Simulator): Config {
-  return Object.freeze({
-    ...config,
-    defender: {
-      tenantId: SIMULATOR_CREDENTIALS.tenantId,
-      clientId: SIMULATOR_CREDENTIALS.clientId,
-      clientSecret: SIMULATOR_CREDENTIALS.clientSecret,
-      scope: SIMULATOR_CREDENTIALS.scope,
-      apiUrl: new URL(simulator.url),
-      tokenUrl: new URL(simulator.defenderTokenUrl),
-    },
-    eset: {
-      username: SIMULATOR_CREDENTIALS.esetUsername,
-      password: SIMULATOR_CREDENTIALS.esetPassword,
-      region: "eu" as const,
-      apiUrl: new URL(simulator.url),
-      tokenUrl: new URL(simulator.esetTokenUrl),
-    },
-  });
+  const entries = { ...config.sources };
+  for (const source of sources()) {
+    if (source.demo) entries[source.name] = { settings: entries[source.name]?.settings, connection: source.demo(simulator) };
+  }
+  return Object.freeze({ ...config, sources: entries });
 }
 
 /**

@@ -9,12 +9,14 @@ import { Metrics } from "./observability/metrics";
 import { metricsPlacement, startMetricsListener, type MetricsListener } from "./observability/metrics-route";
 import { buildAppSchema } from "./schema";
 import { buildSubgraphAppSchema } from "./federation/subgraph-schema";
-import { createStores, fingerprint, type Stores } from "./sources/stores";
+import { createCache } from "./sources/stores";
+import { sources } from "./sources";
+import type { EntityCache } from "./store/entity-cache";
 import { RedisApqCache } from "./apq/apq-cache";
 import { RedisLink } from "./store/redis-link";
 import { createServer, type AppServer, type ShutdownSummary } from "./server";
 import { startSimulator, type Simulator } from "./simulator/simulator";
-import { createClients, type Clients } from "./sources/clients";
+import { createClients, type Clients, type StartedEntry } from "./sources/clients";
 
 export interface Gateway {
   /** http://host:port/graphql */
@@ -25,7 +27,8 @@ export interface Gateway {
   /** Only in demo mode. */
   simulator?: Simulator;
   clients: Clients;
-  stores: Stores;
+  /** The one entity cache, and what each source's loaders read (the context's input). */
+  stores: { cache: EntityCache; started: readonly StartedEntry[] };
   metrics: Metrics;
   /** Only with REDIS_URL. */
   redis?: RedisLink;
@@ -64,8 +67,6 @@ export async function startGateway(input: Config, options: GatewayOptions = {}):
     });
     config = withSimulatorSources(config, simulator);
   }
-  redactor.addSecret(config.defender?.clientSecret);
-  redactor.addSecret(config.eset?.password);
   if (config.auth.jwt?.secret) redactor.addSecret(new TextDecoder().decode(config.auth.jwt.secret));
   for (const key of config.auth.apiKeys) redactor.addSecret(key.clear);
 
@@ -96,30 +97,26 @@ export async function startGateway(input: Config, options: GatewayOptions = {}):
       );
     }
   }
-  // Whose quota and whose data: the vendors count calls per credentials, and entries must never cross accounts.
-  // The demo's simulator listens on a new port each start; its identity leaves the port out, so demo list
+  // The demo's simulator listens on a new port each start; an identity leaves the port out, so demo list
   // cursors (signed with a key derived from it) survive a restart and the README's example reproduces.
   const where = (url: URL) => (config.demo ? "demo-simulator" : url.href);
-  const identities = {
-    DEFENDER: config.defender && `${config.defender.tenantId}|${config.defender.clientId}|${where(config.defender.apiUrl)}`,
-    ESET: config.eset && `${config.eset.username}|${where(config.eset.apiUrl)}`,
-  };
   let clients: Clients | undefined;
-  let stores: Stores | undefined;
+  let stores: Gateway["stores"] | undefined;
   let server: AppServer | undefined;
   try {
+    const cache = createCache({ maxEntries: config.cacheMaxEntries, maxBytes: config.cacheMaxBytes });
+    // Every registered source starts on the shared machinery and reads its own settings from the config.
     clients = createClients({
-      defender: config.defender,
-      eset: config.eset,
+      sources: sources(),
+      config,
+      where,
       attemptTimeoutMs: config.upstreamTimeoutMs,
       retry: { maxRetries: config.upstreamMaxRetries, baseDelayMs: config.upstreamRetryBaseMs, maxDelayMs: config.upstreamRetryMaxMs },
-      esetPendingPollMs: config.esetPendingPollMs,
       log,
       onToken: (token) => redactor.addToken(token),
-      rateLimits: { DEFENDER: config.defenderRateLimits, ESET: config.esetRateLimits },
+      redact: (secret) => redactor.addSecret(secret),
       rateLimitMaxQueue: config.rateLimitMaxQueue,
       rateLimitCallerShare: config.rateLimitCallerShare,
-      defenderRateLimitScope: config.defenderRateLimitScope,
       circuit: {
         minimumRequests: config.circuitFailureThreshold,
         failureRate: config.circuitFailureRate,
@@ -131,29 +128,14 @@ export async function startGateway(input: Config, options: GatewayOptions = {}):
       proxy: proxy && { httpProxy: proxy.http?.href, httpsProxy: proxy.https?.href, noProxy: proxy.noProxy },
       tokenBackoff: config.tokenBackoff,
       redis,
-      budgets: {
-        DEFENDER: identities.DEFENDER && fingerprint(identities.DEFENDER),
-        ESET: identities.ESET && fingerprint(identities.ESET),
+      storeCommon: {
+        cache,
+        negativeMs: config.cacheNegativeTtlMs,
+        staleIfErrorMs: config.cacheStaleIfErrorMs,
+        observe: (source, result, count) => metrics.cacheLookups.inc({ source, result }, count),
       },
     });
-    const { defender, eset } = clients;
-    stores = createStores({
-      defender: defender && {
-        client: defender.client,
-        identity: identities.DEFENDER!,
-        concurrency: config.defenderConcurrency,
-        ttlMs: config.defenderCacheTtlMs,
-        secret: config.defender!.clientSecret,
-      },
-      eset: eset && { client: eset.client, identity: identities.ESET!, ttlMs: config.esetCacheTtlMs, secret: config.eset!.password },
-      negativeTtlMs: config.cacheNegativeTtlMs,
-      staleIfErrorMs: config.cacheStaleIfErrorMs,
-      maxEntries: config.cacheMaxEntries,
-      maxBytes: config.cacheMaxBytes,
-      observe: (source, result, count) => metrics.cacheLookups.inc({ source, result }, count),
-      redis,
-    });
-    const cache = stores.cache;
+    stores = { cache, started: clients.started };
     metrics.watchCache(() => ({ entries: cache.entries, bytes: cache.bytes }));
     server = await createServer({
       schema: config.federationSubgraph ? await buildSubgraphAppSchema() : await buildAppSchema(),
@@ -186,11 +168,8 @@ export async function startGateway(input: Config, options: GatewayOptions = {}):
         authFailureLimit: config.authFailureLimit,
         redis: redis && { client: redis.client, prefix: redis.prefix },
       },
-      probes: [
-        ...(defender ? [{ source: "DEFENDER" as const, token: defender.token, circuit: defender.guards.circuit }] : []),
-        ...(eset ? [{ source: "ESET" as const, token: eset.token, circuit: eset.guards.circuit }] : []),
-      ],
-      contextDeps: { ...stores, requestDeadlineMs: config.requestDeadlineMs, log, maxListIds: config.limits.maxListIds },
+      probes: [...clients.sources].map(([source, runtime]) => ({ source, token: runtime.token, circuit: runtime.guards.circuit })),
+      contextDeps: { started: stores.started, requestDeadlineMs: config.requestDeadlineMs, log, maxListIds: config.limits.maxListIds },
     });
     await server.app.listen({ port: config.port, host: config.host }).catch((err: unknown) => {
       throw portInUse(err, "PORT", "usergraph's GraphQL endpoint", config.host, config.port);

@@ -1,7 +1,7 @@
 import type { RedisHealth } from "./store/redis-link";
 import type { CircuitBreaker } from "./upstream/circuit-breaker";
 import { Deadline } from "./upstream/deadline";
-import type { SourceName } from "./upstream/source";
+import { registeredSources, type SourceName } from "./upstream/source";
 import type { TokenSource } from "./upstream/token-cache";
 import { UpstreamError } from "./upstream/upstream-error";
 
@@ -41,7 +41,8 @@ export async function checkReadiness(
   redis?: () => RedisHealth,
   timeoutMs = 3000,
 ): Promise<Readiness> {
-  const sources: Record<SourceName, SourceHealth> = { DEFENDER: { configured: false }, ESET: { configured: false } };
+  const sources: Record<SourceName, SourceHealth> = {};
+  for (const source of registeredSources()) sources[source.name] = { configured: false };
   const degraded: SourceName[] = [];
   await Promise.all(
     probes.map(async (probe) => {

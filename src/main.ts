@@ -4,6 +4,7 @@ import { browserPages, demoBanner } from "./demo";
 import { checkCredentials } from "./credential-check";
 import { startGateway } from "./gateway";
 import { flushLogs } from "./observability/logger";
+import { sourceFacts } from "./upstream/source";
 
 /** After the grace period, how long shutdown may still take before the process exits regardless. */
 const EXIT_MARGIN_MS = 3_000;
@@ -33,7 +34,7 @@ async function main(): Promise<void> {
     );
   }
   const gateway = await startGateway(config);
-  const sources = [gateway.config.defender && "Defender", gateway.config.eset && "ESET"].filter(Boolean).join(" and ") || "no source";
+  const sources = [...gateway.clients.sources.keys()].map((name) => sourceFacts(name)?.short ?? name).join(" and ") || "no source";
   gateway.log.info({ url: gateway.url, demo: config.demo, sources }, "usergraph listening");
   const pages = { sandbox: config.sandbox, explorer: config.explorer };
   if (config.demo && gateway.simulator) process.stdout.write(demoBanner(gateway.url, gateway.simulator.url, pages));

@@ -4,14 +4,14 @@ import { ArgumentValidationError, buildSchema, type BuildSchemaOptions } from "t
 import { PartScopes, refuseComputedFields } from "./auth/part-scopes";
 import { DateTimeScalar } from "./graphql/scalars";
 import type { GraphPart } from "./graphql/graph-part";
-import { GRAPH_PARTS } from "./graph-parts";
+import { graphParts } from "./graph-parts";
 
 /**
  * The executable schema, code first, from the parts of the graph (every registered one unless a test
  * names others). Argument classes are validated with class-validator; every field a part's resolvers
  * declare needs the part's scopes (src/auth/part-scopes.ts). The federation subgraph builds on it.
  */
-export async function buildAppSchema(parts: readonly GraphPart[] = GRAPH_PARTS): Promise<GraphQLSchema> {
+export async function buildAppSchema(parts: readonly GraphPart[] = graphParts()): Promise<GraphQLSchema> {
   const schema = await buildSchema(appSchemaOptions(parts));
   // type-graphql builds the root type itself and takes no description for it; graphql-js keeps the
   // description as a plain property, read by introspection and printSchema (the schema linter asks for it).

@@ -13,7 +13,7 @@ import { closeIfBodyUnbounded, RequestGate, type GateOptions } from "./auth/requ
 import { contextFactory, type Context, type ContextDeps } from "./context";
 import { ErrorCode } from "./errors/error-code";
 import type { Metrics } from "./observability/metrics";
-import { PRICE_BOOK } from "./graph-parts";
+import { priceBookOf } from "./graph-parts";
 import { operationCostPlugin, operationValidationRules, type OperationLimits } from "./limits/operation-limits";
 import { errorFormatter } from "./errors/format-error";
 import { checkReadiness, type SourceProbe } from "./health";
@@ -208,7 +208,7 @@ export async function createServer(options: ServerOptions): Promise<AppServer> {
       options.landingPage
         ? ApolloServerPluginLandingPageLocalDefault({ embed: { runTelemetry: false } })
         : ApolloServerPluginLandingPageDisabled(),
-      operationCostPlugin(options.limits, options.schema, PRICE_BOOK),
+      operationCostPlugin(options.limits, options.schema, priceBookOf()),
       requestLifetimePlugin,
       requestLogPlugin(options.metrics),
       apq.plugin<Context>(),

@@ -1,7 +1,7 @@
 import type { Context } from "../context";
 import type { SourceName } from "../upstream/source";
 import { MissingScopeError } from "./missing-scope.error";
-import { SOURCE_SCOPES } from "./scopes";
+import { scopeOf } from "./scopes";
 
 /**
  * Which sources a field reads, so which scopes a caller needs to reach it: the scope of `every` source
@@ -19,14 +19,14 @@ export type SourceAccess = { readonly every: readonly SourceName[] } | { readonl
 export function assertAccess(context: Context, access: SourceAccess): void {
   const scopes = context.principal.scopes;
   if ("anyOf" in access) {
-    for (const source of access.anyOf) if (scopes.has(SOURCE_SCOPES[source])) return;
+    for (const source of access.anyOf) if (scopes.has(scopeOf(source))) return;
     const first = access.anyOf[0]!;
-    throw new MissingScopeError(first, SOURCE_SCOPES[first]);
+    throw new MissingScopeError(first, scopeOf(first));
   }
-  for (const source of access.every) if (!scopes.has(SOURCE_SCOPES[source])) throw new MissingScopeError(source, SOURCE_SCOPES[source]);
+  for (const source of access.every) if (!scopes.has(scopeOf(source))) throw new MissingScopeError(source, scopeOf(source));
 }
 
 /** Whether the caller may read a source, for resolvers that serve what they can and refuse the rest per field. */
 export function hasScope(context: Context, source: SourceName): boolean {
-  return context.principal.scopes.has(SOURCE_SCOPES[source]);
+  return context.principal.scopes.has(scopeOf(source));
 }

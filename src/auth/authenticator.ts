@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from "jose";
 import type { Principal } from "./principal";
-import { ALL_SCOPES } from "./scopes";
+import { allScopes } from "./scopes";
 
 export interface ApiKeyEntry {
   /** sha256 of the key: keys are compared as digests, in constant time, and may be configured as digests. */
@@ -120,7 +120,7 @@ export class Authenticator {
       if (scopes.size === 0) {
         return {
           error: "invalid_token",
-          description: `the token grants none of usergraph's scopes (${ALL_SCOPES.join(", ")}) in scp, scope or roles`,
+          description: `the token grants none of usergraph's scopes (${allScopes().join(", ")}) in scp, scope or roles`,
         };
       }
       return { kind: "jwt", subject: typeof payload.sub === "string" ? payload.sub : "(no sub)", scopes };
@@ -135,7 +135,7 @@ function scopesOf(payload: JWTPayload): ReadonlySet<string> {
   const granted = new Set<string>();
   for (const claim of [payload.scp, payload.scope]) if (typeof claim === "string") claim.split(/\s+/).forEach((s) => granted.add(s));
   for (const claim of [payload.scp, payload.roles]) if (Array.isArray(claim)) claim.forEach((s) => typeof s === "string" && granted.add(s));
-  return new Set(ALL_SCOPES.filter((s) => granted.has(s)));
+  return new Set(allScopes().filter((s) => granted.has(s)));
 }
 
 function describeJwtError(err: unknown): string {
@@ -172,9 +172,10 @@ export function parseApiKeys(spec: string): ApiKeyEntry[] | string {
   for (const [i, part] of parts.entries()) {
     const m = /^(.*?)=((?:[a-z]+:users:read)(?:\+[a-z]+:users:read)*)$/.exec(part);
     const keyPart = m ? m[1]! : part;
-    const scopes = m ? m[2]!.split("+") : [...ALL_SCOPES];
-    const unknown = scopes.filter((s) => !ALL_SCOPES.includes(s));
-    if (unknown.length > 0) return `entry ${i + 1} names unknown scopes ${unknown.join(", ")} (known: ${ALL_SCOPES.join(", ")})`;
+    const known = allScopes();
+    const scopes = m ? m[2]!.split("+") : known;
+    const unknown = scopes.filter((s) => !known.includes(s));
+    if (unknown.length > 0) return `entry ${i + 1} names unknown scopes ${unknown.join(", ")} (known: ${allScopes().join(", ")})`;
     let digest: Buffer;
     const hashed = /^sha256:([0-9a-fA-F]{64})$/.exec(keyPart);
     if (hashed) digest = Buffer.from(hashed[1]!, "hex");

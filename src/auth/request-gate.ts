@@ -5,7 +5,7 @@ import { ErrorCode } from "../errors/error-code";
 import type { RateWindow } from "../upstream/rate-limiter";
 import type { Authenticator } from "./authenticator";
 import type { Principal } from "./principal";
-import { ALL_SCOPES } from "./scopes";
+import { allScopes } from "./scopes";
 
 export interface GateOptions {
   /** Undefined: the endpoint is open on purpose (demo, AUTH_MODE=none). */
@@ -23,7 +23,6 @@ type Check = (
   options?: { increment?: boolean },
 ) => Promise<{ isAllowed: boolean; isExceeded?: boolean; max?: number; remaining?: number; ttlInSeconds?: number }>;
 
-const OPEN_PRINCIPAL: Principal = Object.freeze({ kind: "open", subject: "anonymous", scopes: new Set(ALL_SCOPES) });
 const PRINCIPAL = Symbol("usergraph.principal");
 type WithPrincipal = FastifyRequest & { [PRINCIPAL]?: Principal };
 
@@ -42,6 +41,8 @@ export class RequestGate {
   private failureCheck?: Check;
   private callerFallback?: Check;
   private failureFallback?: Check;
+  /** Without client auth, every caller holds every registered source's scope (the sources are registered before a gate is made). */
+  private readonly openPrincipal: Principal = Object.freeze({ kind: "open", subject: "anonymous", scopes: new Set(allScopes()) });
 
   private constructor(private readonly options: GateOptions) {}
 
@@ -109,7 +110,7 @@ export class RequestGate {
       }
       (request as WithPrincipal)[PRINCIPAL] = result;
     } else {
-      (request as WithPrincipal)[PRINCIPAL] = OPEN_PRINCIPAL;
+      (request as WithPrincipal)[PRINCIPAL] = this.openPrincipal;
     }
     if (this.callerCheck) {
       const counted = await this.run(this.callerCheck, this.callerFallback!, request, true);
@@ -126,7 +127,7 @@ export class RequestGate {
   principalOf(request: FastifyRequest): Principal | undefined {
     const principal = (request as WithPrincipal)[PRINCIPAL];
     if (principal) return principal;
-    return this.options.authenticator ? undefined : OPEN_PRINCIPAL;
+    return this.options.authenticator ? undefined : this.openPrincipal;
   }
 
   /** Redis first when configured; a failed Redis command falls back to this replica's own counters (never to no limit). */

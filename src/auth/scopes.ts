@@ -1,9 +1,13 @@
-import type { SourceName } from "../upstream/source";
+import { registeredSources, sourceFacts, type SourceName } from "../upstream/source";
 
-/** The scope a caller needs to read each source's fields. */
-export const SOURCE_SCOPES: Record<SourceName, string> = {
-  DEFENDER: "defender:users:read",
-  ESET: "eset:users:read",
-};
+/** The scope a caller needs to read a source's fields, as the source registered it. */
+export function scopeOf(source: SourceName): string {
+  const scope = sourceFacts(source)?.scope;
+  // Fail closed: a source nobody registered has no scope anyone can hold.
+  return scope ?? `unregistered-source:${source}`;
+}
 
-export const ALL_SCOPES: readonly string[] = Object.values(SOURCE_SCOPES);
+/** Every registered source's scope, in registration order. */
+export function allScopes(): string[] {
+  return registeredSources().map((s) => s.scope);
+}

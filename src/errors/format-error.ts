@@ -2,7 +2,7 @@ import { unwrapResolverError } from "@apollo/server/errors";
 import type { GraphQLFormattedError } from "graphql";
 import { ArgumentValidationError } from "type-graphql";
 import { MissingScopeError } from "../auth/missing-scope.error";
-import type { SourceName } from "../upstream/source";
+import { sourceFacts, type SourceName } from "../upstream/source";
 import { UpstreamError } from "../upstream/upstream-error";
 import { isClientMistake } from "./client-mistake";
 import { ErrorCode } from "./error-code";
@@ -47,21 +47,27 @@ export function codeFor(err: UpstreamError): ErrorCode {
   return ErrorCode.UPSTREAM_ERROR;
 }
 
-const NAME: Record<SourceName, string> = { DEFENDER: "Defender for Endpoint", ESET: "ESET Connect" };
+/** A source's product name in messages, as it registered it (its name itself if it did not). */
+function titleOf(source: SourceName): string {
+  return sourceFacts(source)?.title ?? source;
+}
 
 /** What happened and what to do, in words a dashboard can show. Never a token, secret or credentialed URL. */
 export function messageFor(err: UpstreamError, code: ErrorCode): string {
-  const name = NAME[err.source];
+  const facts = sourceFacts(err.source);
+  const name = titleOf(err.source);
   const status = err.status === undefined ? "" : ` (HTTP ${err.status})`;
-  const credentials =
-    err.source === "DEFENDER" ? "DEFENDER_TENANT_ID, DEFENDER_CLIENT_ID and DEFENDER_CLIENT_SECRET" : "ESET_USERNAME and ESET_PASSWORD";
+  const credentials = facts?.credentials ?? `the credentials of ${name}`;
   if (err.phase === "token") {
     const tokenMessage = tokenEndpointMessage(err, code, name, credentials);
     if (tokenMessage !== undefined) return tokenMessage;
   }
+  // The source's own vocabulary first (a permission to name, a subscription it needs), then the shared words.
+  const own = facts?.message?.(err, code, status);
+  if (own !== undefined) return own;
   switch (code) {
     case ErrorCode.OPERATION_LIMIT_EXCEEDED:
-      return `This operation already made the ${err.priced ?? 0} ${name} calls its price allows (${err.source === "DEFENDER" ? "MAX_DEFENDER_COST" : "MAX_COST"}; every attempt counts, retries included), so usergraph refused one more; ask for fewer entities in one operation.`;
+      return `This operation already made the ${err.priced ?? 0} ${name} calls its price allows (${facts?.costLimit?.setting ?? "MAX_COST"}; every attempt counts, retries included), so usergraph refused one more; ask for fewer entities in one operation.`;
     case ErrorCode.SOURCE_NOT_CONFIGURED:
       return `${name} is not configured on this usergraph: an operator must set ${credentials}.`;
     case ErrorCode.UPSTREAM_PENDING:
@@ -84,16 +90,12 @@ export function messageFor(err: UpstreamError, code: ErrorCode): string {
         ? `${name} refused usergraph's credentials when it asked for a token${status}; an operator must check ${credentials}.`
         : `${name} rejected usergraph's token even after a refresh${status}; an operator must check ${credentials}.`;
     case ErrorCode.UPSTREAM_FORBIDDEN:
-      return err.source === "DEFENDER"
-        ? `Defender for Endpoint refused access${status}: the Entra app needs the WindowsDefenderATP application permission ${err.requiredPermission ?? "User.Read.All"}, with admin consent.`
-        : `ESET Connect refused access${status}: the API user needs the Integrations permission and access to user management.`;
+      return `${name} refused access${status}: usergraph's account there lacks a permission; an operator must check ${credentials}.`;
     case ErrorCode.UPSTREAM_UNAVAILABLE:
       if (err.kind === "circuit-open") {
         return `${name} failed repeatedly, so usergraph stopped calling it for now; it tries again in ${err.retryAfter ?? 1} s.`;
       }
-      return err.status === 501
-        ? `ESET Connect user management is not available for this account${status}: it needs an ESET Cloud Office Security subscription.`
-        : `${name} is unavailable or under maintenance${status}; try again later.`;
+      return `${name} is unavailable or under maintenance${status}; try again later.`;
     case ErrorCode.BAD_USER_INPUT:
       return `${name} rejected the argument as invalid${status}.`;
     default:
@@ -180,7 +182,7 @@ function formatErrorWith(formatted: GraphQLFormattedError, error: unknown, hideS
 
   if (original instanceof MissingScopeError) {
     return {
-      message: `This caller may not read ${NAME[original.source]} users: it needs the ${original.requiredScope} scope.`,
+      message: `This caller may not read ${titleOf(original.source)} users: it needs the ${original.requiredScope} scope.`,
       ...where,
       extensions: { code: ErrorCode.FORBIDDEN, source: original.source, requiredScope: original.requiredScope },
     };

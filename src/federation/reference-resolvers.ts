@@ -1,25 +1,22 @@
 import { GraphQLError } from "graphql";
 import type { Context } from "../context";
 import { ErrorCode } from "../errors/error-code";
-import { toDefenderUser } from "../sources/defender/users/user.mapper";
-import type { DefenderUser } from "../sources/defender/users/user.type";
-import { toEsetUser } from "../sources/eset/users/user.mapper";
-import type { EsetUser } from "../sources/eset/users/user.type";
-import { DEFENDER_ID_MESSAGE, isValidDefenderId } from "../sources/defender/id-rules";
-import { ESET_UUID_MESSAGE, isValidEsetUuid } from "../sources/eset/id-rules";
-import { mapMaybe } from "../graphql/maybe-promise";
-import type { SourceName } from "../upstream/source";
+import type { EntityReference, GraphPart } from "../graphql/graph-part";
 
 /** One `_entities` representation as the router sends it: `__typename` plus the key fields. */
 export type Representation = Readonly<Record<string, unknown>>;
 
-/** Which source answers each entity, and by which key field. */
-const ENTITY_KEYS = {
-  DefenderUser: { source: "DEFENDER", key: "id", isValid: isValidDefenderId, message: DEFENDER_ID_MESSAGE },
-  EsetUser: { source: "ESET", key: "uuid", isValid: isValidEsetUuid, message: ESET_UUID_MESSAGE },
-} as const satisfies Record<string, { source: SourceName; key: string; isValid: (v: unknown) => boolean; message: string }>;
-
-const ENTITY_NAMES = Object.keys(ENTITY_KEYS).join(" or ");
+/** Every entity the parts declare, by type name; two parts declaring one entity is a programming error. */
+export function entitiesOf(parts: readonly GraphPart[]): ReadonlyMap<string, EntityReference> {
+  const entities = new Map<string, EntityReference>();
+  for (const part of parts) {
+    for (const [typename, reference] of Object.entries(part.entities ?? {})) {
+      if (entities.has(typename)) throw new Error(`the entity ${typename} is declared by two parts of the graph`);
+      entities.set(typename, reference);
+    }
+  }
+  return entities;
+}
 
 /**
  * Every representation of one `_entities` call checked before any is looked up: an object whose
@@ -29,27 +26,27 @@ const ENTITY_NAMES = Object.keys(ENTITY_KEYS).join(" or ");
  * had started their vendor calls, and answer INTERNAL_SERVER_ERROR. A bad key still fails only its own entry
  * (keyOf, in `__resolveReference`), before its lookup.
  */
-export function assertRepresentations(representations: readonly unknown[]): void {
+export function assertRepresentations(entities: ReadonlyMap<string, EntityReference>, representations: readonly unknown[]): void {
   const problems: Array<{ argument: string; problems: string[] }> = [];
   representations.forEach((ref, i) => {
-    const problem = representationProblem(ref);
+    const problem = representationProblem(entities, ref);
     if (problem !== undefined) problems.push({ argument: `representations[${i}]`, problems: [problem] });
   });
   if (problems.length === 0) return;
   const shown = problems.slice(0, 3).map((p) => `${p.argument}: ${p.problems[0]}`);
   if (problems.length > 3) shown.push(`and ${problems.length - 3} more`);
   throw new GraphQLError(
-    `Invalid entity representations: ${shown.join("; ")}. Each is an object whose __typename is ${ENTITY_NAMES}; no entity was looked up.`,
+    `Invalid entity representations: ${shown.join("; ")}. Each is an object whose __typename is ${[...entities.keys()].join(" or ")}; no entity was looked up.`,
     { extensions: { code: ErrorCode.BAD_USER_INPUT, validationErrors: problems.slice(0, 100), http: { status: 400 } } },
   );
 }
 
-function representationProblem(ref: unknown): string | undefined {
+function representationProblem(entities: ReadonlyMap<string, EntityReference>, ref: unknown): string | undefined {
   if (typeof ref !== "object" || ref === null || Array.isArray(ref)) return "not an object";
   const typename = (ref as Record<string, unknown>).__typename;
   if (typename === undefined) return "__typename is missing";
   if (typeof typename !== "string") return "__typename is not a string";
-  if (!Object.hasOwn(ENTITY_KEYS, typename)) return "__typename names no entity of this subgraph";
+  if (!entities.has(typename)) return "__typename names no entity of this subgraph";
   return undefined;
 }
 
@@ -58,8 +55,7 @@ function representationProblem(ref: unknown): string | undefined {
  * (`extensions.validationErrors`), never echoing the value: a representation is caller input like any
  * argument.
  */
-function keyOf(typename: keyof typeof ENTITY_KEYS, ref: Representation): string {
-  const { key, isValid, message } = ENTITY_KEYS[typename];
+function keyOf(typename: string, { key, isValid, message }: EntityReference, ref: Representation): string {
   const value = ref[key];
   if (!isValid(value)) {
     throw new GraphQLError(`Invalid entity representation: ${typename}.${key}: ${message}`, {
@@ -70,27 +66,26 @@ function keyOf(typename: keyof typeof ENTITY_KEYS, ref: Representation): string 
 }
 
 /**
- * `__resolveReference` for the two entities: the router's `_entities` lookups take the path of
- * `defenderUser(id:)` / `esetUser(uuid:)` — the part's scopes (subgraph-schema.ts puts
- * guardReference in front of these), key validation, the request's loader (so every
- * representation of one `_entities` call lands in one DataLoader batch, behind the same cache, single-flight
- * and rate limits), the same mapper — and `null` for an id the vendor does not know.
+ * `__resolveReference` for each entity: the router's `_entities` lookups take the path of the entity's root
+ * field (`defenderUser(id:)`, say) — the part's scopes (subgraph-schema.ts puts guardReference in front of
+ * these), key validation, the request's loader (so every representation of one `_entities` call lands in
+ * one DataLoader batch, behind the same cache, single-flight and rate limits), the same mapper — and
+ * `null` for an id the vendor does not know. The part that declares the entity says how (`entities`).
  *
  * Async on purpose: @apollo/subgraph calls these inside one `representations.map`, so a synchronous throw
  * would fail the whole `_entities` list; a rejection fails only its own entry (path `_entities.<i>`), like
- * an entry of `esetUsers(uuids:)`. The loads still start synchronously, in the same tick, so they batch.
+ * an entry of a list argument. The loads still start synchronously, in the same tick, so they batch.
  */
-export const referenceResolvers = {
-  DefenderUser: {
-    async __resolveReference(ref: Representation, ctx: Context): Promise<DefenderUser | null> {
-      const id = keyOf("DefenderUser", ref);
-      return mapMaybe(ctx.loaders.defenderUser.load(id), (dto) => (dto ? toDefenderUser(dto) : null));
-    },
-  },
-  EsetUser: {
-    async __resolveReference(ref: Representation, ctx: Context): Promise<EsetUser | null> {
-      const uuid = keyOf("EsetUser", ref);
-      return mapMaybe(ctx.loaders.esetUser.load(uuid), (dto) => (dto ? toEsetUser(dto, ctx.reportUnknownEnum) : null));
-    },
-  },
-};
+export function referenceResolvers(
+  entities: ReadonlyMap<string, EntityReference>,
+): Record<string, { __resolveReference(ref: Representation, ctx: Context): Promise<unknown> }> {
+  const resolvers: Record<string, { __resolveReference(ref: Representation, ctx: Context): Promise<unknown> }> = {};
+  for (const [typename, reference] of entities) {
+    resolvers[typename] = {
+      async __resolveReference(ref, ctx) {
+        return reference.resolve(keyOf(typename, reference, ref), ctx);
+      },
+    };
+  }
+  return resolvers;
+}

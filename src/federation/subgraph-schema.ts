@@ -4,9 +4,10 @@ import { GraphQLScalarType, isUnionType, lexicographicSortSchema, parse, type Gr
 import { createResolversMap, type ResolverObject, type ResolversMap } from "type-graphql";
 import { guardReference } from "../auth/part-scopes";
 import type { GraphPart } from "../graphql/graph-part";
-import { GRAPH_PARTS } from "../graph-parts";
+import { graphParts } from "../graph-parts";
 import { buildAppSchema, SCHEMA_HEADER } from "../schema";
-import { assertRepresentations, referenceResolvers } from "./reference-resolvers";
+import { assertRepresentations, entitiesOf, referenceResolvers } from "./reference-resolvers";
+import type { EntityReference } from "../graphql/graph-part";
 
 /**
  * Federation 2 opt-in. v2.7 rather than the newest version the installed @apollo/subgraph knows: only
@@ -27,12 +28,14 @@ const FEDERATION_ROOT_FIELDS = new Set(["_entities", "_service"]);
  * the entities' reference resolvers added, each behind the scopes of the part that declares its entity.
  * Sorted like schema/schema.graphql, so `_service { sdl }` does not churn when code moves.
  */
-export async function buildSubgraphAppSchema(parts: readonly GraphPart[] = GRAPH_PARTS): Promise<GraphQLSchema> {
+export async function buildSubgraphAppSchema(parts: readonly GraphPart[] = graphParts()): Promise<GraphQLSchema> {
   const codeFirst = lexicographicSortSchema(await buildAppSchema(parts));
   const sdl = `${FEDERATION_LINK}\n\n${printSchemaWithDirectives(codeFirst)}`;
   const fromCode = createResolversMap(codeFirst);
   const resolvers: ResolversMap = { ...fromCode };
-  for (const [typeName, { __resolveReference }] of Object.entries(referenceResolvers)) {
+  const entities = entitiesOf(parts);
+  const references = referenceResolvers(entities);
+  for (const [typeName, { __resolveReference }] of Object.entries(references)) {
     resolvers[typeName] = {
       ...objectResolvers(fromCode, typeName),
       __resolveReference: guardReference(parts, typeName, __resolveReference),
@@ -40,8 +43,8 @@ export async function buildSubgraphAppSchema(parts: readonly GraphPart[] = GRAPH
   }
   // Both types describe the same runtime shape (type name → field resolvers, scalar or enum values).
   const schema = buildSubgraphSchema({ typeDefs: parse(sdl), resolvers: resolvers as SubgraphResolvers });
-  refuseUnguardedDoors(schema, codeFirst);
-  checkRepresentationsFirst(schema);
+  refuseUnguardedDoors(schema, codeFirst, references);
+  checkRepresentationsFirst(schema, entities);
   return schema;
 }
 
@@ -50,10 +53,10 @@ export async function buildSubgraphAppSchema(parts: readonly GraphPart[] = GRAPH
  * representation as the entity, and a root field that is neither the code's nor a known federation field
  * has no part whose scopes it needs.
  */
-function refuseUnguardedDoors(schema: GraphQLSchema, codeFirst: GraphQLSchema): void {
+function refuseUnguardedDoors(schema: GraphQLSchema, codeFirst: GraphQLSchema, references: Readonly<Record<string, unknown>>): void {
   const entities = schema.getType("_Entity");
   for (const type of entities && isUnionType(entities) ? entities.getTypes() : []) {
-    if (!Object.hasOwn(referenceResolvers, type.name)) throw new Error(`the entity ${type.name} has no reference resolver`);
+    if (!Object.hasOwn(references, type.name)) throw new Error(`the entity ${type.name} has no reference resolver`);
   }
   const codeRoot = codeFirst.getQueryType()!.getFields();
   for (const name of Object.keys(schema.getQueryType()!.getFields())) {
@@ -63,12 +66,12 @@ function refuseUnguardedDoors(schema: GraphQLSchema, codeFirst: GraphQLSchema): 
 }
 
 /** `_entities` checks every representation (assertRepresentations) before @apollo/subgraph's resolver starts any lookup. */
-function checkRepresentationsFirst(schema: GraphQLSchema): void {
+function checkRepresentationsFirst(schema: GraphQLSchema, entities: ReadonlyMap<string, EntityReference>): void {
   const field = schema.getQueryType()?.getFields()._entities;
   const resolve = field?.resolve;
   if (!field || !resolve) throw new Error("the subgraph schema has no _entities resolver to guard");
   field.resolve = (source, args: { representations: readonly unknown[] }, context, info) => {
-    assertRepresentations(args.representations);
+    assertRepresentations(entities, args.representations);
     return resolve(source, args, context, info);
   };
 }

@@ -1,4 +1,6 @@
 import type { SourceAccess } from "../auth/assert-scope";
+import type { Context } from "../context";
+import type { MaybePromise } from "./maybe-promise";
 import type { PricedPart } from "../limits/price-book";
 import type { SourceName } from "../upstream/source";
 
@@ -21,4 +23,20 @@ export interface GraphPart extends PricedPart {
   reads: readonly SourceName[];
   /** Fields (`Type.field`) that read less than the whole part; every other field of the part needs all of `reads`. */
   fieldReads?: Readonly<Record<string, SourceAccess>>;
+  /**
+   * Federation: the entities this part answers `_entities` lookups for, by type name (src/federation/).
+   * Each lookup needs the part's scopes, like its fields.
+   */
+  entities?: Readonly<Record<string, EntityReference>>;
+}
+
+/** How the federation subgraph looks one entity up from a router's representation. */
+export interface EntityReference {
+  /** The key field of the representation (`@key(fields: …)`). */
+  key: string;
+  /** The same rule as the key's argument on the root field; `message` says it when a key breaks it. */
+  isValid: (value: unknown) => boolean;
+  message: string;
+  /** The entity for a valid key, through the request's loaders (so one `_entities` call batches), or null. */
+  resolve: (key: string, ctx: Context) => MaybePromise<unknown>;
 }

@@ -8,9 +8,7 @@ import {
   getNamedType,
   getVariableValues,
   isCompositeType,
-  Kind,
   type DocumentNode,
-  type FieldNode,
   type GraphQLField,
   type GraphQLNamedType,
   type GraphQLSchema,
@@ -20,6 +18,7 @@ import {
 } from "graphql";
 import { getComplexity, type ComplexityEstimator } from "graphql-query-complexity";
 import type { Deadline } from "../upstream/deadline";
+import { registeredSources, type SourceName } from "../upstream/source";
 import type { PlanPrice, PriceBook, VendorName } from "./price-book";
 import { variablesProblem } from "./variable-limits";
 
@@ -31,15 +30,18 @@ export interface OperationLimits {
   maxDirectives: number;
   /** Lexical tokens in the document, checked by graphql-js's own parser while it parses. */
   maxTokens: number;
-  /** Worst-case vendor calls of the whole operation, both vendors together. */
+  /** Worst-case vendor calls of the whole operation, every source together. */
   maxCost: number;
-  /** Worst-case Defender calls of the operation (Defender's scarce budget: 100 a minute for the whole app). */
-  maxDefenderCost: number;
+  /**
+   * Worst-case calls of the operation to each source that declares a cap of its own (`costLimit` in its
+   * register.ts: Defender's scarce budget, 100 a minute for the whole app, is MAX_DEFENDER_COST).
+   */
+  sourceCost: Readonly<Record<SourceName, number>>;
   /** Most ids one list argument may carry, per list field. */
   maxListIds: Record<string, number>;
   /**
-   * HTTP attempts an operation may make beyond its Defender price, for retries (UPSTREAM_MAX_RETRIES: one
-   * call's worth), never past maxDefenderCost. Absent: none.
+   * HTTP attempts an operation may make beyond its price to a source with a cap of its own, for retries
+   * (UPSTREAM_MAX_RETRIES: one call's worth), never past that cap. Absent: none.
    */
   retryReserve?: number;
 }
@@ -93,8 +95,8 @@ export function operationValidationRules(limits: OperationLimits): ValidationRul
 
 /**
  * After validation, with the variables coerced as graphql-js will execute them (defaults included):
- * every id list within its per-source limit, and the operation's worst-case vendor calls within
- * MAX_DEFENDER_COST and MAX_COST. graphql-query-complexity walks the operation (bounded by its
+ * every id list within its per-source limit, and the operation's worst-case vendor calls within each
+ * source's own cap (MAX_DEFENDER_COST) and MAX_COST. graphql-query-complexity walks the operation (bounded by its
  * maxQueryNodes, and after MAX_FIELDS has bounded the expansion); the prices are usergraph's own
  * (src/limits/price-book.ts). Refused operations never reach a resolver, so no vendor is called.
  */
@@ -125,12 +127,13 @@ export function operationCostPlugin(limits: OperationLimits, schema: GraphQLSche
           }
           if (outcome === null) return;
           if (outcome.problems.length > 0) throw limitError(outcome.problems);
-          // The price is a promise to Defender's quota: the request may not make more calls than it (Deadline.spendCall),
-          // and every attempt counts, so retries get a small reserve and the vendor never sees more than MAX_DEFENDER_COST.
+          // The price is a promise to the quota of each source with a cap of its own: the request may not make
+          // more calls than it (Deadline.spendCall), and every attempt counts, so retries get a small reserve
+          // and the vendor never sees more than its cap (MAX_DEFENDER_COST).
           const deadline = (contextValue as { deadline?: Deadline } | undefined)?.deadline;
           if (deadline) {
-            deadline.callBudget = { DEFENDER: outcome.defender };
-            deadline.attemptBudget = { DEFENDER: Math.min(limits.maxDefenderCost, outcome.defender + (limits.retryReserve ?? 0)) };
+            deadline.callBudget = outcome.callBudget;
+            deadline.attemptBudget = outcome.attemptBudget;
           }
         },
       };
@@ -138,10 +141,14 @@ export function operationCostPlugin(limits: OperationLimits, schema: GraphQLSche
   };
 }
 
-/** An operation's price: its worst-case Defender calls, and what exceeds a limit (nothing: it may run). */
+/**
+ * An operation's price: what exceeds a limit (nothing: it may run), and for each source with a cap of its
+ * own, the calls it may make (its price) and the attempts (its price plus the retry reserve, within the cap).
+ */
 interface Priced {
   problems: string[];
-  defender: number;
+  callBudget: Record<SourceName, number>;
+  attemptBudget: Record<SourceName, number>;
 }
 
 /** The operation's price and its problems (none: within every limit), or null when its variables do not coerce. */
@@ -167,11 +174,13 @@ function price(
       maxQueryNodes: MAX_PRICED_NODES,
     });
   const notes: WalkNotes = { plans: new Set(), unpriced: new Set() };
-  let defender: number;
-  let eset: number;
+  const calls = new Map<SourceName, number>();
   try {
-    defender = walk(vendorCallEstimator("DEFENDER", limits, book, problems, notes));
-    eset = walk(vendorCallEstimator("ESET", limits, book));
+    // One walk per source the prices name; id lists are checked on the first (a book with no source still walks once).
+    const vendors = book.vendors.length > 0 ? book.vendors : [""];
+    vendors.forEach((vendor, i) =>
+      calls.set(vendor, walk(vendorCallEstimator(vendor, limits, book, i === 0 ? problems : undefined, notes))),
+    );
     // Planned relations are priced for the whole operation (price-book.ts PlanPrice): one more walk per plan used.
     for (const plan of notes.plans) {
       const { vendor, perGroup, groupPerOccurrence, listingPages } = plan;
@@ -180,23 +189,36 @@ function price(
       const groups = groupPerOccurrence ? occurrences : 1;
       // One key never lists (listingPays); two or more may list and still ask the keys it does not answer.
       const planned = Math.min(runs >= 2 ? runs + groups * listingPages : runs, groups * perGroup);
-      if (vendor === "DEFENDER") defender += planned;
-      else eset += planned;
+      calls.set(vendor, (calls.get(vendor) ?? 0) + planned);
     }
   } catch (err) {
     // Fail closed: a walk that does not finish (too many nodes, an argument that does not coerce on one
     // field, which graphql-js would only fail on that field while running the rest) is refused.
-    return { problems: [`it could not be priced (${err instanceof Error ? err.message.slice(0, 160) : "unknown"})`], defender: 0 };
+    return {
+      problems: [`it could not be priced (${err instanceof Error ? err.message.slice(0, 160) : "unknown"})`],
+      callBudget: {},
+      attemptBudget: {},
+    };
   }
   if (notes.unpriced.size > 0) {
     // Fail closed: a field that may call a vendor and has no price could hide any number of calls.
     problems.push(`it selects ${[...notes.unpriced].sort().join(", ")}, which usergraph cannot price, so it refuses them`);
   }
-  if (defender > limits.maxDefenderCost)
-    problems.push(`it may make ${defender} Defender calls; the limit is ${limits.maxDefenderCost} (MAX_DEFENDER_COST)`);
-  if (defender + eset > limits.maxCost)
-    problems.push(`its cost is ${defender + eset} vendor calls; the limit is ${limits.maxCost} (MAX_COST)`);
-  return { problems, defender };
+  const callBudget: Record<SourceName, number> = {};
+  const attemptBudget: Record<SourceName, number> = {};
+  for (const source of registeredSources()) {
+    if (!source.costLimit) continue;
+    const made = calls.get(source.name) ?? 0;
+    // Fail closed: a source that declares a cap and has no value for it gets none of its calls.
+    const max = limits.sourceCost[source.name] ?? 0;
+    if (made > max) problems.push(`it may make ${made} ${source.short} calls; the limit is ${max} (${source.costLimit.setting})`);
+    callBudget[source.name] = made;
+    attemptBudget[source.name] = Math.min(max, made + (limits.retryReserve ?? 0));
+  }
+  let total = 0;
+  for (const made of calls.values()) total += made;
+  if (total > limits.maxCost) problems.push(`its cost is ${total} vendor calls; the limit is ${limits.maxCost} (MAX_COST)`);
+  return { problems, callBudget, attemptBudget };
 }
 
 /**
@@ -280,7 +302,7 @@ function vendorCallEstimator(
     if (runsOf) {
       if (price.plan !== runsOf.plan) return price.times(args) * childComplexity;
       runsOf.onOccurrence();
-      return runsOf.plan.perRun(args, mayselectEvidence(node)) + price.times(args) * childComplexity;
+      return runsOf.plan.perRun(args, node) + price.times(args) * childComplexity;
     }
     if (price.plan && price.plan.vendor === vendor) notes?.plans.add(price.plan);
     return (price.calls[vendor]?.(args, node) ?? 0) + price.times(args) * childComplexity;
@@ -303,13 +325,4 @@ function needsPrice(type: GraphQLNamedType, field: GraphQLField<unknown, unknown
   // Introspection (`__schema`, `__type`, and every field of the `__Schema`, `__Type`, … types) never calls a vendor.
   if (field.name.startsWith("__") || type.name.startsWith("__") || book.freeFields.has(name)) return false;
   return type.name === "Query" || field.args.length > 0 || isCompositeType(getNamedType(field.type));
-}
-
-/** Whether a field selects `evidence`, or might through a named fragment (the estimator does not see fragments: assume so). */
-function mayselectEvidence(node: FieldNode): boolean {
-  const walk = (set: FieldNode["selectionSet"]): boolean =>
-    (set?.selections ?? []).some((s) =>
-      s.kind === Kind.FIELD ? s.name.value === "evidence" : s.kind === Kind.FRAGMENT_SPREAD || walk(s.selectionSet),
-    );
-  return walk(node.selectionSet);
 }

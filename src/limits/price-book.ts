@@ -1,6 +1,8 @@
 import { Kind, type FieldNode, type SelectionSetNode } from "graphql";
+import type { SourceName } from "../upstream/source";
 
-export type VendorName = "DEFENDER" | "ESET";
+/** A source, as its prices name it (its registered name). */
+export type VendorName = SourceName;
 
 /**
  * How many vendor calls a field may make, in the worst case, and how many times its children run. This is
@@ -31,7 +33,8 @@ export interface FieldPrice {
 export interface PlanPrice {
   name: string;
   vendor: VendorName;
-  perRun: (args: Record<string, unknown>, selectsEvidence: boolean) => number;
+  /** Calls per run, from the field's coerced arguments and its selection (what it selects may cost more). */
+  perRun: (args: Record<string, unknown>, node: FieldNode) => number;
   perGroup: number;
   groupPerOccurrence: boolean;
   /**
@@ -66,6 +69,8 @@ export interface PriceBook {
   freeFields: ReadonlySet<string>;
   idLists: ReadonlyMap<string, IdListArgument>;
   entityLists: ReadonlyMap<string, string>;
+  /** Every source some price calls, in the order the parts name them: the cost plugin walks the operation once per source. */
+  vendors: readonly VendorName[];
 }
 
 /** Joins the parts' declarations; two parts pricing the same field is a programming error, refused at start. */
@@ -74,12 +79,17 @@ export function priceBook(parts: readonly PricedPart[]): PriceBook {
   const freeFields = new Set<string>();
   const idLists = new Map<string, IdListArgument>();
   const entityLists = new Map<string, string>();
+  const vendors = new Set<VendorName>();
   const add = <V>(map: Map<string, V>, key: string, value: V, what: string): void => {
     if (map.has(key)) throw new Error(`${what} ${key} is declared by two parts of the graph`);
     map.set(key, value);
   };
   for (const part of parts) {
-    for (const [k, v] of Object.entries(part.prices)) add(prices, k, v, "the price of");
+    for (const [k, v] of Object.entries(part.prices)) {
+      add(prices, k, v, "the price of");
+      for (const vendor of Object.keys(v.calls)) vendors.add(vendor);
+      if (v.plan) vendors.add(v.plan.vendor);
+    }
     for (const f of part.freeFields ?? []) {
       if (prices.has(f) || freeFields.has(f)) throw new Error(`${f} is both priced and free, or free twice`);
       freeFields.add(f);
@@ -87,7 +97,7 @@ export function priceBook(parts: readonly PricedPart[]): PriceBook {
     for (const [k, v] of Object.entries(part.idLists ?? {})) add(idLists, k, v, "the id list of");
     for (const [k, v] of Object.entries(part.entityLists ?? {})) add(entityLists, k, v, "the entity list of");
   }
-  return { prices, freeFields, idLists, entityLists };
+  return { prices, freeFields, idLists, entityLists, vendors: [...vendors] };
 }
 
 /** Building blocks for prices. */

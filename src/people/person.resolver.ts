@@ -1,7 +1,7 @@
 import { Args, Ctx, FieldResolver, Query, Resolver, Root } from "type-graphql";
 import { hasScope } from "../auth/assert-scope";
 import { MissingScopeError } from "../auth/missing-scope.error";
-import { SOURCE_SCOPES } from "../auth/scopes";
+import { scopeOf } from "../auth/scopes";
 import type { Context } from "../context";
 import { DefenderUser } from "../sources/defender/users/user.type";
 import { EsetUser } from "../sources/eset/users/user.type";
@@ -23,8 +23,8 @@ export class PersonResolver {
     const defender = hasScope(ctx, "DEFENDER");
     const eset = hasScope(ctx, "ESET");
     const found = await linkFinderFor(ctx).person(ref, {
-      defender: defender ? undefined : new MissingScopeError("DEFENDER", SOURCE_SCOPES.DEFENDER),
-      eset: eset ? undefined : new MissingScopeError("ESET", SOURCE_SCOPES.ESET),
+      defender: defender ? undefined : new MissingScopeError("DEFENDER", scopeOf("DEFENDER")),
+      eset: eset ? undefined : new MissingScopeError("ESET", scopeOf("ESET")),
     });
     return found === null ? null : Object.assign(new Person(), { ref, found });
   }

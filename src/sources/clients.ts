@@ -1,16 +1,13 @@
 import type { Logger } from "pino";
+import type { Config } from "../config";
 import type { Metrics } from "../observability/metrics";
-import { DefenderClient, defenderErrorFacts } from "./defender/client";
-import { entraClientCredentials, type EntraCredentials } from "./defender/entra-token";
-import { defenderEndpointFamily } from "./defender/endpoint-family";
-import { EsetClient, esetErrorFacts } from "./eset/client";
-import { EsetTokenFlow, type EsetCredentials } from "./eset/eset-token";
 import { CircuitBreaker, type CircuitOptions, type CircuitState } from "../upstream/circuit-breaker";
-import { JsonApi, PendingMemory, RetryingSender, type AttemptObserver, type SourceGuards } from "../upstream/http-json";
+import { PendingMemory, RetryingSender, type AttemptObserver, type SourceGuards } from "../upstream/http-json";
 import { HttpTransport, type HttpTransportOptions } from "../upstream/http-transport";
-import { parseJsonLossless } from "../upstream/lossless-json";
 import { BucketedLimiter, RateLimiter, type OutboundLimiter, type RateWindow } from "../upstream/rate-limiter";
 import type { RedisLink } from "../store/redis-link";
+import { SharedEntities } from "../store/shared-entities";
+import { EntityStore, type EntityStoreOptions } from "../store/entity-store";
 import { SharedRateLimiter } from "../upstream/shared-rate-limiter";
 import { SharedPendingMemory } from "../upstream/shared-pending-memory";
 import { RetryPolicy, type RetryOptions } from "../upstream/retry-policy";
@@ -18,55 +15,61 @@ import type { SourceName } from "../upstream/source";
 import { TokenCache, type TokenBackoffOptions, type TokenCacheEvents } from "../upstream/token-cache";
 import { UpstreamError } from "../upstream/upstream-error";
 import { clip } from "../observability/log-bounds";
+import type { SourceDefinition, SourceKit, SourceRuntime, StoreCommon } from "./source";
+import { fingerprint } from "./stores";
+
+export type { SourceRuntime };
 
 export interface ClientsOptions {
-  defender?: EntraCredentials & { apiUrl: URL };
-  eset?: EsetCredentials & { apiUrl: URL };
+  /** The sources to start, in order (the registered ones). Each reads its own settings from `config`. */
+  sources: readonly SourceDefinition[];
+  config: Config;
   attemptTimeoutMs: number;
   retry: RetryOptions;
-  esetPendingPollMs: number;
   log: Logger;
   /** Told about every token obtained, so logs can redact it. */
   onToken: (token: string) => void;
-  rateLimits: Record<SourceName, RateWindow[]>;
+  /** Told about every secret a source holds, so logs can redact it. */
+  redact: (secret: string | undefined) => void;
+  /** "demo-simulator" in demo mode, else the URL: the part of an identity that says where. */
+  where: (url: URL) => string;
   rateLimitMaxQueue: number;
   /** The share (0–1) of each window one caller may hold; the default 0.6 (see `sharesOf`). */
   rateLimitCallerShare?: number;
-  /**
-   * Defender's budget: one for every call (`app`, the default and the safe choice), or one per endpoint
-   * family (`endpoint`: users, machines, alerts; see defender/endpoint-family.ts), each with all the windows.
-   */
-  defenderRateLimitScope?: "app" | "endpoint";
   circuit: CircuitOptions;
   metrics?: Metrics;
   connectionsPerOrigin?: number;
   /** The outbound proxy (HTTP_PROXY, HTTPS_PROXY, NO_PROXY): API and token calls alike go through it. */
   proxy?: HttpTransportOptions["proxy"];
-  /** The shared tier: rate limits and pending response-ids across replicas. */
+  /** The shared tier: rate limits, pending response-ids and entities across replicas. */
   redis?: RedisLink;
   /** How long a failed token request is remembered (readiness probes and queries alike): see TokenCache. */
   tokenBackoff?: TokenBackoffOptions;
-  /** Per source, a digest of the credentials the vendor counts calls against (names the shared budget). */
-  budgets?: Partial<Record<SourceName, string>>;
+  /** What every entity store shares (the one cache). */
+  storeCommon: StoreCommon;
 }
 
-/** A configured source: its client plus what readiness checks and metrics look at. */
-export interface SourceRuntime<C> {
-  client: C;
-  token: TokenCache;
-  guards: Required<SourceGuards> & { limiter: OutboundLimiter };
+/** A registered source and what its loaders read: the state its `start` made, or undefined when it is not configured. */
+export interface StartedEntry {
+  source: SourceDefinition;
+  state: unknown;
 }
 
 export interface Clients {
-  defender?: SourceRuntime<DefenderClient>;
-  eset?: SourceRuntime<EsetClient>;
+  /** Each configured source's runtime, by its name. */
+  sources: ReadonlyMap<SourceName, SourceRuntime>;
+  /** Every registered source, configured or not, with its state, in registration order: the loaders' input. */
+  started: readonly StartedEntry[];
   pendingMemory: PendingMemory;
   close(): Promise<void>;
   /** Rejects every caller queued for a rate-limit slot with a retryable error (shutdown); the pool stays open. */
   drainQueues(): void;
 }
 
-/** Builds the process-wide upstream machinery once: one pool, one token cache per source, one client each. */
+/**
+ * Builds the process-wide upstream machinery once (one pool, one sender) and starts every source on it:
+ * each gets a kit named after it and builds its own client, token cache, guards and stores.
+ */
 export function createClients(options: ClientsOptions): Clients {
   const transport = new HttpTransport({ connectionsPerOrigin: options.connectionsPerOrigin, proxy: options.proxy });
   const log = options.log.child({ component: "upstream" });
@@ -95,13 +98,18 @@ export function createClients(options: ClientsOptions): Clients {
       "upstream call",
     );
   };
-  const guardsFor = (source: SourceName, bucketOf?: (path: string) => string): Required<SourceGuards> => {
+  const guardsFor = (
+    source: SourceName,
+    budgetName: string,
+    windows: readonly RateWindow[],
+    bucketOf?: (path: string) => string,
+  ): SourceRuntime["guards"] => {
     const onWait = (ms: number) => metrics?.rateLimitWait.observe({ source }, ms / 1000);
     // One budget: in process, or shared by every replica through Redis under the source's (and bucket's) name.
     const budget = (bucket?: string): OutboundLimiter => {
       const local = new RateLimiter(
         source,
-        options.rateLimits[source],
+        [...windows],
         options.rateLimitMaxQueue,
         Date.now,
         options.redis ? undefined : onWait,
@@ -111,8 +119,8 @@ export function createClients(options: ClientsOptions): Clients {
         ? new SharedRateLimiter({
             local,
             link: options.redis,
-            windows: options.rateLimits[source],
-            budget: `${source}:${options.budgets?.[source] ?? "default"}${bucket === undefined ? "" : `:${bucket}`}`,
+            windows: [...windows],
+            budget: `${source}:${budgetName}${bucket === undefined ? "" : `:${bucket}`}`,
             // An attempt lasts at most the attempt timeout; a second more covers the answer's way back.
             holdMs: options.attemptTimeoutMs + 1_000,
             onWait,
@@ -128,10 +136,8 @@ export function createClients(options: ClientsOptions): Clients {
     });
     return { limiter, circuit };
   };
+  // Filled as the sources start; the sender reads a source's guards at each call.
   const guards: Partial<Record<SourceName, Required<SourceGuards>>> = {};
-  if (options.defender)
-    guards.DEFENDER = guardsFor("DEFENDER", options.defenderRateLimitScope === "endpoint" ? defenderEndpointFamily : undefined);
-  if (options.eset) guards.ESET = guardsFor("ESET");
   metrics?.watchQueues(() =>
     (Object.entries(guards) as Array<[SourceName, Required<SourceGuards>]>).map(([source, g]) => [source, g.limiter.queueDepth]),
   );
@@ -162,47 +168,59 @@ export function createClients(options: ClientsOptions): Clients {
   });
   const sender = new RetryingSender(transport, new RetryPolicy(options.retry), options.attemptTimeoutMs, observe, guards);
   const pendingMemory = new PendingMemory();
-  const pendingStore = options.redis
-    ? new SharedPendingMemory(pendingMemory, options.redis, `ESET:${options.budgets?.ESET ?? "default"}:`)
-    : pendingMemory;
 
-  let defender: SourceRuntime<DefenderClient> | undefined;
-  if (options.defender) {
-    const token = new TokenCache(entraClientCredentials(sender, options.defender), tokenEvents("DEFENDER"), options.tokenBackoff);
-    const client = new DefenderClient(
-      new JsonApi({
-        source: "DEFENDER",
-        baseUrl: options.defender.apiUrl,
-        sender,
-        token,
-        errorFacts: defenderErrorFacts,
-        parseBody: parseJsonLossless,
-      }),
-    );
-    defender = { client, token, guards: guards.DEFENDER! };
-  }
-
-  let eset: SourceRuntime<EsetClient> | undefined;
-  if (options.eset) {
-    const flow = new EsetTokenFlow(sender, options.eset, log, options.onToken);
-    const token = new TokenCache(flow.fetch, tokenEvents("ESET"), options.tokenBackoff);
-    const client = new EsetClient(
-      new JsonApi({
-        source: "ESET",
-        baseUrl: options.eset.apiUrl,
-        sender,
-        token,
-        errorFacts: esetErrorFacts,
-        parseBody: parseJsonLossless,
-        pending: { initialPollMs: options.esetPendingPollMs, maxPollMs: Math.max(options.esetPendingPollMs, 5_000), memory: pendingStore },
-      }),
-    );
-    eset = { client, token, guards: guards.ESET! };
+  const sources = new Map<SourceName, SourceRuntime>();
+  const started: StartedEntry[] = [];
+  for (const source of options.sources) {
+    const name = source.name;
+    const own = options.config.sources[name];
+    const kit: SourceKit = {
+      connection: own?.connection,
+      settings: own?.settings,
+      config: options.config,
+      log,
+      sender,
+      where: options.where,
+      fingerprint,
+      redact: options.redact,
+      onToken: options.onToken,
+      guard: ({ identity, windows, bucketOf }) => {
+        if (guards[name]) throw new Error(`${name} asked for its guards twice`);
+        const made = guardsFor(name, fingerprint(identity), windows, bucketOf);
+        guards[name] = made;
+        return made;
+      },
+      tokenCache: (fetch) => new TokenCache(fetch, tokenEvents(name), options.tokenBackoff),
+      pendingStore: (identity) =>
+        options.redis ? new SharedPendingMemory(pendingMemory, options.redis, `${name}:${fingerprint(identity)}:`) : pendingMemory,
+      store: <V>({
+        keyPrefix,
+        freshMs,
+        fetchMany,
+      }: {
+        keyPrefix: string;
+        freshMs: number;
+        fetchMany: EntityStoreOptions<V>["fetchMany"];
+      }) =>
+        new EntityStore<V>({
+          ...(options.storeCommon as Pick<EntityStoreOptions<V>, keyof StoreCommon>),
+          source: name,
+          keyPrefix,
+          shared: options.redis && new SharedEntities(options.redis, keyPrefix, name),
+          freshMs,
+          fetchMany,
+        }),
+      storeCommon: options.storeCommon,
+      redis: options.redis,
+    };
+    const made = source.start(kit);
+    if (made) sources.set(name, made.runtime);
+    started.push({ source, state: made?.state });
   }
 
   return {
-    defender,
-    eset,
+    sources,
+    started,
     pendingMemory,
     drainQueues: () => {
       for (const g of Object.values(guards)) g?.limiter.close();

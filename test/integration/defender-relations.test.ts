@@ -2,6 +2,7 @@ import { DEMO } from "../../src/simulator/demo-data";
 import { benchMachineId, DEMO_ALERTS, DEMO_MACHINES } from "../../src/simulator/defender-relations";
 import { startSimulator, type DefenderEndpoint, type Simulator } from "../../src/simulator/simulator";
 import { Deadline } from "../../src/upstream/deadline";
+import type { DefenderClient } from "../../src/sources/defender/client";
 import {
   DefenderAlertsPageDocument,
   type DefenderAlertsPageQuery,
@@ -95,7 +96,7 @@ describe("the relations", () => {
   });
 
   it("answers [] for the machines and alerts of a user Defender has none for (200 with an empty set, or the 404 of older revisions)", async () => {
-    const client = stack.gateway.clients.defender!.client;
+    const client = stack.gateway.clients.sources.get("DEFENDER")!.client as DefenderClient;
     const deadline = new Deadline(5_000);
     expect(await client.getUserMachines("nobody-defender-knows", deadline)).toEqual([]);
     expect(await client.getUserAlerts("nobody-defender-knows", deadline)).toEqual([]);

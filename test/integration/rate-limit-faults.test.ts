@@ -195,7 +195,7 @@ describe("DEFENDER_RATE_LIMIT_SCOPE: one Defender budget for the app, or one per
 
   /** Takes slots of the stack's Defender limiter for a path until one is refused; how many it got. */
   const grants = async (s: Stack, path: string, tries = 5): Promise<number> => {
-    const limiter = s.gateway.clients.defender!.guards.limiter;
+    const limiter = s.gateway.clients.sources.get("DEFENDER")!.guards.limiter;
     let granted = 0;
     for (let i = 0; i < tries; i++) {
       try {

@@ -14,7 +14,7 @@ import {
   type GraphQLSchema,
 } from "graphql";
 import { MissingScopeError } from "../../src/auth/missing-scope.error";
-import { SOURCE_SCOPES } from "../../src/auth/scopes";
+import { scopeOf } from "../../src/auth/scopes";
 import { contextFactory, type Context } from "../../src/context";
 import { buildSubgraphAppSchema } from "../../src/federation/subgraph-schema";
 import { buildAppSchema } from "../../src/schema";
@@ -140,7 +140,7 @@ beforeAll(async () => {
 afterAll(() => stack.close());
 
 function contextFor(held: readonly SourceName[]): Context {
-  return makeContext("scopes-walk", { kind: "api-key", subject: "walk", scopes: new Set(held.map((s) => SOURCE_SCOPES[s])) });
+  return makeContext("scopes-walk", { kind: "api-key", subject: "walk", scopes: new Set(held.map((s) => scopeOf(s))) });
 }
 
 function calls(): Record<SourceName, number> {

@@ -1,6 +1,13 @@
-import { readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { ConfigError, loadConfig } from "../../src/config";
+import { ConfigError, loadConfig, type Config } from "../../src/config";
+import type { DefenderConnection, DefenderSettings } from "../../src/sources/defender/config";
+import type { EsetConnection } from "../../src/sources/eset/config";
+
+/** Each source's part of the configuration, as its own config.ts typed it. */
+const defender = (config: Config) => config.sources.DEFENDER?.connection as DefenderConnection | undefined;
+const eset = (config: Config) => config.sources.ESET?.connection as EsetConnection | undefined;
+const defenderSettings = (config: Config) => config.sources.DEFENDER!.settings as DefenderSettings;
 
 describe("loadConfig", () => {
   it("runs demo mode on loopback with documented defaults when nothing is set", () => {
@@ -11,9 +18,9 @@ describe("loadConfig", () => {
       host: "127.0.0.1",
       upstreamTimeoutMs: 10_000,
       requestDeadlineMs: 20_000,
-      defender: undefined,
-      eset: undefined,
     });
+    expect(defender(config)).toBeUndefined();
+    expect(eset(config)).toBeUndefined();
     expect(Object.isFrozen(config)).toBe(true);
   });
 
@@ -26,22 +33,22 @@ describe("loadConfig", () => {
     });
     expect(config.demo).toBe(false);
     expect(config.host).toBe("0.0.0.0");
-    expect(config.eset).toBeUndefined();
-    expect(config.defender?.tokenUrl.href).toBe("https://login.microsoftonline.com/contoso.onmicrosoft.com/oauth2/v2.0/token");
-    expect(config.defender?.apiUrl.href).toBe("https://api.security.microsoft.com/");
-    expect(config.defender?.scope).toBe("https://api.securitycenter.microsoft.com/.default");
+    expect(eset(config)).toBeUndefined();
+    expect(defender(config)?.tokenUrl.href).toBe("https://login.microsoftonline.com/contoso.onmicrosoft.com/oauth2/v2.0/token");
+    expect(defender(config)?.apiUrl.href).toBe("https://api.security.microsoft.com/");
+    expect(defender(config)?.scope).toBe("https://api.securitycenter.microsoft.com/.default");
   });
 
   it("derives ESET hosts from the region", () => {
     const config = loadConfig({ ESET_USERNAME: "u@example.com", ESET_PASSWORD: "pw-value", ESET_REGION: "DE", AUTH_MODE: "none" });
-    expect(config.eset?.apiUrl.href).toBe("https://de.user-management.eset.systems/");
-    expect(config.eset?.tokenUrl.href).toBe("https://de.business-account.iam.eset.systems/oauth/token");
+    expect(eset(config)?.apiUrl.href).toBe("https://de.user-management.eset.systems/");
+    expect(eset(config)?.tokenUrl.href).toBe("https://de.business-account.iam.eset.systems/oauth/token");
   });
 
   it("forces demo mode with DEMO=1 even when credentials are set", () => {
     const config = loadConfig({ DEMO: "1", ESET_USERNAME: "u@example.com", ESET_PASSWORD: "pw-value" });
     expect(config.demo).toBe(true);
-    expect(config.eset).toBeUndefined();
+    expect(eset(config)).toBeUndefined();
     expect(config.ignoredByDemo).toEqual(["ESET_USERNAME", "ESET_PASSWORD"]);
     expect(loadConfig({}).ignoredByDemo).toEqual([]);
   });
@@ -83,16 +90,22 @@ describe("loadConfig", () => {
   });
 
   it("keeps one Defender budget for the app unless DEFENDER_RATE_LIMIT_SCOPE=endpoint asks for one per endpoint family", () => {
-    expect(loadConfig({}).defenderRateLimitScope).toBe("app");
-    expect(loadConfig({ DEFENDER_RATE_LIMIT_SCOPE: "endpoint" }).defenderRateLimitScope).toBe("endpoint");
+    expect(defenderSettings(loadConfig({})).rateLimitScope).toBe("app");
+    expect(defenderSettings(loadConfig({ DEFENDER_RATE_LIMIT_SCOPE: "endpoint" })).rateLimitScope).toBe("endpoint");
     expect(() => loadConfig({ DEFENDER_RATE_LIMIT_SCOPE: "per-api" })).toThrow(/DEFENDER_RATE_LIMIT_SCOPE/);
   });
 
-  it("documents every variable it reads in docs/configuration.md", () => {
+  it("documents every variable it reads in docs/configuration.md, the sources' own included", () => {
     const root = join(__dirname, "..", "..");
-    const source = readFileSync(join(root, "src", "config.ts"), "utf8");
+    const sourceConfigs = readdirSync(join(root, "src", "sources"), { withFileTypes: true })
+      .filter((d) => d.isDirectory() && existsSync(join(root, "src", "sources", d.name, "config.ts")))
+      .map((d) => join(root, "src", "sources", d.name, "config.ts"));
+    const source = [join(root, "src", "config.ts"), ...sourceConfigs].map((file) => readFileSync(file, "utf8")).join("\n");
     const docs = readFileSync(join(root, "docs", "configuration.md"), "utf8");
-    const read = [...source.matchAll(/read\.\w+\("([A-Z][A-Z0-9_]+)"|env\.([A-Z][A-Z0-9_]+)/g)].map((m) => m[1] ?? m[2]!);
+    const read = [...source.matchAll(/read\.\w+\("([A-Z][A-Z0-9_]+)"|env\.([A-Z][A-Z0-9_]+)|"([A-Z][A-Z0-9]*_[A-Z0-9_]+)"/g)].map(
+      (m) => m[1] ?? m[2] ?? m[3]!,
+    );
+    expect(read).toEqual(expect.arrayContaining(["MAX_DEFENDER_COST", "ESET_PENDING_POLL_MS", "DEFENDER_CLIENT_SECRET", "MAX_COST"]));
     expect(read.length).toBeGreaterThan(30);
     expect([...new Set(read)].filter((name) => !docs.includes(`\`${name}\``))).toEqual([]);
   });
@@ -126,7 +139,7 @@ describe("loadConfig", () => {
       /must use https/,
     );
     expect(
-      loadConfig({ ESET_USERNAME: "u", ESET_PASSWORD: "pw-value", ESET_API_URL: "http://127.0.0.1:8080", AUTH_MODE: "none" }).eset?.apiUrl
+      eset(loadConfig({ ESET_USERNAME: "u", ESET_PASSWORD: "pw-value", ESET_API_URL: "http://127.0.0.1:8080", AUTH_MODE: "none" }))?.apiUrl
         .port,
     ).toBe("8080");
   });

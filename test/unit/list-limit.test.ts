@@ -1,6 +1,6 @@
 import "reflect-metadata";
 import { execute, parse } from "graphql";
-import { ALL_SCOPES } from "../../src/auth/scopes";
+import { allScopes } from "../../src/auth/scopes";
 import { buildAppSchema } from "../../src/schema";
 
 /**
@@ -16,7 +16,7 @@ describe("id-list limits in the resolvers", () => {
     let loads = 0;
     const loader = { load: () => (loads++, null) };
     const contextValue = {
-      principal: { kind: "open", subject: "test", scopes: new Set(ALL_SCOPES) },
+      principal: { kind: "open", subject: "test", scopes: new Set(allScopes()) },
       maxListIds: { defenderUsers: 2, esetUsers: 2 },
       loaders: { defenderUser: loader, esetUser: loader },
     };

@@ -3,7 +3,7 @@ import { execute, parse, type GraphQLResolveInfo } from "graphql";
 import { Ctx, Field, FieldResolver, ObjectType, Query, Resolver } from "type-graphql";
 import { MissingScopeError } from "../../src/auth/missing-scope.error";
 import { PartScopes } from "../../src/auth/part-scopes";
-import { SOURCE_SCOPES } from "../../src/auth/scopes";
+import { scopeOf } from "../../src/auth/scopes";
 import type { Context } from "../../src/context";
 import { buildSubgraphAppSchema } from "../../src/federation/subgraph-schema";
 import type { GraphPart } from "../../src/graphql/graph-part";
@@ -70,7 +70,7 @@ class GadgetResolver {
 
 /** A context holding only a principal: anything that reached further than the scope check would fail on it. */
 function contextFor(held: readonly SourceName[]): Context {
-  return { principal: { kind: "api-key", subject: "probe", scopes: new Set(held.map((s) => SOURCE_SCOPES[s])) } } as unknown as Context;
+  return { principal: { kind: "api-key", subject: "probe", scopes: new Set(held.map((s) => scopeOf(s))) } } as unknown as Context;
 }
 
 const withProbes = (part: GraphPart, ...probes: GraphPart["resolvers"]): GraphPart => ({

@@ -2,21 +2,24 @@ import "reflect-metadata";
 import { buildSchema as buildSdl, isCompositeType, getNamedType, isObjectType, parse, type GraphQLSchema } from "graphql";
 import { buildAppSchema } from "../../src/schema";
 import { operationCostPlugin, type OperationLimits } from "../../src/limits/operation-limits";
-import { GRAPH_PARTS, PRICE_BOOK } from "../../src/graph-parts";
+import { graphParts, priceBookOf } from "../../src/graph-parts";
 import { priceBook } from "../../src/limits/price-book";
+
+const GRAPH_PARTS = graphParts();
+const PRICE_BOOK = priceBookOf(GRAPH_PARTS);
 
 /**
  * The operation cost fails closed: a field that may call a vendor must have a price (or be declared a
  * plain part of an entity), and an operation selecting one that has none is refused before any resolver.
  */
-const LIMITS: OperationLimits = {
+const LIMITS: OperationLimits & { sourceCost: Record<string, number> } = {
   maxDepth: 20,
   maxAliases: 30,
   maxFields: 10_000,
   maxDirectives: 50,
   maxTokens: 10_000,
   maxCost: 1_100,
-  maxDefenderCost: 100,
+  sourceCost: { DEFENDER: 100 },
   maxListIds: { defenderUsers: 100, esetUsers: 1000 },
 };
 
@@ -70,12 +73,12 @@ describe("the price of Defender's relations", () => {
   const users = `[${Array.from({ length: 50 }, (_, i) => `"contoso\\\\u${i}"`).join(",")}]`;
   const atLimit = async (query: string, maxDefenderCost: number) => {
     const schema = await buildAppSchema();
-    const saved = LIMITS.maxDefenderCost;
-    LIMITS.maxDefenderCost = maxDefenderCost;
+    const saved = LIMITS.sourceCost.DEFENDER;
+    LIMITS.sourceCost.DEFENDER = maxDefenderCost;
     try {
       return await problemsOf(schema, query);
     } finally {
-      LIMITS.maxDefenderCost = saved;
+      LIMITS.sourceCost.DEFENDER = saved;
     }
   };
 

@@ -56,7 +56,7 @@ export const ALERTS_PLAN: PlanPrice = {
   name: "defender-alerts",
   vendor: "DEFENDER",
   // Per key, evidence costs one more call per 25 alerts (the per-user and per-machine endpoints have no $expand).
-  perRun: (args, selectsEvidence) => 1 + (selectsEvidence ? Math.ceil(relationFirst(args) / 25) : 0),
+  perRun: (args, node) => 1 + (maySelect(node, ["evidence"]) ? Math.ceil(relationFirst(args) / 25) : 0),
   perGroup: 2 * ALERT_LIST_MAX_PAGES,
   groupPerOccurrence: true,
   listingPages: ALERT_LIST_MAX_PAGES,
