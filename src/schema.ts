@@ -22,7 +22,7 @@ export async function buildAppSchema(parts: readonly GraphPart[] = graphParts())
 }
 
 const QUERY_DESCRIPTION =
-  "usergraph's entry points: Microsoft Defender for Endpoint's users, machines and alerts, ESET Connect's users, and the views that join both (person, peopleAtRisk). Every field is nullable: a failing vendor, a refused argument or a missing scope nulls that field alone, with an error whose path names it (codes: docs/errors.md).";
+  "usergraph's entry points: each source's own users (and, where it has them, machines and alerts), and the views that join the sources (person, peopleAtRisk). Every field is nullable: a failing vendor, a refused argument or a missing scope nulls that field alone, with an error whose path names it (codes: docs/errors.md).";
 
 function appSchemaOptions(parts: readonly GraphPart[]): BuildSchemaOptions {
   return {

@@ -58,7 +58,7 @@ describe("loadConfig", () => {
     expect(() => loadConfig({ DEMO: "off", DEFENDER_CLIENT_SECRET: "" })).toThrow(ConfigError);
     const config = loadConfig({ DEMO: "0", ESET_USERNAME: "u@example.com", ESET_PASSWORD: "pw-value", AUTH_MODE: "none" });
     expect(config.demo).toBe(false);
-    expect(config.eset?.username).toBe("u@example.com");
+    expect(eset(config)?.username).toBe("u@example.com");
   });
 
   it("lists every problem in one error and never the secret values", () => {
