@@ -1,4 +1,3 @@
-import { setMaxListeners } from "node:events";
 import { UpstreamError } from "./upstream-error";
 import type { SourceName } from "./source";
 
@@ -70,7 +69,7 @@ export class Deadline {
   private done = false;
   /** Other requests still waiting for work this one started (a single flight they joined). */
   private keepers = 0;
-  private controller?: AbortController;
+  private lifetimeSignal?: Lifetime;
   private timer?: NodeJS.Timeout;
 
   /**
@@ -127,22 +126,42 @@ export class Deadline {
   }
 
   /**
-   * Aborts at the deadline, or when the request ends (see `end`): every wait and upstream call of the
-   * request listens to it. Made on first use, so a request answered from the cache never arms a timer.
+   * Aborts at the deadline, or when the request ends (see `end`): every wait of the request listens to it.
+   * The deadline's timer is armed on first use, so a request answered from the cache never arms one.
    */
-  get signal(): AbortSignal {
-    if (this.controller === undefined) {
-      this.controller = new AbortController();
-      // One listener per wait or attempt in flight: a batch of a hundred lookups is not a leak.
-      setMaxListeners(0, this.controller.signal);
-      const left = this.remaining();
-      if (left <= 0) this.controller.abort(LIFETIME_OVER);
-      else {
-        this.timer = setTimeout(() => this.abort(), left);
-        this.timer.unref();
-      }
+  get signal(): LifetimeSignal {
+    const lifetime = this.lifetime;
+    if (this.timer === undefined && !lifetime.aborted) this.armTimer();
+    return lifetime;
+  }
+
+  /**
+   * The deadline's timer, in steps of TIMER_STEP_MS: requests that arrive within a step share one of node's
+   * timer lists (a timer whose duration no other timer has gets a list, and a place in node's timer queue,
+   * of its own). Early by less than a step, it looks again and waits for the rest.
+   */
+  private armTimer(): void {
+    const left = this.remaining();
+    if (left <= 0) {
+      this.abort();
+      return;
     }
-    return this.controller.signal;
+    const step = left > TIMER_STEP_MS ? left - (left % TIMER_STEP_MS) : left;
+    this.timer = setTimeout(() => this.armTimer(), step);
+    this.timer.unref();
+  }
+
+  /**
+   * The same signal without the deadline's timer: for an HTTP attempt, whose own timeouts already stop at
+   * the deadline (`timeoutMs` is at most what is left), so only the request's end has to reach it. A
+   * request whose only wait is its one vendor call arms no timer at all.
+   */
+  get endSignal(): LifetimeSignal {
+    return this.lifetime;
+  }
+
+  private get lifetime(): Lifetime {
+    return (this.lifetimeSignal ??= new Lifetime());
   }
 
   /**
@@ -206,8 +225,61 @@ export class Deadline {
 
   private abort(): void {
     clearTimeout(this.timer);
-    this.timer = undefined;
-    this.controller?.abort(LIFETIME_OVER);
+    this.lifetimeSignal?.abort(LIFETIME_OVER);
+  }
+}
+
+const TIMER_STEP_MS = 100;
+
+/**
+ * What the waits of a request listen to: the part of `AbortSignal` they and undici use (undici takes any
+ * object with `addEventListener`, `removeEventListener`, `aborted` and `reason`).
+ */
+export interface LifetimeSignal {
+  readonly aborted: boolean;
+  readonly reason: unknown;
+  addEventListener(type: "abort", listener: (event?: unknown) => void, options?: { once?: boolean }): void;
+  removeEventListener(type: "abort", listener: (event?: unknown) => void): void;
+}
+
+/**
+ * Hand-written rather than an AbortController, because of its cost on the hot path: a controller, its
+ * EventTarget, `setMaxListeners`, and an Event dispatched at every request's end were most of the 11 % of
+ * CPU a one-user lookup gained with request lifetimes (bench/results-issue18.md). A request has one
+ * to a few hundred listeners, each added once and removed once: a Set, called in order, once.
+ */
+class Lifetime implements LifetimeSignal {
+  aborted = false;
+  reason: unknown = undefined;
+  private listeners?: Set<(event?: unknown) => void>;
+
+  addEventListener(_type: "abort", listener: (event?: unknown) => void): void {
+    if (this.aborted) return;
+    (this.listeners ??= new Set()).add(listener);
+  }
+
+  removeEventListener(_type: "abort", listener: (event?: unknown) => void): void {
+    this.listeners?.delete(listener);
+  }
+
+  abort(reason: unknown): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    this.reason = reason;
+    const listeners = this.listeners;
+    this.listeners = undefined;
+    if (!listeners) return;
+    // One listener's throw (a bug) does not keep the others from running; the first is thrown afterwards,
+    // to whoever ended the lifetime, rather than crashing the process as an EventTarget's would.
+    let failure: { err: unknown } | undefined;
+    for (const listener of listeners) {
+      try {
+        listener();
+      } catch (err) {
+        failure ??= { err };
+      }
+    }
+    if (failure) throw failure.err;
   }
 }
 

@@ -1,6 +1,7 @@
 import { Agent, EnvHttpProxyAgent, errors as undiciErrors, type Dispatcher } from "undici";
 import { UpstreamError } from "./upstream-error";
 import type { SourceName } from "./source";
+import type { LifetimeSignal } from "./deadline";
 
 export interface HttpAttempt {
   source: SourceName;
@@ -20,7 +21,7 @@ export interface HttpAttempt {
    * The request's lifetime (`Deadline.signal`): aborts an attempt still waiting for a pooled connection at
    * the deadline (undici's timeouts only start once it is sent), and any attempt once the request ended.
    */
-  signal?: AbortSignal;
+  signal?: LifetimeSignal;
 }
 
 export interface HttpResult {

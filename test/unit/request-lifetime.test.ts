@@ -26,6 +26,30 @@ describe("a request's lifetime", () => {
     await expect(d.race(new Promise(() => {}), "DEFENDER")).rejects.toMatchObject({ kind: "timeout", source: "DEFENDER" });
   });
 
+  it("ends no earlier than its deadline when the deadline is further off than one timer step", async () => {
+    const started = Date.now();
+    const d = new Deadline(260, started);
+    await new Promise((resolve) => d.signal.addEventListener("abort", resolve));
+    expect(Date.now() - started).toBeGreaterThanOrEqual(259);
+    expect(d.expired()).toBe(true);
+  });
+
+  it("calls every listener once when it ends, even after one of them throws", () => {
+    const d = new Deadline(60_000);
+    const calls: string[] = [];
+    d.signal.addEventListener("abort", () => calls.push("first"));
+    d.signal.addEventListener("abort", () => {
+      throw new Error("a listener's own bug");
+    });
+    const removed = () => calls.push("removed");
+    d.signal.addEventListener("abort", removed);
+    d.signal.removeEventListener("abort", removed);
+    d.signal.addEventListener("abort", () => calls.push("last"));
+    expect(() => d.end()).toThrow("a listener's own bug");
+    d.end();
+    expect(calls).toEqual(["first", "last"]);
+  });
+
   it("goes on after its request ended while another request waits on its work, and stops when that one leaves", () => {
     const owner = new Deadline(60_000);
     const joiner = new Deadline(60_000);
