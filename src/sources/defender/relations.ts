@@ -8,6 +8,7 @@ import { mapSettledWithLimit } from "../../upstream/concurrency";
 import type { Deadline } from "../../upstream/deadline";
 import { notConfigured } from "../../upstream/not-configured";
 import { alertCountListings, type AlertCounts } from "./alerts/alert-count.listing";
+import type { DefenderAlertFilter } from "./alerts/alert-filter.input";
 import { alertPlan, groupAlerts, primeWindow } from "./alerts/alert.plan";
 import { EvidenceBook, type UserEvidenceItem } from "./alerts/evidence-book";
 import type { DefenderClient } from "./client";
@@ -43,6 +44,7 @@ export interface DefenderRelationStores {
 
 export type AlertCountReader = (
   filter: string,
+  input: DefenderAlertFilter | null | undefined,
   evidence: boolean,
   deadline: Deadline,
   report: (enumName: string, wireValue: string) => void,
@@ -95,18 +97,19 @@ export function createDefenderRelationStores(o: DefenderRelationOptions): Defend
     "alerts",
     alertPlan(client, concurrency, o.ttlMs, () => alerts!, evidence),
   );
+  // The users' and machines' alerts of a complete window go to the alert store too: their alerts fields are then warm.
+  const risk = riskListings(client, o.ttlMs, (window, listed, complete) => {
+    evidence.add(`risk|${window}`, listed);
+    if (complete) primeWindow(alerts!, groupAlerts(listed), window, true);
+  });
   return {
     machines,
     userMachines,
     logonUsers,
     alerts,
     fleet: machinesPlan.wholeFleet,
-    alertCounts: alertCountListings(client, o.ttlMs),
-    // The users' and machines' alerts of a complete window go to the alert store too: their alerts fields are then warm.
-    risk: riskListings(client, o.ttlMs, (window, listed, complete) => {
-      evidence.add(`risk|${window}`, listed);
-      if (complete) primeWindow(alerts!, groupAlerts(listed), window, true);
-    }),
+    alertCounts: alertCountListings(client, o.ttlMs, risk),
+    risk,
     evidence,
     client,
     cursorKey: cursorKey(o.identity, o.secret),

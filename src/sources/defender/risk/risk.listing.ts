@@ -2,14 +2,14 @@ import type { Deadline } from "../../../upstream/deadline";
 import { DEFENDER_MAX_TOP, type DefenderClient } from "../client";
 import type { DefenderAlertDto } from "../dto";
 import { Listings, readPages } from "../listings";
-import { ALERT_LIST_MAX_PAGES } from "../prices";
+import { ALERT_WINDOW_MAX_PAGES } from "../prices";
 import { relatedUser } from "../alerts/alert.mapper";
 import type { AlertRelatedUser } from "../alerts/alert.type";
 
 /**
  * The alert window behind `defenderUsersAtRisk` and `peopleAtRisk`: one
  * `GET /api/alerts?$filter=lastUpdateTime ge <since, rounded down to the hour>&$top=10000&$expand=evidence`
- * (following @odata.nextLink, at most ALERT_LIST_MAX_PAGES pages), grouped by related user. Kept whole
+ * (following @odata.nextLink, at most ALERT_WINDOW_MAX_PAGES pages), grouped by related user. Kept whole
  * while fresh (every rank, filter and page is computed from it at no further call), shared by every
  * request of the credentials; at most MAX_WINDOWS windows at once, so the memory is that of a few alert
  * listings. The user and machine alerts it holds are handed to the alert plan's store too (`onListed`).
@@ -17,9 +17,11 @@ import type { AlertRelatedUser } from "../alerts/alert.type";
 export interface RiskListing {
   /** Per related user (`domain\user`, lower-cased; bare when the alert names no domain): the user and its alerts. */
   byUser: Map<string, { user: AlertRelatedUser; alerts: DefenderAlertDto[] }>;
+  /** Every alert of the window in Defender's order (newest update first): defenderAlerts counts and pages read it (alert-count.listing.ts). */
+  alerts: DefenderAlertDto[];
   listedAt: number;
   pages: number;
-  /** Every page was read (the window holds at most ALERT_LIST_MAX_PAGES × 10,000 alerts). */
+  /** Every page was read (the window holds at most ALERT_WINDOW_MAX_PAGES × 10,000 alerts). */
   complete: boolean;
   /** Views computed from it (risk-view.ts), kept with it. */
   views: Map<string, unknown>;
@@ -40,7 +42,7 @@ export function riskListings(
     const { items, pages, complete } = await readPages(
       () => client.listAlerts({ filter: `lastUpdateTime ge ${window}`, top: DEFENDER_MAX_TOP, expandEvidence: true }, deadline),
       (link) => client.nextAlerts(link, deadline),
-      ALERT_LIST_MAX_PAGES,
+      ALERT_WINDOW_MAX_PAGES,
     );
     const byUser = new Map<string, { user: AlertRelatedUser; alerts: DefenderAlertDto[] }>();
     for (const alert of items) {
@@ -51,7 +53,7 @@ export function riskListings(
       else entry.alerts.push(alert);
     }
     onListed(window, items, complete);
-    return { byUser, listedAt: Date.now(), pages, complete, views: new Map() };
+    return { byUser, alerts: items, listedAt: Date.now(), pages, complete, views: new Map() };
   };
   return (window, deadline) => {
     const kept = listings.peek(window) !== undefined || listings.ofRequest(window, deadline) !== undefined;
