@@ -150,6 +150,8 @@ export async function startGateway(input: Config, options: GatewayOptions = {}):
       staleIfErrorMs: config.cacheStaleIfErrorMs,
       maxEntries: config.cacheMaxEntries,
       maxBytes: config.cacheMaxBytes,
+      listingsMaxBytes: config.listingsMaxBytes,
+      alertDeltaMs: config.alertDeltaMs,
       observe: (source, result, count) => metrics.cacheLookups.inc({ source, result }, count),
       redis,
     });

@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import { EntityCache } from "../store/entity-cache";
+import { ListingBudget } from "../store/listing-budget";
 import type { RedisLink } from "../store/redis-link";
 import { SharedEntities } from "../store/shared-entities";
 import type { DefenderClient } from "./defender/client";
@@ -34,6 +35,10 @@ export interface StoresOptions {
   staleIfErrorMs: number;
   maxEntries: number;
   maxBytes: number;
+  /** LISTINGS_MAX_MB: the bound of every listing kept (store/listing-budget.ts). */
+  listingsMaxBytes: number;
+  /** ALERT_DELTA_SECONDS in ms. */
+  alertDeltaMs: number;
   observe?: LookupObserver;
   /** The shared tier: with it, the in-process cache is a layer in front of Redis. */
   redis?: RedisLink;
@@ -41,11 +46,13 @@ export interface StoresOptions {
 
 export interface Stores extends LoaderDeps {
   cache: EntityCache;
+  listings: ListingBudget;
 }
 
 /** One cache and one store per configured source, created once at start-up. */
 export function createStores(options: StoresOptions): Stores {
   const cache = new EntityCache({ maxEntries: options.maxEntries, maxBytes: options.maxBytes });
+  const listings = new ListingBudget(options.listingsMaxBytes);
   const common = { cache, negativeMs: options.negativeTtlMs, staleIfErrorMs: options.staleIfErrorMs, observe: options.observe };
   const defenderPrefix = options.defender && `DEFENDER:${fingerprint(options.defender.identity)}:`;
   const esetPrefix = options.eset && `ESET:${fingerprint(options.eset.identity)}:`;
@@ -75,10 +82,19 @@ export function createStores(options: StoresOptions): Stores {
     : undefined;
   return {
     cache,
+    listings,
     defenderStore,
     defenderRelations:
       options.defender &&
-      createDefenderRelationStores({ ...options.defender, users: defenderStore!, common, keyPrefix: defenderPrefix!, redis }),
+      createDefenderRelationStores({
+        ...options.defender,
+        users: defenderStore!,
+        common,
+        keyPrefix: defenderPrefix!,
+        redis,
+        budget: listings,
+        alertDeltaMs: options.alertDeltaMs,
+      }),
     esetStore,
     esetSearchStore: options.eset
       ? new EntityStore<EsetUserDto[]>({
@@ -91,7 +107,7 @@ export function createStores(options: StoresOptions): Stores {
         })
       : undefined,
     esetLists: options.eset && { client: options.eset.client, cursorKey: cursorKey(options.eset.identity, options.eset.secret) },
-    esetRoster: options.eset && esetRoster(options.eset.client, options.eset.ttlMs),
+    esetRoster: options.eset && esetRoster(options.eset.client, options.eset.ttlMs, listings),
   };
 }
 

@@ -1,36 +1,60 @@
+import type { ListingBudget } from "../../store/listing-budget";
 import type { Deadline } from "../../upstream/deadline";
 import { DEFENDER_MAX_TOP } from "./client";
 import type { ODataPage } from "./dto";
 
 /**
- * Whole vendor listings a plan reads at once (the machine fleet, the alerts of a time window), kept in
- * process while fresh: one fetch at a time per listing (requests asking meanwhile join it), at most one
- * fetch per listing per request even with caching off, and failures never kept.
+ * Whole vendor listings a plan reads at once (the machine fleet, the alert windows), kept in process while
+ * fresh: one fetch at a time per listing (requests asking meanwhile join it), at most one fetch per listing
+ * per request even with caching off, and failures never kept. What is kept counts against the process's
+ * listing budget (LISTINGS_MAX_MB, store/listing-budget.ts), shared by every listing of every source.
  *
- * In process only, on purpose: a listing is up to 10,000 entities a page. With the shared tier, the
- * per-entity entries a listing yields are what replicas share (primed into the entity stores); a replica
- * without the listing in hand asks per entity or lists for itself.
+ * With `reuseMs`, a listing past its freshness stays kept that much longer as the base of a refresh: the
+ * fetch is then handed the previous listing (alert windows ask Defender only what changed since it).
+ *
+ * In process only: with the shared tier, the per-entity entries a listing primes are what replicas share.
  */
+export interface ListingsOptions<I> {
+  /** Its part of the budget's keys ("fleet", "risk", …): several Listings share one budget. */
+  name: string;
+  /** How long a listing is served as is. 0: nothing is kept. */
+  ttlMs: number;
+  budget: ListingBudget;
+  /** Approximate heap bytes of what is kept (store/listing-budget.ts approximateBytes). */
+  bytes: (value: I) => number;
+  /** Most listings of this kind kept at once (alert windows move on every hour). */
+  maxKept?: number;
+  /** What is kept while fresh: the listing itself, or a slimmer form of it (the request that listed has it whole). */
+  keep?: (value: I) => I;
+  /** How long past `ttlMs` a listing stays kept as the base of a refresh (0: none). */
+  reuseMs?: number;
+}
+
 export class Listings<I> {
-  private readonly fresh = new Map<string, { until: number; value: I }>();
+  /** Keys kept, oldest first (maxKept). */
+  private readonly keys = new Set<string>();
   /** Listings being fetched, with the request whose deadline and lifetime the fetch runs under. */
   private readonly inflight = new Map<string, { promise: Promise<I>; owner: Deadline }>();
   private readonly perRequest = new WeakMap<Deadline, Map<string, Promise<I>>>();
+  /** Keys whose last listing was larger than the whole budget (said once per listing on the plan log). */
+  readonly tooLarge = new Set<string>();
 
-  constructor(
-    private readonly ttlMs: number,
-    /** Most listings kept at once (alert windows move on every hour). */
-    private readonly maxKept = 8,
-    /** What is kept while fresh: the listing itself, or a slimmer form of it (the request that listed has it whole). */
-    private readonly keep: (value: I) => I = (value) => value,
-  ) {}
+  constructor(private readonly o: ListingsOptions<I>) {}
+
+  private slot(key: string): string {
+    return `${this.o.name}|${key}`;
+  }
 
   /** A fresh listing, or undefined. */
   peek(key: string): I | undefined {
-    const entry = this.fresh.get(key);
-    if (entry !== undefined && Date.now() < entry.until) return entry.value;
-    if (entry !== undefined) this.fresh.delete(key);
+    const entry = this.o.budget.get(this.slot(key));
+    if (entry !== undefined && Date.now() < entry.freshUntil) return entry.value as I;
     return undefined;
+  }
+
+  /** A kept listing, fresh or past it (a refresh's base), or undefined. */
+  previous(key: string): I | undefined {
+    return this.o.budget.get(this.slot(key))?.value as I | undefined;
   }
 
   /** Whether the listing is being fetched (by any request): joining it costs nothing. */
@@ -40,7 +64,8 @@ export class Listings<I> {
 
   /** Drops a kept listing, so the next get() fetches it afresh. */
   forget(key: string): void {
-    this.fresh.delete(key);
+    this.o.budget.delete(this.slot(key));
+    this.keys.delete(key);
   }
 
   /** Whether this request has fetched (or is fetching) the listing already. */
@@ -48,7 +73,33 @@ export class Listings<I> {
     return this.perRequest.get(deadline)?.get(key);
   }
 
-  get(key: string, deadline: Deadline, fetch: () => Promise<I>): Promise<I> {
+  /** Keeps a listing read elsewhere (another replica's, through Redis) as if fetched here. */
+  put(key: string, value: I, freshUntil: number): void {
+    if (this.o.ttlMs <= 0) return;
+    const kept = this.o.keep ? this.o.keep(value) : value;
+    const maxKept = this.o.maxKept ?? Infinity;
+    this.keys.delete(key);
+    while (this.keys.size >= maxKept) {
+      const oldest = this.keys.values().next().value as string;
+      this.keys.delete(oldest);
+      this.o.budget.delete(this.slot(oldest));
+    }
+    const ok = this.o.budget.set(
+      this.slot(key),
+      { value: kept, freshUntil, bytes: this.o.bytes(kept) },
+      freshUntil - Date.now() + (this.o.reuseMs ?? 0),
+    );
+    if (ok) {
+      this.keys.add(key);
+      this.tooLarge.delete(key);
+    } else this.tooLarge.add(key);
+  }
+
+  /**
+   * The listing: this request's, a fresh one, the one being fetched (joined), or fetched now. `fetch` is
+   * handed the kept listing past its freshness, when there is one (reuseMs), to refresh rather than relist.
+   */
+  get(key: string, deadline: Deadline, fetch: (previous: I | undefined) => Promise<I>): Promise<I> {
     let mine = this.perRequest.get(deadline);
     const known = mine?.get(key);
     if (known !== undefined) return known;
@@ -59,14 +110,11 @@ export class Listings<I> {
     // A fetch whose requests are all over is being abandoned: a newcomer fetches for itself.
     else if (flight !== undefined && !flight.owner.expired()) promise = join(flight, deadline);
     else {
-      const started: Promise<I> = fetch().then(
+      const base = (this.o.reuseMs ?? 0) > 0 ? this.previous(key) : undefined;
+      const started: Promise<I> = fetch(base).then(
         (value) => {
           if (this.inflight.get(key)?.promise === started) this.inflight.delete(key);
-          if (this.ttlMs > 0) {
-            this.fresh.delete(key);
-            if (this.fresh.size >= this.maxKept) this.fresh.delete(this.fresh.keys().next().value as string);
-            this.fresh.set(key, { until: Date.now() + this.ttlMs, value: this.keep(value) });
-          }
+          this.put(key, value, Date.now() + this.o.ttlMs);
           return value;
         },
         (err: unknown) => {

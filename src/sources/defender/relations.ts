@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import DataLoader from "dataloader";
 import { withCacheFastPath, type EntityLoader } from "../../store/entity-loader";
 import { EntityStore, type EntityStoreOptions, type StaleNote } from "../../store/entity-store";
+import type { ListingBudget } from "../../store/listing-budget";
 import type { RedisLink } from "../../store/redis-link";
 import { SharedEntities } from "../../store/shared-entities";
 import { mapSettledWithLimit } from "../../upstream/concurrency";
@@ -62,6 +63,10 @@ export interface DefenderRelationOptions {
   common: Pick<EntityStoreOptions<unknown>, "cache" | "negativeMs" | "staleIfErrorMs" | "observe">;
   keyPrefix: string;
   redis?: RedisLink;
+  /** The bound of every listing kept in process (LISTINGS_MAX_MB). */
+  budget: ListingBudget;
+  /** ALERT_DELTA_SECONDS in ms (risk/risk.listing.ts). */
+  alertDeltaMs: number;
 }
 
 export function createDefenderRelationStores(o: DefenderRelationOptions): DefenderRelationStores {
@@ -77,7 +82,7 @@ export function createDefenderRelationStores(o: DefenderRelationOptions): Defend
     });
   };
   const { client, concurrency } = o;
-  const machinesPlan = machinePlan(client, concurrency, o.ttlMs);
+  const machinesPlan = machinePlan(client, concurrency, o.ttlMs, o.budget);
   const machines = store<DefenderMachineDto>("machine", machinesPlan.fetchMany);
   const userMachines = store<DefenderMachineDto[]>("user-machines", async (ids, deadline) => {
     const results = await mapSettledWithLimit(ids, concurrency, (id) => client.getUserMachines(id, deadline));
@@ -95,12 +100,18 @@ export function createDefenderRelationStores(o: DefenderRelationOptions): Defend
   const evidence = new EvidenceBook(o.ttlMs);
   alerts = store<DefenderAlertDto[]>(
     "alerts",
-    alertPlan(client, concurrency, o.ttlMs, () => alerts!, evidence),
+    alertPlan(client, concurrency, o.ttlMs, () => alerts!, o.budget, evidence),
   );
   // The users' and machines' alerts of a complete window go to the alert store too: their alerts fields are then warm.
-  const risk = riskListings(client, o.ttlMs, (window, listed, complete) => {
-    evidence.add(`risk|${window}`, listed);
-    if (complete) primeWindow(alerts!, groupAlerts(listed), window, true);
+  const risk = riskListings({
+    client,
+    ttlMs: o.ttlMs,
+    deltaMs: o.alertDeltaMs,
+    budget: o.budget,
+    onListed: (window, listed, complete) => {
+      evidence.add(`risk|${window}`, listed);
+      if (complete) primeWindow(alerts!, groupAlerts(listed), window, true);
+    },
   });
   return {
     machines,
@@ -108,7 +119,7 @@ export function createDefenderRelationStores(o: DefenderRelationOptions): Defend
     logonUsers,
     alerts,
     fleet: machinesPlan.wholeFleet,
-    alertCounts: alertCountListings(client, o.ttlMs, risk),
+    alertCounts: alertCountListings(client, o.ttlMs, risk, o.budget),
     risk,
     evidence,
     client,

@@ -5,6 +5,7 @@ import { DEFENDER_MAX_TOP, type DefenderClient } from "../client";
 import type { DefenderAlertDto } from "../dto";
 import { Listings, readPages } from "../listings";
 import { ALERT_WINDOW_MAX_PAGES } from "../prices";
+import type { ListingBudget } from "../../../store/listing-budget";
 import type { DefenderAlertFacets } from "./alert-connection.type";
 import { toDefenderAlert } from "./alert.mapper";
 import { alertMatches, lowerTimeBound } from "./alert-filter.mapper";
@@ -82,8 +83,15 @@ async function countsFromWindow(
   return counts;
 }
 
-export function alertCountListings(client: DefenderClient, ttlMs: number, risk: RiskReader) {
-  const listings = new Listings<AlertCounts>(ttlMs, MAX_FILTERS_KEPT, ({ alerts: _whole, ...counts }) => counts);
+export function alertCountListings(client: DefenderClient, ttlMs: number, risk: RiskReader, budget: ListingBudget) {
+  const listings = new Listings<AlertCounts>({
+    name: "alert-counts",
+    ttlMs,
+    budget,
+    maxKept: MAX_FILTERS_KEPT,
+    keep: ({ alerts: _whole, ...counts }) => counts,
+    bytes: (c) => 2048 + 64 * (c.facets.category.length + c.facets.detectionSource.length),
+  });
 
   const list = async (filter: string, evidence: boolean, deadline: Deadline, report: UnknownEnumReporter): Promise<AlertCounts> => {
     const { items, pages, complete } = await readPages(

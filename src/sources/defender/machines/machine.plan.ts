@@ -5,6 +5,7 @@ import { DEFENDER_MAX_TOP, type DefenderClient } from "../client";
 import type { DefenderMachineDto } from "../dto";
 import { expectedPagesOf, listingPays, Listings, readPages, RequestSpend } from "../listings";
 import { FLEET_MAX_PAGES } from "../prices";
+import { approximateBytes, type ListingBudget } from "../../../store/listing-budget";
 
 export { FLEET_MAX_PAGES };
 
@@ -35,8 +36,9 @@ export function machineKey(idOrName: string): string {
  * listing shows only recent machines) are asked per id. The choice goes on the request's log line.
  * `wholeFleet` hands the same listing to defenderMachines.
  */
-export function machinePlan(client: DefenderClient, concurrency: number, ttlMs: number) {
-  const fleet = new Listings<FleetIndex>(ttlMs, 1);
+export function machinePlan(client: DefenderClient, concurrency: number, ttlMs: number, budget: ListingBudget) {
+  // Sized with its index, rows and views: about 3 entries per machine besides the machine itself.
+  const fleet = new Listings<FleetIndex>({ name: "fleet", ttlMs, budget, maxKept: 1, bytes: (f) => approximateBytes(f.machines, 400) });
   const spend = new RequestSpend();
   let lastCount: number | undefined;
   const expectedPages = () => expectedPagesOf(lastCount);
@@ -96,7 +98,7 @@ export function machinePlan(client: DefenderClient, concurrency: number, ttlMs: 
     deadline.notePlan(
       kept
         ? "machines: cached fleet list for defenderMachines"
-        : `machines: fleet list, ${index.pages} call${index.pages === 1 ? "" : "s"} for defenderMachines`,
+        : `machines: fleet list, ${index.pages} call${index.pages === 1 ? "" : "s"} for defenderMachines${fleet.tooLarge.has("fleet") ? " (not kept: larger than LISTINGS_MAX_MB)" : ""}`,
     );
     return index;
   };

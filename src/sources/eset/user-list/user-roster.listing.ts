@@ -1,3 +1,4 @@
+import { approximateBytes, type ListingBudget } from "../../../store/listing-budget";
 import type { Deadline } from "../../../upstream/deadline";
 import { ESET_MAX_PAGE_SIZE, type EsetClient } from "../client";
 import type { EsetUserDto } from "../dto";
@@ -22,11 +23,11 @@ export interface EsetRoster {
 
 /**
  * One roster per ESET account: one fetch at a time (requests asking meanwhile join it), failures never
- * kept, at most one fetch per request even with caching off. Hand-written rather than Defender's
- * `Listings` because vendor folders do not import each other, and a single entry needs no eviction.
+ * kept, at most one fetch per request even with caching off, kept within the listing budget (LISTINGS_MAX_MB).
+ * Hand-written rather than Defender's `Listings` because vendor folders do not import each other.
  */
-export function esetRoster(client: EsetClient, ttlMs: number) {
-  let fresh: { until: number; value: EsetRoster } | undefined;
+export function esetRoster(client: EsetClient, ttlMs: number, budget: ListingBudget) {
+  const slot = "eset-roster|users";
   let inflight: Promise<EsetRoster> | undefined;
   const perRequest = new WeakMap<Deadline, Promise<EsetRoster>>();
 
@@ -47,8 +48,9 @@ export function esetRoster(client: EsetClient, ttlMs: number) {
     const mine = perRequest.get(deadline);
     if (mine !== undefined) return mine;
     let promise: Promise<EsetRoster>;
-    if (fresh !== undefined && Date.now() < fresh.until) {
-      promise = Promise.resolve(fresh.value);
+    const fresh = budget.get(slot);
+    if (fresh !== undefined && Date.now() < fresh.freshUntil) {
+      promise = Promise.resolve(fresh.value as EsetRoster);
       deadline.notePlan("eset users: cached user list");
     } else {
       promise =
@@ -56,7 +58,7 @@ export function esetRoster(client: EsetClient, ttlMs: number) {
         (inflight = list(deadline).then(
           (value) => {
             inflight = undefined;
-            if (ttlMs > 0) fresh = { until: Date.now() + ttlMs, value };
+            if (ttlMs > 0) budget.set(slot, { value, freshUntil: Date.now() + ttlMs, bytes: approximateBytes(value.users, 64) }, ttlMs);
             return value;
           },
           (err: unknown) => {
