@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { EntityCache } from "../store/entity-cache";
 import { ListingBudget } from "../store/listing-budget";
+import { SharedListings } from "../store/shared-listings";
 import type { RedisLink } from "../store/redis-link";
 import { SharedEntities } from "../store/shared-entities";
 import type { DefenderClient } from "./defender/client";
@@ -107,7 +108,8 @@ export function createStores(options: StoresOptions): Stores {
         })
       : undefined,
     esetLists: options.eset && { client: options.eset.client, cursorKey: cursorKey(options.eset.identity, options.eset.secret) },
-    esetRoster: options.eset && esetRoster(options.eset.client, options.eset.ttlMs, listings),
+    esetRoster:
+      options.eset && esetRoster(options.eset.client, options.eset.ttlMs, listings, redis && new SharedListings(redis, esetPrefix!)),
   };
 }
 

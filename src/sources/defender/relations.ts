@@ -4,6 +4,7 @@ import { withCacheFastPath, type EntityLoader } from "../../store/entity-loader"
 import { EntityStore, type EntityStoreOptions, type StaleNote } from "../../store/entity-store";
 import type { ListingBudget } from "../../store/listing-budget";
 import type { RedisLink } from "../../store/redis-link";
+import { SharedListings } from "../../store/shared-listings";
 import { SharedEntities } from "../../store/shared-entities";
 import { mapSettledWithLimit } from "../../upstream/concurrency";
 import type { Deadline } from "../../upstream/deadline";
@@ -82,7 +83,9 @@ export function createDefenderRelationStores(o: DefenderRelationOptions): Defend
     });
   };
   const { client, concurrency } = o;
-  const machinesPlan = machinePlan(client, concurrency, o.ttlMs, o.budget);
+  // With Redis, the listings are shared across replicas under the same credentials' prefix as the entities.
+  const sharedListings = o.redis && new SharedListings(o.redis, o.keyPrefix);
+  const machinesPlan = machinePlan(client, concurrency, o.ttlMs, o.budget, sharedListings);
   const machines = store<DefenderMachineDto>("machine", machinesPlan.fetchMany);
   const userMachines = store<DefenderMachineDto[]>("user-machines", async (ids, deadline) => {
     const results = await mapSettledWithLimit(ids, concurrency, (id) => client.getUserMachines(id, deadline));
@@ -108,6 +111,7 @@ export function createDefenderRelationStores(o: DefenderRelationOptions): Defend
     ttlMs: o.ttlMs,
     deltaMs: o.alertDeltaMs,
     budget: o.budget,
+    shared: sharedListings,
     onListed: (window, listed, complete) => {
       evidence.add(`risk|${window}`, listed);
       if (complete) primeWindow(alerts!, groupAlerts(listed), window, true);

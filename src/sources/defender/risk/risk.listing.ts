@@ -1,5 +1,6 @@
 import type { Deadline } from "../../../upstream/deadline";
 import { approximateBytes, type ListingBudget } from "../../../store/listing-budget";
+import type { SharedListings } from "../../../store/shared-listings";
 import { DEFENDER_MAX_TOP, type DefenderClient } from "../client";
 import type { DefenderAlertDto } from "../dto";
 import { Listings, readPages } from "../listings";
@@ -24,6 +25,8 @@ import type { AlertRelatedUser } from "../alerts/alert.type";
  * DELTA_REBASE_MS after the last one.
  */
 export interface RiskListing {
+  /** The window's start, as its key (`lastUpdateTime ge` this). */
+  window: string;
   /** Per related user (`domain\user`, lower-cased; bare when the alert names no domain): the user and its alerts. */
   byUser: Map<string, { user: AlertRelatedUser; alerts: DefenderAlertDto[] }>;
   /** Every alert of the window in Defender's order (newest update first): defenderAlerts counts and pages read it (alert-count.listing.ts). */
@@ -59,7 +62,11 @@ export interface RiskListingOptions {
   deltaMs: number;
   budget: ListingBudget;
   onListed: (window: string, alerts: DefenderAlertDto[], complete: boolean) => void;
+  /** With Redis: windows shared across replicas (one lists or refreshes, the others read). */
+  shared?: SharedListings;
 }
+
+type RiskWire = Pick<RiskListing, "window" | "alerts" | "listedAt" | "fullAt" | "pages" | "refresh" | "complete">;
 
 function group(alerts: readonly DefenderAlertDto[]): RiskListing["byUser"] {
   const byUser = new Map<string, { user: AlertRelatedUser; alerts: DefenderAlertDto[] }>();
@@ -90,6 +97,24 @@ export function riskListings(o: RiskListingOptions): RiskReader {
     bytes: (l) => approximateBytes(l.alerts, 64),
     // Kept past its freshness as the base of the next delta, up to the rebase (only when deltas are on).
     reuseMs: o.deltaMs > 0 && o.ttlMs > 0 ? Math.max(o.ttlMs - fresh, DELTA_REBASE_MS - fresh) : 0,
+    shared: o.shared && {
+      store: o.shared,
+      toWire: (l): RiskWire => ({
+        window: l.window,
+        alerts: l.alerts,
+        listedAt: l.listedAt,
+        fullAt: l.fullAt,
+        pages: l.pages,
+        refresh: l.refresh,
+        complete: l.complete,
+      }),
+      fromWire: (wire) => {
+        const w = wire as RiskWire;
+        // Its alerts reach this replica's alert store and evidence book as if it had listed them.
+        o.onListed(w.window, w.alerts, w.complete);
+        return { ...w, byUser: group(w.alerts), views: new Map() };
+      },
+    },
   });
 
   const whole = async (window: string, deadline: Deadline): Promise<RiskListing> => {
@@ -100,7 +125,17 @@ export function riskListings(o: RiskListingOptions): RiskReader {
       ALERT_WINDOW_MAX_PAGES,
     );
     o.onListed(window, items, complete);
-    return { byUser: group(items), alerts: items, listedAt: started, fullAt: started, pages, refresh: "whole", complete, views: new Map() };
+    return {
+      window,
+      byUser: group(items),
+      alerts: items,
+      listedAt: started,
+      fullAt: started,
+      pages,
+      refresh: "whole",
+      complete,
+      views: new Map(),
+    };
   };
 
   /** What changed since `previous` was read, merged into it by id; undefined when the delta itself outgrew the page bound. */
@@ -119,6 +154,7 @@ export function riskListings(o: RiskListingOptions): RiskReader {
     const alerts = [...items, ...previous.alerts.filter((a) => !changed.has(a.id))];
     o.onListed(window, alerts, true);
     return {
+      window,
       byUser: group(alerts),
       alerts,
       listedAt: started,
@@ -146,9 +182,11 @@ export function riskListings(o: RiskListingOptions): RiskReader {
         deadline.notePlan(
           kept
             ? "alerts: cached window for users at risk"
-            : l.refresh === "delta"
-              ? `alerts: window refreshed by delta, ${l.pages} call${l.pages === 1 ? "" : "s"} for users at risk`
-              : `alerts: list, ${l.pages} call${l.pages === 1 ? "" : "s"} for users at risk${listings.tooLarge.has(window) ? " (not kept: larger than LISTINGS_MAX_MB)" : ""}`,
+            : listings.readFromRedis(l)
+              ? "alerts: window from Redis (listed by another replica) for users at risk"
+              : l.refresh === "delta"
+                ? `alerts: window refreshed by delta, ${l.pages} call${l.pages === 1 ? "" : "s"} for users at risk`
+                : `alerts: list, ${l.pages} call${l.pages === 1 ? "" : "s"} for users at risk${listings.tooLarge.has(window) ? " (not kept: larger than LISTINGS_MAX_MB)" : ""}`,
         ),
       () => undefined,
     );
