@@ -157,6 +157,8 @@ export async function startGateway(input: Config, options: GatewayOptions = {}):
     });
     const cache = stores.cache;
     metrics.watchCache(() => ({ entries: cache.entries, bytes: cache.bytes }));
+    const listings = stores.listings;
+    metrics.watchListings(() => ({ entries: listings.entries, bytes: listings.bytes }));
     server = await createServer({
       schema: config.federationSubgraph ? await buildSubgraphAppSchema() : await buildAppSchema(),
       log,
