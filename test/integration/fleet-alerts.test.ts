@@ -160,7 +160,7 @@ describe("defenderAlerts counts beside the fleet views: from the alert window, n
     defenderAlerts(filter: { createdSince: $since, statuses: [NEW, IN_PROGRESS] }, first: 0) {
       totalCount facets { severity { value count } } pageInfo { hasNextPage } edges { node { id } } }
   }`;
-  const openSince = (sim: Simulator, from: string) =>
+  const openSince = (sim: Simulator, from: string): WireObject[] =>
     [...sim.defenderAlerts.values()].filter(
       (a) => Date.parse(String(a.alertCreationTime)) >= Date.parse(from) && ["New", "InProgress"].includes(String(a.status)),
     );
@@ -186,6 +186,31 @@ describe("defenderAlerts counts beside the fleet views: from the alert window, n
     const warm = await cached.post(JSON.stringify({ query: DASHBOARD, variables: { since: from } }));
     expect(warm.body.data).toEqual(cold.body.data);
     expect(defenderCalls(cached.sim)).toBe(0);
+  });
+
+  it("counts per filter once the window outgrew its bound (5 pages): the first request fails alone at its price, later ones list the filtered set only", async () => {
+    const from = new Date(Date.now() - 2 * DAY - 7 * 3_600_000).toISOString();
+    const start = Math.floor(Date.parse(from) / 3_600_000) * 3_600_000;
+    const inWindow = [...stack.sim.defenderAlerts.values()].filter((a) => Date.parse(String(a.lastUpdateTime)) >= start).length;
+    const open = openSince(stack.sim, from).length;
+    // Pages small enough that the window takes more than 5 and the open set at most 5.
+    const size = Math.ceil(open / 5);
+    expect(5 * size).toBeLessThan(inWindow);
+    const query = JSON.stringify({
+      query: `query($f: DefenderAlertFilter) { defenderAlerts(filter: $f, first: 0) { totalCount } }`,
+      variables: { f: { createdSince: from, statuses: ["NEW", "IN_PROGRESS"] } },
+    });
+    stack.sim.defenderPageSize = size;
+    const first = await stack.post(query);
+    expect(codes(first)).toEqual(["OPERATION_LIMIT_EXCEEDED"]);
+    expect(defenderCalls(stack.sim)).toBe(6);
+    stack.sim.reset();
+    stack.sim.defenderPageSize = size;
+    const second = await stack.post(query);
+    expect(second.body.errors).toBeUndefined();
+    expect((second.body.data as { defenderAlerts: { totalCount: number } }).defenderAlerts.totalCount).toBe(open);
+    expect(stack.sim.count({ source: "DEFENDER", kind: "api", pathIncludes: "lastUpdateTime" })).toBe(0);
+    expect(defenderCalls(stack.sim)).toBe(Math.ceil(open / size));
   });
 
   it("pages from the window with the counts: every matching alert exactly once, in Defender's order", async () => {

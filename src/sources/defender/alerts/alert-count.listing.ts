@@ -52,19 +52,26 @@ function facetsOfAlerts(items: readonly DefenderAlertDto[], report: UnknownEnumR
  * bound's hour (risk/risk.listing.ts: `lastUpdateTime ge <hour>` with evidence), which holds every alert
  * the filter selects: the same listing defenderUsersAtRisk and peopleAtRisk read, so a dashboard asking
  * both lists once, and its delta refresh keeps the counts fresh too. Filtered here (alertMatches) once per
- * filter and window listing. Undefined when the filter has no lower bound or the window is not whole.
+ * filter and window listing (at most MAX_FILTERS_KEPT filters per listing). Undefined when the filter has
+ * no lower bound or the window is not whole; a window once found larger than its bound is not read for
+ * counts again (`overgrown`): the filtered set alone is then listed, as the price allows.
  */
 async function countsFromWindow(
   risk: RiskReader,
+  overgrown: Set<string>,
   odata: string,
   filter: DefenderAlertFilter | null | undefined,
   deadline: Deadline,
   report: UnknownEnumReporter,
 ): Promise<AlertCounts | undefined> {
   const bound = lowerTimeBound(filter);
-  if (bound === undefined) return undefined;
+  if (bound === undefined || overgrown.has(windowOf(bound))) return undefined;
   const window = await risk(windowOf(bound), deadline);
-  if (!window.complete) return undefined;
+  if (!window.complete) {
+    if (overgrown.size > 64) overgrown.clear();
+    overgrown.add(window.window);
+    return undefined;
+  }
   const key = `counts:${odata}`;
   let counts = window.views.get(key) as AlertCounts | undefined;
   if (counts === undefined) {
@@ -78,12 +85,17 @@ async function countsFromWindow(
       listedAt: window.listedAt,
       pages: 0,
     };
+    // Bounded per listing: the oldest filter's counts go first (a Map keeps insertion order).
+    const countKeys = [...window.views.keys()].filter((k) => k.startsWith("counts:"));
+    if (countKeys.length >= MAX_FILTERS_KEPT) window.views.delete(countKeys[0]!);
     window.views.set(key, counts);
   }
   return counts;
 }
 
 export function alertCountListings(client: DefenderClient, ttlMs: number, risk: RiskReader, budget: ListingBudget) {
+  /** Alert windows last found larger than their bound: counted per filter instead. */
+  const overgrown = new Set<string>();
   const listings = new Listings<AlertCounts>({
     name: "alert-counts",
     ttlMs,
@@ -111,7 +123,7 @@ export function alertCountListings(client: DefenderClient, ttlMs: number, risk: 
     deadline: Deadline,
     report: UnknownEnumReporter,
   ): Promise<AlertCounts> => {
-    const fromWindow = await countsFromWindow(risk, filter, input, deadline, report);
+    const fromWindow = await countsFromWindow(risk, overgrown, filter, input, deadline, report);
     if (fromWindow !== undefined) {
       deadline.notePlan("alerts: defenderAlerts counts from the alert window");
       return fromWindow;
