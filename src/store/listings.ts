@@ -179,17 +179,19 @@ export class Listings<I> {
     for (;;) {
       let token: string | undefined;
       try {
-        token = await store.claim(name, key, Math.max(1_000, deadline.remaining()));
+        token = await store.claim(name, key);
       } catch {
         return own(previous); // Redis failed: list for ourselves, as without it.
       }
       if (token !== undefined) {
+        const letGo = store.holdClaim(name, key, token);
         try {
           const mine = await own(previous);
           const wire = { listedAt: Date.now(), freshUntil: mine.freshUntil, payload: shared.toWire(mine.value) };
           await store.write(name, key, wire, mine.freshUntil - Date.now() + (this.o.reuseMs ?? 0)).catch(() => undefined);
           return mine;
         } finally {
+          letGo();
           await store.release(name, key, token).catch(() => undefined);
         }
       }

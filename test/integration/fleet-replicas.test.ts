@@ -74,6 +74,24 @@ describe("fleet views on two replicas sharing Redis", () => {
     expect(listings()).toEqual({ machines: 1, alerts: 1, eset: 1, defender: 2 });
   });
 
+  it("a replica that dies while it lists frees its claim within its 2 s lease: the other lists for itself and answers", async () => {
+    sim = await startSimulator({ ...SIM, latencyMs: 2_000 });
+    const [a, b] = await two();
+    const variables = { since: since() };
+    void gql(a.url, DASHBOARD, variables).catch(() => undefined);
+    // A has claimed the listings and is reading them: it dies (SIGKILL: no release, no renewal).
+    for (let i = 0; i < 400 && sim.count({ endpoint: "machines.list" }) === 0; i++) await new Promise((r) => setTimeout(r, 25));
+    expect(sim.count({ endpoint: "machines.list" })).toBe(1);
+    a.child.kill("SIGKILL");
+    await new Promise((r) => a.child.once("exit", r));
+    const before = listings();
+    const answer = await gql(b.url, DASHBOARD, variables);
+    expect(answer.errors).toBeUndefined();
+    // B listed the fleet and the window for itself once A's claims lapsed: one listing call each.
+    const after = listings();
+    expect([after.machines - before.machines, after.alerts - before.alerts]).toEqual([1, 1]);
+  });
+
   it("without Redis each replica lists for itself (what sharing saves)", async () => {
     sim = await startSimulator(SIM);
     const started = await Promise.all([0, 1].map(() => startReplica(sim!, { CACHE_TTL_SECONDS: "60" })));
