@@ -63,6 +63,10 @@ export interface Config {
   cacheStaleIfErrorMs: number;
   cacheMaxEntries: number;
   cacheMaxBytes: number;
+  /** LISTINGS_MAX_MB in bytes: the bound of every listing kept in process (store/listing-budget.ts). */
+  listingsMaxBytes: number;
+  /** ALERT_DELTA_SECONDS in ms: the fleet views' alert window is refreshed by delta once this old (0: never). */
+  alertDeltaMs: number;
   /** Fewest requests to a source in the window before its failure rate can open the circuit. */
   circuitFailureThreshold: number;
   /** Failure rate (0–1) over the window above which the circuit opens. */
@@ -221,6 +225,8 @@ export function loadConfig(env: Env = process.env): Config {
     cacheStaleIfErrorMs: 1000 * read.int("CACHE_STALE_IF_ERROR_SECONDS", 0, 0, 86_400),
     cacheMaxEntries: read.int("CACHE_MAX_ENTRIES", 50_000, 1, 100_000_000),
     cacheMaxBytes: 1024 * 1024 * read.int("CACHE_MAX_MB", 64, 1, 1_000_000),
+    listingsMaxBytes: 1024 * 1024 * read.int("LISTINGS_MAX_MB", 512, 1, 1_000_000),
+    alertDeltaMs: 1000 * read.int("ALERT_DELTA_SECONDS", 60, 0, 86_400),
     circuitFailureThreshold: read.int("CIRCUIT_FAILURE_THRESHOLD", 5, 1, 1_000_000),
     circuitFailureRate: read.int("CIRCUIT_FAILURE_PERCENT", 50, 1, 99) / 100,
     circuitWindowMs: 1000 * read.int("CIRCUIT_WINDOW_SECONDS", 10, 1, 3_600),

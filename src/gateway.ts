@@ -10,6 +10,7 @@ import { metricsPlacement, startMetricsListener, type MetricsListener } from "./
 import { buildAppSchema } from "./schema";
 import { buildSubgraphAppSchema } from "./federation/subgraph-schema";
 import { createCache } from "./sources/stores";
+import { ListingBudget } from "./store/listing-budget";
 import { sources } from "./sources";
 import type { EntityCache } from "./store/entity-cache";
 import { RedisApqCache } from "./apq/apq-cache";
@@ -28,7 +29,7 @@ export interface Gateway {
   simulator?: Simulator;
   clients: Clients;
   /** The one entity cache, and what each source's loaders read (the context's input). */
-  stores: { cache: EntityCache; started: readonly StartedEntry[] };
+  stores: { cache: EntityCache; listings: ListingBudget; started: readonly StartedEntry[] };
   metrics: Metrics;
   /** Only with REDIS_URL. */
   redis?: RedisLink;
@@ -105,6 +106,8 @@ export async function startGateway(input: Config, options: GatewayOptions = {}):
   let server: AppServer | undefined;
   try {
     const cache = createCache({ maxEntries: config.cacheMaxEntries, maxBytes: config.cacheMaxBytes });
+    // LISTINGS_MAX_MB: one bound over every listing every source keeps (store/listing-budget.ts).
+    const listings = new ListingBudget(config.listingsMaxBytes);
     // Every registered source starts on the shared machinery and reads its own settings from the config.
     clients = createClients({
       sources: sources(),
@@ -134,9 +137,11 @@ export async function startGateway(input: Config, options: GatewayOptions = {}):
         staleIfErrorMs: config.cacheStaleIfErrorMs,
         observe: (source, result, count) => metrics.cacheLookups.inc({ source, result }, count),
       },
+      listings,
     });
-    stores = { cache, started: clients.started };
+    stores = { cache, listings, started: clients.started };
     metrics.watchCache(() => ({ entries: cache.entries, bytes: cache.bytes }));
+    metrics.watchListings(() => ({ entries: listings.entries, bytes: listings.bytes }));
     server = await createServer({
       schema: config.federationSubgraph ? await buildSubgraphAppSchema() : await buildAppSchema(),
       log,

@@ -29,6 +29,9 @@ async function main(): Promise<void> {
       ESET_PASSWORD: SIMULATOR_CREDENTIALS.esetPassword,
       ESET_API_URL: sim,
       ESET_TOKEN_URL: process.env.ESET_TOKEN_URL!,
+      // bench:quota's dashboard may bound the kept listings or their delta refresh; the defaults otherwise.
+      ...(process.env.LISTINGS_MAX_MB ? { LISTINGS_MAX_MB: process.env.LISTINGS_MAX_MB } : {}),
+      ...(process.env.ALERT_DELTA_SECONDS ? { ALERT_DELTA_SECONDS: process.env.ALERT_DELTA_SECONDS } : {}),
     }),
   );
   ready({ url: gateway.url });

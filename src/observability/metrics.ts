@@ -53,6 +53,7 @@ export class Metrics {
   /** Read at scrape time from whatever `watch` registered, rather than updated on every change. */
   private cacheSize: () => { entries: number; bytes: number } = () => ({ entries: 0, bytes: 0 });
   private queueDepths: () => Array<[SourceName, number]> = () => [];
+  private listingsSize: () => { entries: number; bytes: number } = () => ({ entries: 0, bytes: 0 });
 
   readonly cacheEntries: Gauge = new Gauge({
     name: "usergraph_cache_entries",
@@ -65,6 +66,18 @@ export class Metrics {
     help: "Approximate bytes held by the entity cache.",
     registers: [this.registry],
     collect: (): void => this.cacheBytes.set(this.cacheSize().bytes),
+  });
+  readonly listingsBytes: Gauge = new Gauge({
+    name: "usergraph_listings_bytes",
+    help: "Approximate heap bytes of the vendor listings kept in process (bounded by LISTINGS_MAX_MB).",
+    registers: [this.registry],
+    collect: (): void => this.listingsBytes.set(this.listingsSize().bytes),
+  });
+  readonly listingsKept: Gauge = new Gauge({
+    name: "usergraph_listings_kept",
+    help: "Whole listings kept in process (a machine fleet, alert windows, counts, a user list).",
+    registers: [this.registry],
+    collect: (): void => this.listingsKept.set(this.listingsSize().entries),
   });
   readonly rateLimitWait = new Histogram({
     name: "usergraph_rate_limiter_wait_seconds",
@@ -129,6 +142,10 @@ export class Metrics {
 
   watchCache(size: () => { entries: number; bytes: number }): void {
     this.cacheSize = size;
+  }
+
+  watchListings(size: () => { entries: number; bytes: number }): void {
+    this.listingsSize = size;
   }
 
   /** Registers usergraph_redis_up (only deployments with Redis have it) and sets it. */

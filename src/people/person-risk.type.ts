@@ -62,7 +62,7 @@ export class PersonRiskConnection {
 
   @Field(() => Boolean, {
     description:
-      "Whether both listings are whole: false when the alert window outgrew 2 pages of 10,000 alerts or ESET's user list 10 pages of 1,000 users (the join then covers what was listed).",
+      "Whether both listings are whole: false when the alert window outgrew 5 pages of 10,000 alerts or ESET's user list 10 pages of 1,000 users (the join then covers what was listed).",
   })
   complete!: boolean;
 }

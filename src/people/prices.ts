@@ -1,5 +1,5 @@
 import { firstArg, one, type PricedPart } from "../limits/price-book";
-import { ALERT_LIST_MAX_PAGES } from "../sources/defender/prices";
+import { ALERT_WINDOW_MAX_PAGES } from "../sources/defender/prices";
 import { ESET_ROSTER_MAX_PAGES } from "../sources/eset/user-list/user-roster.listing";
 
 /** Link fields fan out to the other vendor: up to 8 Defender GETs for an ESET user (link-finder.ts). */
@@ -25,7 +25,7 @@ export const PEOPLE_PRICES: PricedPart = {
     "DefenderUser.esetLinks": { calls: { ESET: () => ESET_SEARCHES }, times: fanout },
     // Priced by both listings' pages, whatever the page or filter: the alert window and ESET's user list.
     "Query.peopleAtRisk": {
-      calls: { DEFENDER: () => ALERT_LIST_MAX_PAGES, ESET: () => ESET_ROSTER_MAX_PAGES },
+      calls: { DEFENDER: () => ALERT_WINDOW_MAX_PAGES, ESET: () => ESET_ROSTER_MAX_PAGES },
       times: firstArg(50, 1000),
     },
     // The ESET users linked to one account: from the list, no call; what is selected under them is priced per user.

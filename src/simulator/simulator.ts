@@ -39,6 +39,11 @@ export interface SimulatorOptions {
   extraDefenderAlerts?: number;
   /** The app roles (permissions) of the Defender tokens the simulator issues; default DEFAULT_DEFENDER_ROLES. */
   defenderRoles?: readonly string[];
+  /**
+   * Most machines or alerts one list page holds whatever `$top` asks (an OData server may page on its own,
+   * with `@odata.nextLink`): lets a test follow many pages without generating 10,000 entities a page.
+   */
+  defenderPageSize?: number;
 }
 
 /** What usergraph's Entra app is granted in the simulator by default: every read permission it uses. */
@@ -125,6 +130,8 @@ export class Simulator {
   tokenTtlSec: number;
   /** Send int64 fields as JSON strings (protojson's default) instead of numbers. */
   int64AsString = false;
+  /** Most items of a Defender list page, whatever `$top` asks (SimulatorOptions.defenderPageSize). */
+  defenderPageSize: number;
   /** The most API requests of one source that were in flight at once since the last reset. */
   readonly peakInFlight: Record<SimSource, number> = { DEFENDER: 0, ESET: 0 };
   /** Every access and refresh token handed out, so tests can check none of them leaks. */
@@ -143,6 +150,7 @@ export class Simulator {
   constructor(private readonly options: SimulatorOptions = {}) {
     this.latencyMs = options.latencyMs ?? 0;
     this.tokenTtlSec = options.tokenTtlSec ?? 3599;
+    this.defenderPageSize = options.defenderPageSize ?? MAX_PAGE;
     this.defenderRoles = options.defenderRoles ?? DEFAULT_DEFENDER_ROLES;
     this.startedAt = Date.now();
     this.loadDemoData();
@@ -204,6 +212,7 @@ export class Simulator {
     this.pending.clear();
     this.int64AsString = false;
     this.latencyMs = this.options.latencyMs ?? 0;
+    this.defenderPageSize = this.options.defenderPageSize ?? MAX_PAGE;
     this.peakInFlight.DEFENDER = 0;
     this.peakInFlight.ESET = 0;
   }
@@ -659,12 +668,13 @@ export class Simulator {
       if (filterText !== null) filter = parseFilter(filterText, set === "Machines" ? MACHINE_FILTERS : ALERT_FILTERS, entity);
       const dates = set === "Machines" ? MACHINE_DATES : ALERT_DATES;
       const selected = filter ? items.filter((item) => matches(filter, item, dates)) : items;
-      const page = selected.slice(skip, skip + top).map((item) => (set === "Alerts" ? withEvidence(item, expand !== null) : item));
+      const size = Math.min(top, this.defenderPageSize);
+      const page = selected.slice(skip, skip + size).map((item) => (set === "Alerts" ? withEvidence(item, expand !== null) : item));
       let nextLink: string | undefined;
-      if (top > 0 && skip + top < selected.length) {
+      if (size > 0 && skip + size < selected.length) {
         // The same query (as it was encoded) with $skip moved on.
         const kept = query.split("&").filter((part) => part !== "" && safeDecode(part.split("=")[0]!) !== "$skip");
-        nextLink = `${this.baseUrl}${path.split("?")[0]}?${[...kept, `$skip=${skip + top}`].join("&")}`;
+        nextLink = `${this.baseUrl}${path.split("?")[0]}?${[...kept, `$skip=${skip + size}`].join("&")}`;
       }
       return this.collection(set, page, nextLink);
     } catch (err) {

@@ -6,6 +6,8 @@ import { PendingMemory, RetryingSender, type AttemptObserver, type SourceGuards 
 import { HttpTransport, type HttpTransportOptions } from "../upstream/http-transport";
 import { BucketedLimiter, RateLimiter, type OutboundLimiter, type RateWindow } from "../upstream/rate-limiter";
 import type { RedisLink } from "../store/redis-link";
+import type { ListingBudget } from "../store/listing-budget";
+import { SharedListings } from "../store/shared-listings";
 import { SharedEntities } from "../store/shared-entities";
 import { EntityStore, type EntityStoreOptions } from "../store/entity-store";
 import { SharedRateLimiter } from "../upstream/shared-rate-limiter";
@@ -47,6 +49,8 @@ export interface ClientsOptions {
   tokenBackoff?: TokenBackoffOptions;
   /** What every entity store shares (the one cache). */
   storeCommon: StoreCommon;
+  /** The one bound over every listing kept (LISTINGS_MAX_MB). */
+  listings: ListingBudget;
 }
 
 /** A registered source and what its loaders read: the state its `start` made, or undefined when it is not configured. */
@@ -212,6 +216,8 @@ export function createClients(options: ClientsOptions): Clients {
         }),
       storeCommon: options.storeCommon,
       redis: options.redis,
+      listings: options.listings,
+      sharedListings: (keyPrefix) => options.redis && new SharedListings(options.redis, keyPrefix),
     };
     const made = source.start(kit);
     if (made) sources.set(name, made.runtime);

@@ -4,6 +4,8 @@ import type { Simulator } from "../simulator/simulator";
 import type { GraphPart } from "../graphql/graph-part";
 import type { EntityStoreOptions, EntityStore, StaleNote } from "../store/entity-store";
 import type { RedisLink } from "../store/redis-link";
+import type { ListingBudget } from "../store/listing-budget";
+import type { SharedListings } from "../store/shared-listings";
 import type { Deadline } from "../upstream/deadline";
 import type { PendingStore, RetryingSender, SourceGuards } from "../upstream/http-json";
 import type { OutboundLimiter, RateWindow } from "../upstream/rate-limiter";
@@ -65,6 +67,10 @@ export interface SourceKit<Connection = unknown, Settings = unknown> {
   /** For stores a source builds itself. */
   storeCommon: StoreCommon;
   redis?: RedisLink;
+  /** The one bound over every listing kept (LISTINGS_MAX_MB), shared by every source. */
+  listings: ListingBudget;
+  /** With Redis, listings under a key prefix the source chooses, shared by every replica (one lists, the others read). */
+  sharedListings(keyPrefix: string): SharedListings | undefined;
 }
 
 /**

@@ -47,10 +47,10 @@ let stack: Stack;
 let cached: Stack;
 useStackPair(SIM, (plain, keeping) => ([stack, cached] = [plain, keeping]));
 
-describe("defenderAlerts: totalCount and facets", () => {
-  const counted = (s: Stack, alertFilter: DefenderAlertFilter | null, first: number, after: string | null = null) =>
-    s.gql(DefenderAlertCountsDocument, { alertFilter, first, after });
+const counted = (s: Stack, alertFilter: DefenderAlertFilter | null, first: number, after: string | null = null) =>
+  s.gql(DefenderAlertCountsDocument, { alertFilter, first, after });
 
+describe("defenderAlerts: totalCount and facets", () => {
   it.each<[string, string[], string[]]>([
     ["every alert", [], []],
     ["high and medium", ["HIGH", "MEDIUM"], []],
@@ -136,7 +136,7 @@ describe("defenderAlerts: totalCount and facets", () => {
     expect(res.body.errors!.map((e) => [e.path!.join("."), e.extensions!.code])).toEqual([["defenderAlerts", "UPSTREAM_FORBIDDEN"]]);
   });
 
-  it("is priced with the listing's pages when a count is selected (1 call without, 3 with)", async () => {
+  it("is priced with the listing's pages when a count is selected (1 call without, 6 with)", async () => {
     const tight = await startStack({ MAX_DEFENDER_COST: "2" }, SIM);
     try {
       const plain = await tight.post(JSON.stringify({ query: `{ defenderAlerts(first: 1) { edges { node { id } } } }` }));
@@ -144,11 +144,96 @@ describe("defenderAlerts: totalCount and facets", () => {
       for (const count of ["totalCount", "facets { severity { value } }", "... on DefenderAlertConnection { totalCount }"]) {
         const res = await tight.post(JSON.stringify({ query: `{ defenderAlerts(first: 1) { ${count} } }` }));
         expect(codes(res)).toEqual(["OPERATION_LIMIT_EXCEEDED"]);
-        expect(JSON.stringify(res.body.errors)).toContain("3 Defender calls");
+        expect(JSON.stringify(res.body.errors)).toContain("6 Defender calls");
       }
     } finally {
       await tight.close();
     }
+  });
+});
+
+describe("defenderAlerts counts beside the fleet views: from the alert window, no listing of their own", () => {
+  /** A window no other test of this file asks (its hour is the listing's key), so cold is cold on the caching stack. */
+  const since = () => new Date(Date.now() - 3 * DAY - 5 * 3_600_000).toISOString();
+  const DASHBOARD = `query($since: DateTime!) {
+    peopleAtRisk(since: $since, first: 5) { totalCount edges { node { defender { id } } } }
+    defenderAlerts(filter: { createdSince: $since, statuses: [NEW, IN_PROGRESS] }, first: 0) {
+      totalCount facets { severity { value count } } pageInfo { hasNextPage } edges { node { id } } }
+  }`;
+  const openSince = (sim: Simulator, from: string): WireObject[] =>
+    [...sim.defenderAlerts.values()].filter(
+      (a) => Date.parse(String(a.alertCreationTime)) >= Date.parse(from) && ["New", "InProgress"].includes(String(a.status)),
+    );
+
+  it("counts a filter with createdSince from the window peopleAtRisk lists (1 call cold), first: 0 asks no page; warm 0 calls", async () => {
+    const from = since();
+    const cold = await cached.post(JSON.stringify({ query: DASHBOARD, variables: { since: from } }));
+    expect(cold.body.errors).toBeUndefined();
+    const want = openSince(cached.sim, from);
+    const conn = (
+      cold.body.data as { defenderAlerts: { totalCount: number; facets: unknown; pageInfo: { hasNextPage: boolean }; edges: [] } }
+    ).defenderAlerts;
+    expect(want.length).toBeGreaterThan(0);
+    expect(conn.totalCount).toBe(want.length);
+    expect(conn.facets).toEqual({ severity: countsOf(want, (a) => enumName(a.severity)) });
+    expect(conn.edges).toEqual([]);
+    expect(conn.pageInfo.hasNextPage).toBe(true);
+    // The window's one listing (with evidence), nothing filtered by status, no $top=1 page.
+    expect(cached.sim.requests.filter((r) => r.kind === "api" && r.source === "DEFENDER").map((r) => decodeURIComponent(r.path))).toEqual([
+      expect.stringMatching(/^\/api\/alerts\?\$filter=lastUpdateTime ge [^&]+&\$top=10000&\$expand=evidence$/),
+    ]);
+    cached.sim.reset();
+    const warm = await cached.post(JSON.stringify({ query: DASHBOARD, variables: { since: from } }));
+    expect(warm.body.data).toEqual(cold.body.data);
+    expect(defenderCalls(cached.sim)).toBe(0);
+  });
+
+  it("counts per filter once the window outgrew its bound (5 pages): the first request fails alone at its price, later ones list the filtered set only", async () => {
+    const from = new Date(Date.now() - 2 * DAY - 7 * 3_600_000).toISOString();
+    const start = Math.floor(Date.parse(from) / 3_600_000) * 3_600_000;
+    const inWindow = [...stack.sim.defenderAlerts.values()].filter((a) => Date.parse(String(a.lastUpdateTime)) >= start).length;
+    const open = openSince(stack.sim, from).length;
+    // Pages small enough that the window takes more than 5 and the open set at most 5.
+    const size = Math.ceil(open / 5);
+    expect(5 * size).toBeLessThan(inWindow);
+    const query = JSON.stringify({
+      query: `query($f: DefenderAlertFilter) { defenderAlerts(filter: $f, first: 0) { totalCount } }`,
+      variables: { f: { createdSince: from, statuses: ["NEW", "IN_PROGRESS"] } },
+    });
+    stack.sim.defenderPageSize = size;
+    const first = await stack.post(query);
+    expect(codes(first)).toEqual(["OPERATION_LIMIT_EXCEEDED"]);
+    expect(defenderCalls(stack.sim)).toBe(6);
+    stack.sim.reset();
+    stack.sim.defenderPageSize = size;
+    const second = await stack.post(query);
+    expect(second.body.errors).toBeUndefined();
+    expect((second.body.data as { defenderAlerts: { totalCount: number } }).defenderAlerts.totalCount).toBe(open);
+    expect(stack.sim.count({ source: "DEFENDER", kind: "api", pathIncludes: "lastUpdateTime" })).toBe(0);
+    expect(defenderCalls(stack.sim)).toBe(Math.ceil(open / size));
+  });
+
+  it("pages from the window with the counts: every matching alert exactly once, in Defender's order", async () => {
+    const from = since();
+    const want = openSince(stack.sim, from)
+      .sort(
+        (a, b) => Date.parse(String(b.lastUpdateTime)) - Date.parse(String(a.lastUpdateTime)) || String(a.id).localeCompare(String(b.id)),
+      )
+      .map((a) => String(a.id));
+    const seen: string[] = [];
+    let after: string | null = null;
+    for (;;) {
+      const res = await counted(stack, { createdSince: from, statuses: ["NEW", "IN_PROGRESS"] }, 7, after);
+      expect(res.body.errors).toBeUndefined();
+      const conn = res.body.data!.defenderAlerts!;
+      expect(conn.totalCount).toBe(want.length);
+      seen.push(...conn.edges.map((e) => e.node.id));
+      if (!conn.pageInfo.hasNextPage) break;
+      after = conn.pageInfo.endCursor;
+    }
+    expect(seen).toEqual(want);
+    // Caching is off here: one window listing a page, nothing else.
+    expect(stack.sim.count({ source: "DEFENDER", kind: "api", pathIncludes: "status" })).toBe(0);
   });
 });
 

@@ -235,6 +235,28 @@ describe("defenderMachines: Defender calls", () => {
   });
 });
 
+describe("defenderMachines: a fleet of many pages", () => {
+  it("follows @odata.nextLink to the end (one call a page, 10 pages here), complete, every machine counted", async () => {
+    const size = stack.sim.defenderMachines.size;
+    // Defender pages on its own at 10,000; the simulator is told to page at a tenth of this fleet.
+    stack.sim.defenderPageSize = Math.ceil(size / 10);
+    const res = await page(stack, { first: 1 });
+    expect(res.body.errors).toBeUndefined();
+    expect(res.body.data!.defenderMachines!).toMatchObject({ totalCount: size, complete: true });
+    expect(listCalls(stack.sim)).toBe(10);
+    expect(stack.logs.entries("graphql request").at(-1)!.plan).toEqual(["machines: fleet list, 10 calls for defenderMachines"]);
+  });
+
+  it("says complete: false when the fleet outgrows the listing's bound (10 pages), and counts what it listed", async () => {
+    const size = stack.sim.defenderMachines.size;
+    stack.sim.defenderPageSize = Math.floor(size / 11);
+    const res = await page(stack, { first: 1 });
+    expect(res.body.errors).toBeUndefined();
+    expect(res.body.data!.defenderMachines!).toMatchObject({ totalCount: 10 * Math.floor(size / 11), complete: false });
+    expect(listCalls(stack.sim)).toBe(10);
+  });
+});
+
 describe("defenderMachines: cursors", () => {
   it("continues after the last machine seen when the listing is refreshed in between: machines that came or went before it change nothing", async () => {
     // Caching is off on this stack: every request lists the fleet afresh, a refresh between any two pages.
@@ -336,6 +358,6 @@ describe("defenderMachines: failure and price", () => {
       JSON.stringify({ query: "{ defenderMachines(first: 200) { edges { node { loggedOnUsers { id } } } } }" }),
     );
     expect(codes(perMachine)).toEqual(["OPERATION_LIMIT_EXCEEDED"]);
-    expect(JSON.stringify(perMachine.body.errors)).toContain("203 Defender calls");
+    expect(JSON.stringify(perMachine.body.errors)).toContain("210 Defender calls");
   });
 });

@@ -37,6 +37,8 @@ describe("metrics at /metrics", () => {
       "usergraph_cache_lookups_total",
       "usergraph_cache_entries",
       "usergraph_cache_bytes",
+      "usergraph_listings_bytes",
+      "usergraph_listings_kept",
       "usergraph_rate_limiter_wait_seconds_bucket",
       "usergraph_rate_limiter_queue_depth",
       "usergraph_circuit_state",

@@ -213,8 +213,8 @@ describe("peopleAtRisk", () => {
     expect(esetCalls(stack.sim)).toBe(1);
   });
 
-  it("is priced by both listings' pages: 2 Defender calls and 10 ESET calls whatever the page", async () => {
-    const tight = await startStack({ MAX_DEFENDER_COST: "2" }, SIM);
+  it("is priced by both listings' pages: 5 Defender calls and 10 ESET calls whatever the page", async () => {
+    const tight = await startStack({ MAX_DEFENDER_COST: "5" }, SIM);
     try {
       const res = await people(tight, { since: daysAgo(7), first: 1000 });
       expect(res.body.errors).toBeUndefined();
@@ -225,7 +225,7 @@ describe("peopleAtRisk", () => {
         }),
       );
       expect(codes(user)).toEqual(["OPERATION_LIMIT_EXCEEDED"]);
-      expect(JSON.stringify(user.body.errors)).toContain("3 Defender calls");
+      expect(JSON.stringify(user.body.errors)).toContain("6 Defender calls");
     } finally {
       await tight.close();
     }

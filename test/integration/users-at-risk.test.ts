@@ -210,8 +210,8 @@ describe("defenderUsersAtRisk", () => {
     expect(res.body.errors!.map((e) => [e.path!.join("."), e.extensions!.code])).toEqual([["defenderUsersAtRisk", "UPSTREAM_FORBIDDEN"]]);
   });
 
-  it("is priced by the listing's pages (2), plus one call per account when `user` is selected", async () => {
-    const tight = await startStack({ MAX_DEFENDER_COST: "6" }, SIM);
+  it("is priced by the listing's pages (5), plus one call per account when `user` is selected", async () => {
+    const tight = await startStack({ MAX_DEFENDER_COST: "9" }, SIM);
     try {
       const since = daysAgo(7);
       const plain = await page(tight, { since, first: 1000 });
@@ -219,7 +219,7 @@ describe("defenderUsersAtRisk", () => {
       expect((await tight.gql(DefenderUsersAtRiskWithUserDocument, { since, first: 4 })).body.errors).toBeUndefined();
       const res = await tight.gql(DefenderUsersAtRiskWithUserDocument, { since, first: 5 });
       expect(codes(res)).toEqual(["OPERATION_LIMIT_EXCEEDED"]);
-      expect(JSON.stringify(res.body.errors)).toContain("7 Defender calls");
+      expect(JSON.stringify(res.body.errors)).toContain("10 Defender calls");
     } finally {
       await tight.close();
     }

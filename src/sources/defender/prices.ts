@@ -2,11 +2,18 @@ import type { FieldNode } from "graphql";
 import { firstArg, lengthOf, maySelect, one, type IdListArgument, type PlanPrice, type PricedPart } from "../../limits/price-book";
 
 /**
- * Most pages of a listing the planned relations read (machines/machine.plan.ts, alerts/alert.plan.ts): the
- * fleet (`GET /api/machines?$top=10000`, 30,000 machines) and one alert window
- * (`GET /api/alerts?$filter=lastUpdateTime ge …&$top=10000`, 20,000 alerts).
+ * Most pages of a listing read before it is called incomplete (`complete: false`): a bound for the price,
+ * far above the fleets and windows the listings are for, so that they are read to their end
+ * (`@odata.nextLink`) in practice.
+ * - The fleet (`GET /api/machines?$top=10000`, machines/machine.plan.ts): 10 pages, 100,000 machines.
+ * - The alert window of the fleet views (`GET /api/alerts?$filter=lastUpdateTime ge …&$top=10000&$expand=evidence`,
+ *   risk/risk.listing.ts, which defenderAlerts' counts read too): 5 pages, 50,000 alerts.
+ * - The alert relations' own listing (alerts/alert.plan.ts), chosen only when it costs fewer calls than
+ *   asking per user: 2 pages, 20,000 alerts; past that they are asked per key.
+ * A kept listing costs no call; a cold one costs its pages (ceil(size / 10,000)), which is what is spent.
  */
-export const FLEET_MAX_PAGES = 3;
+export const FLEET_MAX_PAGES = 10;
+export const ALERT_WINDOW_MAX_PAGES = 5;
 export const ALERT_LIST_MAX_PAGES = 2;
 
 /** `defenderUsers(ids:)`, limited by MAX_DEFENDER_IDS. */
@@ -23,11 +30,11 @@ const machinePage = firstArg(50, 1000);
  * and, when that listing cannot serve the page (it lacks evidence, or the page lies beyond its cap), the page call.
  */
 const alertPageCalls = (_args: Record<string, unknown>, node: FieldNode): number =>
-  1 + (maySelect(node, ["totalCount", "facets", "countedAt"]) ? ALERT_LIST_MAX_PAGES : 0);
+  1 + (maySelect(node, ["totalCount", "facets", "countedAt"]) ? ALERT_WINDOW_MAX_PAGES : 0);
 /** defenderUsersAtRisk pages: `first`, 50 by default, at most 1000. */
 const riskPage = firstArg(50, 1000);
 /** The alert window's listing, whole (with evidence): at most its page cap, whatever the arguments or page (0 while kept). */
-const alertWindowListing = (): number => ALERT_LIST_MAX_PAGES;
+const alertWindowListing = (): number => ALERT_WINDOW_MAX_PAGES;
 /** The fleet listing, whole: at most its page cap, whatever the filter, order or page (0 while kept). */
 const fleetListing = (): number => FLEET_MAX_PAGES;
 

@@ -2,12 +2,15 @@ import { createHash } from "node:crypto";
 import DataLoader from "dataloader";
 import { withCacheFastPath, type EntityLoader } from "../../store/entity-loader";
 import { EntityStore, type EntityStoreOptions, type StaleNote } from "../../store/entity-store";
+import type { ListingBudget } from "../../store/listing-budget";
 import type { RedisLink } from "../../store/redis-link";
+import { SharedListings } from "../../store/shared-listings";
 import { SharedEntities } from "../../store/shared-entities";
 import { mapSettledWithLimit } from "../../upstream/concurrency";
 import type { Deadline } from "../../upstream/deadline";
 import { notConfigured } from "../../upstream/not-configured";
 import { alertCountListings, type AlertCounts } from "./alerts/alert-count.listing";
+import type { DefenderAlertFilter } from "./alerts/alert-filter.input";
 import { alertPlan, groupAlerts, primeWindow } from "./alerts/alert.plan";
 import { EvidenceBook, type UserEvidenceItem } from "./alerts/evidence-book";
 import type { DefenderClient } from "./client";
@@ -43,6 +46,7 @@ export interface DefenderRelationStores {
 
 export type AlertCountReader = (
   filter: string,
+  input: DefenderAlertFilter | null | undefined,
   evidence: boolean,
   deadline: Deadline,
   report: (enumName: string, wireValue: string) => void,
@@ -60,6 +64,10 @@ export interface DefenderRelationOptions {
   common: Pick<EntityStoreOptions<unknown>, "cache" | "negativeMs" | "staleIfErrorMs" | "observe">;
   keyPrefix: string;
   redis?: RedisLink;
+  /** The bound of every listing kept in process (LISTINGS_MAX_MB). */
+  budget: ListingBudget;
+  /** ALERT_DELTA_SECONDS in ms (risk/risk.listing.ts). */
+  alertDeltaMs: number;
 }
 
 export function createDefenderRelationStores(o: DefenderRelationOptions): DefenderRelationStores {
@@ -75,7 +83,9 @@ export function createDefenderRelationStores(o: DefenderRelationOptions): Defend
     });
   };
   const { client, concurrency } = o;
-  const machinesPlan = machinePlan(client, concurrency, o.ttlMs);
+  // With Redis, the listings are shared across replicas under the same credentials' prefix as the entities.
+  const sharedListings = o.redis && new SharedListings(o.redis, o.keyPrefix);
+  const machinesPlan = machinePlan(client, concurrency, o.ttlMs, o.budget, sharedListings);
   const machines = store<DefenderMachineDto>("machine", machinesPlan.fetchMany);
   const userMachines = store<DefenderMachineDto[]>("user-machines", async (ids, deadline) => {
     const results = await mapSettledWithLimit(ids, concurrency, (id) => client.getUserMachines(id, deadline));
@@ -93,20 +103,28 @@ export function createDefenderRelationStores(o: DefenderRelationOptions): Defend
   const evidence = new EvidenceBook(o.ttlMs);
   alerts = store<DefenderAlertDto[]>(
     "alerts",
-    alertPlan(client, concurrency, o.ttlMs, () => alerts!, evidence),
+    alertPlan(client, concurrency, o.ttlMs, () => alerts!, o.budget, evidence),
   );
+  // The users' and machines' alerts of a complete window go to the alert store too: their alerts fields are then warm.
+  const risk = riskListings({
+    client,
+    ttlMs: o.ttlMs,
+    deltaMs: o.alertDeltaMs,
+    budget: o.budget,
+    shared: sharedListings,
+    onListed: (window, listed, complete) => {
+      evidence.add(`risk|${window}`, listed);
+      if (complete) primeWindow(alerts!, groupAlerts(listed), window, true);
+    },
+  });
   return {
     machines,
     userMachines,
     logonUsers,
     alerts,
     fleet: machinesPlan.wholeFleet,
-    alertCounts: alertCountListings(client, o.ttlMs),
-    // The users' and machines' alerts of a complete window go to the alert store too: their alerts fields are then warm.
-    risk: riskListings(client, o.ttlMs, (window, listed, complete) => {
-      evidence.add(`risk|${window}`, listed);
-      if (complete) primeWindow(alerts!, groupAlerts(listed), window, true);
-    }),
+    alertCounts: alertCountListings(client, o.ttlMs, risk, o.budget),
+    risk,
     evidence,
     client,
     cursorKey: cursorKey(o.identity, o.secret),

@@ -71,6 +71,8 @@ export function startDefender(kit: SourceKit<DefenderConnection, DefenderSetting
     common: kit.storeCommon,
     keyPrefix,
     redis: kit.redis,
+    budget: kit.listings,
+    alertDeltaMs: kit.config.alertDeltaMs,
   });
   return { runtime: { client, token, guards }, state: { users, relations } };
 }

@@ -73,7 +73,12 @@ export function startEset(kit: SourceKit<EsetConnection, EsetSettings>): Started
   });
   return {
     runtime: { client, token, guards },
-    state: { users, search, lists: { client, cursorKey: cursorKey(identity, credentials.password) }, roster: esetRoster(client, ttlMs) },
+    state: {
+      users,
+      search,
+      lists: { client, cursorKey: cursorKey(identity, credentials.password) },
+      roster: esetRoster(client, ttlMs, kit.listings, kit.sharedListings(`ESET:${kit.fingerprint(identity)}:`)),
+    },
   };
 }
 

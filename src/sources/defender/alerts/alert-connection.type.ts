@@ -39,7 +39,7 @@ export class DefenderAlertConnection {
   @Field(() => Int, {
     nullable: true,
     description:
-      "How many alerts match the filter (all pages). Defender gives no count: selecting it (or facets) reads the whole filtered set once (GET /api/alerts?$filter=…&$top=10000, at most 2 pages), which then also serves this page, and keeps the counts for the Defender cache TTL. Null when the set holds more than 20,000 alerts.",
+      "How many alerts match the filter (all pages). Defender gives no count: selecting it (or facets) reads the whole set once, which then also serves this page: with createdSince or updatedSince, the alert window of that hour that defenderUsersAtRisk and peopleAtRisk read (GET /api/alerts?$filter=lastUpdateTime ge …&$top=10000&$expand=evidence, kept and refreshed by delta); otherwise the filtered set (GET /api/alerts?$filter=…&$top=10000), its counts kept for the Defender cache TTL. At most 5 pages either way. Null when the set holds more than 50,000 alerts.",
   })
   totalCount?: number | null;
 

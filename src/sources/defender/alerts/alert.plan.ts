@@ -5,6 +5,7 @@ import { DEFENDER_MAX_TOP, type DefenderClient } from "../client";
 import type { DefenderAlertDto } from "../dto";
 import { expectedPagesOf, listingPays, Listings, readPages, RequestSpend } from "../listings";
 import { ALERT_LIST_MAX_PAGES } from "../prices";
+import type { ListingBudget } from "../../../store/listing-budget";
 
 export { ALERT_LIST_MAX_PAGES };
 import { relatedUserKeys } from "./alert.mapper";
@@ -118,11 +119,20 @@ export function alertPlan(
   concurrency: number,
   ttlMs: number,
   store: () => EntityStore<DefenderAlertDto[]>,
+  budget: ListingBudget,
   /** Where the User evidence of alerts read with evidence is recorded (for LinkRule.ALERT_EVIDENCE). */
   book?: EvidenceBook,
 ) {
   // Kept slim while fresh: a window's alerts (up to 20,000, with evidence) live in the entity store, per holder.
-  const listings = new Listings<AlertIndex>(ttlMs, 8, ({ byKey: _whole, ...slim }) => slim);
+  const listings = new Listings<AlertIndex>({
+    name: "alert-index",
+    source: "DEFENDER",
+    ttlMs,
+    budget,
+    maxKept: 8,
+    keep: ({ byKey: _whole, ...slim }) => slim,
+    bytes: (index) => 128 * index.holders.size + 256,
+  });
   const spend = new RequestSpend();
   const lastCount = new Map<string, number>();
   const expectedPages = (window: string) => expectedPagesOf(lastCount.get(window));

@@ -51,7 +51,7 @@ export class DefenderMachineConnection {
 
   @Field(() => Boolean, {
     description:
-      "Whether the listing holds the whole fleet. False when the fleet outgrew what one listing reads (3 pages of 10,000 machines): the counts and pages then cover the machines listed.",
+      "Whether the listing holds the whole fleet. False when the fleet outgrew what one listing reads (10 pages of 10,000 machines): the counts and pages then cover the machines listed.",
   })
   complete!: boolean;
 }

@@ -18,7 +18,7 @@ export class DefenderMachineListResolver {
   @Query(() => DefenderMachineConnection, {
     nullable: true,
     description:
-      "Defender machines of the whole fleet, filtered, ordered and counted, a page at a time. Served from the fleet listing (GET /api/machines?$top=10000, following @odata.nextLink, at most 3 pages): listed once and kept for the Defender cache TTL, shared with every request of these credentials, so further pages, filters, orders and counts cost no call. Needs the Defender permission Machine.Read.All. Null (with its error) when the listing fails, an argument is refused or the caller lacks the Defender scope; the other fields of the request still answer.",
+      "Defender machines of the whole fleet, filtered, ordered and counted, a page at a time. Served from the fleet listing (GET /api/machines?$top=10000, following @odata.nextLink to the end, at most 10 pages = 100,000 machines): listed once and kept for the Defender cache TTL, shared with every request of these credentials, so further pages, filters, orders and counts cost no call. Needs the Defender permission Machine.Read.All. Null (with its error) when the listing fails, an argument is refused or the caller lacks the Defender scope; the other fields of the request still answer.",
   })
   async defenderMachines(
     @Args() { filter, orderBy, first, after }: DefenderMachinesArgs,

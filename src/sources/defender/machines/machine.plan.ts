@@ -5,6 +5,8 @@ import { DEFENDER_MAX_TOP, type DefenderClient } from "../client";
 import type { DefenderMachineDto } from "../dto";
 import { expectedPagesOf, listingPays, Listings, readPages, RequestSpend } from "../listings";
 import { FLEET_MAX_PAGES } from "../prices";
+import { approximateBytes, type ListingBudget } from "../../../store/listing-budget";
+import type { SharedListings } from "../../../store/shared-listings";
 
 export { FLEET_MAX_PAGES };
 
@@ -35,8 +37,24 @@ export function machineKey(idOrName: string): string {
  * listing shows only recent machines) are asked per id. The choice goes on the request's log line.
  * `wholeFleet` hands the same listing to defenderMachines.
  */
-export function machinePlan(client: DefenderClient, concurrency: number, ttlMs: number) {
-  const fleet = new Listings<FleetIndex>(ttlMs, 1);
+export function machinePlan(client: DefenderClient, concurrency: number, ttlMs: number, budget: ListingBudget, shared?: SharedListings) {
+  const fleet = new Listings<FleetIndex>({
+    name: "fleet",
+    source: "DEFENDER",
+    ttlMs,
+    budget,
+    maxKept: 1,
+    // Sized with its index, rows and views: about 3 entries per machine besides the machine itself.
+    bytes: (f) => approximateBytes(f.machines, 400),
+    shared: shared && {
+      store: shared,
+      toWire: ({ machines, listedAt, pages, complete }) => ({ machines, listedAt, pages, complete }),
+      fromWire: (wire) => {
+        const { machines, listedAt, pages, complete } = wire as Pick<FleetIndex, "machines" | "listedAt" | "pages" | "complete">;
+        return { byKey: indexFleet(machines), machines, listedAt, views: new Map(), count: machines.length, pages, complete };
+      },
+    },
+  });
   const spend = new RequestSpend();
   let lastCount: number | undefined;
   const expectedPages = () => expectedPagesOf(lastCount);
@@ -63,7 +81,9 @@ export function machinePlan(client: DefenderClient, concurrency: number, ttlMs: 
     if (!index && (fleet.fetching("fleet") || listingPays(expectedPages(), FLEET_MAX_PAGES, spend.of(deadline, "fleet"), keys.length))) {
       try {
         index = await fleet.get("fleet", deadline, () => listFleet(deadline));
-        plan = `machines: fleet list, ${index.pages} call${index.pages === 1 ? "" : "s"} for ${keys.length} ids`;
+        plan = fleet.readFromRedis(index)
+          ? `machines: fleet list from Redis (listed by another replica) for ${keys.length} ids`
+          : `machines: fleet list, ${index.pages} call${index.pages === 1 ? "" : "s"} for ${keys.length} ids`;
       } catch (err) {
         for (const key of keys) out.set(key, err instanceof Error ? err : new Error(String(err)));
         deadline.notePlan(`machines: fleet list failed for ${keys.length} ids`);
@@ -96,7 +116,9 @@ export function machinePlan(client: DefenderClient, concurrency: number, ttlMs: 
     deadline.notePlan(
       kept
         ? "machines: cached fleet list for defenderMachines"
-        : `machines: fleet list, ${index.pages} call${index.pages === 1 ? "" : "s"} for defenderMachines`,
+        : fleet.readFromRedis(index)
+          ? "machines: fleet list from Redis (listed by another replica) for defenderMachines"
+          : `machines: fleet list, ${index.pages} call${index.pages === 1 ? "" : "s"} for defenderMachines${fleet.tooLarge.has("fleet") ? " (not kept: larger than LISTINGS_MAX_MB)" : ""}`,
     );
     return index;
   };

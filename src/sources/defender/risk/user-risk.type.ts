@@ -64,7 +64,7 @@ export class DefenderUserRiskConnection {
 
   @Field(() => Boolean, {
     description:
-      "Whether the listing holds the whole window. False when the window outgrew what one listing reads (2 pages of 10,000 alerts): the ranking then covers the alerts listed (the most recently updated).",
+      "Whether the listing holds the whole window. False when the window outgrew what one listing reads (5 pages of 10,000 alerts): the ranking then covers the alerts listed (the most recently updated).",
   })
   complete!: boolean;
 }

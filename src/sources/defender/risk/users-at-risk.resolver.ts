@@ -51,7 +51,7 @@ export class DefenderUsersAtRiskResolver {
   @Query(() => DefenderUserRiskConnection, {
     nullable: true,
     description:
-      "Defender accounts at risk, riskiest first: the alerts updated since `since` (at least minSeverity, of the statuses asked) grouped by their relatedUser, ordered by highest severity, then open alerts (NEW, IN_PROGRESS), then the latest alert; id breaks ties. Served from one alert listing (GET /api/alerts?$filter=lastUpdateTime ge …&$top=10000&$expand=evidence, at most 2 pages) kept for the Defender cache TTL and shared by every request of these credentials: further pages and arguments cost no call. Selecting `user` costs a GET /api/users/{id} per account. Needs Alert.Read.All. Null (with its error) when the listing fails, an argument is refused or the caller lacks the Defender scope; the other fields still answer.",
+      "Defender accounts at risk, riskiest first: the alerts updated since `since` (at least minSeverity, of the statuses asked) grouped by their relatedUser, ordered by highest severity, then open alerts (NEW, IN_PROGRESS), then the latest alert; id breaks ties. Served from one alert listing (GET /api/alerts?$filter=lastUpdateTime ge …&$top=10000&$expand=evidence, following @odata.nextLink to the end, at most 5 pages) kept for the Defender cache TTL and shared by every request of these credentials: further pages and arguments cost no call. Selecting `user` costs a GET /api/users/{id} per account. Needs Alert.Read.All. Null (with its error) when the listing fails, an argument is refused or the caller lacks the Defender scope; the other fields still answer.",
   })
   async defenderUsersAtRisk(
     @Args() { since, minSeverity, status, first, after }: UsersAtRiskArgs,

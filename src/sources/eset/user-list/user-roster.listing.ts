@@ -1,3 +1,6 @@
+import { approximateBytes, type ListingBudget } from "../../../store/listing-budget";
+import { Listings } from "../../../store/listings";
+import type { SharedListings } from "../../../store/shared-listings";
 import type { Deadline } from "../../../upstream/deadline";
 import { ESET_MAX_PAGE_SIZE, type EsetClient } from "../client";
 import type { EsetUserDto } from "../dto";
@@ -21,56 +24,55 @@ export interface EsetRoster {
 }
 
 /**
- * One roster per ESET account: one fetch at a time (requests asking meanwhile join it), failures never
- * kept, at most one fetch per request even with caching off. Hand-written rather than Defender's
- * `Listings` because vendor folders do not import each other, and a single entry needs no eviction.
+ * One roster per ESET account, in the shared Listings (store/listings.ts): one fetch at a time (requests
+ * asking meanwhile join it), failures never kept, at most one fetch per request even with caching off,
+ * kept within the listing budget (LISTINGS_MAX_MB), and with Redis shared across replicas (one lists, the
+ * others read).
  */
-export function esetRoster(client: EsetClient, ttlMs: number) {
-  let fresh: { until: number; value: EsetRoster } | undefined;
-  let inflight: Promise<EsetRoster> | undefined;
-  const perRequest = new WeakMap<Deadline, Promise<EsetRoster>>();
+export function esetRoster(client: EsetClient, ttlMs: number, budget: ListingBudget, shared?: SharedListings) {
+  const listings = new Listings<EsetRoster>({
+    name: "eset-roster",
+    source: "ESET",
+    ttlMs,
+    budget,
+    maxKept: 1,
+    bytes: (r) => approximateBytes(r.users, 64),
+    shared: shared && {
+      store: shared,
+      toWire: ({ users, listedAt, pages, complete }) => ({ users, listedAt, pages, complete }),
+      fromWire: (wire) => ({ ...(wire as Omit<EsetRoster, "views">), views: new Map() }),
+    },
+  });
 
   const list = async (deadline: Deadline): Promise<EsetRoster> => {
     const users: EsetUserDto[] = [];
     let token = "";
     let pages = 0;
+    const listedAt = Date.now();
     do {
       const page = await client.listUsers({}, ESET_MAX_PAGE_SIZE, token, deadline);
       users.push(...page.users);
       token = page.nextPageToken;
       pages++;
     } while (token !== "" && pages < ESET_ROSTER_MAX_PAGES);
-    return { users, listedAt: Date.now(), pages, complete: token === "", views: new Map() };
+    return { users, listedAt, pages, complete: token === "", views: new Map() };
   };
 
   return (deadline: Deadline): Promise<EsetRoster> => {
-    const mine = perRequest.get(deadline);
-    if (mine !== undefined) return mine;
-    let promise: Promise<EsetRoster>;
-    if (fresh !== undefined && Date.now() < fresh.until) {
-      promise = Promise.resolve(fresh.value);
-      deadline.notePlan("eset users: cached user list");
-    } else {
-      promise =
-        inflight ??
-        (inflight = list(deadline).then(
-          (value) => {
-            inflight = undefined;
-            if (ttlMs > 0) fresh = { until: Date.now() + ttlMs, value };
-            return value;
-          },
-          (err: unknown) => {
-            inflight = undefined;
-            throw err;
-          },
-        ));
-      void promise.then(
-        (r) => deadline.notePlan(`eset users: list, ${r.pages} call${r.pages === 1 ? "" : "s"}`),
-        () => undefined,
-      );
-    }
-    perRequest.set(deadline, promise);
-    return promise;
+    const kept = listings.peek("users") !== undefined || listings.ofRequest("users", deadline) !== undefined;
+    const roster = listings.get("users", deadline, () => list(deadline));
+    void roster.then(
+      (r) =>
+        deadline.notePlan(
+          kept
+            ? "eset users: cached user list"
+            : listings.readFromRedis(r)
+              ? "eset users: user list from Redis (listed by another replica)"
+              : `eset users: list, ${r.pages} call${r.pages === 1 ? "" : "s"}`,
+        ),
+      () => undefined,
+    );
+    return roster;
   };
 }
 
