@@ -29,6 +29,10 @@ async function main(): Promise<void> {
       ESET_PASSWORD: SIMULATOR_CREDENTIALS.esetPassword,
       ESET_API_URL: sim,
       ESET_TOKEN_URL: process.env.ESET_TOKEN_URL!,
+      // (h)/(j): the bench's queries registered, sent by documentId (issue 21).
+      TRUSTED_DOCUMENTS: process.env.TRUSTED_DOCUMENTS ?? "off",
+      TRUSTED_DOCUMENTS_MANIFESTS: process.env.TRUSTED_DOCUMENTS_MANIFESTS ?? "",
+      TRUSTED_DOCUMENTS_COMPILED: process.env.TRUSTED_DOCUMENTS_COMPILED ?? "1",
     }),
   );
   ready({ url: gateway.url });
