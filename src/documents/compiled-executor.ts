@@ -22,6 +22,10 @@ const MAX_PLANS_PER_DOCUMENT = 32;
  * metrics, the lifetime), error formatting. So the fast path answers, refuses, logs and counts exactly
  * like the normal one (test/integration/trusted-documents.test.ts compares both byte for byte).
  *
+ * Only registered documents are compiled: graphql-jit generates JavaScript source from the document (its
+ * field names, aliases, arguments) and evaluates it with `new Function`, so a document an attacker chose
+ * never reaches it, and a process does not compile (and keep) one plan per distinct document it is sent.
+ *
  * Variables that do not coerce: graphql-jit words that refusal differently from graphql-js, and runs no
  * resolver for it; such a request is executed again by graphql-js for graphql-js's own words.
  */
