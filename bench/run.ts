@@ -1,5 +1,6 @@
-import { readFileSync, writeFileSync } from "node:fs";
-import { cpus, totalmem } from "node:os";
+import { createHash } from "node:crypto";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { cpus, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
 import autocannon from "autocannon";
 import { simulatorTokens, startChild as start, type Child } from "./children";
@@ -17,7 +18,7 @@ const POOL = 20_000;
 const WARM_POOL = 1000;
 const root = join(__dirname, "..", "..");
 
-type SystemId = "a" | "b" | "c" | "d" | "e" | "f" | "g";
+type SystemId = "a" | "b" | "c" | "d" | "e" | "f" | "g" | "h" | "i" | "j";
 type QueryId = "one-defender" | "one-eset" | "defender-25" | "eset-100" | "both" | "typename";
 const SYSTEMS: Record<SystemId, string> = {
   a: "(a) upstream direct",
@@ -27,6 +28,9 @@ const SYSTEMS: Record<SystemId, string> = {
   e: "(e) usergraph, cache warm",
   f: "(f) baseline usergraph, cache off",
   g: "(g) baseline usergraph, cache warm",
+  h: "(h) usergraph, registered documents (documentId, compiled plans), cache off",
+  i: "(i) usergraph, cache off, a second copy of (d) (the noise)",
+  j: "(j) usergraph, registered documents (documentId), plans off (graphql-js), cache off",
 };
 /**
  * BENCH_BASELINE=<dir>: another checkout of usergraph (say the previous main in a git worktree, with its
@@ -56,6 +60,7 @@ const GQL = {
   both: "query Both($id: ID!, $uuid: ID!) { defenderUser(id: $id) { id logonTypes } esetUser(uuid: $uuid) { displayName identities { providerType } } }",
   typename: "{ __typename }",
 };
+const sha256 = (text: string) => createHash("sha256").update(text, "utf8").digest("hex");
 
 function peakRssMb(pid: number | undefined): number {
   const status = readFileSync(`/proc/${pid}/status`, "utf8");
@@ -120,11 +125,13 @@ function requestFor(system: SystemId, query: QueryId, i: number, tokens: { defen
   }
   if (query === "typename" && system === "c") return undefined;
   const variables = { id: defenderId(n), uuid: esetUuid(n), ids: ids25, uuids: uuids100 };
+  // (h) and (j) name the registered document by its hash (the GraphQL-over-HTTP persisted-documents form).
+  const document = system === "h" || system === "j" ? { documentId: `sha256:${sha256(GQL[query])}` } : { query: GQL[query] };
   return {
     method: "POST",
     path: "/graphql",
     headers: { "content-type": "application/json" },
-    body: JSON.stringify({ query: GQL[query], variables }),
+    body: JSON.stringify({ ...document, variables }),
   };
 }
 
@@ -203,11 +210,28 @@ async function main(): Promise<void> {
   const sim = await start("simulator", { BENCH_USERS: String(POOL) });
   const env = { SIM_URL: sim.info.url!, DEFENDER_TOKEN_URL: sim.info.defenderTokenUrl!, ESET_TOKEN_URL: sim.info.esetTokenUrl! };
   const tokens = await simulatorTokens(sim.info.defenderTokenUrl!, sim.info.esetTokenUrl!);
+  // The bench's queries as a client's Apollo persisted query manifest, for (h) and (j), which enforce it.
+  const manifest = join(mkdtempSync(join(tmpdir(), "usergraph-bench-")), "manifest.json");
+  writeFileSync(
+    manifest,
+    JSON.stringify({
+      format: "apollo-persisted-query-manifest",
+      version: 1,
+      operations: Object.entries(GQL).map(([name, body]) => ({ id: sha256(body), name, type: "query", body })),
+    }),
+  );
+  const registered = { TRUSTED_DOCUMENTS: "enforce", TRUSTED_DOCUMENTS_MANIFESTS: manifest };
+  const wanted = (s: SystemId) => !ONLY_SYSTEMS || ONLY_SYSTEMS.includes(s);
   const children: Record<Exclude<SystemId, "a">, Child> = {
     b: await start("thin-proxy", env),
     c: await start("apollo-datasource-rest", env),
     d: await start("usergraph", { ...env, CACHE_TTL_SECONDS: "0" }),
     e: await start("usergraph", { ...env, CACHE_TTL_SECONDS: "86400" }),
+    ...(wanted("h") ? { h: await start("usergraph", { ...env, CACHE_TTL_SECONDS: "0", ...registered }) } : {}),
+    ...(wanted("i") ? { i: await start("usergraph", { ...env, CACHE_TTL_SECONDS: "0" }) } : {}),
+    ...(wanted("j")
+      ? { j: await start("usergraph", { ...env, CACHE_TTL_SECONDS: "0", ...registered, TRUSTED_DOCUMENTS_COMPILED: "0" }) }
+      : {}),
     ...(BASELINE
       ? {
           f: await start("usergraph", { ...env, CACHE_TTL_SECONDS: "0" }, BASELINE),
@@ -320,6 +344,39 @@ async function main(): Promise<void> {
     "",
   );
 
+  if ("h" in SYSTEMS && "d" in SYSTEMS) {
+    lines.push(
+      "## Registered documents (issue 21)",
+      "",
+      "Ratios of req/s (above 1 is faster) and of CPU time per answered request (below 1 costs less), medians of the same",
+      "interleaved rounds. (i)/(d) is usergraph against a second copy of itself: how far apart two identical systems read on",
+      "this machine in this run, the noise any other ratio must clear.",
+      "",
+      "| latency | query | (h)/(d) req/s | (h)/(d) CPU/req | (j)/(d) CPU/req | (i)/(d) req/s (noise) | (i)/(d) CPU/req (noise) | (h)/(b) req/s | (h)/(c) req/s | p99 (h) vs (c) ms |",
+      "|---|---|---|---|---|---|---|---|---|---|",
+    );
+    for (const latency of LATENCIES) {
+      for (const query of QUERIES) {
+        const rps = (a: SystemId, b: SystemId) => {
+          const x = med(latency, a, query);
+          const y = med(latency, b, query);
+          return x && y ? `${(x.rps / y.rps).toFixed(2)} (${x.rps.toFixed(0)} vs ${y.rps.toFixed(0)})` : "n/a";
+        };
+        const cpu = (a: SystemId, b: SystemId) => {
+          const x = med(latency, a, query);
+          const y = med(latency, b, query);
+          return x && y ? `${(x.cpu / y.cpu).toFixed(2)} (${x.cpu.toFixed(0)} vs ${y.cpu.toFixed(0)} µs)` : "n/a";
+        };
+        const h = med(latency, "h", query);
+        const c = med(latency, "c", query);
+        lines.push(
+          `| ${latency} ms | ${query} | ${rps("h", "d")} | ${cpu("h", "d")} | ${cpu("j", "d")} | ${rps("i", "d")} | ${cpu("i", "d")} | ${rps("h", "b")} | ${rps("h", "c")} | ${h && c ? `${h.p99.toFixed(0)} vs ${c.p99.toFixed(0)}` : "n/a"} |`,
+        );
+      }
+    }
+    lines.push("");
+  }
+
   if (BASELINE) {
     lines.push(
       "## Against the baseline",
@@ -393,6 +450,34 @@ async function main(): Promise<void> {
         `(e) ≥ 0.8× \`{ __typename }\` throughput, ${q}, ${latency} ms`,
         med(latency, "e", q)!.rps / med(latency, "e", "typename")!.rps,
         (v) => v >= 0.8,
+        ratio,
+      );
+    }
+    // Issue 21: registered documents against the thin proxy and Apollo + RESTDataSource.
+    if (med(latency, "h", "one-defender")) {
+      const h = (q: QueryId) => med(latency, "h", q)!;
+      target(
+        `(h) ≥ 0.8× (b) throughput, one-defender, ${latency} ms`,
+        h("one-defender").rps / med(latency, "b", "one-defender")!.rps,
+        (v) => v >= 0.8,
+        ratio,
+      );
+      target(
+        `(h) ≥ 1.5× (c) throughput, one-defender, ${latency} ms`,
+        h("one-defender").rps / med(latency, "c", "one-defender")!.rps,
+        (v) => v >= 1.5,
+        ratio,
+      );
+      target(
+        `(h) p99 ≤ (c) p99, one-defender, ${latency} ms`,
+        h("one-defender").p99 - med(latency, "c", "one-defender")!.p99,
+        (v) => v <= 0,
+        (v) => `${v.toFixed(1)} ms`,
+      );
+      target(
+        `(h) ≥ 0.9× (b) throughput, defender-25, ${latency} ms`,
+        h("defender-25").rps / med(latency, "b", "defender-25")!.rps,
+        (v) => v >= 0.9,
         ratio,
       );
     }

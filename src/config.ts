@@ -103,7 +103,12 @@ export interface Config {
   redis?: RedisConfig;
   /** The outbound proxy to the vendors (HTTP_PROXY, HTTPS_PROXY, NO_PROXY); absent = connect directly. */
   outboundProxy?: OutboundProxyConfig;
+  /** Trusted documents (src/documents/): what is done with a document no manifest registers, and the manifests. */
+  trustedDocuments: { mode: TrustedDocumentsMode; manifests: string[]; compiled: boolean };
 }
+
+/** `off`: any document runs; `log`: unregistered ones run and are logged and counted; `enforce`: they are refused. */
+export type TrustedDocumentsMode = "off" | "log" | "enforce";
 
 /**
  * Where vendor calls (API and token endpoints alike) go through a proxy. Chosen per target URL the way
@@ -281,6 +286,16 @@ export function loadConfig(env: Env = process.env): Config {
     redis: readRedis(read, env, problems),
     // The demo's simulator runs in this process on loopback: a proxy from the shell must not stand in between.
     outboundProxy: demo ? undefined : readOutboundProxy(env, problems),
+    trustedDocuments: {
+      // In production unregistered documents are at least logged: the step before `enforce` (docs/security.md).
+      mode: read.oneOf("TRUSTED_DOCUMENTS", ["off", "log", "enforce"], production ? "log" : "off") as TrustedDocumentsMode,
+      manifests: (env.TRUSTED_DOCUMENTS_MANIFESTS ?? "")
+        .split(",")
+        .map((p) => p.trim())
+        .filter((p) => p !== ""),
+      // The fast path's kill switch: 0 runs registered documents through graphql-js like any other.
+      compiled: read.bool("TRUSTED_DOCUMENTS_COMPILED", true),
+    },
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(config);

@@ -18,6 +18,7 @@ import { RedisLink } from "./store/redis-link";
 import { createServer, type AppServer, type ShutdownSummary } from "./server";
 import { startSimulator, type Simulator } from "./simulator/simulator";
 import { createClients, type Clients, type StartedEntry } from "./sources/clients";
+import { TrustedDocuments } from "./documents/trusted-documents";
 
 export interface Gateway {
   /** http://host:port/graphql */
@@ -33,6 +34,8 @@ export interface Gateway {
   metrics: Metrics;
   /** Only with REDIS_URL. */
   redis?: RedisLink;
+  /** The registered documents (TRUSTED_DOCUMENTS); `reload()` on SIGHUP. */
+  trustedDocuments: TrustedDocuments;
   /** Where GET /metrics is served (METRICS_PORT's listener, or the GraphQL port); undefined when it is off. */
   metricsUrl?: string;
   /** Graceful: finish in-flight requests, then close the pool and the simulator. Says whether any request went unanswered. */
@@ -81,6 +84,14 @@ export async function startGateway(input: Config, options: GatewayOptions = {}):
     );
   }
   const metrics = new Metrics({ operationNames: config.metrics.operationNames });
+  // Before anything listens: a manifest that does not load stops start-up (fail closed in enforce mode).
+  let trustedDocuments: TrustedDocuments;
+  try {
+    trustedDocuments = new TrustedDocuments(config.trustedDocuments.mode, config.trustedDocuments.manifests, log, metrics);
+  } catch (err) {
+    await simulator?.close();
+    throw err;
+  }
   const metricsExposure = { ...config.metrics, production: config.production };
   let metricsListener: MetricsListener | undefined;
   let redis: RedisLink | undefined;
@@ -175,6 +186,8 @@ export async function startGateway(input: Config, options: GatewayOptions = {}):
       },
       probes: [...clients.sources].map(([source, runtime]) => ({ source, token: runtime.token, circuit: runtime.guards.circuit })),
       contextDeps: { started: stores.started, requestDeadlineMs: config.requestDeadlineMs, log, maxListIds: config.limits.maxListIds },
+      trustedDocuments,
+      compileDocuments: config.trustedDocuments.compiled,
     });
     await server.app.listen({ port: config.port, host: config.host }).catch((err: unknown) => {
       throw portInUse(err, "PORT", "usergraph's GraphQL endpoint", config.host, config.port);
@@ -206,6 +219,7 @@ export async function startGateway(input: Config, options: GatewayOptions = {}):
     stores,
     metrics,
     redis,
+    trustedDocuments,
     metricsUrl: metricsPlacement(metricsExposure) === "off" ? undefined : (openMetricsListener?.url ?? `${baseUrl}/metrics`),
     // Once: a second call (a signal during shutdown, a test's cleanup after its own stop) waits for the
     // same shutdown instead of closing the pool and the listeners twice.

@@ -71,6 +71,8 @@ async function main(): Promise<void> {
       },
     );
   };
+  // SIGHUP reads the trusted documents' manifests again; one that does not load leaves the registry as it was.
+  process.on("SIGHUP", () => void gateway.trustedDocuments.reload());
   process.on("SIGTERM", () => shutdown("SIGTERM"));
   process.on("SIGINT", () => shutdown("SIGINT"));
 }

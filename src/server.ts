@@ -25,6 +25,8 @@ import { PerPrincipalApq } from "./apq/per-principal-apq";
 import { registerMetricsRoute } from "./observability/metrics-route";
 import { registerExplorer, type ExplorerOptions } from "./explorer/explorer.route";
 import { exceedsJsonDepth, MAX_JSON_DEPTH } from "./json-depth";
+import { compiledExecutorGateway } from "./documents/compiled-executor";
+import type { TrustedDocuments } from "./documents/trusted-documents";
 
 export interface ServerOptions {
   schema: GraphQLSchema;
@@ -58,6 +60,10 @@ export interface ServerOptions {
   explorer?: ExplorerOptions;
   /** Per-caller request rate and failed-authentication throttle (and their Redis, with REDIS_URL). */
   gate: Omit<GateOptions, "authenticator">;
+  /** The registered documents and what to do with others (TRUSTED_DOCUMENTS); absent: none registered. */
+  trustedDocuments?: TrustedDocuments;
+  /** Registered documents run as compiled plans (graphql-jit) rather than through graphql-js; on unless TRUSTED_DOCUMENTS_COMPILED=0. */
+  compileDocuments?: boolean;
 }
 
 export interface AppServer {
@@ -186,8 +192,10 @@ export async function createServer(options: ServerOptions): Promise<AppServer> {
   });
 
   const apq = new PerPrincipalApq(options.apqCache);
+  const trusted = options.trustedDocuments;
   const apollo = new ApolloServer<Context>({
-    schema: options.schema,
+    // The schema, presented as a gateway so that registered documents run as compiled plans (src/documents/compiled-executor.ts).
+    gateway: compiledExecutorGateway(options.schema, () => trusted?.registry, { compile: options.compileDocuments ?? true }),
     formatError: errorFormatter({ hideSchemaHints: options.hideSchemaHints }),
     introspection: options.introspection,
     includeStacktraceInErrorResponses: false,
@@ -211,6 +219,8 @@ export async function createServer(options: ServerOptions): Promise<AppServer> {
       operationCostPlugin(options.limits, options.schema, priceBookOf()),
       requestLifetimePlugin,
       requestLogPlugin(options.metrics),
+      // Before the APQ plugin: it decides before a hash is looked up in the APQ store (trusted-documents.ts).
+      ...(trusted ? [trusted.plugin()] : []),
       apq.plugin<Context>(),
     ],
   });

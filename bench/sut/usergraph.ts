@@ -32,6 +32,10 @@ async function main(): Promise<void> {
       // bench:quota's dashboard may bound the kept listings or their delta refresh; the defaults otherwise.
       ...(process.env.LISTINGS_MAX_MB ? { LISTINGS_MAX_MB: process.env.LISTINGS_MAX_MB } : {}),
       ...(process.env.ALERT_DELTA_SECONDS ? { ALERT_DELTA_SECONDS: process.env.ALERT_DELTA_SECONDS } : {}),
+      // (h)/(j): the bench's queries registered, sent by documentId (issue 21).
+      TRUSTED_DOCUMENTS: process.env.TRUSTED_DOCUMENTS ?? "off",
+      TRUSTED_DOCUMENTS_MANIFESTS: process.env.TRUSTED_DOCUMENTS_MANIFESTS ?? "",
+      TRUSTED_DOCUMENTS_COMPILED: process.env.TRUSTED_DOCUMENTS_COMPILED ?? "1",
     }),
   );
   ready({ url: gateway.url });

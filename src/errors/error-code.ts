@@ -19,6 +19,10 @@ export const ErrorCode = {
   PAYLOAD_TOO_LARGE: "PAYLOAD_TOO_LARGE",
   UNSUPPORTED_MEDIA_TYPE: "UNSUPPORTED_MEDIA_TYPE",
   BAD_REQUEST: "BAD_REQUEST",
+  /** TRUSTED_DOCUMENTS=enforce: the document (sent whole, or named by an APQ hash) is not a registered one. */
+  DOCUMENT_NOT_TRUSTED: "DOCUMENT_NOT_TRUSTED",
+  /** A `documentId` that names no registered document. */
+  DOCUMENT_NOT_FOUND: "DOCUMENT_NOT_FOUND",
   INTERNAL_SERVER_ERROR: "INTERNAL_SERVER_ERROR",
 } as const;
 

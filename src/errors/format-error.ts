@@ -137,6 +137,9 @@ export const APOLLO_CODES: ReadonlySet<string> = new Set([
   "PERSISTED_QUERY_NOT_FOUND",
   "PERSISTED_QUERY_NOT_SUPPORTED",
   "OPERATION_RESOLUTION_FAILURE",
+  // Trusted documents (src/documents/trusted-documents.ts): refused before anything of the document ran.
+  "DOCUMENT_NOT_TRUSTED",
+  "DOCUMENT_NOT_FOUND",
   // The fail-closed context's refusal (request-gate.ts): a client error to name, not an incident to mask.
   "UNAUTHENTICATED",
 ]);

@@ -50,6 +50,13 @@ export class Metrics {
     labelNames: ["source", "result"] as const,
     registers: [this.registry],
   });
+  /** Trusted documents (src/documents/): requests whose document no manifest registers, by what was done (logged, refused). */
+  readonly untrustedDocuments = new Counter({
+    name: "usergraph_untrusted_documents_total",
+    help: "Requests whose document is not registered (TRUSTED_DOCUMENTS): answered and logged (log), or refused (enforce).",
+    labelNames: ["action"] as const,
+    registers: [this.registry],
+  });
   /** Read at scrape time from whatever `watch` registered, rather than updated on every change. */
   private cacheSize: () => { entries: number; bytes: number } = () => ({ entries: 0, bytes: 0 });
   private queueDepths: () => Array<[SourceName, number]> = () => [];
