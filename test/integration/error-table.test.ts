@@ -115,8 +115,9 @@ let main: Stack;
 let limited: Stack;
 let short: Stack;
 let budget: Stack;
+let enforced: Stack;
 beforeAll(async () => {
-  [main, limited, short, budget] = await Promise.all([
+  [main, limited, short, budget, enforced] = await Promise.all([
     startStack({ AUTH_MODE: "", AUTH_API_KEYS: `${FULL},${ESET_ONLY}=eset:users:read`, UPSTREAM_MAX_RETRIES: "1" }),
     startStack({ AUTH_MODE: "", AUTH_API_KEYS: FULL, CALLER_RATE_LIMIT: "1/60s" }),
     // ESET only (Defender unconfigured), and a deadline short enough for a pending answer to run out.
@@ -125,10 +126,12 @@ beforeAll(async () => {
     ),
     // Three Defender attempts an operation, one at a time: a retry can use up what a later first call needed.
     startStack({ MAX_DEFENDER_COST: "3", UPSTREAM_MAX_RETRIES: "1", DEFENDER_CONCURRENCY: "1" }),
+    // Only registered documents (schema/operations) are answered.
+    startStack({ AUTH_MODE: "", AUTH_API_KEYS: FULL, TRUSTED_DOCUMENTS: "enforce" }),
   ]);
 });
-afterAll(() => Promise.all([main, limited, short, budget].map((s) => s.close())));
-beforeEach(() => [main, limited, short, budget].forEach((s) => s.sim.reset()));
+afterAll(() => Promise.all([main, limited, short, budget, enforced].map((s) => s.close())));
+beforeEach(() => [main, limited, short, budget, enforced].forEach((s) => s.sim.reset()));
 
 const url = (stack: Stack, path = "/graphql") => stack.gateway.url.replace(/\/graphql$/, path);
 const post = (stack: Stack, body: unknown, headers: Record<string, string> = { "x-api-key": FULL }) =>
@@ -225,6 +228,17 @@ const cases: Array<{ name: string; expected: Seen; run: () => Promise<Seen> }> =
     name: "a method /graphql does not take",
     expected: { status: 404, code: "—" },
     run: () => fetch(url(main), { method: "PUT", headers: { "x-api-key": FULL } }).then(seen),
+  },
+  // Trusted documents (docs/security.md).
+  {
+    name: "a documentId no manifest registers",
+    expected: { status: 400, code: "DOCUMENT_NOT_FOUND" },
+    run: () => post(main, { documentId: `sha256:${sha256("query { nobody }")}` }),
+  },
+  {
+    name: "a document not registered, with TRUSTED_DOCUMENTS=enforce",
+    expected: { status: 400, code: "DOCUMENT_NOT_TRUSTED" },
+    run: () => post(enforced, { query: "query NotRegistered { __typename }" }),
   },
   {
     name: "no credentials",
