@@ -203,6 +203,8 @@ export function loadConfig(env: Env = process.env): Config {
   const cacheTtlSeconds = read.int("CACHE_TTL_SECONDS", 60, 0, 86_400);
   const own = registered.map((source) => source.config.settings(read, { cacheTtlSeconds }));
   const production = (env.NODE_ENV ?? "").trim() === "production";
+  // In production unregistered documents are at least logged: the step before `enforce` (docs/security.md).
+  const trustedMode = read.oneOf("TRUSTED_DOCUMENTS", ["off", "log", "enforce"], production ? "log" : "off") as TrustedDocumentsMode;
 
   const upstreamMaxRetries = read.int("UPSTREAM_MAX_RETRIES", 2, 0, 10);
   const config: Config = {
@@ -287,14 +289,15 @@ export function loadConfig(env: Env = process.env): Config {
     // The demo's simulator runs in this process on loopback: a proxy from the shell must not stand in between.
     outboundProxy: demo ? undefined : readOutboundProxy(env, problems),
     trustedDocuments: {
-      // In production unregistered documents are at least logged: the step before `enforce` (docs/security.md).
-      mode: read.oneOf("TRUSTED_DOCUMENTS", ["off", "log", "enforce"], production ? "log" : "off") as TrustedDocumentsMode,
+      mode: trustedMode,
       manifests: (env.TRUSTED_DOCUMENTS_MANIFESTS ?? "")
         .split(",")
         .map((p) => p.trim())
         .filter((p) => p !== ""),
-      // The fast path's kill switch: 0 runs registered documents through graphql-js like any other.
-      compiled: read.bool("TRUSTED_DOCUMENTS_COMPILED", true),
+      // Compiled plans put every request through Apollo's gateway hook, which costs the requests that have no
+      // plan (1–17 % CPU, bench/results-issue21.md) more than a plan saves (4–9 %): by default only where
+      // every answered document is registered (enforce). 0 is also the fast path's kill switch.
+      compiled: read.bool("TRUSTED_DOCUMENTS_COMPILED", trustedMode === "enforce"),
     },
   };
   if (problems.length > 0) throw new ConfigError(problems);

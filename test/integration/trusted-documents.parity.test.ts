@@ -63,7 +63,7 @@ let normal: GatewayClient;
 beforeAll(async () => {
   sim = await startSimulator();
   // Both on one simulator: the same vendor identity, so signed list cursors are the same bytes too.
-  fast = await startGatewayOn(sim, {});
+  fast = await startGatewayOn(sim, { TRUSTED_DOCUMENTS_COMPILED: "1" });
   normal = await startGatewayOn(sim, { TRUSTED_DOCUMENTS_COMPILED: "0" });
 });
 afterAll(async () => {
