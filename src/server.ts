@@ -231,8 +231,10 @@ export async function createServer(options: ServerOptions): Promise<AppServer> {
 
   let draining = false;
   // While draining, answers close their connection, so keep-alive clients do not hold shutdown open.
-  app.addHook("onSend", async (_request, reply) => {
+  // Callback-style, like the hooks above: an async hook costs a promise per response.
+  app.addHook("onSend", (_request, reply, payload, done) => {
     if (draining) void reply.header("connection", "close");
+    done(null, payload);
   });
   app.get("/health/live", async () => ({ status: "ok" }));
   // /metrics on this port only when allowed here (metrics-route.ts); else it is a 404 like any unknown path.

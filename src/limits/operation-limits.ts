@@ -1,4 +1,4 @@
-import type { ApolloServerPlugin } from "@apollo/server";
+import type { ApolloServerPlugin, BaseContext, GraphQLRequestListener } from "@apollo/server";
 import { costLimitRule } from "@escape.tech/graphql-armor-cost-limit";
 import { maxAliasesRule } from "@escape.tech/graphql-armor-max-aliases";
 import { maxDepthRule } from "@escape.tech/graphql-armor-max-depth";
@@ -105,40 +105,39 @@ export function operationCostPlugin(limits: OperationLimits, schema: GraphQLSche
   // is kept per document (Apollo hands out the same DocumentNode for the same query text) and per shape
   // of the variables, which is all a price depends on.
   const priced = new WeakMap<DocumentNode, Map<string, Priced>>();
-  return {
-    async requestDidStart() {
-      return {
-        async didResolveOperation({ document, request, operation, contextValue }) {
-          if (!operation) return;
-          const variables = request.variables ?? {};
-          // First: the walks below (and graphql-js's) recurse, and a lone surrogate breaks every URL and key.
-          const refused = variablesProblem(variables);
-          if (refused) throw refused;
-          const shape = `${operation.name?.value ?? ""}|${priceShape(variables)}`;
-          let byShape = priced.get(document);
-          let outcome: Priced | null | undefined = byShape?.get(shape);
-          if (outcome === undefined) {
-            outcome = price(limits, book, schema, document, operation, variables);
-            // Only a finished pricing is remembered: a walk refused by coercion errors is never taken as a price.
-            if (outcome !== null) {
-              if (!byShape) priced.set(document, (byShape = new Map()));
-              if (byShape.size < 64) byShape.set(shape, outcome);
-            }
-          }
-          if (outcome === null) return;
-          if (outcome.problems.length > 0) throw limitError(outcome.problems);
-          // The price is a promise to the quota of each source with a cap of its own: the request may not make
-          // more calls than it (Deadline.spendCall), and every attempt counts, so retries get a small reserve
-          // and the vendor never sees more than its cap (MAX_DEFENDER_COST).
-          const deadline = (contextValue as { deadline?: Deadline } | undefined)?.deadline;
-          if (deadline) {
-            deadline.callBudget = outcome.callBudget;
-            deadline.attemptBudget = outcome.attemptBudget;
-          }
-        },
-      };
+  // One listener, and one settled promise of it, for every request: it keeps no per-request state.
+  const listener: GraphQLRequestListener<BaseContext> = {
+    async didResolveOperation({ document, request, operation, contextValue }) {
+      if (!operation) return;
+      const variables = request.variables ?? {};
+      // First: the walks below (and graphql-js's) recurse, and a lone surrogate breaks every URL and key.
+      const refused = variablesProblem(variables);
+      if (refused) throw refused;
+      const shape = `${operation.name?.value ?? ""}|${priceShape(variables)}`;
+      let byShape = priced.get(document);
+      let outcome: Priced | null | undefined = byShape?.get(shape);
+      if (outcome === undefined) {
+        outcome = price(limits, book, schema, document, operation, variables);
+        // Only a finished pricing is remembered: a walk refused by coercion errors is never taken as a price.
+        if (outcome !== null) {
+          if (!byShape) priced.set(document, (byShape = new Map()));
+          if (byShape.size < 64) byShape.set(shape, outcome);
+        }
+      }
+      if (outcome === null) return;
+      if (outcome.problems.length > 0) throw limitError(outcome.problems);
+      // The price is a promise to the quota of each source with a cap of its own: the request may not make
+      // more calls than it (Deadline.spendCall), and every attempt counts, so retries get a small reserve
+      // and the vendor never sees more than its cap (MAX_DEFENDER_COST).
+      const deadline = (contextValue as { deadline?: Deadline } | undefined)?.deadline;
+      if (deadline) {
+        deadline.callBudget = outcome.callBudget;
+        deadline.attemptBudget = outcome.attemptBudget;
+      }
     },
   };
+  const listening = Promise.resolve(listener);
+  return { requestDidStart: () => listening };
 }
 
 /**
