@@ -274,7 +274,7 @@ export function loadConfig(env: Env = process.env): Config {
       // An outage (5xx, timeout, network) backs off to 4 s at most, so service resumes within seconds of its end.
       maxTransientMs: 1000 * read.int("TOKEN_RETRY_TRANSIENT_MAX_SECONDS", 4, 1, 86_400),
     },
-    auth: readAuth(read, env, problems, demo || (noConnection && !tenants)),
+    auth: readAuth(read, env, problems, demo || (noConnection && !tenants), tenants?.map((t) => t.id) ?? [DEFAULT_TENANT]),
     production,
     introspection: read.bool("GRAPHQL_INTROSPECTION", !production),
     sandbox: read.bool("GRAPHQL_SANDBOX", !production),
@@ -346,12 +346,26 @@ export function configuredTenants(config: Config): readonly TenantConfig[] {
  * Client authentication. Secure by default: with real vendor credentials configured and no client
  * authentication, start-up refuses unless AUTH_MODE=none says the operator means it.
  */
-function readAuth(read: Reader, env: Env, problems: string[], noVendorCredentials: boolean): AuthOptions & { open: boolean } {
+function readAuth(
+  read: Reader,
+  env: Env,
+  problems: string[],
+  noVendorCredentials: boolean,
+  tenantIds: readonly string[],
+): AuthOptions & { open: boolean } {
   const mode = read.oneOf("AUTH_MODE", ["none", "required"], "required");
   const keysSpec = env.AUTH_API_KEYS?.trim() ?? "";
   const parsedKeys = keysSpec === "" ? [] : parseApiKeys(keysSpec);
   if (typeof parsedKeys === "string") problems.push(`AUTH_API_KEYS: ${parsedKeys}`);
   const apiKeys = typeof parsedKeys === "string" ? [] : parsedKeys;
+  for (const key of apiKeys) {
+    // A typo in a tenant id would silently narrow a key to nothing: refuse it at start instead.
+    const unknown = key.tenants === undefined || key.tenants === "*" ? [] : key.tenants.filter((id) => !tenantIds.includes(id));
+    if (unknown.length > 0)
+      problems.push(
+        `AUTH_API_KEYS: ${key.label} names unknown tenant${unknown.length === 1 ? "" : "s"} ${unknown.join(", ")} (configured: ${tenantIds.join(", ")})`,
+      );
+  }
 
   const secret = env.AUTH_JWT_SECRET ?? "";
   const jwksUrl = env.AUTH_JWKS_URL?.trim() ?? "";
