@@ -1,6 +1,7 @@
 import type { Logger } from "pino";
-import type { Principal } from "./auth/principal";
-import type { StartedEntry } from "./sources/clients";
+import { visibleTenants, type Principal } from "./auth/principal";
+import { TenantRequiredError } from "./auth/tenant-errors";
+import type { StartedEntry, TenantRuntimes } from "./sources/clients";
 import { createLoaders, type Loaders } from "./sources/loaders";
 import type { StaleNote } from "./store/entity-store";
 import { Deadline } from "./upstream/deadline";
@@ -30,8 +31,10 @@ export interface Context {
 }
 
 export interface ContextDeps {
-  /** Every registered source with what its loaders read (src/sources/clients.ts). */
+  /** Every registered source with what its loaders read, in a single-tenant deployment (src/sources/clients.ts). */
   started: readonly StartedEntry[];
+  /** The configured tenants, each started on first use; absent: the one tenant whose sources are `started`. */
+  tenants?: TenantRuntimes;
   requestDeadlineMs: number;
   maxListIds: Readonly<Record<string, number>>;
   log: Logger;
@@ -49,12 +52,34 @@ export function contextFactory(deps: ContextDeps): (requestId: string, principal
     seenEnums.add(key);
     deps.log.warn({ enumName, wireValue }, "upstream sent an enum value usergraph does not know; served as UNSPECIFIED");
   };
+  const tenants = deps.tenants;
+  const single = tenants === undefined || tenants.ids.length === 1;
+  /**
+   * The loaders of the one tenant the caller sees; with several or none visible, loaders that refuse every
+   * use (TENANT_REQUIRED, or FORBIDDEN for none), so no root field can read any tenant's data.
+   */
+  const loadersOf = (principal: Principal, deadline: Deadline, onStale: (note: StaleNote) => void): Loaders => {
+    const visible = visibleTenants(principal, tenants!.ids);
+    const runtime = visible.length === 1 ? tenants!.get(visible[0]!) : undefined;
+    if (runtime) return createLoaders(runtime.started, deadline, onStale);
+    const refusal = new TenantRequiredError(visible.length);
+    return new Proxy({} as Loaders, {
+      get: () => {
+        throw refusal;
+      },
+    });
+  };
   return (requestId, principal, arrivedAt) => {
     const deadline = new Deadline(deps.requestDeadlineMs, arrivedAt);
     deadline.requestId = requestId;
     deadline.caller = `${principal.kind}:${principal.subject}`;
     const stale: StaleNote[] = [];
-    const loaders = createLoaders(deps.started, deadline, (note) => stale.push(note));
+    const onStale = (note: StaleNote) => stale.push(note);
+    // The single-tenant hot path is as before tenants: a credential naming no tenant sees the only one.
+    const loaders =
+      single && (tenants === undefined || principal.tenants === undefined)
+        ? createLoaders(deps.started, deadline, onStale)
+        : loadersOf(principal, deadline, onStale);
     return new RequestContext(loaders, deadline, stale, requestId, principal, deps.log, reportUnknownEnum, deps.maxListIds);
   };
 }

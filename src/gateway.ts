@@ -185,7 +185,7 @@ export async function startGateway(input: Config, options: GatewayOptions = {}):
         redis: redis && { client: redis.client, prefix: redis.prefix },
       },
       probes: [...clients.sources].map(([source, runtime]) => ({ source, token: runtime.token, circuit: runtime.guards.circuit })),
-      contextDeps: { started: stores.started, requestDeadlineMs: config.requestDeadlineMs, log, maxListIds: config.limits.maxListIds },
+      contextDeps: { started: stores.started, tenants: clients.tenants, requestDeadlineMs: config.requestDeadlineMs, log, maxListIds: config.limits.maxListIds },
       trustedDocuments,
       compileDocuments: config.trustedDocuments.compiled,
     });

@@ -1,0 +1,158 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { SIMULATOR_CREDENTIALS, startSimulator, type Simulator } from "../../src/simulator/simulator";
+import { codes, startGatewayOn, type GatewayClient, type GraphQLResponse } from "../helpers/stack";
+
+/**
+ * Tenants from the outside: two customers, each served by its own simulator, behind one usergraph. A caller
+ * of tenant A asks, every way there is, for what tenant B holds, and gets nothing, with 0 calls at B's
+ * simulator. docs/tenants.md lists these tests as the isolation guarantees.
+ */
+const KEY_A = "tenant-a-api-key-0123456789";
+const KEY_B = "tenant-b-api-key-0123456789";
+const KEY_AB = "tenant-ab-api-key-0123456789";
+const KEY_NONE = "no-tenant-api-key-0123456789";
+const KEY_C = "tenant-c-api-key-0123456789";
+/** In B's simulator only (generated users), so a root field of A for it can only be answered by B. */
+const B_ONLY = "bench\\user000001";
+
+let simA: Simulator;
+let simB: Simulator;
+let gw: GatewayClient;
+
+function tenantEntry(id: string, sim: Simulator, secretEnv: string) {
+  return {
+    id,
+    name: `Customer ${id.toUpperCase()}`,
+    defender: {
+      tenantId: SIMULATOR_CREDENTIALS.tenantId,
+      clientId: SIMULATOR_CREDENTIALS.clientId,
+      clientSecretEnv: secretEnv,
+      apiUrl: sim.url,
+      tokenUrl: sim.defenderTokenUrl,
+    },
+    eset: { usernameEnv: "SIM_ESET_USER", passwordEnv: "SIM_ESET_PASSWORD", apiUrl: sim.url, tokenUrl: sim.esetTokenUrl },
+  };
+}
+
+beforeAll(async () => {
+  [simA, simB] = await Promise.all([startSimulator(), startSimulator({ extraDefenderUsers: 3, extraEsetUsers: 5 })]);
+  const file = join(mkdtempSync(join(tmpdir(), "usergraph-tenants-")), "tenants.json");
+  // A and B use the same credentials on purpose: their cache entries and cursors are kept apart by the tenant
+  // (and here also by their URLs: two simulators cannot share one).
+  // C's secret is wrong: its vendor refuses it. No caller ever asks for D.
+  writeFileSync(
+    file,
+    JSON.stringify({
+      tenants: [
+        tenantEntry("a", simA, "SECRET_A"),
+        tenantEntry("b", simB, "SECRET_B"),
+        tenantEntry("c", simA, "SECRET_C"),
+        tenantEntry("d", simB, "SECRET_B"),
+      ],
+    }),
+  );
+  gw = await startGatewayOn(
+    simA,
+    {
+      TENANTS_FILE: file,
+      SECRET_A: SIMULATOR_CREDENTIALS.clientSecret,
+      SECRET_B: SIMULATOR_CREDENTIALS.clientSecret,
+      SECRET_C: "not-the-secret",
+      SIM_ESET_USER: SIMULATOR_CREDENTIALS.esetUsername,
+      SIM_ESET_PASSWORD: SIMULATOR_CREDENTIALS.esetPassword,
+      AUTH_MODE: "",
+      AUTH_API_KEYS: `${KEY_A}@a,${KEY_B}@b,${KEY_AB}@a+b,${KEY_NONE},${KEY_C}@c`,
+      CACHE_TTL_SECONDS: "60",
+    },
+    () => ({}),
+  );
+});
+afterAll(async () => {
+  await gw?.close();
+  await Promise.all([simA?.close(), simB?.close()]);
+});
+beforeEach(() => {
+  simA.reset();
+  simB.reset();
+});
+
+function ask(key: string, query: string, variables: Record<string, unknown> = {}): Promise<GraphQLResponse<Record<string, any>>> {
+  return gw.post(JSON.stringify({ query, variables }), { "x-api-key": key }) as Promise<GraphQLResponse<Record<string, any>>>;
+}
+
+const USER = "query ($id: ID!) { defenderUser(id: $id) { id accountName } }";
+
+describe("tenants", () => {
+  it("starts no tenant before its first request: no login for idle tenants, readiness included", async () => {
+    const ready = await fetch(gw.gateway.url.replace("/graphql", "/health/ready"));
+    expect(ready.status).toBe(200);
+    expect(simA.requests.length + simB.requests.length).toBe(0);
+    expect(gw.gateway.clients.tenants.started().map((t) => t.id)).not.toContain("d");
+  });
+
+  it("answers a caller of one tenant from its tenant's vendor only", async () => {
+    const res = await ask(KEY_B, USER, { id: B_ONLY });
+    expect(res.body.errors).toBeUndefined();
+    expect(res.body.data!.defenderUser.id).toBe(B_ONLY);
+    expect(simB.count({ kind: "api" })).toBeGreaterThan(0);
+    expect(simA.requests.length).toBe(0);
+  });
+
+  it("a caller of A asking a root field for what B holds gets nothing, with 0 calls at B", async () => {
+    const res = await ask(KEY_A, USER, { id: B_ONLY });
+    expect(res.body.data!.defenderUser).toBeNull();
+    expect(simA.count({ kind: "api" })).toBeGreaterThan(0);
+    expect(simB.requests.length).toBe(0);
+  });
+
+  it("never serves A from the cache B's caller warmed (same credentials, same id)", async () => {
+    const id = "contoso\\alice";
+    await ask(KEY_B, USER, { id });
+    await ask(KEY_B, USER, { id });
+    expect(simB.count({ kind: "api" })).toBe(1);
+    simB.reset();
+    const res = await ask(KEY_A, USER, { id });
+    expect(res.body.data!.defenderUser.id).toBe(id);
+    // A's own vendor was asked: B's entry was not served to A.
+    expect(simA.count({ kind: "api" })).toBe(1);
+    expect(simB.requests.length).toBe(0);
+  });
+
+  it("refuses in A a list cursor minted in B, with 0 calls at B", async () => {
+    const list = "query ($after: String) { esetUserList(first: 2, after: $after) { pageInfo { endCursor } edges { node { uuid } } } }";
+    const minted = await ask(KEY_B, list);
+    const cursor = minted.body.data!.esetUserList.pageInfo.endCursor as string;
+    expect(typeof cursor).toBe("string");
+    simB.reset();
+    const res = await ask(KEY_A, list, { after: cursor });
+    expect(res.body.data?.esetUserList ?? null).toBeNull();
+    expect(codes(res)).toEqual(["BAD_USER_INPUT"]);
+    expect(simB.requests.length).toBe(0);
+    // The same cursor still works in B.
+    expect((await ask(KEY_B, list, { after: cursor })).body.errors).toBeUndefined();
+  });
+
+  it("root fields answer TENANT_REQUIRED for a caller of several tenants and FORBIDDEN for one of none, asking no vendor", async () => {
+    const several = await ask(KEY_AB, USER, { id: "contoso\\alice" });
+    expect(several.body.data!.defenderUser).toBeNull();
+    expect(codes(several)).toEqual(["TENANT_REQUIRED"]);
+    const none = await ask(KEY_NONE, USER, { id: "contoso\\alice" });
+    expect(none.body.data!.defenderUser).toBeNull();
+    expect(codes(none)).toEqual(["FORBIDDEN"]);
+    expect(simA.requests.length + simB.requests.length).toBe(0);
+  });
+
+  it("one tenant's wrong secret: its callers are told, the others answer, and readiness stays 200", async () => {
+    const refused = await ask(KEY_C, USER, { id: "contoso\\alice" });
+    expect(refused.body.data!.defenderUser).toBeNull();
+    expect(codes(refused)).toEqual(["UPSTREAM_UNAUTHENTICATED"]);
+    expect(refused.text).not.toContain("not-the-secret");
+    const other = await ask(KEY_B, USER, { id: B_ONLY });
+    expect(other.body.data!.defenderUser.id).toBe(B_ONLY);
+    const ready = await fetch(gw.gateway.url.replace("/graphql", "/health/ready"));
+    expect(ready.status).toBe(200);
+    expect(gw.logs.text()).not.toContain("not-the-secret");
+  });
+});
