@@ -299,6 +299,7 @@ export function loadConfig(env: Env = process.env): Config {
       // Each attempt counts against a capped source's budget: room for one call's retries beyond its price.
       retryReserve: upstreamMaxRetries,
       maxListIds: Object.assign({}, ...own.map((o) => o.maxListIds ?? {})) as Record<string, number>,
+      tenants: tenants?.length ?? 1,
     },
     // The largest request the operation limits let through is about 100 KB (an `_entities` call with the
     // largest id lists of the built-in sources: 1,000 uuids and 100 ids of 256 characters); 1,000 uuids in

@@ -1,6 +1,9 @@
+import type { GraphQLResolveInfo } from "graphql";
 import type { Logger } from "pino";
 import { visibleTenants, type Principal } from "./auth/principal";
-import { TenantRequiredError } from "./auth/tenant-errors";
+import { TenantForbiddenError, TenantRequiredError } from "./auth/tenant-errors";
+import { DEFAULT_TENANT } from "./tenants-file";
+import { pathRoot } from "./tenant-schema";
 import type { StartedEntry, TenantRuntimes } from "./sources/clients";
 import { createLoaders, type Loaders } from "./sources/loaders";
 import type { StaleNote } from "./store/entity-store";
@@ -28,6 +31,21 @@ export interface Context {
   stale: StaleNote[];
   /** Most ids one list argument may carry, per list field (MAX_DEFENDER_IDS, MAX_ESET_IDS). */
   maxListIds: Readonly<Record<string, number>>;
+  /** Set once a tenant field (`tenant(id:)`, `tenants`) resolved with several tenants: the contexts below them, by path root. */
+  tenantScoped?: Map<string, Context>;
+  /** The context of the tenant field above this resolver's path (src/tenant-schema.ts), or this one. */
+  scopedFor(info: GraphQLResolveInfo): Context;
+  /** `tenant(id:)`: the tenant with a context of its own; FORBIDDEN for one the caller may not see or that does not exist. */
+  tenantView(id: string, responseKey: string | number): TenantView;
+  /** `tenants`: every tenant the caller may see, each with a context of its own. */
+  visibleTenantViews(responseKey: string | number): TenantView[];
+}
+
+/** A tenant as `Query.tenant` answers it: its id and name, and the context its fields are resolved with. */
+export interface TenantView {
+  id: string;
+  name: string;
+  context: Context;
 }
 
 export interface ContextDeps {
@@ -69,6 +87,15 @@ export function contextFactory(deps: ContextDeps): (requestId: string, principal
       },
     });
   };
+  const access: TenantAccess = {
+    ids: tenants?.ids ?? [DEFAULT_TENANT],
+    single,
+    nameOf: (id) => tenants?.nameOf(id) ?? id,
+    loaders: (id, deadline, onStale) => {
+      const runtime = tenants?.get(id);
+      return runtime ? createLoaders(runtime.started, deadline, onStale) : undefined;
+    },
+  };
   return (requestId, principal, arrivedAt) => {
     const deadline = new Deadline(deps.requestDeadlineMs, arrivedAt);
     deadline.requestId = requestId;
@@ -80,7 +107,7 @@ export function contextFactory(deps: ContextDeps): (requestId: string, principal
       single && (tenants === undefined || principal.tenants === undefined)
         ? createLoaders(deps.started, deadline, onStale)
         : loadersOf(principal, deadline, onStale);
-    return new RequestContext(loaders, deadline, stale, requestId, principal, deps.log, reportUnknownEnum, deps.maxListIds);
+    return new RequestContext(loaders, deadline, stale, requestId, principal, deps.log, reportUnknownEnum, deps.maxListIds, access);
   };
 }
 
@@ -89,8 +116,20 @@ export function contextFactory(deps: ContextDeps): (requestId: string, principal
  * prototype survives that lazily, where an own getter would be called (and its child logger built) on
  * every request.
  */
+/** What a request may know of the tenants: their ids and names, and how to make one tenant's loaders. */
+interface TenantAccess {
+  ids: readonly string[];
+  /** One tenant: its loaders are the request's own (`tenant(id:)` swaps no context). */
+  single: boolean;
+  nameOf(id: string): string;
+  loaders(id: string, deadline: Deadline, onStale: (note: StaleNote) => void): Loaders | undefined;
+}
+
 class RequestContext implements Context {
   private boundLog?: Logger;
+  tenantScoped?: Map<string, Context>;
+  /** One context per tenant the request asked, shared by every alias naming it (one DataLoader batch per tenant). */
+  private tenantContexts?: Map<string, Context>;
 
   constructor(
     readonly loaders: Loaders,
@@ -101,7 +140,37 @@ class RequestContext implements Context {
     readonly rootLog: Logger,
     readonly reportUnknownEnum: (enumName: string, wireValue: string) => void,
     readonly maxListIds: Readonly<Record<string, number>>,
+    private readonly access: TenantAccess,
   ) {}
+
+  scopedFor(info: GraphQLResolveInfo): Context {
+    const [root, below] = pathRoot(info);
+    return this.tenantScoped?.get(String(root)) ?? this.tenantScoped?.get(`${root}.${below}`) ?? this;
+  }
+
+  tenantView(id: string, responseKey: string | number): TenantView {
+    if (!visibleTenants(this.principal, this.access.ids).includes(id)) throw new TenantForbiddenError();
+    return this.viewOf(id, String(responseKey));
+  }
+
+  visibleTenantViews(responseKey: string | number): TenantView[] {
+    return visibleTenants(this.principal, this.access.ids).map((id, i) => this.viewOf(id, `${responseKey}.${i}`));
+  }
+
+  private viewOf(id: string, scopeKey: string): TenantView {
+    const name = this.access.nameOf(id);
+    if (this.access.single) return { id, name, context: this };
+    // Only what differs is copied: the tenant's loaders; deadline, stale notes, principal and log are the request's.
+    let context = this.tenantContexts?.get(id);
+    if (!context) {
+      const loaders = this.access.loaders(id, this.deadline, (note) => this.stale.push(note));
+      if (!loaders) throw new TenantForbiddenError();
+      context = Object.assign(Object.create(Object.getPrototypeOf(this) as object) as Context, this, { loaders, tenantScoped: undefined });
+      (this.tenantContexts ??= new Map()).set(id, context);
+    }
+    (this.tenantScoped ??= new Map()).set(scopeKey, context);
+    return { id, name, context };
+  }
 
   get log(): Logger {
     return (this.boundLog ??= this.rootLog.child({ requestId: this.requestId, caller: clip(this.principal.subject) }));

@@ -93,9 +93,10 @@ describe("tenants", () => {
   });
 
   it("answers a caller of one tenant from its tenant's vendor only", async () => {
-    const res = await ask(KEY_B, USER, { id: B_ONLY });
+    // An id no other test asks, so no cache entry of another test answers it.
+    const res = await ask(KEY_B, USER, { id: "bench\\user000002" });
     expect(res.body.errors).toBeUndefined();
-    expect(res.body.data!.defenderUser.id).toBe(B_ONLY);
+    expect(res.body.data!.defenderUser.id).toBe("bench\\user000002");
     expect(simB.count({ kind: "api" })).toBeGreaterThan(0);
     expect(simA.requests.length).toBe(0);
   });
@@ -108,7 +109,8 @@ describe("tenants", () => {
   });
 
   it("never serves A from the cache B's caller warmed (same credentials, same id)", async () => {
-    const id = "contoso\\alice";
+    // In both simulators, and asked by no other test here (the cache keeps entries for a minute).
+    const id = "fabrikam\\cjones";
     await ask(KEY_B, USER, { id });
     await ask(KEY_B, USER, { id });
     expect(simB.count({ kind: "api" })).toBe(1);
@@ -154,5 +156,44 @@ describe("tenants", () => {
     const ready = await fetch(gw.gateway.url.replace("/graphql", "/health/ready"));
     expect(ready.status).toBe(200);
     expect(gw.logs.text()).not.toContain("not-the-secret");
+  });
+
+  it("tenant(id:) answers every root field under one tenant, and one query spans tenants with aliases", async () => {
+    const res = await ask(
+      KEY_AB,
+      `query ($id: ID!, $alice: ID!) {
+        a: tenant(id: "a") { id name defenderUser(id: $id) { id } }
+        b: tenant(id: "b") { id name defenderUser(id: $id) { id } alice: defenderUser(id: $alice) { id machines { id } } }
+      }`,
+      { id: B_ONLY, alice: "contoso\\alice" },
+    );
+    expect(res.body.errors).toBeUndefined();
+    expect(res.body.data!.a).toEqual({ id: "a", name: "Customer A", defenderUser: null });
+    expect(res.body.data!.b.defenderUser.id).toBe(B_ONLY);
+    // A field below a tenant's root field (machines) reads that tenant's loaders too.
+    expect(Array.isArray(res.body.data!.b.alice.machines)).toBe(true);
+    expect(simB.count({ endpoint: "users.machines" }) + simB.count({ endpoint: "machines.logonusers" })).toBeGreaterThan(0);
+    expect(simA.count({ endpoint: "users.machines" })).toBe(0);
+  });
+
+  it("tenants lists what the caller may see, each with the root fields", async () => {
+    const res = await ask(KEY_AB, "query ($id: ID!) { tenants { id name defenderUser(id: $id) { id } } }", { id: B_ONLY });
+    expect(res.body.errors).toBeUndefined();
+    expect(res.body.data!.tenants).toEqual([
+      { id: "a", name: "Customer A", defenderUser: null },
+      { id: "b", name: "Customer B", defenderUser: { id: B_ONLY } },
+    ]);
+    expect((await ask(KEY_A, "{ tenants { id } }")).body.data!.tenants).toEqual([{ id: "a" }]);
+    expect((await ask(KEY_NONE, "{ tenants { id } }")).body.data!.tenants).toEqual([]);
+  });
+
+  it("tenant(id:) of a tenant the caller may not see is FORBIDDEN, word for word as one that does not exist, 0 calls at B", async () => {
+    const query = "query ($t: ID!, $id: ID!) { tenant(id: $t) { defenderUser(id: $id) { id } } }";
+    const other = await ask(KEY_A, query, { t: "b", id: "contoso\\alice" });
+    const missing = await ask(KEY_A, query, { t: "nope", id: "contoso\\alice" });
+    expect(other.body.data!.tenant).toBeNull();
+    expect(codes(other)).toEqual(["FORBIDDEN"]);
+    expect(other.text).toBe(missing.text);
+    expect(simB.requests.length).toBe(0);
   });
 });
