@@ -196,4 +196,25 @@ describe("tenants", () => {
     expect(other.text).toBe(missing.text);
     expect(simB.requests.length).toBe(0);
   });
+
+  it("never joins A's lookup to B's in flight (single flight per tenant): each simulator answers its own", async () => {
+    // Asked by no other test here, so neither tenant has it cached.
+    const id = "corp\\dmiller";
+    const [a, b] = await Promise.all([ask(KEY_A, USER, { id }), ask(KEY_B, USER, { id })]);
+    expect(a.body.data!.defenderUser.id).toBe(id);
+    expect(b.body.data!.defenderUser.id).toBe(id);
+    expect(simA.count({ kind: "api", endpoint: "users.get" })).toBe(1);
+    expect(simB.count({ kind: "api", endpoint: "users.get" })).toBe(1);
+  });
+
+  it("refuses under tenant(id:) a cursor minted in another tenant, with 0 calls at that tenant", async () => {
+    const list = "query ($t: ID!, $after: String) { tenant(id: $t) { esetUserList(first: 2, after: $after) { pageInfo { endCursor } } } }";
+    const minted = await ask(KEY_AB, list, { t: "b" });
+    const cursor = minted.body.data!.tenant.esetUserList.pageInfo.endCursor as string;
+    simB.reset();
+    const res = await ask(KEY_AB, list, { t: "a", after: cursor });
+    expect(res.body.data!.tenant.esetUserList).toBeNull();
+    expect(codes(res)).toEqual(["BAD_USER_INPUT"]);
+    expect(simB.requests.length).toBe(0);
+  });
 });
