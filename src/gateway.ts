@@ -159,6 +159,7 @@ export async function startGateway(input: Config, options: GatewayOptions = {}):
       listings,
     });
     stores = { cache, listings, started: clients.started };
+    const openTenants = clients.tenants;
     metrics.watchCache(() => ({ entries: cache.entries, bytes: cache.bytes }));
     metrics.watchListings(() => ({ entries: listings.entries, bytes: listings.bytes }));
     server = await createServer({
@@ -193,6 +194,20 @@ export async function startGateway(input: Config, options: GatewayOptions = {}):
         redis: redis && { client: redis.client, prefix: redis.prefix },
       },
       probes: [...clients.sources].map(([source, runtime]) => ({ source, token: runtime.token, circuit: runtime.guards.circuit })),
+      tenantProbes:
+        clients.tenants.ids.length > 1
+          ? () =>
+              openTenants
+                .started()
+                .flatMap((t) =>
+                  [...t.sources].map(([source, runtime]) => ({
+                    tenant: t.id,
+                    source,
+                    token: runtime.token,
+                    circuit: runtime.guards.circuit,
+                  })),
+                )
+          : undefined,
       contextDeps: {
         started: stores.started,
         tenants: clients.tenants,

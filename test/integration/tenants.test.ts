@@ -155,6 +155,13 @@ describe("tenants", () => {
     expect(other.body.data!.defenderUser.id).toBe(B_ONLY);
     const ready = await fetch(gw.gateway.url.replace("/graphql", "/health/ready"));
     expect(ready.status).toBe(200);
+    // Per tenant detail, from what the tenants' tokens and circuits already know; D was never asked.
+    const body = (await ready.json()) as { tenants: Record<string, { degraded: string[]; sources: Record<string, { token: string }> }> };
+    expect(body.tenants.c!.degraded).toContain("DEFENDER");
+    expect(body.tenants.c!.sources.DEFENDER!.token).toMatch(/^failed: http 401/);
+    expect(body.tenants.b!.degraded).toEqual([]);
+    expect(body.tenants.b!.sources.DEFENDER!.token).toBe("ok");
+    expect(body.tenants.d).toBeUndefined();
     expect(gw.logs.text()).not.toContain("not-the-secret");
   });
 
