@@ -105,30 +105,35 @@ export function createClients(options: ClientsOptions): Clients {
   const transport = new HttpTransport({ connectionsPerOrigin: options.connectionsPerOrigin, proxy: options.proxy });
   const log = options.log.child({ component: "upstream" });
   const metrics = options.metrics;
-  const observe: AttemptObserver = (e) => {
-    metrics?.recordUpstreamCall(e.source, e.phase, String(e.status ?? e.error), e.attempt, e.durationMs / 1000);
-    // Every attempt at debug; failures, retries and non-2xx at info, so a busy gateway's info log stays one
-    // line per request while trouble is always visible. A 404 is "no such user" (data, not trouble; a
-    // client can ask for a thousand unknown ids): debug, and counted on the request's line.
-    const trouble = e.error !== undefined || e.attempt > 1 || (e.status !== undefined && e.status >= 400 && e.status !== 404);
-    const level = trouble ? "info" : "debug";
-    log[level](
-      {
-        source: e.source,
-        phase: e.phase,
-        method: e.method,
-        // The path carries a client-chosen id: bounded like every client string in a log line.
-        path: e.phase === "token" ? "(token endpoint)" : clip(e.path),
-        status: e.status,
-        error: e.error,
-        durationMs: Math.round(e.durationMs * 10) / 10,
-        attempt: e.attempt,
-        upstreamRequestId: e.upstreamRequestId,
-        requestId: e.requestId,
-      },
-      "upstream call",
-    );
-  };
+  /** Logs and counts each attempt; a tenant's sender names its tenant on every line. */
+  const observerFor =
+    (tenant?: string): AttemptObserver =>
+    (e) => {
+      metrics?.recordUpstreamCall(e.source, e.phase, String(e.status ?? e.error), e.attempt, e.durationMs / 1000);
+      // Every attempt at debug; failures, retries and non-2xx at info, so a busy gateway's info log stays one
+      // line per request while trouble is always visible. A 404 is "no such user" (data, not trouble; a
+      // client can ask for a thousand unknown ids): debug, and counted on the request's line.
+      const trouble = e.error !== undefined || e.attempt > 1 || (e.status !== undefined && e.status >= 400 && e.status !== 404);
+      const level = trouble ? "info" : "debug";
+      log[level](
+        {
+          source: e.source,
+          phase: e.phase,
+          method: e.method,
+          // The path carries a client-chosen id: bounded like every client string in a log line.
+          path: e.phase === "token" ? "(token endpoint)" : clip(e.path),
+          status: e.status,
+          error: e.error,
+          durationMs: Math.round(e.durationMs * 10) / 10,
+          attempt: e.attempt,
+          upstreamRequestId: e.upstreamRequestId,
+          requestId: e.requestId,
+          tenant,
+        },
+        "upstream call",
+      );
+    };
+  const observe = observerFor();
   const guardsFor = (
     source: SourceName,
     budgetName: string,
@@ -172,7 +177,7 @@ export function createClients(options: ClientsOptions): Clients {
   metrics?.watchQueues(() =>
     (Object.entries(guards) as Array<[SourceName, Required<SourceGuards>]>).map(([source, g]) => [source, g.limiter.queueDepth]),
   );
-  const tokenEvents = (source: SourceName): TokenCacheEvents => ({
+  const tokenEvents = (source: SourceName, tenant?: string): TokenCacheEvents => ({
     onNewToken: (token) => {
       options.onToken(token);
       metrics?.tokenRefreshes.inc({ source });
@@ -184,6 +189,7 @@ export function createClients(options: ClientsOptions): Clients {
       log.warn(
         {
           source,
+          tenant,
           kind: e?.kind,
           status: e?.status,
           upstreamCode: e?.upstreamCode,
@@ -214,7 +220,7 @@ export function createClients(options: ClientsOptions): Clients {
     if (!isDefault) allGuards.push(ownGuards);
     const tenantSender = isDefault
       ? sender
-      : new RetryingSender(transport, new RetryPolicy(options.retry), options.attemptTimeoutMs, observe, ownGuards);
+      : new RetryingSender(transport, new RetryPolicy(options.retry), options.attemptTimeoutMs, observerFor(tenant.id), ownGuards);
     const where = isDefault ? options.where : (url: URL) => `tenant:${tenant.id}|${options.where(url)}`;
     const sources = new Map<SourceName, SourceRuntime>();
     const started: StartedEntry[] = [];
@@ -237,7 +243,7 @@ export function createClients(options: ClientsOptions): Clients {
           ownGuards[name] = made;
           return made;
         },
-        tokenCache: (fetch) => new TokenCache(fetch, tokenEvents(name), options.tokenBackoff),
+        tokenCache: (fetch) => new TokenCache(fetch, tokenEvents(name, isDefault ? undefined : tenant.id), options.tokenBackoff),
         pendingStore: (identity) =>
           options.redis ? new SharedPendingMemory(pendingMemory, options.redis, `${name}:${fingerprint(identity)}:`) : pendingMemory,
         store: <V>({

@@ -162,6 +162,11 @@ describe("tenants", () => {
     expect(body.tenants.b!.degraded).toEqual([]);
     expect(body.tenants.b!.sources.DEFENDER!.token).toBe("ok");
     expect(body.tenants.d).toBeUndefined();
+    // Each tenant's upstream and token lines name it.
+    const calls = gw.logs.entries("upstream call");
+    expect(calls.some((l) => l.tenant === "b")).toBe(true);
+    expect(calls.every((l) => typeof l.tenant === "string")).toBe(true);
+    expect(gw.logs.entries().some((l) => l.tenant === "c" && String(l.msg).includes("token request failed"))).toBe(true);
     expect(gw.logs.text()).not.toContain("not-the-secret");
   });
 
