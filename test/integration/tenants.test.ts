@@ -2,6 +2,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { SIMULATOR_CREDENTIALS, startSimulator, type Simulator } from "../../src/simulator/simulator";
+import { uniquePrefix } from "../helpers/replicas";
 import { codes, startGatewayOn, type GatewayClient, type GraphQLResponse } from "../helpers/stack";
 
 /**
@@ -20,6 +21,8 @@ const B_ONLY = "bench\\user000001";
 let simA: Simulator;
 let simB: Simulator;
 let gw: GatewayClient;
+/** The gateway's variables (TENANTS_FILE and the secrets it names), for the replicas below. */
+let tenantEnv: Record<string, string>;
 
 function tenantEntry(id: string, sim: Simulator, secretEnv: string) {
   return {
@@ -53,21 +56,18 @@ beforeAll(async () => {
       ],
     }),
   );
-  gw = await startGatewayOn(
-    simA,
-    {
-      TENANTS_FILE: file,
-      SECRET_A: SIMULATOR_CREDENTIALS.clientSecret,
-      SECRET_B: SIMULATOR_CREDENTIALS.clientSecret,
-      SECRET_C: "not-the-secret",
-      SIM_ESET_USER: SIMULATOR_CREDENTIALS.esetUsername,
-      SIM_ESET_PASSWORD: SIMULATOR_CREDENTIALS.esetPassword,
-      AUTH_MODE: "",
-      AUTH_API_KEYS: `${KEY_A}@a,${KEY_B}@b,${KEY_AB}@a+b,${KEY_NONE},${KEY_C}@c`,
-      CACHE_TTL_SECONDS: "60",
-    },
-    () => ({}),
-  );
+  tenantEnv = {
+    TENANTS_FILE: file,
+    SECRET_A: SIMULATOR_CREDENTIALS.clientSecret,
+    SECRET_B: SIMULATOR_CREDENTIALS.clientSecret,
+    SECRET_C: "not-the-secret",
+    SIM_ESET_USER: SIMULATOR_CREDENTIALS.esetUsername,
+    SIM_ESET_PASSWORD: SIMULATOR_CREDENTIALS.esetPassword,
+    AUTH_MODE: "",
+    AUTH_API_KEYS: `${KEY_A}@a,${KEY_B}@b,${KEY_AB}@a+b,${KEY_NONE},${KEY_C}@c`,
+    CACHE_TTL_SECONDS: "60",
+  };
+  gw = await startGatewayOn(simA, tenantEnv, () => ({}));
 });
 afterAll(async () => {
   await gw?.close();
@@ -227,6 +227,34 @@ describe("tenants", () => {
     const res = await ask(KEY_AB, list, { t: "a", after: cursor });
     expect(res.body.data!.tenant.esetUserList).toBeNull();
     expect(codes(res)).toEqual(["BAD_USER_INPUT"]);
+    expect(simB.requests.length).toBe(0);
+  });
+});
+
+describe("tenants on two replicas sharing Redis", () => {
+  let one: GatewayClient;
+  let two: GatewayClient;
+  beforeAll(async () => {
+    const env = { ...tenantEnv, REDIS_URL: "redis://127.0.0.1:6379", REDIS_KEY_PREFIX: uniquePrefix() };
+    [one, two] = await Promise.all([startGatewayOn(simA, env, () => ({})), startGatewayOn(simA, env, () => ({}))]);
+  });
+  afterAll(() => Promise.all([one?.close(), two?.close()]));
+
+  const askOn = (replica: GatewayClient, key: string, id: string) =>
+    replica.post(JSON.stringify({ query: USER, variables: { id } }), { "x-api-key": key }) as Promise<GraphQLResponse<Record<string, any>>>;
+
+  it("shares B's entries with B's callers on the other replica, never with A's", async () => {
+    // Asked by no other test (the cache keeps entries for a minute).
+    const id = "bench\\user000000";
+    expect((await askOn(one, KEY_B, id)).body.data!.defenderUser.id).toBe(id);
+    expect(simB.count({ kind: "api", endpoint: "users.get" })).toBe(1);
+    // B on the other replica: from Redis, no call at B.
+    expect((await askOn(two, KEY_B, id)).body.data!.defenderUser.id).toBe(id);
+    expect(simB.count({ kind: "api", endpoint: "users.get" })).toBe(1);
+    // A on the other replica: not B's entry; A's own vendor is asked (and has no such user).
+    simB.reset();
+    expect((await askOn(two, KEY_A, id)).body.data!.defenderUser).toBeNull();
+    expect(simA.count({ kind: "api", endpoint: "users.get" })).toBe(1);
     expect(simB.requests.length).toBe(0);
   });
 });
