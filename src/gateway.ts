@@ -197,16 +197,14 @@ export async function startGateway(input: Config, options: GatewayOptions = {}):
       tenantProbes:
         clients.tenants.ids.length > 1
           ? () =>
-              openTenants
-                .started()
-                .flatMap((t) =>
-                  [...t.sources].map(([source, runtime]) => ({
-                    tenant: t.id,
-                    source,
-                    token: runtime.token,
-                    circuit: runtime.guards.circuit,
-                  })),
-                )
+              openTenants.started().flatMap((t) =>
+                [...t.sources].map(([source, runtime]) => ({
+                  tenant: t.id,
+                  source,
+                  token: runtime.token,
+                  circuit: runtime.guards.circuit,
+                })),
+              )
           : undefined,
       contextDeps: {
         started: stores.started,
