@@ -5,6 +5,9 @@ import { sources } from "./sources";
 import type { SourceName } from "./upstream/source";
 import type { OperationLimits } from "./limits/operation-limits";
 import { parseRateWindows, type RateWindow } from "./upstream/rate-limiter";
+import { DEFAULT_TENANT, readTenantsFile, type TenantConfig } from "./tenants-file";
+
+export type { TenantConfig };
 
 /**
  * Configuration: the only module that reads environment variables. `loadConfig` returns a frozen, typed
@@ -28,6 +31,13 @@ export interface SourceConfigSpec<Connection = unknown, Settings = unknown> {
   /** Its connection, or undefined when none of its credential variables is set (a partial set is a problem). */
   connection(read: Reader, env: Env, problems: string[]): Connection | undefined;
   /**
+   * How a tenant's entry in TENANTS_FILE spells the connection: its key in the entry (e.g. "defender") and
+   * each field with the variable it stands for; a `secret` field names the environment variable holding the
+   * secret. `connection` reads the entry through these (src/tenants-file.ts). Without it, the source cannot
+   * be configured per tenant.
+   */
+  tenant?: { key: string; fields: Readonly<Record<string, { variable: string; secret?: boolean }>> };
+  /**
    * Its other settings; `cacheTtlSeconds` (CACHE_TTL_SECONDS) is the default of a TTL of its own. `maxCost`
    * is the value of its own cost cap (its `costLimit`), `maxListIds` the limit of each of its id-list fields.
    */
@@ -46,6 +56,11 @@ export interface Config {
   ignoredByDemo: string[];
   /** Each registered source's connection and settings, by its name (what it declared in its `config`). */
   sources: Readonly<Record<SourceName, SourceConfig>>;
+  /**
+   * TENANTS_FILE's tenants (docs/tenants.md); absent without it, when today's variables make the one tenant
+   * `default` (see `configuredTenants`).
+   */
+  tenants?: readonly TenantConfig[];
   upstreamTimeoutMs: number;
   requestDeadlineMs: number;
   upstreamMaxRetries: number;
@@ -190,10 +205,21 @@ export function loadConfig(env: Env = process.env): Config {
   const demoFlag = read.bool("DEMO", false);
   const registered = sources();
   const connections = registered.map((source) => source.config.connection(read, env, problems));
-  const noConnection = connections.every((c) => c === undefined);
   const credentialVariables = registered.flatMap((source) => source.config.credentialVariables);
   const anyCredential = credentialVariables.some((name) => (env[name] ?? "").trim() !== "");
-  const demo = demoFlag || (noConnection && !anyCredential);
+  const tenantsFile = env.TENANTS_FILE?.trim() || undefined;
+  let tenants: TenantConfig[] | undefined;
+  if (tenantsFile) {
+    // One place says whose credentials are used: with the file, the single-tenant variables would be a second.
+    if (anyCredential)
+      problems.push(
+        `TENANTS_FILE is set, and so are ${credentialVariables.filter((n) => (env[n] ?? "").trim() !== "").join(", ")}: each tenant's credentials come from the file; unset these`,
+      );
+    if (demoFlag) problems.push("DEMO=1 contradicts TENANTS_FILE: the demo serves the built-in simulator only");
+    tenants = readTenantsFile(tenantsFile, env, registered, (e, p) => new Reader(e, p), problems);
+  }
+  const noConnection = tenants ? tenants.every((t) => Object.keys(t.connections).length === 0) : connections.every((c) => c === undefined);
+  const demo = !tenants && (demoFlag || (noConnection && !anyCredential));
   // DEMO=0 (a deployment's manifest) forbids the demo fallback: a Secret that lost its keys must stop
   // start-up, not serve the simulator's made-up users with the production API keys in front of them.
   const demoRefused = !demoFlag && ["0", "false", "no", "off"].includes((env.DEMO ?? "").trim().toLowerCase());
@@ -213,8 +239,12 @@ export function loadConfig(env: Env = process.env): Config {
     demo,
     ignoredByDemo: demo ? credentialVariables.filter((name) => (env[name] ?? "").trim() !== "") : [],
     sources: Object.fromEntries(
-      registered.map((source, i) => [source.name, { connection: demo ? undefined : connections[i], settings: own[i]!.settings }]),
+      registered.map((source, i) => [
+        source.name,
+        { connection: demo || tenants ? undefined : connections[i], settings: own[i]!.settings },
+      ]),
     ),
+    tenants,
     upstreamTimeoutMs: read.int("UPSTREAM_TIMEOUT_MS", 10_000, 1, 600_000),
     requestDeadlineMs: read.int("REQUEST_DEADLINE_MS", 20_000, 1, 600_000),
     upstreamMaxRetries,
@@ -246,7 +276,7 @@ export function loadConfig(env: Env = process.env): Config {
       // An outage (5xx, timeout, network) backs off to 4 s at most, so service resumes within seconds of its end.
       maxTransientMs: 1000 * read.int("TOKEN_RETRY_TRANSIENT_MAX_SECONDS", 4, 1, 86_400),
     },
-    auth: readAuth(read, env, problems, demo || noConnection),
+    auth: readAuth(read, env, problems, demo || (noConnection && !tenants), tenants?.map((t) => t.id) ?? [DEFAULT_TENANT]),
     production,
     introspection: read.bool("GRAPHQL_INTROSPECTION", !production),
     sandbox: read.bool("GRAPHQL_SANDBOX", !production),
@@ -271,6 +301,7 @@ export function loadConfig(env: Env = process.env): Config {
       // Each attempt counts against a capped source's budget: room for one call's retries beyond its price.
       retryReserve: upstreamMaxRetries,
       maxListIds: Object.assign({}, ...own.map((o) => o.maxListIds ?? {})) as Record<string, number>,
+      tenants: tenants?.length ?? 1,
     },
     // The largest request the operation limits let through is about 100 KB (an `_entities` call with the
     // largest id lists of the built-in sources: 1,000 uuids and 100 ids of 256 characters); 1,000 uuids in
@@ -305,15 +336,40 @@ export function loadConfig(env: Env = process.env): Config {
 }
 
 /**
+ * Every tenant this deployment serves: TENANTS_FILE's, or without it the one tenant `default` whose
+ * connections are the single-tenant variables' (or the demo's simulator).
+ */
+export function configuredTenants(config: Config): readonly TenantConfig[] {
+  if (config.tenants) return config.tenants;
+  const connections: Record<SourceName, unknown> = {};
+  for (const [name, own] of Object.entries(config.sources)) if (own.connection !== undefined) connections[name] = own.connection;
+  return [{ id: DEFAULT_TENANT, name: DEFAULT_TENANT, connections }];
+}
+
+/**
  * Client authentication. Secure by default: with real vendor credentials configured and no client
  * authentication, start-up refuses unless AUTH_MODE=none says the operator means it.
  */
-function readAuth(read: Reader, env: Env, problems: string[], noVendorCredentials: boolean): AuthOptions & { open: boolean } {
+function readAuth(
+  read: Reader,
+  env: Env,
+  problems: string[],
+  noVendorCredentials: boolean,
+  tenantIds: readonly string[],
+): AuthOptions & { open: boolean } {
   const mode = read.oneOf("AUTH_MODE", ["none", "required"], "required");
   const keysSpec = env.AUTH_API_KEYS?.trim() ?? "";
   const parsedKeys = keysSpec === "" ? [] : parseApiKeys(keysSpec);
   if (typeof parsedKeys === "string") problems.push(`AUTH_API_KEYS: ${parsedKeys}`);
   const apiKeys = typeof parsedKeys === "string" ? [] : parsedKeys;
+  for (const key of apiKeys) {
+    // A typo in a tenant id would silently narrow a key to nothing: refuse it at start instead.
+    const unknown = key.tenants === undefined || key.tenants === "*" ? [] : key.tenants.filter((id) => !tenantIds.includes(id));
+    if (unknown.length > 0)
+      problems.push(
+        `AUTH_API_KEYS: ${key.label} names unknown tenant${unknown.length === 1 ? "" : "s"} ${unknown.join(", ")} (configured: ${tenantIds.join(", ")})`,
+      );
+  }
 
   const secret = env.AUTH_JWT_SECRET ?? "";
   const jwksUrl = env.AUTH_JWKS_URL?.trim() ?? "";

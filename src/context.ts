@@ -1,6 +1,10 @@
+import type { GraphQLResolveInfo } from "graphql";
 import type { Logger } from "pino";
-import type { Principal } from "./auth/principal";
-import type { StartedEntry } from "./sources/clients";
+import { visibleTenants, type Principal } from "./auth/principal";
+import { TenantForbiddenError, TenantRequiredError } from "./auth/tenant-errors";
+import { DEFAULT_TENANT } from "./tenants-file";
+import { pathRoot } from "./tenant-schema";
+import type { StartedEntry, TenantRuntimes } from "./sources/clients";
 import { createLoaders, type Loaders } from "./sources/loaders";
 import type { StaleNote } from "./store/entity-store";
 import { Deadline } from "./upstream/deadline";
@@ -27,11 +31,28 @@ export interface Context {
   stale: StaleNote[];
   /** Most ids one list argument may carry, per list field (MAX_DEFENDER_IDS, MAX_ESET_IDS). */
   maxListIds: Readonly<Record<string, number>>;
+  /** Set once a tenant field (`tenant(id:)`, `tenants`) resolved with several tenants: the contexts below them, by path root. */
+  tenantScoped?: Map<string, Context>;
+  /** The context of the tenant field above this resolver's path (src/tenant-schema.ts), or this one. */
+  scopedFor(info: GraphQLResolveInfo): Context;
+  /** `tenant(id:)`: the tenant with a context of its own; FORBIDDEN for one the caller may not see or that does not exist. */
+  tenantView(id: string, responseKey: string | number): TenantView;
+  /** `tenants`: every tenant the caller may see, each with a context of its own. */
+  visibleTenantViews(responseKey: string | number): TenantView[];
+}
+
+/** A tenant as `Query.tenant` answers it: its id and name, and the context its fields are resolved with. */
+export interface TenantView {
+  id: string;
+  name: string;
+  context: Context;
 }
 
 export interface ContextDeps {
-  /** Every registered source with what its loaders read (src/sources/clients.ts). */
+  /** Every registered source with what its loaders read, in a single-tenant deployment (src/sources/clients.ts). */
   started: readonly StartedEntry[];
+  /** The configured tenants, each started on first use; absent: the one tenant whose sources are `started`. */
+  tenants?: TenantRuntimes;
   requestDeadlineMs: number;
   maxListIds: Readonly<Record<string, number>>;
   log: Logger;
@@ -49,13 +70,44 @@ export function contextFactory(deps: ContextDeps): (requestId: string, principal
     seenEnums.add(key);
     deps.log.warn({ enumName, wireValue }, "upstream sent an enum value usergraph does not know; served as UNSPECIFIED");
   };
+  const tenants = deps.tenants;
+  const single = tenants === undefined || tenants.ids.length === 1;
+  /**
+   * The loaders of the one tenant the caller sees; with several or none visible, loaders that refuse every
+   * use (TENANT_REQUIRED, or FORBIDDEN for none), so no root field can read any tenant's data.
+   */
+  const loadersOf = (principal: Principal, deadline: Deadline, onStale: (note: StaleNote) => void): Loaders => {
+    const visible = visibleTenants(principal, tenants!.ids);
+    const runtime = visible.length === 1 ? tenants!.get(visible[0]!) : undefined;
+    if (runtime) return createLoaders(runtime.started, deadline, onStale);
+    const refusal = new TenantRequiredError(visible.length);
+    return new Proxy({} as Loaders, {
+      get: () => {
+        throw refusal;
+      },
+    });
+  };
+  const access: TenantAccess = {
+    ids: tenants?.ids ?? [DEFAULT_TENANT],
+    single,
+    nameOf: (id) => tenants?.nameOf(id) ?? id,
+    loaders: (id, deadline, onStale) => {
+      const runtime = tenants?.get(id);
+      return runtime ? createLoaders(runtime.started, deadline, onStale) : undefined;
+    },
+  };
   return (requestId, principal, arrivedAt) => {
     const deadline = new Deadline(deps.requestDeadlineMs, arrivedAt);
     deadline.requestId = requestId;
     deadline.caller = `${principal.kind}:${principal.subject}`;
     const stale: StaleNote[] = [];
-    const loaders = createLoaders(deps.started, deadline, (note) => stale.push(note));
-    return new RequestContext(loaders, deadline, stale, requestId, principal, deps.log, reportUnknownEnum, deps.maxListIds);
+    const onStale = (note: StaleNote) => stale.push(note);
+    // The single-tenant hot path is as before tenants: a credential naming no tenant sees the only one.
+    const loaders =
+      single && (tenants === undefined || principal.tenants === undefined)
+        ? createLoaders(deps.started, deadline, onStale)
+        : loadersOf(principal, deadline, onStale);
+    return new RequestContext(loaders, deadline, stale, requestId, principal, deps.log, reportUnknownEnum, deps.maxListIds, access);
   };
 }
 
@@ -64,8 +116,20 @@ export function contextFactory(deps: ContextDeps): (requestId: string, principal
  * prototype survives that lazily, where an own getter would be called (and its child logger built) on
  * every request.
  */
+/** What a request may know of the tenants: their ids and names, and how to make one tenant's loaders. */
+interface TenantAccess {
+  ids: readonly string[];
+  /** One tenant: its loaders are the request's own (`tenant(id:)` swaps no context). */
+  single: boolean;
+  nameOf(id: string): string;
+  loaders(id: string, deadline: Deadline, onStale: (note: StaleNote) => void): Loaders | undefined;
+}
+
 class RequestContext implements Context {
   private boundLog?: Logger;
+  tenantScoped?: Map<string, Context>;
+  /** One context per tenant the request asked, shared by every alias naming it (one DataLoader batch per tenant). */
+  private tenantContexts?: Map<string, Context>;
 
   constructor(
     readonly loaders: Loaders,
@@ -76,7 +140,37 @@ class RequestContext implements Context {
     readonly rootLog: Logger,
     readonly reportUnknownEnum: (enumName: string, wireValue: string) => void,
     readonly maxListIds: Readonly<Record<string, number>>,
+    private readonly access: TenantAccess,
   ) {}
+
+  scopedFor(info: GraphQLResolveInfo): Context {
+    const [root, below] = pathRoot(info);
+    return this.tenantScoped?.get(String(root)) ?? this.tenantScoped?.get(`${root}.${below}`) ?? this;
+  }
+
+  tenantView(id: string, responseKey: string | number): TenantView {
+    if (!visibleTenants(this.principal, this.access.ids).includes(id)) throw new TenantForbiddenError();
+    return this.viewOf(id, String(responseKey));
+  }
+
+  visibleTenantViews(responseKey: string | number): TenantView[] {
+    return visibleTenants(this.principal, this.access.ids).map((id, i) => this.viewOf(id, `${responseKey}.${i}`));
+  }
+
+  private viewOf(id: string, scopeKey: string): TenantView {
+    const name = this.access.nameOf(id);
+    if (this.access.single) return { id, name, context: this };
+    // Only what differs is copied: the tenant's loaders; deadline, stale notes, principal and log are the request's.
+    let context = this.tenantContexts?.get(id);
+    if (!context) {
+      const loaders = this.access.loaders(id, this.deadline, (note) => this.stale.push(note));
+      if (!loaders) throw new TenantForbiddenError();
+      context = Object.assign(Object.create(Object.getPrototypeOf(this) as object) as Context, this, { loaders, tenantScoped: undefined });
+      (this.tenantContexts ??= new Map()).set(id, context);
+    }
+    (this.tenantScoped ??= new Map()).set(scopeKey, context);
+    return { id, name, context };
+  }
 
   get log(): Logger {
     return (this.boundLog ??= this.rootLog.child({ requestId: this.requestId, caller: clip(this.principal.subject) }));

@@ -8,6 +8,8 @@ import { createLogger, Redactor } from "./observability/logger";
 import { Metrics } from "./observability/metrics";
 import { metricsPlacement, startMetricsListener, type MetricsListener } from "./observability/metrics-route";
 import { buildAppSchema } from "./schema";
+import { scopeResolversByTenant } from "./tenant-schema";
+import type { GraphQLSchema } from "graphql";
 import { buildSubgraphAppSchema } from "./federation/subgraph-schema";
 import { createCache } from "./sources/stores";
 import { ListingBudget } from "./store/listing-budget";
@@ -40,6 +42,12 @@ export interface Gateway {
   metricsUrl?: string;
   /** Graceful: finish in-flight requests, then close the pool and the simulator. Says whether any request went unanswered. */
   stop(): Promise<ShutdownSummary>;
+}
+
+/** With several tenants, resolvers below `tenant(id:)` read that tenant's loaders (src/tenant-schema.ts); one tenant pays nothing. */
+function tenantScoped(schema: GraphQLSchema, tenants: number): GraphQLSchema {
+  if (tenants > 1) scopeResolversByTenant(schema);
+  return schema;
 }
 
 /** A busy port named by the variable that chose it, so the fix is obvious; any other error passes through. */
@@ -151,10 +159,11 @@ export async function startGateway(input: Config, options: GatewayOptions = {}):
       listings,
     });
     stores = { cache, listings, started: clients.started };
+    const openTenants = clients.tenants;
     metrics.watchCache(() => ({ entries: cache.entries, bytes: cache.bytes }));
     metrics.watchListings(() => ({ entries: listings.entries, bytes: listings.bytes }));
     server = await createServer({
-      schema: config.federationSubgraph ? await buildSubgraphAppSchema() : await buildAppSchema(),
+      schema: config.federationSubgraph ? await buildSubgraphAppSchema() : tenantScoped(await buildAppSchema(), clients.tenants.ids.length),
       log,
       landingPage: config.sandbox,
       introspection: config.introspection,
@@ -185,7 +194,25 @@ export async function startGateway(input: Config, options: GatewayOptions = {}):
         redis: redis && { client: redis.client, prefix: redis.prefix },
       },
       probes: [...clients.sources].map(([source, runtime]) => ({ source, token: runtime.token, circuit: runtime.guards.circuit })),
-      contextDeps: { started: stores.started, requestDeadlineMs: config.requestDeadlineMs, log, maxListIds: config.limits.maxListIds },
+      tenantProbes:
+        clients.tenants.ids.length > 1
+          ? () =>
+              openTenants.started().flatMap((t) =>
+                [...t.sources].map(([source, runtime]) => ({
+                  tenant: t.id,
+                  source,
+                  token: runtime.token,
+                  circuit: runtime.guards.circuit,
+                })),
+              )
+          : undefined,
+      contextDeps: {
+        started: stores.started,
+        tenants: clients.tenants,
+        requestDeadlineMs: config.requestDeadlineMs,
+        log,
+        maxListIds: config.limits.maxListIds,
+      },
       trustedDocuments,
       compileDocuments: config.trustedDocuments.compiled,
     });

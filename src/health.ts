@@ -2,13 +2,21 @@ import type { RedisHealth } from "./store/redis-link";
 import type { CircuitBreaker } from "./upstream/circuit-breaker";
 import { Deadline } from "./upstream/deadline";
 import { registeredSources, type SourceName } from "./upstream/source";
-import type { TokenSource } from "./upstream/token-cache";
+import type { TokenCache, TokenSource } from "./upstream/token-cache";
 import { UpstreamError } from "./upstream/upstream-error";
 
 /** What readiness looks at for one configured source. */
 export interface SourceProbe {
   source: SourceName;
   token: TokenSource;
+  circuit: CircuitBreaker;
+}
+
+/** A source of one started tenant (several tenants): looked at without asking the vendor anything. */
+export interface TenantProbe {
+  tenant: string;
+  source: SourceName;
+  token: Pick<TokenCache, "peek">;
   circuit: CircuitBreaker;
 }
 
@@ -27,6 +35,11 @@ export interface Readiness {
   sources: Record<SourceName, SourceHealth>;
   /** Only with REDIS_URL. Redis being down does not make usergraph unready: it serves without it. */
   redis?: RedisHealth;
+  /**
+   * With several tenants: each started tenant's sources, from what their tokens and circuits already know
+   * (`token: "idle"` until a request needs one): one customer's trouble is reported here, never a 503.
+   */
+  tenants?: Record<string, { degraded: SourceName[]; sources: Record<SourceName, SourceHealth> }>;
 }
 
 /**
@@ -40,6 +53,7 @@ export async function checkReadiness(
   draining: boolean,
   redis?: () => RedisHealth,
   timeoutMs = 3000,
+  tenantProbes?: () => readonly TenantProbe[],
 ): Promise<Readiness> {
   const sources: Record<SourceName, SourceHealth> = {};
   for (const source of registeredSources()) sources[source.name] = { configured: false };
@@ -52,10 +66,7 @@ export async function checkReadiness(
         health.token = "ok";
       } catch (err) {
         // A remembered failure answers at once, without a new login: see TokenCache.
-        health.token =
-          err instanceof UpstreamError
-            ? `failed: ${err.kind}${err.status ? ` ${err.status}` : ""}${err.upstreamCode ? ` ${err.upstreamCode}` : ""}`
-            : "failed";
+        health.token = describeFailure(err);
         if (err instanceof UpstreamError && err.retryAfter !== undefined) health.tokenRetryInSeconds = err.retryAfter;
         degraded.push(probe.source);
       }
@@ -64,5 +75,33 @@ export async function checkReadiness(
     }),
   );
   degraded.sort();
-  return { status: draining ? "draining" : "ready", degraded, sources, ...(redis ? { redis: redis() } : {}) };
+  return {
+    status: draining ? "draining" : "ready",
+    degraded,
+    sources,
+    ...(redis ? { redis: redis() } : {}),
+    ...(tenantProbes ? { tenants: tenantHealth(tenantProbes()) } : {}),
+  };
+}
+
+function tenantHealth(probes: readonly TenantProbe[]): NonNullable<Readiness["tenants"]> {
+  const tenants: NonNullable<Readiness["tenants"]> = {};
+  for (const probe of probes) {
+    const tenant = (tenants[probe.tenant] ??= { degraded: [], sources: {} });
+    const seen = probe.token.peek();
+    const health: SourceHealth = {
+      configured: true,
+      circuit: probe.circuit.state,
+      token: seen.state === "failed" ? describeFailure(seen.error) : seen.state,
+    };
+    if (seen.state === "failed" || health.circuit === "open") tenant.degraded.push(probe.source);
+    tenant.sources[probe.source] = health;
+  }
+  return tenants;
+}
+
+function describeFailure(err: unknown): string {
+  return err instanceof UpstreamError
+    ? `failed: ${err.kind}${err.status ? ` ${err.status}` : ""}${err.upstreamCode ? ` ${err.upstreamCode}` : ""}`
+    : "failed";
 }

@@ -34,7 +34,12 @@ async function main(): Promise<void> {
     );
   }
   const gateway = await startGateway(config);
-  const sources = [...gateway.clients.sources.keys()].map((name) => sourceFacts(name)?.short ?? name).join(" and ") || "no source";
+  const tenants = gateway.clients.tenants.ids;
+  // With several tenants, nothing is started yet: each tenant logs in on its first request (docs/tenants.md).
+  const sources =
+    tenants.length > 1
+      ? `${tenants.length} tenants (each started on its first request)`
+      : [...gateway.clients.sources.keys()].map((name) => sourceFacts(name)?.short ?? name).join(" and ") || "no source";
   gateway.log.info({ url: gateway.url, demo: config.demo, sources }, "usergraph listening");
   const pages = { sandbox: config.sandbox, explorer: config.explorer };
   if (config.demo && gateway.simulator) process.stdout.write(demoBanner(gateway.url, gateway.simulator.url, pages));

@@ -5,14 +5,20 @@ import { PartScopes, refuseComputedFields } from "./auth/part-scopes";
 import { DateTimeScalar } from "./graphql/scalars";
 import type { GraphPart } from "./graphql/graph-part";
 import { graphParts } from "./graph-parts";
+import { withTenantFields } from "./tenant-schema";
 
 /**
  * The executable schema, code first, from the parts of the graph (every registered one unless a test
  * names others). Argument classes are validated with class-validator; every field a part's resolvers
  * declare needs the part's scopes (src/auth/part-scopes.ts). The federation subgraph builds on it.
  */
-export async function buildAppSchema(parts: readonly GraphPart[] = graphParts()): Promise<GraphQLSchema> {
-  const schema = await buildSchema(appSchemaOptions(parts));
+export async function buildAppSchema(
+  parts: readonly GraphPart[] = graphParts(),
+  options: { tenants?: boolean } = {},
+): Promise<GraphQLSchema> {
+  const built = await buildSchema(appSchemaOptions(parts));
+  // Query.tenant(id:) and Query.tenants (src/tenant-schema.ts); the federation subgraph leaves them out.
+  const schema = options.tenants === false ? built : withTenantFields(built);
   // type-graphql builds the root type itself and takes no description for it; graphql-js keeps the
   // description as a plain property, read by introspection and printSchema (the schema linter asks for it).
   const query = schema.getQueryType();

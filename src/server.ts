@@ -16,7 +16,7 @@ import type { Metrics } from "./observability/metrics";
 import { priceBookOf } from "./graph-parts";
 import { operationCostPlugin, operationValidationRules, type OperationLimits } from "./limits/operation-limits";
 import { errorFormatter } from "./errors/format-error";
-import { checkReadiness, type SourceProbe } from "./health";
+import { checkReadiness, type SourceProbe, type TenantProbe } from "./health";
 import type { KeyValueCache } from "@apollo/utils.keyvaluecache";
 import type { RedisHealth } from "./store/redis-link";
 import { requestLogPlugin } from "./observability/request-log.plugin";
@@ -39,6 +39,8 @@ export interface ServerOptions {
   /** Production: no "Did you mean …" suggestions in errors (they spell out the schema to whoever probes it). */
   hideSchemaHints: boolean;
   probes: SourceProbe[];
+  /** With several tenants: the sources of the tenants started so far (src/health.ts TenantProbe). */
+  tenantProbes?: () => readonly TenantProbe[];
   /** How long in-flight requests get to finish on shutdown before connections are cut. */
   shutdownGraceMs: number;
   /** Undefined: the endpoint is open (demo mode, or AUTH_MODE=none). */
@@ -240,7 +242,7 @@ export async function createServer(options: ServerOptions): Promise<AppServer> {
   // /metrics on this port only when allowed here (metrics-route.ts); else it is a 404 like any unknown path.
   if (options.metricsOnThisPort) registerMetricsRoute(app, options.metrics, options.metricsToken);
   app.get("/health/ready", async (_request, reply) => {
-    const readiness = await checkReadiness(options.probes, draining, options.redisHealth);
+    const readiness = await checkReadiness(options.probes, draining, options.redisHealth, undefined, options.tenantProbes);
     return reply.code(readiness.status === "ready" ? 200 : 503).send(readiness);
   });
 

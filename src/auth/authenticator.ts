@@ -10,6 +10,8 @@ export interface ApiKeyEntry {
   scopes: ReadonlySet<string>;
   /** The key itself when configured in clear, so logs can redact it; absent for `sha256:` entries. */
   clear?: string;
+  /** `key@a+b`: the tenants the key may see ("*": every one); absent: the key names none (see visibleTenants). */
+  tenants?: readonly string[] | "*";
 }
 
 export interface AuthOptions {
@@ -68,7 +70,7 @@ export class Authenticator {
     }
 
     const key = this.matchApiKey(presented);
-    if (key) return { kind: "api-key", subject: key.label, scopes: key.scopes };
+    if (key) return { kind: "api-key", subject: key.label, scopes: key.scopes, tenants: key.tenants };
     if (this.options.jwt && apiKeyHeader === undefined && JWT_SHAPE.test(presented)) return this.verifyJwt(presented);
     return { error: "invalid_token", description: this.options.jwt ? "the token or API key is not valid" : "the API key is not valid" };
   }
@@ -123,7 +125,11 @@ export class Authenticator {
           description: `the token grants none of usergraph's scopes (${allScopes().join(", ")}) in scp, scope or roles`,
         };
       }
-      return { kind: "jwt", subject: typeof payload.sub === "string" ? payload.sub : "(no sub)", scopes };
+      const tenants = tenantsClaim(payload.tenants);
+      if (tenants === null) {
+        return { error: "invalid_token", description: 'the token\'s tenants claim must be an array of tenant ids or "*"' };
+      }
+      return { kind: "jwt", subject: typeof payload.sub === "string" ? payload.sub : "(no sub)", scopes, tenants };
     } catch (err) {
       return { error: "invalid_token", description: describeJwtError(err) };
     }
@@ -136,6 +142,17 @@ function scopesOf(payload: JWTPayload): ReadonlySet<string> {
   for (const claim of [payload.scp, payload.scope]) if (typeof claim === "string") claim.split(/\s+/).forEach((s) => granted.add(s));
   for (const claim of [payload.scp, payload.roles]) if (Array.isArray(claim)) claim.forEach((s) => typeof s === "string" && granted.add(s));
   return new Set(allScopes().filter((s) => granted.has(s)));
+}
+
+/**
+ * The `tenants` claim: an array of ids, or "*"; absent: none named. Anything else (a string of ids, a
+ * number) is null, and the token is refused: a claim that was meant to narrow must not be read as absent.
+ */
+function tenantsClaim(claim: unknown): readonly string[] | "*" | undefined | null {
+  if (claim === undefined) return undefined;
+  if (claim === "*") return "*";
+  if (Array.isArray(claim) && claim.every((id) => typeof id === "string")) return claim as string[];
+  return null;
 }
 
 function describeJwtError(err: unknown): string {
@@ -161,7 +178,10 @@ function single(v: string | string[] | undefined): string | undefined {
 
 /**
  * Parses AUTH_API_KEYS: comma-separated entries, each a key or `sha256:<64 hex>`, optionally followed by
- * `=scope+scope` (default: every scope). Returns entries or a problem message.
+ * `@tenant+tenant` (or `@*`: every tenant; default: none named, see visibleTenants), then optionally by
+ * `=scope+scope` (default: every scope). Returns entries or a problem message; config.ts checks the
+ * tenants against TENANTS_FILE. A key that itself ends in `@` and tenant-id characters must be
+ * configured as its `sha256:` digest.
  */
 export function parseApiKeys(spec: string): ApiKeyEntry[] | string {
   const entries: ApiKeyEntry[] = [];
@@ -171,7 +191,11 @@ export function parseApiKeys(spec: string): ApiKeyEntry[] | string {
     .filter((p) => p !== "");
   for (const [i, part] of parts.entries()) {
     const m = /^(.*?)=((?:[a-z]+:users:read)(?:\+[a-z]+:users:read)*)$/.exec(part);
-    const keyPart = m ? m[1]! : part;
+    const withTenants = m ? m[1]! : part;
+    // Tenant ids are lower-case letters, digits and hyphens (src/tenants-file.ts): `+` and `*` never occur in one.
+    const t = /^(.+)@(\*|[a-z0-9-]+(?:\+[a-z0-9-]+)*)$/.exec(withTenants);
+    const keyPart = t ? t[1]! : withTenants;
+    const tenants = t ? (t[2] === "*" ? "*" : t[2]!.split("+")) : undefined;
     const known = allScopes();
     const scopes = m ? m[2]!.split("+") : known;
     const unknown = scopes.filter((s) => !known.includes(s));
@@ -181,7 +205,7 @@ export function parseApiKeys(spec: string): ApiKeyEntry[] | string {
     if (hashed) digest = Buffer.from(hashed[1]!, "hex");
     else if (keyPart.length < 16) return `entry ${i + 1} is shorter than 16 characters; use a long random key`;
     else digest = createHash("sha256").update(keyPart).digest();
-    entries.push({ digest, label: `key#${i + 1}`, scopes: new Set(scopes), clear: hashed ? undefined : keyPart });
+    entries.push({ digest, label: `key#${i + 1}`, scopes: new Set(scopes), clear: hashed ? undefined : keyPart, tenants });
   }
   return entries;
 }

@@ -2,6 +2,7 @@ import { unwrapResolverError } from "@apollo/server/errors";
 import type { GraphQLFormattedError } from "graphql";
 import { ArgumentValidationError } from "type-graphql";
 import { MissingScopeError } from "../auth/missing-scope.error";
+import { TenantForbiddenError, TenantRequiredError } from "../auth/tenant-errors";
 import { sourceFacts, type SourceName } from "../upstream/source";
 import { UpstreamError } from "../upstream/upstream-error";
 import { isClientMistake } from "./client-mistake";
@@ -181,6 +182,24 @@ function formatErrorWith(formatted: GraphQLFormattedError, error: unknown, hideS
         requiredPermission: original.requiredPermission,
       }),
     };
+  }
+
+  if (original instanceof TenantRequiredError) {
+    return original.visible === 0
+      ? {
+          message: "This caller may see no tenant: its API key or token names none of this deployment's tenants.",
+          ...where,
+          extensions: { code: ErrorCode.FORBIDDEN },
+        }
+      : {
+          message: `This caller sees ${original.visible} tenants: ask through tenant(id:) (Query.tenants lists them).`,
+          ...where,
+          extensions: { code: ErrorCode.TENANT_REQUIRED },
+        };
+  }
+
+  if (original instanceof TenantForbiddenError) {
+    return { message: "No such tenant for this caller.", ...where, extensions: { code: ErrorCode.FORBIDDEN } };
   }
 
   if (original instanceof MissingScopeError) {

@@ -29,7 +29,7 @@ const FEDERATION_ROOT_FIELDS = new Set(["_entities", "_service"]);
  * Sorted like schema/schema.graphql, so `_service { sdl }` does not churn when code moves.
  */
 export async function buildSubgraphAppSchema(parts: readonly GraphPart[] = graphParts()): Promise<GraphQLSchema> {
-  const codeFirst = lexicographicSortSchema(await buildAppSchema(parts));
+  const codeFirst = lexicographicSortSchema(await buildAppSchema(parts, { tenants: false }));
   const sdl = `${FEDERATION_LINK}\n\n${printSchemaWithDirectives(codeFirst)}`;
   const fromCode = createResolversMap(codeFirst);
   const resolvers: ResolversMap = { ...fromCode };

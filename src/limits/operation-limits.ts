@@ -39,6 +39,8 @@ export interface OperationLimits {
   sourceCost: Readonly<Record<SourceName, number>>;
   /** Most ids one list argument may carry, per list field. */
   maxListIds: Record<string, number>;
+  /** How many tenants the deployment has: `Query.tenants` runs its selection that many times at most (default 1). */
+  tenants?: number;
   /**
    * HTTP attempts an operation may make beyond its price to a source with a cap of its own, for retries
    * (UPSTREAM_MAX_RETRIES: one call's worth), never past that cap. Absent: none.
@@ -285,14 +287,19 @@ function vendorCallEstimator(
       }
       return calls;
     }
-    const list = type.name === "Query" ? book.idLists.get(field.name) : undefined;
+    // `Tenant` carries every root field of Query (src/tenant-schema.ts), at the root field's price and limits;
+    // `tenant(id:)` runs its selection once, `tenants` once per tenant the deployment has (the worst case).
+    const root = type.name === "Query" || type.name === "Tenant";
+    if (type.name === "Query" && field.name === "tenant") return childComplexity;
+    if (type.name === "Query" && field.name === "tenants") return (limits.tenants ?? 1) * childComplexity;
+    const list = root ? book.idLists.get(field.name) : undefined;
     if (list) {
       const value = args[list.arg];
       const length = Array.isArray(value) ? value.length : value === undefined || value === null ? 0 : 1;
       const max = limits.maxListIds[field.name] ?? Infinity;
       if (length > max) problems?.push(`${shown}(${list.arg}:) has ${length} ids; the limit is ${max} (${list.setting})`);
     }
-    const name = `${type.name}.${field.name}`;
+    const name = `${root ? "Query" : type.name}.${field.name}`;
     const price = book.prices.get(name);
     if (!price) {
       if (needsPrice(type, field, name, book)) notes?.unpriced.add(name);
@@ -323,5 +330,6 @@ interface WalkNotes {
 function needsPrice(type: GraphQLNamedType, field: GraphQLField<unknown, unknown>, name: string, book: PriceBook): boolean {
   // Introspection (`__schema`, `__type`, and every field of the `__Schema`, `__Type`, … types) never calls a vendor.
   if (field.name.startsWith("__") || type.name.startsWith("__") || book.freeFields.has(name)) return false;
-  return type.name === "Query" || field.args.length > 0 || isCompositeType(getNamedType(field.type));
+  if (type.name === "Tenant" && (field.name === "id" || field.name === "name")) return false;
+  return type.name === "Query" || type.name === "Tenant" || field.args.length > 0 || isCompositeType(getNamedType(field.type));
 }

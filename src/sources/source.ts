@@ -45,7 +45,11 @@ export interface SourceKit<Connection = unknown, Settings = unknown> {
   log: Logger;
   /** The one sender every vendor call goes through (pool, proxy, retries, this source's guards). */
   sender: RetryingSender;
-  /** "demo-simulator" in demo mode (its port changes at every start), else the URL: the part of an identity that says where. */
+  /**
+   * "demo-simulator" in demo mode (its port changes at every start), else the URL: the part of an identity
+   * that says where. For a tenant other than `default` it also names the tenant (`tenant:<id>|…`), so every
+   * budget, cache key and cursor key made from an identity is the tenant's own, even with shared credentials.
+   */
   where(url: URL): string;
   /** A short one-way digest of an identity (whose credentials): names budgets, cache keys and namespaces. */
   fingerprint(identity: string): string;

@@ -63,6 +63,18 @@ export class TokenCache implements TokenSource {
     private readonly now: () => number = Date.now,
   ) {}
 
+  /**
+   * What is known without asking the vendor: a usable token is held ("ok"), the last request failed and is
+   * remembered (its error), or neither ("idle": never asked, or the token ran out unused). For readiness of
+   * tenants, which must never log in on its own.
+   */
+  peek(): { state: "ok" | "idle" } | { state: "failed"; error: unknown } {
+    const now = this.now();
+    if (this.current && now < this.current.usableUntil) return { state: "ok" };
+    if (this.failure) return { state: "failed", error: this.failure.error };
+    return { state: "idle" };
+  }
+
   async getToken(deadline: Deadline): Promise<string> {
     const now = this.now();
     const current = this.current;

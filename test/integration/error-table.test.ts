@@ -1,9 +1,11 @@
 import { createHash } from "node:crypto";
-import { readdirSync, readFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ErrorCode } from "../../src/errors/error-code";
 import { APOLLO_CODES } from "../../src/errors/format-error";
 import { DEMO } from "../../src/simulator/demo-data";
+import { SIMULATOR_CREDENTIALS, type Simulator } from "../../src/simulator/simulator";
 import type { Fault } from "../../src/simulator/faults";
 import { simulatorEnv, startStack, type Stack } from "../helpers/stack";
 
@@ -108,6 +110,30 @@ const seen = async (res: Response): Promise<Seen> => {
 
 const FULL = "error-table-full-key-5a1c9e3b7d";
 const ESET_ONLY = "error-table-eset-key-8f2d6b4a1c";
+const TWO_TENANTS = "error-table-two-tenants-key-3e7a";
+const NO_TENANT = "error-table-no-tenant-key-6b2f9c";
+
+/** Two tenants (docs/tenants.md) on one simulator, for the codes that only a multi-tenant deployment sends. */
+function twoTenants(sim: Simulator): Record<string, string> {
+  const file = join(mkdtempSync(join(tmpdir(), "usergraph-error-table-")), "tenants.json");
+  const defender = {
+    tenantId: SIMULATOR_CREDENTIALS.tenantId,
+    clientId: SIMULATOR_CREDENTIALS.clientId,
+    clientSecretEnv: "ERROR_TABLE_SECRET",
+    apiUrl: sim.url,
+    tokenUrl: sim.defenderTokenUrl,
+  };
+  writeFileSync(
+    file,
+    JSON.stringify({
+      tenants: [
+        { id: "a", name: "A", defender },
+        { id: "b", name: "B", defender },
+      ],
+    }),
+  );
+  return { TENANTS_FILE: file, ERROR_TABLE_SECRET: SIMULATOR_CREDENTIALS.clientSecret };
+}
 const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
 const defenderQuery = `query ($id: ID!) { defenderUser(id: $id) { id } }`;
 
@@ -116,8 +142,9 @@ let limited: Stack;
 let short: Stack;
 let budget: Stack;
 let enforced: Stack;
+let tenanted: Stack;
 beforeAll(async () => {
-  [main, limited, short, budget, enforced] = await Promise.all([
+  [main, limited, short, budget, enforced, tenanted] = await Promise.all([
     startStack({ AUTH_MODE: "", AUTH_API_KEYS: `${FULL},${ESET_ONLY}=eset:users:read`, UPSTREAM_MAX_RETRIES: "1" }),
     startStack({ AUTH_MODE: "", AUTH_API_KEYS: FULL, CALLER_RATE_LIMIT: "1/60s" }),
     // ESET only (Defender unconfigured), and a deadline short enough for a pending answer to run out.
@@ -128,10 +155,11 @@ beforeAll(async () => {
     startStack({ MAX_DEFENDER_COST: "3", UPSTREAM_MAX_RETRIES: "1", DEFENDER_CONCURRENCY: "1" }),
     // Only registered documents (schema/operations) are answered.
     startStack({ AUTH_MODE: "", AUTH_API_KEYS: FULL, TRUSTED_DOCUMENTS: "enforce" }),
+    startStack({ AUTH_MODE: "", AUTH_API_KEYS: `${TWO_TENANTS}@a+b,${NO_TENANT}` }, {}, twoTenants),
   ]);
 });
-afterAll(() => Promise.all([main, limited, short, budget, enforced].map((s) => s.close())));
-beforeEach(() => [main, limited, short, budget, enforced].forEach((s) => s.sim.reset()));
+afterAll(() => Promise.all([main, limited, short, budget, enforced, tenanted].map((s) => s.close())));
+beforeEach(() => [main, limited, short, budget, enforced, tenanted].forEach((s) => s.sim.reset()));
 
 const url = (stack: Stack, path = "/graphql") => stack.gateway.url.replace(/\/graphql$/, path);
 const post = (stack: Stack, body: unknown, headers: Record<string, string> = { "x-api-key": FULL }) =>
@@ -149,6 +177,17 @@ const withFault = async (fault: Omit<Fault, "target">, target: Fault["target"] =
 
 /** Every refusal, provoked over HTTP, with the code and status it must answer. */
 const cases: Array<{ name: string; expected: Seen; run: () => Promise<Seen> }> = [
+  // Tenants.
+  {
+    name: "a root field asked by a caller of two tenants",
+    expected: { status: 200, code: "TENANT_REQUIRED" },
+    run: () => post(tenanted, { query: defenderQuery, variables: { id: DEMO.defenderAlice } }, { "x-api-key": TWO_TENANTS }),
+  },
+  {
+    name: "a root field asked, with several tenants, by a caller whose key names none",
+    expected: { status: 200, code: "FORBIDDEN" },
+    run: () => post(tenanted, { query: defenderQuery, variables: { id: DEMO.defenderAlice } }, { "x-api-key": NO_TENANT }),
+  },
   // Apollo's own refusals.
   {
     name: "a document that does not parse",

@@ -116,6 +116,14 @@ function missing(need: Need, held: readonly SourceName[]): SourceName[] {
   return named.filter((s) => !held.includes(s));
 }
 
+/**
+ * `Tenant` repeats every root field of Query (src/tenant-schema.ts), each calling the root field's own
+ * resolver (and so its scope check): it needs what the root field needs.
+ */
+function asRoot(coordinate: string): string {
+  return coordinate.startsWith("Tenant.") ? `Query.${coordinate.slice("Tenant.".length)}` : coordinate;
+}
+
 const PLAIN = Symbol("the parent's own value");
 const everyProperty = new Proxy({}, { get: () => PLAIN });
 
@@ -176,7 +184,7 @@ async function fieldsBeyondTheParent(schema: GraphQLSchema): Promise<string[]> {
 
 /** The arguments of a field as GraphQL literals: required ones from REQUIRED_ARGS, optional ones left to their defaults. */
 function argumentsOf(coordinate: string, field: GraphQLField<unknown, unknown>): string {
-  const given = REQUIRED_ARGS[coordinate] ?? {};
+  const given = REQUIRED_ARGS[asRoot(coordinate)] ?? {};
   const parts: string[] = [];
   for (const arg of field.args) {
     const required = isNonNullType(arg.type) && arg.defaultValue === undefined;
@@ -205,7 +213,7 @@ function routeTo(schema: GraphQLSchema, typeName: string, held: readonly SourceN
       const coordinate = `${type.name}.${field.name}`;
       const next = getNamedType(field.type);
       if (!isObjectType(next) || seen.has(next.name) || field.name.startsWith("_")) continue;
-      const need = NEEDS[coordinate];
+      const need = NEEDS[asRoot(coordinate)];
       if (need !== undefined && !holds(need, held)) continue;
       seen.add(next.name);
       queue.push([next, [...steps, { field: field.name, args: argumentsOf(coordinate, field) }]]);
@@ -243,6 +251,9 @@ describe.each(["standalone", "federation subgraph"])("the %s schema", (mode) => 
     const fieldsOfSchema = new Set(objectTypes(schema).flatMap((t) => Object.keys(t.getFields()).map((f) => `${t.name}.${f}`)));
     const expected = [
       ...Object.keys(NEEDS).filter((f) => fieldsOfSchema.has(f)),
+      // The tenant fields (standalone only) and each root field repeated under Tenant.
+      ...[...fieldsOfSchema].filter((f) => f === "Query.tenant" || f === "Query.tenants"),
+      ...[...fieldsOfSchema].filter((f) => f.startsWith("Tenant.") && f !== "Tenant.id" && f !== "Tenant.name"),
       ...(fieldsOfSchema.has("Query._entities") ? ["Query._entities"] : []),
     ];
     const before = calls();

@@ -46,7 +46,10 @@ it("has a price for every field of the schema that may call a vendor", async () 
   for (const type of Object.values(schema.getTypeMap())) {
     if (!isObjectType(type) || type.name.startsWith("__")) continue;
     for (const field of Object.values(type.getFields())) {
-      const name = `${type.name}.${field.name}`;
+      // `Tenant` repeats the root fields at their price; `tenant`/`tenants` are priced by operation-limits.ts itself.
+      if (type.name === "Query" && (field.name === "tenant" || field.name === "tenants")) continue;
+      const name = `${type.name === "Tenant" ? "Query" : type.name}.${field.name}`;
+      if (type.name === "Tenant" && (field.name === "id" || field.name === "name")) continue;
       const needs = type.name === "Query" || field.args.length > 0 || isCompositeType(getNamedType(field.type));
       if (needs && !PRICE_BOOK.prices.has(name) && !PRICE_BOOK.freeFields.has(name)) missing.push(name);
     }
@@ -88,6 +91,25 @@ describe("the price of Defender's relations", () => {
     // The naive path (one alerts call and one machine GET per user) would be 150; the plan is 50 + 4 + 20
     // (the fleet read to its end, at most 10 pages, plus fewer per-id calls than that before listing paid).
     expect(await atLimit(dashboard, 73)).toEqual([expect.stringContaining("may make 74 Defender calls")]);
+  });
+
+  it("prices a root field under tenant(id:) as at the root, and under tenants once per configured tenant", async () => {
+    const root = `defenderUsers(ids: ${users}) { machines { id } alerts(since: "${since}") { id } }`;
+    expect(await atLimit(`{ a: tenant(id: "a") { ${root} } }`, 100)).toEqual([expect.stringContaining("may make 104 Defender calls")]);
+    LIMITS.tenants = 3;
+    try {
+      // 3 × (50 user GETs + 50 machine lists) + one alert plan group (4). Each tenant has a plan group of its
+      // own, so the true worst case is 312: planned relations under `tenants` are not yet priced per tenant
+      // (the run-time attempt budget still stops the operation at its price).
+      expect(await atLimit(`{ tenants { ${root} } }`, 100)).toEqual([expect.stringContaining("may make 304 Defender calls")]);
+    } finally {
+      delete LIMITS.tenants;
+    }
+    // The id-list limit holds under a tenant too.
+    const many = JSON.stringify(Array.from({ length: 101 }, (_, i) => `c\\u${i}`));
+    expect(await atLimit(`{ tenant(id: "a") { defenderUsers(ids: ${many}) { id } } }`, 1000)).toEqual([
+      expect.stringContaining("has 101 ids; the limit is 100"),
+    ]);
   });
 
   it("still refuses per-user relations that have no plan across 50 users", async () => {

@@ -27,6 +27,17 @@ const CREDENTIALS = ["DEFENDER_TENANT_ID", "DEFENDER_CLIENT_ID", "DEFENDER_CLIEN
 /** Defender's variables (docs/configuration.md), read by src/config.ts like every source's. */
 export const defenderConfig: SourceConfigSpec<DefenderConnection, DefenderSettings> = {
   credentialVariables: CREDENTIALS,
+  tenant: {
+    key: "defender",
+    fields: {
+      tenantId: { variable: "DEFENDER_TENANT_ID" },
+      clientId: { variable: "DEFENDER_CLIENT_ID" },
+      clientSecretEnv: { variable: "DEFENDER_CLIENT_SECRET", secret: true },
+      apiUrl: { variable: "DEFENDER_API_URL" },
+      tokenUrl: { variable: "DEFENDER_TOKEN_URL" },
+      scope: { variable: "DEFENDER_SCOPE" },
+    },
+  },
   connection(read, env, problems) {
     const given = CREDENTIALS.filter((n) => (env[n] ?? "").trim() !== "");
     if (given.length === 0) return undefined;

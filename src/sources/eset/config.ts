@@ -27,6 +27,16 @@ const CREDENTIALS = ["ESET_USERNAME", "ESET_PASSWORD"] as const;
 /** ESET's variables (docs/configuration.md), read by src/config.ts like every source's. */
 export const esetConfig: SourceConfigSpec<EsetConnection, EsetSettings> = {
   credentialVariables: CREDENTIALS,
+  tenant: {
+    key: "eset",
+    fields: {
+      usernameEnv: { variable: "ESET_USERNAME", secret: true },
+      passwordEnv: { variable: "ESET_PASSWORD", secret: true },
+      region: { variable: "ESET_REGION" },
+      apiUrl: { variable: "ESET_API_URL" },
+      tokenUrl: { variable: "ESET_TOKEN_URL" },
+    },
+  },
   connection(read, env, problems) {
     const region = read.oneOf("ESET_REGION", ESET_REGIONS, "eu", "; ESET user management has no Japan host") as EsetRegion;
     const given = CREDENTIALS.filter((n) => (env[n] ?? "") !== "");
