@@ -103,10 +103,13 @@ export function contextFactory(deps: ContextDeps): (requestId: string, principal
     const stale: StaleNote[] = [];
     const onStale = (note: StaleNote) => stale.push(note);
     // The single-tenant hot path is as before tenants: a credential naming no tenant sees the only one.
-    const loaders =
-      single && (tenants === undefined || principal.tenants === undefined)
-        ? createLoaders(deps.started, deadline, onStale)
-        : loadersOf(principal, deadline, onStale);
+    // Made on first use: a request that reads no source (`{ __typename }`, introspection, a refusal) makes none.
+    const loaders: LoaderBox = {
+      make:
+        single && (tenants === undefined || principal.tenants === undefined)
+          ? () => createLoaders(deps.started, deadline, onStale)
+          : () => loadersOf(principal, deadline, onStale),
+    };
     return new RequestContext(loaders, deadline, stale, requestId, principal, deps.log, reportUnknownEnum, deps.maxListIds, access);
   };
 }
@@ -125,6 +128,16 @@ interface TenantAccess {
   loaders(id: string, deadline: Deadline, onStale: (note: StaleNote) => void): Loaders | undefined;
 }
 
+/**
+ * A request's loaders, made on first use. A box, not a field of the context, because Apollo copies the
+ * context's own properties (a batch's operations, a gateway's request context): every copy shares the box,
+ * so a request has one set of loaders (one DataLoader batch) whichever copy makes them.
+ */
+interface LoaderBox {
+  made?: Loaders;
+  make(): Loaders;
+}
+
 class RequestContext implements Context {
   private boundLog?: Logger;
   tenantScoped?: Map<string, Context>;
@@ -132,7 +145,7 @@ class RequestContext implements Context {
   private tenantContexts?: Map<string, Context>;
 
   constructor(
-    readonly loaders: Loaders,
+    private readonly loaderBox: LoaderBox,
     readonly deadline: Deadline,
     readonly stale: StaleNote[],
     readonly requestId: string,
@@ -165,11 +178,21 @@ class RequestContext implements Context {
     if (!context) {
       const loaders = this.access.loaders(id, this.deadline, (note) => this.stale.push(note));
       if (!loaders) throw new TenantForbiddenError();
-      context = Object.assign(Object.create(Object.getPrototypeOf(this) as object) as Context, this, { loaders, tenantScoped: undefined });
+      const loaderBox: LoaderBox = { made: loaders, make: () => loaders };
+      const copy: Context = Object.assign(Object.create(Object.getPrototypeOf(this) as object) as Context, this, {
+        loaderBox,
+        tenantScoped: undefined,
+      });
+      context = copy;
       (this.tenantContexts ??= new Map()).set(id, context);
     }
     (this.tenantScoped ??= new Map()).set(scopeKey, context);
     return { id, name, context };
+  }
+
+  get loaders(): Loaders {
+    const box = this.loaderBox;
+    return (box.made ??= box.make());
   }
 
   get log(): Logger {
