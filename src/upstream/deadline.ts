@@ -151,15 +151,6 @@ export class Deadline {
     this.timer.unref();
   }
 
-  /**
-   * The same signal without the deadline's timer: for an HTTP attempt, whose own timeouts already stop at
-   * the deadline (`timeoutMs` is at most what is left), so only the request's end has to reach it. A
-   * request whose only wait is its one vendor call arms no timer at all.
-   */
-  get endSignal(): LifetimeSignal {
-    return this.lifetime;
-  }
-
   private get lifetime(): Lifetime {
     return (this.lifetimeSignal ??= new Lifetime());
   }
