@@ -334,9 +334,13 @@ const cases: Array<{ name: string; expected: Seen; run: () => Promise<Seen> }> =
   {
     name: "ESET still pending at the deadline (a field alone)",
     expected: { status: 200, code: "UPSTREAM_PENDING" },
-    run: () => {
+    run: async () => {
+      const query = `query ($uuid: ID!) { esetUser(uuid: $uuid) { uuid } }`;
+      // ESET's token first, so the pending polls alone meet the deadline: a cold token request under a
+      // loaded CI machine can outlast the 200 ms attempt timeout (UPSTREAM_TIMEOUT, seen once).
+      await post(short, { query, variables: { uuid: DEMO.esetBob } }, {});
       short.sim.inject({ target: "eset", kind: "pending", polls: 1000 });
-      return post(short, { query: `query ($uuid: ID!) { esetUser(uuid: $uuid) { uuid } }`, variables: { uuid: DEMO.esetAlice } }, {});
+      return post(short, { query, variables: { uuid: DEMO.esetAlice } }, {});
     },
   },
   // A vendor failing (each a field alone, HTTP 200).
