@@ -5,6 +5,7 @@ import { sources } from "./sources";
 import type { SourceName } from "./upstream/source";
 import type { OperationLimits } from "./limits/operation-limits";
 import { parseRateWindows, type RateWindow } from "./upstream/rate-limiter";
+import { ManifestError, readManifest } from "./documents/registry";
 import { DEFAULT_TENANT, readTenantsFile, type TenantConfig } from "./tenants-file";
 
 export type { TenantConfig };
@@ -321,10 +322,7 @@ export function loadConfig(env: Env = process.env): Config {
     outboundProxy: demo ? undefined : readOutboundProxy(env, problems),
     trustedDocuments: {
       mode: trustedMode,
-      manifests: (env.TRUSTED_DOCUMENTS_MANIFESTS ?? "")
-        .split(",")
-        .map((p) => p.trim())
-        .filter((p) => p !== ""),
+      manifests: readManifests(env, problems),
       // Compiled plans put every request through Apollo's gateway hook, which costs the requests that have no
       // plan (1–17 % CPU, bench/results-issue21.md) more than a plan saves (4–9 %): by default only where
       // every answered document is registered (enforce). 0 is also the fast path's kill switch.
@@ -333,6 +331,26 @@ export function loadConfig(env: Env = process.env): Config {
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(config);
+}
+
+/**
+ * TRUSTED_DOCUMENTS_MANIFESTS' paths, each read and checked now so that start-up lists every problem at once
+ * (with TENANTS_FILE's, its tenants' own manifests included); the gateway reads them again for its registry.
+ */
+function readManifests(env: Env, problems: string[]): string[] {
+  const paths = (env.TRUSTED_DOCUMENTS_MANIFESTS ?? "")
+    .split(",")
+    .map((p) => p.trim())
+    .filter((p) => p !== "");
+  for (const path of paths) {
+    try {
+      readManifest(path);
+    } catch (err) {
+      if (!(err instanceof ManifestError)) throw err;
+      problems.push(err.message);
+    }
+  }
+  return paths;
 }
 
 /**

@@ -95,7 +95,9 @@ export async function startGateway(input: Config, options: GatewayOptions = {}):
   // Before anything listens: a manifest that does not load stops start-up (fail closed in enforce mode).
   let trustedDocuments: TrustedDocuments;
   try {
-    trustedDocuments = new TrustedDocuments(config.trustedDocuments.mode, config.trustedDocuments.manifests, log, metrics);
+    // Each tenant's own manifests (TENANTS_FILE `documents`) are trusted for its callers only.
+    const { mode, manifests } = config.trustedDocuments;
+    trustedDocuments = new TrustedDocuments(mode, manifests, log, metrics, undefined, config.tenants ?? []);
   } catch (err) {
     await simulator?.close();
     throw err;

@@ -1,5 +1,7 @@
 import { readFileSync } from "node:fs";
+import { dirname, resolve } from "node:path";
 import type { Env, SourceConfigSpec } from "./config";
+import { ManifestError, readManifest } from "./documents/registry";
 import type { SourceName } from "./upstream/source";
 
 /** One customer: its id (what callers and cache keys name), its display name, and each source's connection. */
@@ -8,7 +10,15 @@ export interface TenantConfig {
   name: string;
   /** Each registered source's connection for this tenant (absent: the source is off for it), by source name. */
   connections: Readonly<Record<SourceName, unknown>>;
+  /**
+   * Its own trusted-document manifests (`documents`, paths relative to the file's directory, made absolute):
+   * trusted for callers who see this tenant only (src/documents/trusted-documents.ts).
+   */
+  documents?: readonly string[];
 }
+
+/** Most manifests one tenant may list. */
+const MAX_TENANT_MANIFESTS = 100;
 
 /** The id of the one tenant today's variables make when no TENANTS_FILE is set. */
 export const DEFAULT_TENANT = "default";
@@ -56,7 +66,7 @@ export function readTenantsFile<R>(
   for (const key of Object.keys(parsed)) if (key !== "tenants") problems.push(`${where}: unknown key "${clip(key)}" (known: tenants)`);
   if (parsed.tenants.length === 0) problems.push(`${where} lists no tenant`);
   const byKey = new Map(sources.flatMap((s) => (s.config.tenant ? [[s.config.tenant.key, s] as const] : [])));
-  const known = ["id", "name", ...byKey.keys()];
+  const known = ["id", "name", "documents", ...byKey.keys()];
   const seen = new Set<string>();
   const tenants: TenantConfig[] = [];
   for (const [i, entry] of (parsed.tenants as unknown[]).entries()) {
@@ -82,9 +92,37 @@ export function readTenantsFile<R>(
       if (entry[key] === undefined) continue;
       connections[source.name] = readConnection(`${label}.${key}`, entry[key], env, source, reader, problems);
     }
-    tenants.push({ id, name: typeof entry.name === "string" ? entry.name.trim() : id, connections });
+    const documents = entry.documents === undefined ? undefined : readDocuments(`${label}.documents`, entry.documents, path, problems);
+    tenants.push({ id, name: typeof entry.name === "string" ? entry.name.trim() : id, connections, ...(documents ? { documents } : {}) });
   }
   return tenants;
+}
+
+/**
+ * A tenant's `documents`: manifest paths (Apollo's or GraphQL Code Generator's format, as for
+ * TRUSTED_DOCUMENTS_MANIFESTS), each read and checked now so that start-up lists every problem at once.
+ */
+function readDocuments(at: string, value: unknown, file: string, problems: string[]): string[] | undefined {
+  if (!Array.isArray(value) || value.length > MAX_TENANT_MANIFESTS) {
+    problems.push(`${at} must be an array of at most ${MAX_TENANT_MANIFESTS} manifest paths`);
+    return undefined;
+  }
+  const paths: string[] = [];
+  for (const [j, p] of value.entries()) {
+    if (typeof p !== "string" || p.trim() === "") {
+      problems.push(`${at}[${j}] must be a non-empty string (a manifest's path)`);
+      continue;
+    }
+    const path = resolve(dirname(file), p.trim());
+    try {
+      readManifest(path, `${at}[${j}]`);
+      paths.push(path);
+    } catch (err) {
+      if (!(err instanceof ManifestError)) throw err;
+      problems.push(err.message);
+    }
+  }
+  return paths.length === value.length ? paths : undefined;
 }
 
 function readConnection<R>(

@@ -1,7 +1,7 @@
 import type { ApolloServerOptionsWithGateway } from "@apollo/server";
 import { execute, GraphQLError, type ExecutionResult, type GraphQLSchema } from "graphql";
 import { compileQuery, isCompiledQuery, type CompiledQuery } from "graphql-jit";
-import type { DocumentRegistry, RegisteredDocument } from "./registry";
+import { ANY_TENANT, type DocumentRegistry, type RegisteredDocument } from "./registry";
 
 type Gateway = ApolloServerOptionsWithGateway<never>["gateway"];
 type Executor = NonNullable<Awaited<ReturnType<Gateway["load"]>>["executor"]>;
@@ -36,7 +36,9 @@ export function compiledExecutorGateway(
 ): Gateway {
   const executor: Executor = async (rc) => {
     const variables = rc.request.variables ?? {};
-    const entry = options.compile && rc.source !== undefined && rc.operation ? registry()?.byDocument(rc.source) : undefined;
+    // Whether this caller may run the document was decided before (trusted-documents.ts, a tenant's own
+    // documents included); a plan does not depend on the tenant, so any registered document's is used.
+    const entry = options.compile && rc.source !== undefined && rc.operation ? registry()?.byDocument(rc.source, ANY_TENANT) : undefined;
     const plan = entry && planOf(entry, schema, rc);
     if (plan) {
       const result = (await plan.query(undefined, rc.context, variables)) as ExecutionResult;

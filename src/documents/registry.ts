@@ -12,6 +12,27 @@ export interface RegisteredDocument {
   readonly origin: string;
   /** Per-document state of the fast path (compiled plans), filled on first use by src/documents/compiled-executor.ts. */
   readonly plans: Map<string, unknown>;
+  /**
+   * The tenants whose own manifests (TENANTS_FILE `documents`) register it; absent: every caller's (built in,
+   * or TRUSTED_DOCUMENTS_MANIFESTS).
+   */
+  readonly tenants?: ReadonlySet<string>;
+}
+
+/**
+ * Whether a caller may use a document registered for these tenants only: true when it sees one of them. A
+ * document registered for everyone needs no such check, so the common path never computes what a caller sees.
+ */
+export type TenantFilter = (tenants: ReadonlySet<string>) => boolean;
+/** The default of every lookup: no tenant's documents (fail closed). */
+const NO_TENANT: TenantFilter = () => false;
+/** Every tenant's documents too: for what does not decide trust (the fast path compiles what was already let in). */
+export const ANY_TENANT: TenantFilter = () => true;
+
+/** A manifest of one tenant's (TENANTS_FILE `documents`): its documents are trusted for that tenant's callers only. */
+export interface TenantManifests {
+  readonly tenant: string;
+  readonly paths: readonly string[];
 }
 
 /**
@@ -37,11 +58,25 @@ export class DocumentRegistry {
   private readonly byHash = new Map<string, RegisteredDocument>();
   private readonly byText = new Map<string, RegisteredDocument>();
 
-  /** Every document of `sources`, in order; the first registration of a text wins (its origin is kept). */
-  constructor(sources: Iterable<{ text: string; origin: string }>) {
-    for (const { text, origin } of sources) {
-      if (this.byText.has(text)) continue;
-      const entry: RegisteredDocument = { hash: sha256Hex(text), text, origin, plans: new Map() };
+  /**
+   * Every document of `sources`, in order; the first registration of a text wins (its origin is kept). A
+   * text registered for everyone is everyone's; one registered only by tenants' manifests is theirs (all of them).
+   */
+  constructor(sources: Iterable<{ text: string; origin: string; tenant?: string }>) {
+    for (const { text, origin, tenant } of sources) {
+      const known = this.byText.get(text);
+      if (known && !known.tenants) continue;
+      if (known && tenant !== undefined) {
+        (known.tenants as Set<string>).add(tenant);
+        continue;
+      }
+      const entry: RegisteredDocument = {
+        hash: known?.hash ?? sha256Hex(text),
+        text,
+        origin: known?.origin ?? origin,
+        plans: new Map(),
+        ...(tenant === undefined ? {} : { tenants: new Set([tenant]) }),
+      };
       this.byHash.set(entry.hash, entry);
       this.byText.set(text, entry);
     }
@@ -51,20 +86,59 @@ export class DocumentRegistry {
     return this.byHash.size;
   }
 
-  /** By lower-case hex SHA-256. */
-  byId(hash: string): RegisteredDocument | undefined {
-    return this.byHash.get(hash);
+  /**
+   * By lower-case hex SHA-256. A document only tenants' manifests register is found when `may` accepts its
+   * tenants (by default never): for any other caller it is as unknown as a document nobody registered.
+   */
+  byId(hash: string, may: TenantFilter = NO_TENANT): RegisteredDocument | undefined {
+    return visible(this.byHash.get(hash), may);
   }
 
-  /** By the exact text a client sent (no normalisation: a document is trusted byte for byte). */
-  byDocument(text: string): RegisteredDocument | undefined {
-    return this.byText.get(text);
+  /** By the exact text a client sent (no normalisation: a document is trusted byte for byte); `may` as for `byId`. */
+  byDocument(text: string, may: TenantFilter = NO_TENANT): RegisteredDocument | undefined {
+    return visible(this.byText.get(text), may);
   }
 
-  /** schema/operations/ (built in) and every manifest named, read now. Throws ManifestError naming the file. */
-  static load(manifests: readonly string[], operationsDir: string = BUILT_IN_OPERATIONS): DocumentRegistry {
-    return new DocumentRegistry([...builtInDocuments(operationsDir), ...manifests.flatMap((path) => readManifest(path))]);
+  /**
+   * schema/operations/ (built in), every manifest named, and each tenant's manifests, read now. Throws one
+   * ManifestError that lists every manifest that does not load.
+   */
+  static load(
+    manifests: readonly string[],
+    operationsDir: string = BUILT_IN_OPERATIONS,
+    tenants: readonly TenantManifests[] = [],
+  ): DocumentRegistry {
+    const problems: string[] = [];
+    const read = (path: string, where?: string) => {
+      try {
+        return readManifest(path, where);
+      } catch (err) {
+        if (!(err instanceof ManifestError)) throw err;
+        problems.push(err.message);
+        return [];
+      }
+    };
+    const documents = [
+      ...builtInDocuments(operationsDir),
+      ...manifests.flatMap((path) => read(path)),
+      ...tenants.flatMap(({ tenant, paths }) =>
+        paths.flatMap((path) => read(path, tenantManifestsField(tenant)).map((d) => ({ ...d, tenant }))),
+      ),
+    ];
+    if (problems.length === 1) throw new ManifestError(problems[0]);
+    if (problems.length > 1)
+      throw new ManifestError(`${problems.length} manifests do not load:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    return new DocumentRegistry(documents);
   }
+}
+
+/** How problems name a tenant's manifests: the field of TENANTS_FILE that lists them. */
+export function tenantManifestsField(tenant: string): string {
+  return `TENANTS_FILE tenant "${tenant}" documents`;
+}
+
+function visible(entry: RegisteredDocument | undefined, may: TenantFilter): RegisteredDocument | undefined {
+  return entry && (entry.tenants === undefined || may(entry.tenants)) ? entry : undefined;
 }
 
 export function sha256Hex(text: string): string {
@@ -122,14 +196,14 @@ function usedFragments(root: DefinitionNode, fragments: Map<string, FragmentDefi
  * for codegen's older default, its SHA-1: a manifest whose ids do not match its documents is refused as
  * corrupt rather than loaded in part. Clients always name a document by its SHA-256.
  */
-export function readManifest(path: string): Array<{ text: string; origin: string }> {
+export function readManifest(path: string, where = "TRUSTED_DOCUMENTS_MANIFESTS"): Array<{ text: string; origin: string }> {
   let json: unknown;
   try {
     json = JSON.parse(readFileSync(path, "utf8"));
   } catch (err) {
-    throw new ManifestError(`TRUSTED_DOCUMENTS_MANIFESTS: ${path} could not be read as JSON (${(err as Error).message.slice(0, 200)})`);
+    throw new ManifestError(`${where}: ${path} could not be read as JSON (${(err as Error).message.slice(0, 200)})`);
   }
-  const problem = (what: string) => new ManifestError(`TRUSTED_DOCUMENTS_MANIFESTS: ${path}: ${what}`);
+  const problem = (what: string) => new ManifestError(`${where}: ${path}: ${what}`);
   if (json === null || typeof json !== "object" || Array.isArray(json)) throw problem("expected a JSON object");
   const record = json as Record<string, unknown>;
   const pairs: Array<[string, unknown]> = [];

@@ -2,11 +2,18 @@ import type { ApolloServerPlugin, GraphQLRequest, GraphQLRequestListener } from 
 import { GraphQLError } from "graphql";
 import type { Logger } from "pino";
 import type { TrustedDocumentsMode } from "../config";
+import { visibleTenants } from "../auth/principal";
 import type { Context } from "../context";
 import { ErrorCode } from "../errors/error-code";
 import type { Metrics } from "../observability/metrics";
 import { clip } from "../observability/log-bounds";
-import { DocumentRegistry, sha256Hex, type RegisteredDocument } from "./registry";
+import { DocumentRegistry, sha256Hex, type RegisteredDocument, type TenantFilter, type TenantManifests } from "./registry";
+
+/** A configured tenant as trusted documents need it: its id, and its own manifests (TENANTS_FILE `documents`). */
+export interface TenantDocuments {
+  readonly id: string;
+  readonly documents?: readonly string[];
+}
 
 /** How many distinct unregistered documents are logged (once each) before the log stops naming new ones; the metric still counts. */
 const MAX_LOGGED_HASHES = 10_000;
@@ -14,9 +21,15 @@ const MAX_LOGGED_HASHES = 10_000;
 /**
  * The trusted-documents registry in force, its mode, and its reload. A reload builds a whole new registry
  * and swaps it in only when every manifest loaded: a broken manifest on SIGHUP keeps the old registry.
+ *
+ * A caller may use the built-in operations, TRUSTED_DOCUMENTS_MANIFESTS' documents, and the documents of
+ * the tenants it sees (their TENANTS_FILE `documents`); another tenant's document is, for it, exactly an
+ * unknown one (same refusal, same log line, same metric), so no answer tells that some tenant has it.
  */
 export class TrustedDocuments {
   #registry: DocumentRegistry;
+  /** Every configured tenant's id (whom a caller sees is computed from these) and the manifests of those that have some. */
+  #tenants: { ids: readonly string[]; manifests: readonly TenantManifests[] };
   private readonly logged = new Set<string>();
 
   constructor(
@@ -25,18 +38,25 @@ export class TrustedDocuments {
     private readonly log: Logger,
     private readonly metrics?: Metrics,
     registry?: DocumentRegistry,
+    tenants: readonly TenantDocuments[] = [],
   ) {
-    this.#registry = registry ?? DocumentRegistry.load(manifests);
+    this.#tenants = tenantsOf(tenants);
+    this.#registry = registry ?? DocumentRegistry.load(manifests, undefined, this.#tenants.manifests);
   }
 
   get registry(): DocumentRegistry {
     return this.#registry;
   }
 
-  /** Reads schema/operations/ and the manifests again (SIGHUP). Returns whether the new registry is in force. */
-  reload(): boolean {
+  /**
+   * Reads schema/operations/ and the manifests again (SIGHUP), each tenant's included; `tenants` replaces
+   * the configured tenants (a reloaded TENANTS_FILE) when the new registry loads. Returns whether it is in force.
+   */
+  reload(tenants?: readonly TenantDocuments[]): boolean {
     try {
-      const next = DocumentRegistry.load(this.manifests);
+      const nextTenants = tenants ? tenantsOf(tenants) : this.#tenants;
+      const next = DocumentRegistry.load(this.manifests, undefined, nextTenants.manifests);
+      this.#tenants = nextTenants;
       this.#registry = next;
       this.log.info({ component: "trusted-documents", documents: next.size, mode: this.mode }, "trusted documents reloaded");
       return true;
@@ -63,7 +83,7 @@ export class TrustedDocuments {
     const logMode: GraphQLRequestListener<Context> = {
       didResolveSource: async ({ source, queryHash, contextValue, request }) => {
         // After APQ: `source` is the text that will run (sent, or looked up by hash), `queryHash` its SHA-256.
-        if (this.#registry.byDocument(source)) return;
+        if (this.#registry.byDocument(source, this.mayOf(contextValue))) return;
         this.metrics?.untrustedDocuments.inc({ action: "logged" });
         this.note("warn", queryHash, contextValue, request.operationName, "unregistered document answered (TRUSTED_DOCUMENTS=log)");
       },
@@ -97,13 +117,14 @@ export class TrustedDocuments {
    */
   private resolve(request: GraphQLRequest, context: Context): GraphQLError | undefined {
     const registry = this.#registry;
+    const may = this.mayOf(context);
     const given = documentIdOf(request);
     const persisted = request.extensions?.persistedQuery as unknown;
     if (given.present) {
       const id = given.value;
       const m = typeof id === "string" ? /^sha256:([0-9a-fA-F]{64})$/.exec(id) : null;
       if (!m) return badRequest('documentId must be given once, as "sha256:" and the 64 hex digits of the document\'s SHA-256.');
-      const entry = registry.byId(m[1]!.toLowerCase());
+      const entry = registry.byId(m[1]!.toLowerCase(), may);
       if (!entry) {
         return new GraphQLError(
           "No registered document has this documentId: register the client's operations (docs/security.md, Trusted documents).",
@@ -125,14 +146,14 @@ export class TrustedDocuments {
       if (persisted === undefined) return undefined;
       const sent = isRecord(persisted) ? persisted.sha256Hash : undefined;
       // Exactly as Apollo compares hashes (lower-case hex): any other spelling is simply not registered.
-      entry = typeof sent === "string" ? registry.byId(sent) : undefined;
+      entry = typeof sent === "string" ? registry.byId(sent, may) : undefined;
       if (entry) {
         request.query = entry.text;
         return undefined;
       }
       hash = typeof sent === "string" ? clip(sent) : undefined;
     } else {
-      entry = typeof request.query === "string" ? registry.byDocument(request.query) : undefined;
+      entry = typeof request.query === "string" ? registry.byDocument(request.query, may) : undefined;
       if (entry) return undefined;
     }
     if (this.mode !== "enforce") return undefined;
@@ -144,6 +165,16 @@ export class TrustedDocuments {
       "This endpoint answers only registered documents (TRUSTED_DOCUMENTS=enforce), and this one is not: send the documentId of an operation its operator registered.",
       { extensions: { code: ErrorCode.DOCUMENT_NOT_TRUSTED, http: { status: 400 } } },
     );
+  }
+
+  /**
+   * Whether this request's caller sees one of the tenants a tenant's document is registered for. Only a
+   * document that tenants' manifests alone register asks, so other requests never compute what the caller sees.
+   */
+  private mayOf(context: Context): TenantFilter | undefined {
+    const ids = this.#tenants.ids;
+    if (this.#tenants.manifests.length === 0) return undefined;
+    return (tenants) => visibleTenants(context.principal, ids).some((id) => tenants.has(id));
   }
 
   /** One line per distinct document (by hash), so a busy unregistered client does not flood the log. */
@@ -163,6 +194,13 @@ export class TrustedDocuments {
  * its own (see `plugin`). Anonymous, so no operation name of a client's reaches a metric label.
  */
 export const REFUSED_PLACEHOLDER = "{__typename}";
+
+function tenantsOf(tenants: readonly TenantDocuments[]): { ids: readonly string[]; manifests: readonly TenantManifests[] } {
+  return {
+    ids: tenants.map((t) => t.id),
+    manifests: tenants.flatMap((t) => (t.documents?.length ? [{ tenant: t.id, paths: t.documents }] : [])),
+  };
+}
 
 function badRequest(message: string): GraphQLError {
   return new GraphQLError(message, { extensions: { code: ErrorCode.BAD_REQUEST, http: { status: 400 } } });

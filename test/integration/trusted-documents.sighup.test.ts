@@ -4,6 +4,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startSimulator, simulatorEnv, type Simulator } from "../../src/simulator/simulator";
+import { TENANT_SECRETS, tenantEntry } from "../helpers/tenants";
 
 /**
  * The real entry point (`dist-test/main.js`, compiled by test/global-setup.ts) with TRUSTED_DOCUMENTS=enforce:
@@ -94,3 +95,33 @@ it("refuses to start on a manifest it cannot read, naming it", async () => {
     app.child.kill("SIGKILL");
   }
 }, 30_000);
+
+it("SIGHUP reads a tenant's own manifests (TENANTS_FILE documents) again too", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "usergraph-sighup-tenant-"));
+  const path = join(dir, "tenant-manifest.json");
+  writeFileSync(path, manifest([]));
+  const tenants = join(dir, "tenants.json");
+  writeFileSync(tenants, JSON.stringify({ tenants: [{ ...tenantEntry("solo", sim), documents: ["tenant-manifest.json"] }] }));
+  // The single-tenant variables are unset: the tenant's credentials come from the file.
+  const unset = Object.fromEntries(Object.keys(simulatorEnv(sim)).map((k) => [k, ""]));
+  const app = run({ ...unset, ...TENANT_SECRETS, TENANTS_FILE: tenants, TRUSTED_DOCUMENTS: "enforce" });
+  try {
+    const url = await until(() => /serving Defender and ESET at (http:\/\/\S+\/graphql)/.exec(app.out())?.[1]);
+    const send = async () =>
+      (
+        await fetch(url, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ documentId: `sha256:${sha256(DOC)}` }),
+        })
+      ).status;
+    expect(await send()).toBe(400);
+    writeFileSync(path, manifest([DOC]));
+    app.child.kill("SIGHUP");
+    await until(async () => ((await send()) === 200 ? true : undefined));
+    app.child.kill("SIGTERM");
+    expect(await app.exited).toBe(0);
+  } finally {
+    app.child.kill("SIGKILL");
+  }
+}, 40_000);

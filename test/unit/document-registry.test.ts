@@ -58,6 +58,46 @@ describe("the registry", () => {
     expect(registry.byId(sha256Hex(DOC).toUpperCase())).toBeUndefined();
   });
 
+  it("finds a tenant's own document only for a caller that sees that tenant, by text and by hash alike", () => {
+    const OTHER = "query Other { __typename }";
+    const registry = new DocumentRegistry([
+      { text: DOC, origin: "b.json", tenant: "b" },
+      { text: DOC, origin: "c.json", tenant: "c" },
+      { text: OTHER, origin: "b.json", tenant: "b" },
+      { text: OTHER, origin: "global.json" },
+    ]);
+    const sees =
+      (...ids: string[]) =>
+      (tenants: ReadonlySet<string>) =>
+        ids.some((id) => tenants.has(id));
+    for (const find of [(may?: never) => registry.byDocument(DOC, may), (may?: never) => registry.byId(sha256Hex(DOC), may)]) {
+      expect(find()).toBeUndefined();
+      expect(find(sees("a") as never)).toBeUndefined();
+      expect(find(sees("b") as never)?.text).toBe(DOC);
+      expect(find(sees("c") as never)?.text).toBe(DOC);
+    }
+    // Registered for everyone too: everyone's, whatever the order of registration.
+    expect(registry.byDocument(OTHER)?.tenants).toBeUndefined();
+    expect(registry.byId(sha256Hex(OTHER))?.text).toBe(OTHER);
+  });
+
+  it("lists every manifest that does not load in one error, each tenant's named", () => {
+    const good = file("good.json", { [sha256Hex(DOC)]: DOC });
+    const registry = DocumentRegistry.load([], undefined, [{ tenant: "b", paths: [good] }]);
+    expect(registry.byDocument(DOC)).toBeUndefined();
+    expect(registry.byDocument(DOC, () => true)?.tenants).toEqual(new Set(["b"]));
+    let message = "";
+    try {
+      DocumentRegistry.load([join(dir, "gone.json")], undefined, [{ tenant: "b", paths: [good, join(dir, "gone-too.json")] }]);
+    } catch (err) {
+      expect(err).toBeInstanceOf(ManifestError);
+      message = (err as Error).message;
+    }
+    expect(message).toMatch(/^2 manifests do not load/);
+    expect(message).toMatch(/TRUSTED_DOCUMENTS_MANIFESTS: \S+gone\.json could not be read/);
+    expect(message).toMatch(/TENANTS_FILE tenant "b" documents: \S+gone-too\.json could not be read/);
+  });
+
   it("registers schema/operations/ built in: each file and each of its operations on its own", () => {
     const registry = DocumentRegistry.load([]);
     // 11 files, 22 operations.

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -120,6 +121,39 @@ describe("TENANTS_FILE", () => {
       /TENANTS_FILE is set, and so are ESET_USERNAME, ESET_PASSWORD/,
     );
     expect(problemsOf({ TENANTS_FILE: file(TWO), ...SECRETS, ...AUTH, DEMO: "1" }).join()).toMatch(/DEMO=1 contradicts TENANTS_FILE/);
+  });
+
+  it("reads a tenant's own manifests (relative to the file), and lists every problem of them with the others at once", () => {
+    const doc = "query TenantOwn { __typename }";
+    const good = join(dir, "tenant-manifest.json");
+    writeFileSync(good, JSON.stringify({ [createHash("sha256").update(doc).digest("hex")]: doc }));
+    const withDocs = { tenants: [{ ...TWO.tenants[0], documents: ["tenant-manifest.json"] }, TWO.tenants[1]] };
+    const config = loadConfig({ TENANTS_FILE: file(withDocs), ...SECRETS, ...AUTH });
+    expect(configuredTenants(config).map((t) => t.documents)).toEqual([[good], undefined]);
+
+    const corrupt = join(dir, "corrupt-manifest.json");
+    writeFileSync(corrupt, JSON.stringify({ [createHash("sha256").update("other").digest("hex")]: doc }));
+    const broken = {
+      tenants: [
+        { ...TWO.tenants[0], documents: ["missing-manifest.json", "corrupt-manifest.json", "", 7] },
+        { ...TWO.tenants[1], documents: "tenant-manifest.json" },
+      ],
+    };
+    const problems = problemsOf({
+      TENANTS_FILE: file(broken),
+      TRUSTED_DOCUMENTS_MANIFESTS: join(dir, "global-missing.json"),
+      ...SECRETS,
+      ...AUTH,
+    });
+    const text = problems.join("\n");
+    expect(text).toMatch(/tenants\[0\] \("customer1"\)\.documents\[0\]: \S+missing-manifest\.json could not be read/);
+    expect(text).toMatch(/tenants\[0\] \("customer1"\)\.documents\[1\]: \S+corrupt-manifest\.json: the id \w+ is not the SHA-256/);
+    expect(text).toMatch(/tenants\[0\] \("customer1"\)\.documents\[2\] must be a non-empty string/);
+    expect(text).toMatch(/tenants\[0\] \("customer1"\)\.documents\[3\] must be a non-empty string/);
+    expect(text).toMatch(/tenants\[1\] \("customer-2"\)\.documents must be an array/);
+    // The global manifests' problems are in the same message.
+    expect(text).toMatch(/TRUSTED_DOCUMENTS_MANIFESTS: \S+global-missing\.json could not be read/);
+    expect(problems).toHaveLength(6);
   });
 
   it("needs client authentication: tenants' data is never served to anonymous callers by default", () => {
