@@ -10,8 +10,6 @@ export interface RegisteredDocument {
   readonly text: string;
   /** `schema/operations/<file>` or the manifest's path, for logs. */
   readonly origin: string;
-  /** Per-document state of the fast path (compiled plans), filled on first use by src/documents/compiled-executor.ts. */
-  readonly plans: Map<string, unknown>;
 }
 
 /**
@@ -41,7 +39,7 @@ export class DocumentRegistry {
   constructor(sources: Iterable<{ text: string; origin: string }>) {
     for (const { text, origin } of sources) {
       if (this.byText.has(text)) continue;
-      const entry: RegisteredDocument = { hash: sha256Hex(text), text, origin, plans: new Map() };
+      const entry: RegisteredDocument = { hash: sha256Hex(text), text, origin };
       this.byHash.set(entry.hash, entry);
       this.byText.set(text, entry);
     }
@@ -49,6 +47,11 @@ export class DocumentRegistry {
 
   get size(): number {
     return this.byHash.size;
+  }
+
+  /** Every registered document, once each. */
+  entries(): IterableIterator<RegisteredDocument> {
+    return this.byHash.values();
   }
 
   /** By lower-case hex SHA-256. */

@@ -18,6 +18,7 @@ const MAX_LOGGED_HASHES = 10_000;
 export class TrustedDocuments {
   #registry: DocumentRegistry;
   private readonly logged = new Set<string>();
+  private readonly loadListeners: Array<(registry: DocumentRegistry) => void> = [];
 
   constructor(
     readonly mode: TrustedDocumentsMode,
@@ -33,10 +34,17 @@ export class TrustedDocuments {
     return this.#registry;
   }
 
+  /** Calls `listener` with the registry in force now and with each one a reload swaps in, before it is in force (the fast path prepares its documents). */
+  onLoad(listener: (registry: DocumentRegistry) => void): void {
+    this.loadListeners.push(listener);
+    listener(this.#registry);
+  }
+
   /** Reads schema/operations/ and the manifests again (SIGHUP). Returns whether the new registry is in force. */
   reload(): boolean {
     try {
       const next = DocumentRegistry.load(this.manifests);
+      for (const listener of this.loadListeners) listener(next);
       this.#registry = next;
       this.log.info({ component: "trusted-documents", documents: next.size, mode: this.mode }, "trusted documents reloaded");
       return true;
