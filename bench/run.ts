@@ -28,9 +28,9 @@ const SYSTEMS: Record<SystemId, string> = {
   e: "(e) usergraph, cache warm",
   f: "(f) baseline usergraph, cache off",
   g: "(g) baseline usergraph, cache warm",
-  h: "(h) usergraph, registered documents (documentId, compiled plans), cache off",
+  h: "(h) usergraph, registered documents (documentId, the fast path), cache off",
   i: "(i) usergraph, cache off, a second copy of (d) (the noise)",
-  j: "(j) usergraph, registered documents (documentId), plans off (graphql-js), cache off",
+  j: "(j) usergraph, registered documents (documentId), fast path off (Apollo, graphql-js), cache off",
 };
 /**
  * BENCH_BASELINE=<dir>: another checkout of usergraph (say the previous main in a git worktree, with its
@@ -320,15 +320,15 @@ async function main(): Promise<void> {
     lines.push(
       `## Upstream latency ${latency} ms`,
       "",
-      "| query | system | req/s | p50 ms | p99 ms | upstream calls/query | errors |",
-      "|---|---|---|---|---|---|---|",
+      "| query | system | req/s | p50 ms | p99 ms | upstream calls/query | errors | CPU µs/request |",
+      "|---|---|---|---|---|---|---|---|",
     );
     for (const query of QUERIES) {
       for (const system of Object.keys(SYSTEMS) as SystemId[]) {
         const m = med(latency, system, query);
         if (!m) continue;
         lines.push(
-          `| ${query} | ${SYSTEMS[system]} | ${m.rps.toFixed(0)} | ${m.p50.toFixed(1)} | ${m.p99.toFixed(1)} | ${m.calls.toFixed(2)} | ${m.errors} |`,
+          `| ${query} | ${SYSTEMS[system]} | ${m.rps.toFixed(0)} | ${m.p50.toFixed(1)} | ${m.p99.toFixed(1)} | ${m.calls.toFixed(2)} | ${m.errors} | ${Number.isNaN(m.cpu) ? "n/a" : m.cpu.toFixed(0)} |`,
         );
       }
     }

@@ -323,10 +323,9 @@ export function loadConfig(env: Env = process.env): Config {
     trustedDocuments: {
       mode: trustedMode,
       manifests: readManifests(env, problems),
-      // Compiled plans put every request through Apollo's gateway hook, which costs the requests that have no
-      // plan (1–17 % CPU, bench/results-issue21.md) more than a plan saves (4–9 %): by default only where
-      // every answered document is registered (enforce). 0 is also the fast path's kill switch.
-      compiled: read.bool("TRUSTED_DOCUMENTS_COMPILED", trustedMode === "enforce"),
+      // The fast path of registered documents (src/documents/fast-path.ts) costs the other requests one Map
+      // lookup: on wherever documents are registered for a reason (log, enforce). 0 is its kill switch.
+      compiled: read.bool("TRUSTED_DOCUMENTS_COMPILED", trustedMode !== "off"),
     },
   };
   if (problems.length > 0) throw new ConfigError(problems);

@@ -14,7 +14,7 @@ import { contextFactory, type Context, type ContextDeps } from "./context";
 import { ErrorCode } from "./errors/error-code";
 import type { Metrics } from "./observability/metrics";
 import { priceBookOf } from "./graph-parts";
-import { operationCostPlugin, operationValidationRules, type OperationLimits } from "./limits/operation-limits";
+import { OperationPricer, operationCostPlugin, operationValidationRules, type OperationLimits } from "./limits/operation-limits";
 import { errorFormatter } from "./errors/format-error";
 import { checkReadiness, type SourceProbe, type TenantProbe } from "./health";
 import type { KeyValueCache } from "@apollo/utils.keyvaluecache";
@@ -25,7 +25,7 @@ import { PerPrincipalApq } from "./apq/per-principal-apq";
 import { registerMetricsRoute } from "./observability/metrics-route";
 import { registerExplorer, type ExplorerOptions } from "./explorer/explorer.route";
 import { exceedsJsonDepth, MAX_JSON_DEPTH } from "./json-depth";
-import { compiledExecutorGateway } from "./documents/compiled-executor";
+import { FastPath } from "./documents/fast-path";
 import type { TrustedDocuments } from "./documents/trusted-documents";
 
 export interface ServerOptions {
@@ -64,7 +64,10 @@ export interface ServerOptions {
   gate: Omit<GateOptions, "authenticator">;
   /** The registered documents and what to do with others (TRUSTED_DOCUMENTS); absent: none registered. */
   trustedDocuments?: TrustedDocuments;
-  /** Registered documents run as compiled plans (graphql-jit) rather than through graphql-js; on unless TRUSTED_DOCUMENTS_COMPILED=0. */
+  /**
+   * Registered documents are answered by the fast path (src/documents/fast-path.ts: compiled plans, outside
+   * Apollo's pipeline) rather than by Apollo (TRUSTED_DOCUMENTS_COMPILED).
+   */
   compileDocuments?: boolean;
 }
 
@@ -195,19 +198,19 @@ export async function createServer(options: ServerOptions): Promise<AppServer> {
 
   const apq = new PerPrincipalApq(options.apqCache);
   const trusted = options.trustedDocuments;
+  const formatError = errorFormatter({ hideSchemaHints: options.hideSchemaHints });
+  const validationRules = operationValidationRules(options.limits);
+  // One pricer (and its cache of prices) for the cost plugin and the fast path.
+  const pricer = new OperationPricer(options.limits, options.schema, priceBookOf());
   const apollo = new ApolloServer<Context>({
-    // With compiled plans, the schema presented as a gateway so that registered documents run as plans
-    // (src/documents/compiled-executor.ts); without, Apollo's own execution, which costs less per request.
-    ...(options.compileDocuments
-      ? { gateway: compiledExecutorGateway(options.schema, () => trusted?.registry, { compile: true }) }
-      : { schema: options.schema }),
-    formatError: errorFormatter({ hideSchemaHints: options.hideSchemaHints }),
+    schema: options.schema,
+    formatError,
     introspection: options.introspection,
     includeStacktraceInErrorResponses: false,
     csrfPrevention: true,
     // APQ, one namespace per caller: through Redis when there is one (an hour per hash), else in process.
     persistedQueries: { cache: apq.apolloCache, ttl: 3600 },
-    validationRules: operationValidationRules(options.limits),
+    validationRules,
     // graphql-js stops parsing past this many tokens: a 1 MB document costs what 5,000 tokens cost.
     parseOptions: { maxTokens: options.limits.maxTokens },
     // main.ts owns SIGTERM/SIGINT. Apollo's own handlers would stop the server behind our back and then
@@ -221,7 +224,7 @@ export async function createServer(options: ServerOptions): Promise<AppServer> {
       options.landingPage
         ? ApolloServerPluginLandingPageLocalDefault({ embed: { runTelemetry: false } })
         : ApolloServerPluginLandingPageDisabled(),
-      operationCostPlugin(options.limits, options.schema, priceBookOf()),
+      operationCostPlugin(pricer),
       requestLifetimePlugin,
       requestLogPlugin(options.metrics),
       // Before the APQ plugin: it decides before a hash is looked up in the APQ store (trusted-documents.ts).
@@ -249,6 +252,43 @@ export async function createServer(options: ServerOptions): Promise<AppServer> {
   const makeContext = contextFactory(options.contextDeps);
   if (options.explorer) registerExplorer(app, options.explorer);
   const gate = await RequestGate.create(app, { ...options.gate, authenticator: options.authenticator });
+  const apolloHandler = fastifyApolloHandler(apollo, {
+    context: async (request, reply) => {
+      const principal = gate.principalOf(request);
+      // Fail closed: with client auth configured, nothing executes without an authenticated principal.
+      if (principal === undefined) {
+        throw new GraphQLError("Unauthenticated: credentials required.", {
+          extensions: {
+            code: ErrorCode.UNAUTHENTICATED,
+            http: { status: 401, headers: new Map([["www-authenticate", 'Bearer realm="usergraph", error="invalid_request"']]) },
+          },
+        });
+      }
+      // The deadline counts from the request's arrival: body parsing and the gate's waits spent some of it.
+      const context = makeContext(request.id, principal, Date.now() - reply.elapsedTime);
+      endWithConnection(reply, context);
+      return context;
+    },
+  }) as (request: FastifyRequest, reply: FastifyReply) => Promise<string>;
+  // Registered documents are answered outside Apollo's pipeline, with the same answers (fast-path.ts).
+  let fastPath: FastPath | undefined;
+  if (trusted && options.compileDocuments) {
+    fastPath = new FastPath({
+      schema: options.schema,
+      registry: () => trusted.registry,
+      validationRules,
+      introspection: options.introspection,
+      maxTokens: options.limits.maxTokens,
+      pricer,
+      formatError,
+      metrics: options.metrics,
+      principalOf: (request) => gate.principalOf(request),
+      makeContext,
+      fallback: apolloHandler,
+    });
+    const prepare = fastPath;
+    trusted.onLoad((registry) => prepare.prepare(registry));
+  }
   // Our own route instead of the integration's plugin, so the gate is a hook of the route itself and runs
   // for every request the router matches to it, however its target is spelled; as its onRequest hook, it
   // answers a refused request before any of the body is read.
@@ -256,24 +296,7 @@ export async function createServer(options: ServerOptions): Promise<AppServer> {
     method: ["GET", "POST", "OPTIONS"],
     url: "/graphql",
     onRequest: gate.onRequest,
-    handler: fastifyApolloHandler(apollo, {
-      context: async (request, reply) => {
-        const principal = gate.principalOf(request);
-        // Fail closed: with client auth configured, nothing executes without an authenticated principal.
-        if (principal === undefined) {
-          throw new GraphQLError("Unauthenticated: credentials required.", {
-            extensions: {
-              code: ErrorCode.UNAUTHENTICATED,
-              http: { status: 401, headers: new Map([["www-authenticate", 'Bearer realm="usergraph", error="invalid_request"']]) },
-            },
-          });
-        }
-        // The deadline counts from the request's arrival: body parsing and the gate's waits spent some of it.
-        const context = makeContext(request.id, principal, Date.now() - reply.elapsedTime);
-        endWithConnection(reply, context);
-        return context;
-      },
-    }),
+    handler: fastPath ? (request, reply) => fastPath.answer(request, reply) ?? apolloHandler(request, reply) : apolloHandler,
   });
 
   return {

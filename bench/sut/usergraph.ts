@@ -35,7 +35,7 @@ async function main(): Promise<void> {
       // (h)/(j): the bench's queries registered, sent by documentId (issue 21).
       TRUSTED_DOCUMENTS: process.env.TRUSTED_DOCUMENTS ?? "off",
       TRUSTED_DOCUMENTS_MANIFESTS: process.env.TRUSTED_DOCUMENTS_MANIFESTS ?? "",
-      // Unset: the default (plans with enforce, none otherwise), as a deployment would run.
+      // Unset: the default (the fast path with log or enforce, none with off), as a deployment would run.
       ...(process.env.TRUSTED_DOCUMENTS_COMPILED ? { TRUSTED_DOCUMENTS_COMPILED: process.env.TRUSTED_DOCUMENTS_COMPILED } : {}),
     }),
   );

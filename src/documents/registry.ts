@@ -10,8 +10,6 @@ export interface RegisteredDocument {
   readonly text: string;
   /** `schema/operations/<file>` or the manifest's path, for logs. */
   readonly origin: string;
-  /** Per-document state of the fast path (compiled plans), filled on first use by src/documents/compiled-executor.ts. */
-  readonly plans: Map<string, unknown>;
   /**
    * The tenants whose own manifests (TENANTS_FILE `documents`) register it; absent: every caller's (built in,
    * or TRUSTED_DOCUMENTS_MANIFESTS).
@@ -26,8 +24,6 @@ export interface RegisteredDocument {
 export type TenantFilter = (tenants: ReadonlySet<string>) => boolean;
 /** The default of every lookup: no tenant's documents (fail closed). */
 const NO_TENANT: TenantFilter = () => false;
-/** Every tenant's documents too: for what does not decide trust (the fast path compiles what was already let in). */
-export const ANY_TENANT: TenantFilter = () => true;
 
 /** A manifest of one tenant's (TENANTS_FILE `documents`): its documents are trusted for that tenant's callers only. */
 export interface TenantManifests {
@@ -74,7 +70,6 @@ export class DocumentRegistry {
         hash: known?.hash ?? sha256Hex(text),
         text,
         origin: known?.origin ?? origin,
-        plans: new Map(),
         ...(tenant === undefined ? {} : { tenants: new Set([tenant]) }),
       };
       this.byHash.set(entry.hash, entry);
@@ -84,6 +79,11 @@ export class DocumentRegistry {
 
   get size(): number {
     return this.byHash.size;
+  }
+
+  /** Every registered document, once each (tenants' own included). */
+  entries(): IterableIterator<RegisteredDocument> {
+    return this.byHash.values();
   }
 
   /**

@@ -31,6 +31,7 @@ export class TrustedDocuments {
   /** Every configured tenant's id (whom a caller sees is computed from these) and the manifests of those that have some. */
   #tenants: { ids: readonly string[]; manifests: readonly TenantManifests[] };
   private readonly logged = new Set<string>();
+  private readonly loadListeners: Array<(registry: DocumentRegistry) => void> = [];
 
   constructor(
     readonly mode: TrustedDocumentsMode,
@@ -48,6 +49,12 @@ export class TrustedDocuments {
     return this.#registry;
   }
 
+  /** Calls `listener` with the registry in force now and with each one a reload swaps in, before it is in force (the fast path prepares its documents). */
+  onLoad(listener: (registry: DocumentRegistry) => void): void {
+    this.loadListeners.push(listener);
+    listener(this.#registry);
+  }
+
   /**
    * Reads schema/operations/ and the manifests again (SIGHUP), each tenant's included; `tenants` replaces
    * the configured tenants (a reloaded TENANTS_FILE) when the new registry loads. Returns whether it is in force.
@@ -56,6 +63,7 @@ export class TrustedDocuments {
     try {
       const nextTenants = tenants ? tenantsOf(tenants) : this.#tenants;
       const next = DocumentRegistry.load(this.manifests, undefined, nextTenants.manifests);
+      for (const listener of this.loadListeners) listener(next);
       this.#tenants = nextTenants;
       this.#registry = next;
       this.log.info({ component: "trusted-documents", documents: next.size, mode: this.mode }, "trusted documents reloaded");

@@ -102,40 +102,16 @@ export function operationValidationRules(limits: OperationLimits): ValidationRul
  * maxQueryNodes, and after MAX_FIELDS has bounded the expansion); the prices are usergraph's own
  * (src/limits/price-book.ts). Refused operations never reach a resolver, so no vendor is called.
  */
-export function operationCostPlugin(limits: OperationLimits, schema: GraphQLSchema, book: PriceBook): ApolloServerPlugin {
-  // The walk costs ~35 µs a vendor on this schema, a third of a cached answer's whole budget: its outcome
-  // is kept per document (Apollo hands out the same DocumentNode for the same query text) and per shape
-  // of the variables, which is all a price depends on.
-  const priced = new WeakMap<DocumentNode, Map<string, Priced>>();
+export function operationCostPlugin(pricer: OperationPricer): ApolloServerPlugin {
   // One listener, and one settled promise of it, for every request: it keeps no per-request state.
   const listener: GraphQLRequestListener<BaseContext> = {
     async didResolveOperation({ document, request, operation, contextValue }) {
       if (!operation) return;
-      const variables = request.variables ?? {};
-      // First: the walks below (and graphql-js's) recurse, and a lone surrogate breaks every URL and key.
-      const refused = variablesProblem(variables);
-      if (refused) throw refused;
-      const shape = `${operation.name?.value ?? ""}|${priceShape(variables)}`;
-      let byShape = priced.get(document);
-      let outcome: Priced | null | undefined = byShape?.get(shape);
-      if (outcome === undefined) {
-        outcome = price(limits, book, schema, document, operation, variables);
-        // Only a finished pricing is remembered: a walk refused by coercion errors is never taken as a price.
-        if (outcome !== null) {
-          if (!byShape) priced.set(document, (byShape = new Map()));
-          if (byShape.size < 64) byShape.set(shape, outcome);
-        }
-      }
+      const outcome = pricer.check(document, operation, request.variables ?? {});
+      if (outcome instanceof GraphQLError) throw outcome;
       if (outcome === null) return;
-      if (outcome.problems.length > 0) throw limitError(outcome.problems);
-      // The price is a promise to the quota of each source with a cap of its own: the request may not make
-      // more calls than it (Deadline.spendCall), and every attempt counts, so retries get a small reserve
-      // and the vendor never sees more than its cap (MAX_DEFENDER_COST).
       const deadline = (contextValue as { deadline?: Deadline } | undefined)?.deadline;
-      if (deadline) {
-        deadline.callBudget = outcome.callBudget;
-        deadline.attemptBudget = outcome.attemptBudget;
-      }
+      if (deadline) pricer.promise(outcome, deadline);
     },
   };
   const listening = Promise.resolve(listener);
@@ -143,10 +119,61 @@ export function operationCostPlugin(limits: OperationLimits, schema: GraphQLSche
 }
 
 /**
+ * Pricing one operation with its variables, for the cost plugin (Apollo's pipeline) and the fast path of
+ * registered documents (src/documents/fast-path.ts) alike, so both refuse with the same codes and words.
+ */
+export class OperationPricer {
+  // The walk costs ~35 µs a vendor on this schema, a third of a cached answer's whole budget: its outcome
+  // is kept per document (Apollo hands out the same DocumentNode for the same query text, the fast path
+  // keeps one per registered document) and per shape of the variables, which is all a price depends on.
+  private readonly priced = new WeakMap<DocumentNode, Map<string, Priced>>();
+
+  constructor(
+    private readonly limits: OperationLimits,
+    private readonly schema: GraphQLSchema,
+    private readonly book: PriceBook,
+  ) {}
+
+  /**
+   * The refusal (too many ids, over a price limit, a variable value refused before any walk), the price,
+   * or null when the variables do not coerce (graphql-js refuses that itself, before anything runs).
+   */
+  check(document: DocumentNode, operation: OperationDefinitionNode, variables: Record<string, unknown>): GraphQLError | Priced | null {
+    // First: the walks below (and graphql-js's) recurse, and a lone surrogate breaks every URL and key.
+    const refused = variablesProblem(variables);
+    if (refused) return refused;
+    const shape = `${operation.name?.value ?? ""}|${priceShape(variables)}`;
+    let byShape = this.priced.get(document);
+    let outcome: Priced | null | undefined = byShape?.get(shape);
+    if (outcome === undefined) {
+      outcome = price(this.limits, this.book, this.schema, document, operation, variables);
+      // Only a finished pricing is remembered: a walk refused by coercion errors is never taken as a price.
+      if (outcome !== null) {
+        if (!byShape) this.priced.set(document, (byShape = new Map()));
+        if (byShape.size < 64) byShape.set(shape, outcome);
+      }
+    }
+    if (outcome === null) return null;
+    if (outcome.problems.length > 0) return limitError(outcome.problems);
+    return outcome;
+  }
+
+  /**
+   * The price is a promise to the quota of each source with a cap of its own: the request may not make
+   * more calls than it (Deadline.spendCall), and every attempt counts, so retries get a small reserve
+   * and the vendor never sees more than its cap (MAX_DEFENDER_COST).
+   */
+  promise(outcome: Priced, deadline: Deadline): void {
+    deadline.callBudget = outcome.callBudget;
+    deadline.attemptBudget = outcome.attemptBudget;
+  }
+}
+
+/**
  * An operation's price: what exceeds a limit (nothing: it may run), and for each source with a cap of its
  * own, the calls it may make (its price) and the attempts (its price plus the retry reserve, within the cap).
  */
-interface Priced {
+export interface Priced {
   problems: string[];
   callBudget: Record<SourceName, number>;
   attemptBudget: Record<SourceName, number>;

@@ -57,6 +57,16 @@ export class Metrics {
     labelNames: ["action"] as const,
     registers: [this.registry],
   });
+  /**
+   * The fast path of registered documents (src/documents/fast-path.ts): requests it answered, and requests
+   * naming a registered document that it handed to Apollo's pipeline (a GET, an unusual Accept, a refusal, …).
+   */
+  readonly fastPath = new Counter({
+    name: "usergraph_fast_path_requests_total",
+    help: "Requests naming a registered document: answered by the fast path (answered), or handed to the normal path (declined).",
+    labelNames: ["result"] as const,
+    registers: [this.registry],
+  });
   /** Read at scrape time from whatever `watch` registered, rather than updated on every change. */
   private cacheSize: () => { entries: number; bytes: number } = () => ({ entries: 0, bytes: 0 });
   private queueDepths: () => Array<[SourceName, number]> = () => [];

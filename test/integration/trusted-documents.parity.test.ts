@@ -1,16 +1,42 @@
-import { Kind, print, type DocumentNode, type OperationDefinitionNode } from "graphql";
-import * as operations from "../__generated__/operations";
+import { createHash } from "node:crypto";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Kind, parse, type OperationDefinitionNode } from "graphql";
 import { startSimulator, type Simulator } from "../../src/simulator/simulator";
 import { DEMO } from "../../src/simulator/demo-data";
+import { FAST_PATH_ACCEPT_HEADERS } from "../../src/documents/fast-path";
 import { startGatewayOn, type GatewayClient } from "../helpers/stack";
 
 /**
- * The fast path of registered documents (graphql-jit plans, src/documents/compiled-executor.ts) against the
- * normal one (graphql-js), on one simulator: every operation of schema/operations/ answered, failing
- * upstream, not found and with variables that do not coerce, through both gateways. The bodies must be the
+ * The fast path of registered documents (src/documents/fast-path.ts: compiled plans, outside Apollo's
+ * pipeline) against the normal path (Apollo, graphql-js), on one simulator: every operation of every
+ * registered document (schema/operations/, whole files and each operation alone, and two client manifests)
+ * answered, not found, failing upstream (partial results), with a caller lacking a scope, with variables
+ * that do not coerce and over a price limit, and unauthenticated. Status, headers and body must be the
  * same bytes (the vendor's own request id aside, random per call), and so must each request's log lines
- * and the request metrics.
+ * and the request metric. The fast gateway's usergraph_fast_path_requests_total shows which path answered,
+ * so no case passes by the fast path silently handing its request to Apollo.
  */
+
+const sha256 = (text: string) => createHash("sha256").update(text, "utf8").digest("hex");
+const KEY = "parity-both-scopes-key-5d1e8c2b7a";
+const KEY_ESET_ONLY = "parity-eset-only-key-9a3f6b0c4e";
+
+const dir = mkdtempSync(join(tmpdir(), "usergraph-parity-"));
+const apolloManifest = join(dir, "apollo.json");
+const codegenManifest = join(dir, "codegen.json");
+const EXTRA = "query ExtraAccountName($id: ID!) { defenderUser(id: $id) { accountName } }";
+const CODEGEN_DOC = "query CodegenEset($uuid: ID!) { esetUser(uuid: $uuid) { displayName } }";
+writeFileSync(
+  apolloManifest,
+  JSON.stringify({
+    format: "apollo-persisted-query-manifest",
+    version: 1,
+    operations: [{ id: sha256(EXTRA), name: "ExtraAccountName", type: "query", body: EXTRA }],
+  }),
+);
+writeFileSync(codegenManifest, JSON.stringify({ [sha256(CODEGEN_DOC)]: CODEGEN_DOC }));
 
 const SINCE = "2020-01-01T00:00:00Z";
 /** Variable values by name, for every variable a required argument of the operations uses. */
@@ -33,38 +59,47 @@ const NOT_FOUND: Record<string, unknown> = {
   machineId: "nosuchmachine",
   ref: "nobody@contoso.com",
 };
-
-const documents = Object.entries(operations)
-  .filter(([name, value]) => name.endsWith("Document") && (value as DocumentNode).kind === Kind.DOCUMENT)
-  .map(([name, value]) => ({ name, doc: value as DocumentNode }));
-
-function variablesFor(doc: DocumentNode, values: Record<string, unknown>): Record<string, unknown> {
-  const op = doc.definitions.find((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION)!;
-  const out: Record<string, unknown> = {};
-  for (const v of op.variableDefinitions ?? []) {
-    const name = v.variable.name.value;
-    if (name in values) out[name] = values[name];
-    else if (v.type.kind === Kind.NON_NULL_TYPE) throw new Error(`no sample value for required $${name}`);
-  }
-  return out;
-}
-
-/** Variables of the wrong type: a string where a number or list is wanted, or a number for an id. */
-function badVariables(doc: DocumentNode): Record<string, unknown> {
-  const vars = variablesFor(doc, FOUND);
-  const [first] = Object.keys(vars);
-  return first === undefined ? { unexpected: 1 } : { ...vars, [first]: { not: "a scalar" } };
-}
+/** More ids than any list limit allows: refused by price before any vendor call. */
+const TOO_MANY: Record<string, unknown> = {
+  ...FOUND,
+  ids: Array.from({ length: 1_001 }, (_, i) => `contoso\\u${i}`),
+  uuids: Array.from({ length: 1_001 }, (_, i) => `00000000-0000-4000-8000-${String(i).padStart(12, "0")}`),
+};
 
 let sim: Simulator;
 let fast: GatewayClient;
 let normal: GatewayClient;
 
+/** Every (document, operation) the registry holds: a document with several operations is sent with each name. */
+interface Case {
+  label: string;
+  text: string;
+  operationName?: string;
+  operation: OperationDefinitionNode;
+}
+const cases: Case[] = [];
+
 beforeAll(async () => {
   sim = await startSimulator();
+  const env = {
+    TRUSTED_DOCUMENTS: "enforce",
+    TRUSTED_DOCUMENTS_MANIFESTS: `${apolloManifest},${codegenManifest}`,
+    AUTH_MODE: "",
+    AUTH_API_KEYS: `${KEY},${KEY_ESET_ONLY}=eset:users:read`,
+  };
   // Both on one simulator: the same vendor identity, so signed list cursors are the same bytes too.
-  fast = await startGatewayOn(sim, { TRUSTED_DOCUMENTS_COMPILED: "1" });
-  normal = await startGatewayOn(sim, { TRUSTED_DOCUMENTS_COMPILED: "0" });
+  fast = await startGatewayOn(sim, { ...env, TRUSTED_DOCUMENTS_COMPILED: "1" });
+  normal = await startGatewayOn(sim, { ...env, TRUSTED_DOCUMENTS_COMPILED: "0" });
+  for (const entry of fast.gateway.trustedDocuments.registry.entries()) {
+    const operations = parse(entry.text).definitions.filter((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION);
+    for (const operation of operations)
+      cases.push({
+        label: `${entry.origin} ${operation.name?.value ?? "anonymous"}`,
+        text: entry.text,
+        operationName: operations.length > 1 ? operation.name?.value : undefined,
+        operation,
+      });
+  }
 });
 afterAll(async () => {
   await fast?.close();
@@ -72,6 +107,23 @@ afterAll(async () => {
   await sim?.close();
 });
 beforeEach(() => sim.reset());
+
+function variablesFor(operation: OperationDefinitionNode, values: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const v of operation.variableDefinitions ?? []) {
+    const name = v.variable.name.value;
+    if (name in values) out[name] = values[name];
+    else if (v.type.kind === Kind.NON_NULL_TYPE) throw new Error(`no sample value for required $${name}`);
+  }
+  return out;
+}
+
+/** Variables of the wrong type: an object where a scalar or list is wanted (or a variable the operation does not declare). */
+function badVariables(operation: OperationDefinitionNode): Record<string, unknown> {
+  const vars = variablesFor(operation, FOUND);
+  const [first] = Object.keys(vars);
+  return first === undefined ? { unexpected: 1 } : { ...vars, [first]: { not: "a scalar" } };
+}
 
 /** The vendor's request id is a fresh UUID per answer, and a listing says when it was made; nothing else may differ. */
 const normalise = (text: string) =>
@@ -96,13 +148,17 @@ async function requestCounts(client: GatewayClient): Promise<Map<string, number>
   return new Map(values.filter((v) => v.metricName?.endsWith("_count")).map((v) => [JSON.stringify(v.labels), v.value]));
 }
 
-const plansOf = (client: GatewayClient, doc: DocumentNode) => client.gateway.trustedDocuments.registry.byDocument(print(doc))?.plans.size;
+/** usergraph_fast_path_requests_total by result (answered, declined). */
+async function fastPathCounts(client: GatewayClient): Promise<Record<string, number>> {
+  const { values } = await client.gateway.metrics.fastPath.get();
+  return Object.fromEntries(values.map((v) => [String(v.labels.result), v.value]));
+}
 
 /**
  * Concurrent vendor calls that fail settle (after their jittered retries) in the network's order, which
  * orders the errors and the log lines, on either path alike: for the failure cases both are put in one order.
  */
-function inOneOrder(result: { text: string; logs: string }) {
+function inOneOrder(result: Outcome) {
   const body = JSON.parse(result.text) as { errors?: unknown[] };
   const sorted = (list: unknown[]) => list.map((x) => JSON.stringify(x)).sort();
   return {
@@ -112,73 +168,143 @@ function inOneOrder(result: { text: string; logs: string }) {
   };
 }
 
+interface Outcome {
+  status: number;
+  headers: Record<string, string>;
+  text: string;
+  logs: string;
+  calls: number;
+  counted: unknown[];
+}
+
 let sequence = 0;
-async function both(doc: DocumentNode, variables: Record<string, unknown>, setUp: () => void = () => {}) {
-  const body = JSON.stringify({ query: print(doc), variables });
-  const out = [];
+/** The same request to the fast gateway, then to the normal one; with what the fast path did with it. */
+async function both(
+  body: Record<string, unknown>,
+  options: { headers?: Record<string, string>; setUp?: () => void } = {},
+): Promise<{ fast: Outcome; normal: Outcome; answered: number; declined: number }> {
+  const out: Outcome[] = [];
+  const before = await fastPathCounts(fast);
   for (const client of [fast, normal]) {
     sim.reset();
-    setUp();
+    options.setUp?.();
     const requestId = `parity-${++sequence}`;
-    const before = await requestCounts(client);
-    const res = await client.post(body, { "x-request-id": requestId });
-    const after = await requestCounts(client);
-    const counted = [...after].filter(([k, n]) => n !== (before.get(k) ?? 0)).map(([k, n]) => [k, n - (before.get(k) ?? 0)]);
+    const countsBefore = await requestCounts(client);
+    const res = await client.post(JSON.stringify(body), { "x-request-id": requestId, ...(options.headers ?? { "x-api-key": KEY }) });
+    const countsAfter = await requestCounts(client);
+    const headers = Object.fromEntries([...res.headers].filter(([name]) => name !== "date" && name !== "x-request-id"));
     out.push({
       status: res.status,
+      headers,
       text: normalise(res.text),
       logs: normalise(JSON.stringify(logsOf(client, requestId))),
       calls: sim.requests.length,
-      counted,
+      counted: [...countsAfter].filter(([k, n]) => n !== (countsBefore.get(k) ?? 0)).map(([k, n]) => [k, n - (countsBefore.get(k) ?? 0)]),
     });
   }
-  return out;
+  const after = await fastPathCounts(fast);
+  return {
+    fast: out[0]!,
+    normal: out[1]!,
+    answered: (after.answered ?? 0) - (before.answered ?? 0),
+    declined: (after.declined ?? 0) - (before.declined ?? 0),
+  };
 }
 
-describe("registered documents: the compiled plan answers exactly as graphql-js does", () => {
-  it("registers every operation a codegen client of schema/operations/ sends", () => {
-    expect(documents.length).toBeGreaterThan(20);
-    for (const { name, doc } of documents)
-      expect([name, fast.gateway.trustedDocuments.registry.byDocument(print(doc)) !== undefined]).toEqual([name, true]);
+const byId = (c: Case, variables: Record<string, unknown>) => ({
+  documentId: `sha256:${sha256(c.text)}`,
+  variables,
+  ...(c.operationName ? { operationName: c.operationName } : {}),
+});
+
+describe("registered documents: the fast path answers exactly as Apollo's pipeline does", () => {
+  it("covers every operation of every registered document, the manifests' included", () => {
+    expect(cases.length).toBeGreaterThan(40);
+    expect(cases.map((c) => c.label)).toEqual(
+      expect.arrayContaining([expect.stringContaining("ExtraAccountName"), expect.stringContaining("CodegenEset")]),
+    );
   });
 
-  describe.each(documents.map((d) => [d.name, d.doc] as const))("%s", (_name, doc) => {
-    it("found", async () => {
-      const [a, b] = await both(doc, variablesFor(doc, FOUND));
-      expect(a).toEqual(b);
-      expect(a!.status).toBe(200);
-      expect(a!.counted).toHaveLength(1);
-      // The fast gateway ran a compiled plan for it; the other has none.
-      expect(plansOf(fast, doc)).toBeGreaterThan(0);
-      expect(plansOf(normal, doc)).toBe(0);
-    });
+  it("answers every operation found, not found, and with each vendor failing (partial results), as Apollo does", async () => {
+    for (const c of cases) {
+      const found = await both(byId(c, variablesFor(c.operation, FOUND)));
+      expect([c.label, found.fast]).toEqual([c.label, found.normal]);
+      expect([c.label, found.fast.status, found.answered, found.declined]).toEqual([c.label, 200, 1, 0]);
+      expect(found.fast.counted).toHaveLength(1);
 
-    it("not found", async () => {
-      const [a, b] = await both(doc, variablesFor(doc, NOT_FOUND));
-      expect(a).toEqual(b);
-    });
+      const missing = await both(byId(c, variablesFor(c.operation, NOT_FOUND)));
+      expect([c.label, missing.fast]).toEqual([c.label, missing.normal]);
+      expect([c.label, missing.answered]).toEqual([c.label, 1]);
 
-    // One vendor at a time: with both failing, which failure settles first (jittered retries) orders the
-    // errors, on either path alike.
-    it("Defender failing", async () => {
-      const [a, b] = await both(doc, variablesFor(doc, FOUND), () => {
-        sim.inject({ target: "defender", kind: "status", status: 500, times: 1_000 });
-      });
-      expect(inOneOrder(a!)).toEqual(inOneOrder(b!));
-    });
+      // One vendor at a time: with both failing, which failure settles first (jittered retries) orders the
+      // errors, on either path alike.
+      for (const [target, status] of [
+        ["defender", 500],
+        ["eset", 503],
+      ] as const) {
+        const failing = await both(byId(c, variablesFor(c.operation, FOUND)), {
+          setUp: () => sim.inject({ target, kind: "status", status, times: 1_000 }),
+        });
+        expect([c.label, target, inOneOrder(failing.fast)]).toEqual([c.label, target, inOneOrder(failing.normal)]);
+        expect([c.label, target, failing.answered]).toEqual([c.label, target, 1]);
+      }
+    }
+  });
 
-    it("ESET failing", async () => {
-      const [a, b] = await both(doc, variablesFor(doc, FOUND), () => {
-        sim.inject({ target: "eset", kind: "status", status: 503, times: 1_000 });
-      });
-      expect(inOneOrder(a!)).toEqual(inOneOrder(b!));
-    });
+  it("refuses variables that do not coerce and operations over a price limit as Apollo does (the fast path hands them to it)", async () => {
+    let overPriced = 0;
+    for (const c of cases) {
+      const bad = await both(byId(c, badVariables(c.operation)));
+      expect([c.label, bad.fast]).toEqual([c.label, bad.normal]);
+      expect([c.label, bad.fast.status, bad.fast.calls, bad.answered, bad.declined]).toEqual([c.label, 400, 0, 0, 1]);
 
-    it("variables that do not coerce", async () => {
-      const [a, b] = await both(doc, badVariables(doc));
-      expect(a).toEqual(b);
-      expect(a!.status).toBe(400);
-      expect(a!.calls).toBe(0);
-    });
+      const names = (c.operation.variableDefinitions ?? []).map((v) => v.variable.name.value);
+      if (!names.includes("ids") && !names.includes("uuids")) continue;
+      overPriced++;
+      const over = await both(byId(c, variablesFor(c.operation, TOO_MANY)));
+      expect([c.label, over.fast]).toEqual([c.label, over.normal]);
+      expect([c.label, over.fast.status, over.fast.calls, over.answered]).toEqual([c.label, 400, 0, 0]);
+      expect(over.fast.text).toContain("OPERATION_LIMIT_EXCEEDED");
+    }
+    expect(overPriced).toBeGreaterThan(3);
+  });
+
+  it("answers a caller without a scope (partial FORBIDDEN) and refuses one without credentials as Apollo does", async () => {
+    const c = cases.find((x) => x.label.includes("Person") && x.operationName === undefined) ?? cases[0]!;
+    const scoped = await both(byId(c, variablesFor(c.operation, FOUND)), { headers: { "x-api-key": KEY_ESET_ONLY } });
+    expect(scoped.fast).toEqual(scoped.normal);
+    expect(scoped.fast.text).toContain("FORBIDDEN");
+    expect(scoped.answered).toBe(1);
+
+    const anonymous = await both(byId(c, variablesFor(c.operation, FOUND)), { headers: {} });
+    expect(anonymous.fast).toEqual(anonymous.normal);
+    expect(anonymous.fast.status).toBe(401);
+    expect(anonymous.answered).toBe(0);
+  });
+
+  it("answers the document sent as its text and as an APQ hash, and each Accept it takes, as Apollo does", async () => {
+    const c = cases.find((x) => x.text === EXTRA)!;
+    const variables = { id: DEMO.defenderAlice };
+    const forms: Array<[Record<string, unknown>, Record<string, string>]> = [
+      [{ query: EXTRA, variables }, {}],
+      [{ extensions: { persistedQuery: { version: 1, sha256Hash: sha256(EXTRA) } }, variables }, {}],
+      [{ documentId: `sha256:${sha256(EXTRA).toUpperCase()}`, query: EXTRA, variables, operationName: null, extensions: null }, {}],
+      ...FAST_PATH_ACCEPT_HEADERS.map((accept): [Record<string, unknown>, Record<string, string>] => [byId(c, variables), { accept }]),
+    ];
+    for (const [body, headers] of forms) {
+      const r = await both(body, { headers: { "x-api-key": KEY, ...headers } });
+      expect([body, headers, r.fast]).toEqual([body, headers, r.normal]);
+      expect([body, headers, r.answered]).toEqual([body, headers, 1]);
+    }
+    // What it does not take is Apollo's, unchanged: an Accept it does not know, an APQ registration, an unknown field.
+    for (const [body, headers] of [
+      [byId(c, variables), { accept: "text/html;q=0.5, application/json" }],
+      [{ query: EXTRA, extensions: { persistedQuery: { version: 1, sha256Hash: sha256(EXTRA) } }, variables }, {}],
+      [{ ...byId(c, variables), other: 1 }, {}],
+    ] as Array<[Record<string, unknown>, Record<string, string>]>) {
+      const r = await both(body, { headers: { "x-api-key": KEY, ...headers } });
+      expect([body, r.fast]).toEqual([body, r.normal]);
+      expect([body, r.answered]).toEqual([body, 0]);
+    }
   });
 });

@@ -1,7 +1,7 @@
 import "reflect-metadata";
 import { buildSchema as buildSdl, isCompositeType, getNamedType, isObjectType, parse, type GraphQLSchema } from "graphql";
 import { buildAppSchema } from "../../src/schema";
-import { operationCostPlugin, type OperationLimits } from "../../src/limits/operation-limits";
+import { OperationPricer, operationCostPlugin, type OperationLimits } from "../../src/limits/operation-limits";
 import { graphParts, priceBookOf } from "../../src/graph-parts";
 import { priceBook } from "../../src/limits/price-book";
 
@@ -27,7 +27,7 @@ const LIMITS: OperationLimits & { sourceCost: Record<string, number> } = {
 async function problemsOf(schema: GraphQLSchema, query: string, variables: Record<string, unknown> = {}): Promise<string[]> {
   const document = parse(query);
   const operation = document.definitions.find((d) => d.kind === "OperationDefinition")!;
-  const hooks = await operationCostPlugin(LIMITS, schema, PRICE_BOOK).requestDidStart!({} as never);
+  const hooks = await operationCostPlugin(new OperationPricer(LIMITS, schema, PRICE_BOOK)).requestDidStart!({} as never);
   try {
     await (hooks as { didResolveOperation: (r: unknown) => Promise<void> }).didResolveOperation({
       document,
