@@ -268,6 +268,8 @@ export class JsonApi {
     let responseId = await pending?.memory.get(pendingKey);
     let restartedExpiredPending = false;
     let pollMs = pending?.initialPollMs ?? 0;
+    /** The request-id of the vendor's last 202, for the error when the deadline cuts the next poll. */
+    let pendingRequestId: string | undefined;
     for (;;) {
       let usedToken = "";
       let res: HttpResult;
@@ -287,6 +289,24 @@ export class JsonApi {
       } catch (err) {
         // Whatever stopped us mid-poll, ESET still holds the answer: let the next identical request resume.
         if (responseId !== undefined) pending?.memory.set(pendingKey, responseId);
+        // A poll the deadline cut short: the vendor's last word was 202, so the answer is "still pending at
+        // the deadline", the same whether the deadline came during the wait between polls or during a poll
+        // (which one it is depends on the machine's load, not on the vendor). A poll that timed out on its
+        // own, with time left, is a vendor that hangs: UPSTREAM_TIMEOUT as before.
+        if (
+          responseId !== undefined &&
+          pending &&
+          err instanceof UpstreamError &&
+          err.kind === "timeout" &&
+          req.deadline.expired() &&
+          !req.deadline.ended
+        ) {
+          throw new UpstreamError(source, "pending", `${source} still processing ${req.method} ${req.path} at the deadline`, {
+            status: 202,
+            upstreamRequestId: pendingRequestId,
+            cause: err,
+          });
+        }
         throw err;
       }
       if (res.status === 401 && !refreshed) {
@@ -299,6 +319,7 @@ export class JsonApi {
       }
       if (res.status === 202 && pending) {
         responseId = header(res, "response-id") ?? responseId;
+        pendingRequestId = header(res, "request-id");
         // A poll the operation's price cannot pay ends like one past the deadline: the id is kept for the next try.
         if (pollMs >= req.deadline.remaining() || !req.deadline.spendAttempt(source)) {
           if (responseId !== undefined) pending.memory.set(pendingKey, responseId);
