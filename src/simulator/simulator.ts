@@ -138,6 +138,8 @@ export class Simulator {
   readonly issuedTokens: string[] = [];
 
   private readonly faults: ActiveFault[] = [];
+  /** While set (`holdApi`), API requests wait for it before they are answered. */
+  private gate?: Promise<void>;
   private readonly tokens = new Map<string, { source: SimSource; expiresAt: number; roles: readonly string[] }>();
   private defenderRoles: readonly string[];
   private readonly refreshTokens = new Set<string>();
@@ -215,6 +217,20 @@ export class Simulator {
     this.defenderPageSize = this.options.defenderPageSize ?? MAX_PAGE;
     this.peakInFlight.DEFENDER = 0;
     this.peakInFlight.ESET = 0;
+  }
+
+  /**
+   * API requests (not token requests) wait, unanswered, until the returned function is called: a test can
+   * keep a fetch in flight until a condition holds, instead of guessing a latency long enough for it.
+   */
+  holdApi(): () => void {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    this.gate = gate;
+    return () => {
+      if (this.gate === gate) this.gate = undefined;
+      release();
+    };
   }
 
   /** Every access token issued so far (only `source`'s, when given) stops working (the next API call gets 401). */
@@ -312,6 +328,7 @@ export class Simulator {
       res.end(payload);
     };
 
+    if (route.kind === "api" && this.gate) await this.gate;
     const fault = this.takeFault(route, path, req.headers["response-id"] !== undefined);
     if (fault?.kind === "delay" || (route.kind === "api" && this.latencyMs > 0)) {
       await sleep((fault?.kind === "delay" ? (fault.delayMs ?? 0) : 0) + (route.kind === "api" ? this.latencyMs : 0));

@@ -177,6 +177,13 @@ export interface JsonApiOptions {
   token: TokenSource;
   /** Reads upstreamCode / upstreamRequestId out of an error answer. */
   errorFacts: (res: HttpResult) => ErrorFacts;
+  /**
+   * Whether a 404 is the vendor's own "no such resource" (its documented error body), as opposed to a 404
+   * from anything else on the way: a wrong API URL's path, a proxy's or load balancer's page. Only the
+   * vendor's own reads as "not found" (data); any other is UPSTREAM_BAD_RESPONSE, so a misconfiguration
+   * never passes for "this user does not exist".
+   */
+  isNotFound: (res: HttpResult) => boolean;
   /** Parses a success body; ESET needs int64-safe parsing. */
   parseBody?: (text: string) => unknown;
   /** ESET only: resend with the `response-id` header while the vendor answers 202. */
@@ -268,6 +275,8 @@ export class JsonApi {
     let responseId = await pending?.memory.get(pendingKey);
     let restartedExpiredPending = false;
     let pollMs = pending?.initialPollMs ?? 0;
+    /** The request-id of the vendor's last 202, for the error when the deadline cuts the next poll. */
+    let pendingRequestId: string | undefined;
     for (;;) {
       let usedToken = "";
       let res: HttpResult;
@@ -287,6 +296,24 @@ export class JsonApi {
       } catch (err) {
         // Whatever stopped us mid-poll, ESET still holds the answer: let the next identical request resume.
         if (responseId !== undefined) pending?.memory.set(pendingKey, responseId);
+        // A poll the deadline cut short: the vendor's last word was 202, so the answer is "still pending at
+        // the deadline", the same whether the deadline came during the wait between polls or during a poll
+        // (which one it is depends on the machine's load, not on the vendor). A poll that timed out on its
+        // own, with time left, is a vendor that hangs: UPSTREAM_TIMEOUT as before.
+        if (
+          responseId !== undefined &&
+          pending &&
+          err instanceof UpstreamError &&
+          err.kind === "timeout" &&
+          req.deadline.expired() &&
+          !req.deadline.ended
+        ) {
+          throw new UpstreamError(source, "pending", `${source} still processing ${req.method} ${req.path} at the deadline`, {
+            status: 202,
+            upstreamRequestId: pendingRequestId,
+            cause: err,
+          });
+        }
         throw err;
       }
       if (res.status === 401 && !refreshed) {
@@ -299,6 +326,7 @@ export class JsonApi {
       }
       if (res.status === 202 && pending) {
         responseId = header(res, "response-id") ?? responseId;
+        pendingRequestId = header(res, "request-id");
         // A poll the operation's price cannot pay ends like one past the deadline: the id is kept for the next try.
         if (pollMs >= req.deadline.remaining() || !req.deadline.spendAttempt(source)) {
           if (responseId !== undefined) pending.memory.set(pendingKey, responseId);
@@ -322,7 +350,10 @@ export class JsonApi {
       }
       if (responseId !== undefined) pending?.memory.delete(pendingKey);
       if (res.status >= 200 && res.status < 300) return this.parse(res, req);
-      if (res.status === 404 && notFoundIsData) return undefined;
+      if (res.status === 404) {
+        if (!this.options.isNotFound(res)) throw this.foreignNotFound(res, req);
+        if (notFoundIsData) return undefined;
+      }
       const facts = this.options.errorFacts(res);
       throw new UpstreamError(source, "http", `${source} ${req.method} ${req.path} answered ${res.status}`, {
         status: res.status,
@@ -352,15 +383,24 @@ export class JsonApi {
     return url.pathname.slice(base.length) + url.search;
   }
 
-  /** `request`, except that a 404 answer resolves to undefined (no JSON body parses to that): "no such resource" is data, not an error. */
+  /**
+   * `request`, except that the vendor's own 404 (`isNotFound`) resolves to undefined (no JSON body parses to
+   * that): "no such resource" is data, not an error. Any other 404 (a wrong path in the API URL, a proxy's
+   * page, a token endpoint's 404) stays an error.
+   */
   async requestOrUndefined(req: JsonRequest): Promise<unknown> {
-    try {
-      return await this.call(req, true);
-    } catch (err) {
-      // Still here for a 404 that comes as an error from elsewhere (e.g. through the token's path).
-      if (err instanceof UpstreamError && err.kind === "http" && err.status === 404) return undefined;
-      throw err;
-    }
+    return this.call(req, true);
+  }
+
+  /** A 404 that is not the vendor's "no such resource": the request went somewhere else than the vendor's API. */
+  private foreignNotFound(res: HttpResult, req: JsonRequest): UpstreamError {
+    const { source } = this.options;
+    return new UpstreamError(
+      source,
+      "parse",
+      `${source} ${req.method} ${req.path} answered 404 without the vendor's not-found body (a wrong API URL path, or a proxy's page?)`,
+      { status: 404, upstreamRequestId: this.options.errorFacts(res).upstreamRequestId },
+    );
   }
 
   private parse(res: HttpResult, req: JsonRequest): unknown {

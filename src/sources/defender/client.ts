@@ -200,6 +200,16 @@ function odata(query: ODataQuery, expandEvidence = false): string {
   return parts.length === 0 ? "" : `?${parts.join("&")}`;
 }
 
+/**
+ * Defender's own "no such resource": its error body (UPSTREAMS.md §1.6) with the code `ResourceNotFound` or
+ * `NotFound`. A 404 without it (an HTML page, an empty body, another code) came from somewhere else: a
+ * DEFENDER_API_URL with a wrong path, or a proxy.
+ */
+export function isDefenderNotFound(res: HttpResult): boolean {
+  const code = defenderErrorFacts(res).upstreamCode;
+  return code === "ResourceNotFound" || code === "NotFound";
+}
+
 export function defenderErrorFacts(res: HttpResult): ErrorFacts {
   const body = tryParseJson(res.text) as DefenderErrorDto | undefined;
   const error = isObject(body) && isObject(body.error) ? body.error : undefined;

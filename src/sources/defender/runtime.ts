@@ -5,7 +5,7 @@ import type { EntityStore, StaleNote } from "../../store/entity-store";
 import { withCacheFastPath, type EntityLoader } from "../../store/entity-loader";
 import type { Loaders } from "../loaders";
 import type { SourceKit, StartedSource } from "../source";
-import { DefenderClient, defenderErrorFacts } from "./client";
+import { DefenderClient, defenderErrorFacts, isDefenderNotFound } from "./client";
 import type { DefenderConnection, DefenderSettings } from "./config";
 import type { DefenderUserDto } from "./dto";
 import { defenderEndpointFamily } from "./endpoint-family";
@@ -52,6 +52,7 @@ export function startDefender(kit: SourceKit<DefenderConnection, DefenderSetting
       sender: kit.sender,
       token,
       errorFacts: defenderErrorFacts,
+      isNotFound: isDefenderNotFound,
       parseBody: parseJsonLossless,
     }),
   );

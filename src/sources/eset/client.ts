@@ -87,6 +87,22 @@ function count(v: unknown): number | undefined {
   return Number.isSafeInteger(n) && n >= 0 ? n : undefined;
 }
 
+/**
+ * ESET's own "no such resource". ESET does not document its error bodies (UPSTREAMS.md §2.9): every answer
+ * carries its `request-id` header, and error bodies are grpc-gateway `rpcStatus` JSON as far as anyone has
+ * seen. So a 404 is ESET's when it has the `request-id` and either no body or an `rpcStatus` with code 5
+ * (NOT_FOUND); an HTML or text page, or a 404 without ESET's header, came from a proxy or a wrong host.
+ * (A wrong path on ESET's own host cannot be told apart: grpc-gateway answers it the same way.)
+ */
+export function isEsetNotFound(res: HttpResult): boolean {
+  if (header(res, "request-id") === undefined) return false;
+  if (res.text.trim() === "") return true;
+  const body = tryParseJson(res.text) as EsetRpcStatusDto | undefined;
+  if (!isObject(body)) return false;
+  const code: unknown = body.code;
+  return code === 5 || code === "NOT_FOUND";
+}
+
 export function esetErrorFacts(res: HttpResult): ErrorFacts {
   const body = tryParseJson(res.text) as EsetRpcStatusDto | undefined;
   const raw = isObject(body) ? body.code : undefined;

@@ -7,7 +7,7 @@ import type { EntityStore, StaleNote } from "../../store/entity-store";
 import { withCacheFastPath, type EntityLoader } from "../../store/entity-loader";
 import type { Loaders } from "../loaders";
 import type { SourceKit, StartedSource } from "../source";
-import { EsetClient, esetErrorFacts } from "./client";
+import { EsetClient, esetErrorFacts, isEsetNotFound } from "./client";
 import type { EsetConnection, EsetSettings } from "./config";
 import type { EsetUserDto } from "./dto";
 import { EsetTokenFlow } from "./eset-token";
@@ -54,6 +54,7 @@ export function startEset(kit: SourceKit<EsetConnection, EsetSettings>): Started
       sender: kit.sender,
       token,
       errorFacts: esetErrorFacts,
+      isNotFound: isEsetNotFound,
       parseBody: parseJsonLossless,
       pending: { initialPollMs: pollMs, maxPollMs: Math.max(pollMs, 5_000), memory: kit.pendingStore(identity) },
     }),
