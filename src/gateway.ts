@@ -154,7 +154,7 @@ export async function startGateway(input: Config, options: GatewayOptions = {}):
         cache,
         negativeMs: config.cacheNegativeTtlMs,
         staleIfErrorMs: config.cacheStaleIfErrorMs,
-        observe: (source, result, count) => metrics.cacheLookups.inc({ source, result }, count),
+        // Lookups are counted per tenant by createClients (usergraph_cache_lookups_total's `tenant`).
       },
       listings,
     });

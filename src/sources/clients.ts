@@ -105,11 +105,14 @@ export function createClients(options: ClientsOptions): Clients {
   const transport = new HttpTransport({ connectionsPerOrigin: options.connectionsPerOrigin, proxy: options.proxy });
   const log = options.log.child({ component: "upstream" });
   const metrics = options.metrics;
-  /** Logs and counts each attempt; a tenant's sender names its tenant on every line. */
+  /**
+   * Logs and counts each attempt. The metric's `tenant` is the configured id whose sender made the call
+   * (`default` without TENANTS_FILE); a tenant of the file is also named on every log line (`logTenant`).
+   */
   const observerFor =
-    (tenant?: string): AttemptObserver =>
+    (tenant: string, logTenant: boolean): AttemptObserver =>
     (e) => {
-      metrics?.recordUpstreamCall(e.source, e.phase, String(e.status ?? e.error), e.attempt, e.durationMs / 1000);
+      metrics?.recordUpstreamCall(tenant, e.source, e.phase, String(e.status ?? e.error), e.attempt, e.durationMs / 1000);
       // Every attempt at debug; failures, retries and non-2xx at info, so a busy gateway's info log stays one
       // line per request while trouble is always visible. A 404 is "no such user" (data, not trouble; a
       // client can ask for a thousand unknown ids): debug, and counted on the request's line.
@@ -128,19 +131,20 @@ export function createClients(options: ClientsOptions): Clients {
           attempt: e.attempt,
           upstreamRequestId: e.upstreamRequestId,
           requestId: e.requestId,
-          tenant,
+          tenant: logTenant ? tenant : undefined,
         },
         "upstream call",
       );
     };
-  const observe = observerFor();
+  const observe = observerFor(DEFAULT_TENANT, false);
   const guardsFor = (
+    tenant: string,
     source: SourceName,
     budgetName: string,
     windows: readonly RateWindow[],
     bucketOf?: (path: string) => string,
   ): SourceRuntime["guards"] => {
-    const onWait = (ms: number) => metrics?.rateLimitWait.observe({ source }, ms / 1000);
+    const onWait = (ms: number) => metrics?.rateLimitWait.observe({ source, tenant }, ms / 1000);
     // One budget: in process, or shared by every replica through Redis under the source's (and bucket's) name.
     const budget = (bucket?: string): OutboundLimiter => {
       const local = new RateLimiter(
@@ -165,31 +169,38 @@ export function createClients(options: ClientsOptions): Clients {
         : local;
     };
     const limiter = bucketOf ? new BucketedLimiter(bucketOf, budget) : budget();
-    metrics?.setCircuit(source, "closed");
+    metrics?.setCircuit(tenant, source, "closed");
     const circuit = new CircuitBreaker(source, options.circuit, (state: CircuitState) => {
-      metrics?.setCircuit(source, state);
-      log[state === "closed" ? "info" : "warn"]({ source, circuit: state }, `circuit ${state}`);
+      metrics?.setCircuit(tenant, source, state);
+      log[state === "closed" ? "info" : "warn"](
+        { source, circuit: state, tenant: tenant === DEFAULT_TENANT ? undefined : tenant },
+        `circuit ${state}`,
+      );
     });
     return { limiter, circuit };
   };
   // Filled as the sources start; the sender reads a source's guards at each call.
   const guards: Partial<Record<SourceName, Required<SourceGuards>>> = {};
-  metrics?.watchQueues(() =>
-    (Object.entries(guards) as Array<[SourceName, Required<SourceGuards>]>).map(([source, g]) => [source, g.limiter.queueDepth]),
-  );
-  const tokenEvents = (source: SourceName, tenant?: string): TokenCacheEvents => ({
+  /** Every started tenant's guards, by the tenant's id: the queue-depth gauge and shutdown read them. */
+  const allGuards = new Set<{ tenant: string; own: Partial<Record<SourceName, Required<SourceGuards>>> }>();
+  metrics?.watchQueues(function* () {
+    for (const { tenant, own } of allGuards)
+      for (const [source, g] of Object.entries(own) as Array<[SourceName, Required<SourceGuards>]>)
+        yield { tenant, source, depth: g.limiter.queueDepth };
+  });
+  const tokenEvents = (source: SourceName, tenant: string, logTenant: boolean): TokenCacheEvents => ({
     onNewToken: (token) => {
       options.onToken(token);
-      metrics?.tokenRefreshes.inc({ source });
+      metrics?.tokenRefreshes.inc({ source, tenant });
     },
     // One line per failed token request (not per caller served the remembered failure).
     onFailure: (err, retryInMs, servingCurrent) => {
-      metrics?.tokenFailures.inc({ source });
+      metrics?.tokenFailures.inc({ source, tenant });
       const e = err instanceof UpstreamError ? err : undefined;
       log.warn(
         {
           source,
-          tenant,
+          tenant: logTenant ? tenant : undefined,
           kind: e?.kind,
           status: e?.status,
           upstreamCode: e?.upstreamCode,
@@ -206,7 +217,6 @@ export function createClients(options: ClientsOptions): Clients {
   const sender = new RetryingSender(transport, new RetryPolicy(options.retry), options.attemptTimeoutMs, observe, guards);
   const pendingMemory = new PendingMemory();
 
-  const allGuards: Array<Partial<Record<SourceName, Required<SourceGuards>>>> = [guards];
   /**
    * Starts every registered source for one tenant. The `default` tenant (today's variables) uses the
    * process's sender and guards and its identities are spelled as before tenants, so a single-tenant
@@ -217,10 +227,14 @@ export function createClients(options: ClientsOptions): Clients {
   const startTenant = (tenant: TenantConfig): TenantRuntime => {
     const isDefault = tenant.id === DEFAULT_TENANT;
     const ownGuards: Partial<Record<SourceName, Required<SourceGuards>>> = isDefault ? guards : {};
-    if (!isDefault) allGuards.push(ownGuards);
+    allGuards.add({ tenant: tenant.id, own: ownGuards });
     const tenantSender = isDefault
       ? sender
-      : new RetryingSender(transport, new RetryPolicy(options.retry), options.attemptTimeoutMs, observerFor(tenant.id), ownGuards);
+      : new RetryingSender(transport, new RetryPolicy(options.retry), options.attemptTimeoutMs, observerFor(tenant.id, true), ownGuards);
+    // Cache lookups counted under the tenant's id (a configured one: metric labels stay bounded).
+    const storeCommon: StoreCommon = metrics
+      ? { ...options.storeCommon, observe: (source, result, count) => metrics.countLookups(tenant.id, source, result, count) }
+      : options.storeCommon;
     const where = isDefault ? options.where : (url: URL) => `tenant:${tenant.id}|${options.where(url)}`;
     const sources = new Map<SourceName, SourceRuntime>();
     const started: StartedEntry[] = [];
@@ -239,11 +253,11 @@ export function createClients(options: ClientsOptions): Clients {
         onToken: options.onToken,
         guard: ({ identity, windows, bucketOf }) => {
           if (ownGuards[name]) throw new Error(`${name} asked for its guards twice`);
-          const made = guardsFor(name, fingerprint(identity), windows, bucketOf);
+          const made = guardsFor(tenant.id, name, fingerprint(identity), windows, bucketOf);
           ownGuards[name] = made;
           return made;
         },
-        tokenCache: (fetch) => new TokenCache(fetch, tokenEvents(name, isDefault ? undefined : tenant.id), options.tokenBackoff),
+        tokenCache: (fetch) => new TokenCache(fetch, tokenEvents(name, tenant.id, !isDefault), options.tokenBackoff),
         pendingStore: (identity) =>
           options.redis ? new SharedPendingMemory(pendingMemory, options.redis, `${name}:${fingerprint(identity)}:`) : pendingMemory,
         store: <V>({
@@ -256,14 +270,14 @@ export function createClients(options: ClientsOptions): Clients {
           fetchMany: EntityStoreOptions<V>["fetchMany"];
         }) =>
           new EntityStore<V>({
-            ...(options.storeCommon as Pick<EntityStoreOptions<V>, keyof StoreCommon>),
+            ...(storeCommon as Pick<EntityStoreOptions<V>, keyof StoreCommon>),
             source: name,
             keyPrefix,
             shared: options.redis && new SharedEntities(options.redis, keyPrefix, name),
             freshMs,
             fetchMany,
           }),
-        storeCommon: options.storeCommon,
+        storeCommon,
         redis: options.redis,
         listings: options.listings,
         sharedListings: (keyPrefix) => options.redis && new SharedListings(options.redis, keyPrefix),
@@ -298,7 +312,7 @@ export function createClients(options: ClientsOptions): Clients {
   const started: readonly StartedEntry[] = single?.started ?? options.sources.map((source) => ({ source, state: undefined }));
 
   const closeLimiters = () => {
-    for (const own of allGuards) for (const g of Object.values(own)) g?.limiter.close();
+    for (const { own } of allGuards) for (const g of Object.values(own)) g?.limiter.close();
   };
   return {
     sources,
