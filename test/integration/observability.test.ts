@@ -101,6 +101,8 @@ describe("structured logs", () => {
       upstreamCalls: 1,
       cacheHits: 0,
       errorCodes: ["UPSTREAM_FORBIDDEN", "UPSTREAM_FORBIDDEN"],
+      // Without TENANTS_FILE, the one tenant's id.
+      tenants: ["default"],
     });
     expect(typeof request[0]!.durationMs).toBe("number");
     const upstream = lines.filter((e) => e.msg === "upstream call");

@@ -114,3 +114,48 @@ describe("metrics with several tenants", () => {
     expect([...tenants].sort()).toEqual(["a", "b"]);
   });
 });
+
+describe("the request's log line with several tenants", () => {
+  /** The one `graphql request` line of the request with this id. */
+  function requestLine(requestId: string): Record<string, unknown> {
+    const lines = gw.logs.entries("graphql request").filter((l) => l.requestId === requestId);
+    expect(lines).toHaveLength(1);
+    return lines[0]!;
+  }
+
+  it("names the caller's one tenant for root fields", async () => {
+    await ask(KEY_B, USER, { id: "bench\\user000001" }, "log-root-b");
+    expect(requestLine("log-root-b").tenants).toEqual(["b"]);
+  });
+
+  it("names each tenant a tenant(id:) or tenants field opened", async () => {
+    await ask(KEY_AB, '{ x: tenant(id: "b") { id } y: tenant(id: "a") { id } }', {}, "log-two");
+    expect((requestLine("log-two").tenants as string[]).sort()).toEqual(["a", "b"]);
+    await ask(KEY_AB, "{ tenants { id } }", {}, "log-list");
+    expect((requestLine("log-list").tenants as string[]).sort()).toEqual(["a", "b"]);
+  });
+
+  it("never logs as a tenant an id the caller may not see or that does not exist", async () => {
+    const res = await ask(
+      KEY_A,
+      '{ mine: tenant(id: "a") { id } theirs: tenant(id: "b") { id } unknown: tenant(id: "spelled-by-caller") { id } }',
+      {},
+      "log-forbidden",
+    );
+    expect(res.body.data).toEqual({ mine: { id: "a" }, theirs: null, unknown: null });
+    expect(requestLine("log-forbidden").tenants).toEqual(["a"]);
+    // The caller's string is on no line of the request at all.
+    expect(gw.logs.entries().filter((l) => l.requestId === "log-forbidden" && JSON.stringify(l).includes("spelled-by-caller"))).toEqual([]);
+    await ask(KEY_A, '{ theirs: tenant(id: "b") { id } unknown: tenant(id: "spelled-by-caller") { id } }', {}, "log-only-forbidden");
+    expect(requestLine("log-only-forbidden").tenants).toBeUndefined();
+  });
+
+  it("names no tenant for a request that read none", async () => {
+    await ask(KEY_AB, "{ __typename }", {}, "log-none");
+    expect(requestLine("log-none").tenants).toBeUndefined();
+    // Root fields refused (TENANT_REQUIRED) read no tenant either.
+    await ask(KEY_AB, USER, { id: "contoso\\alice" }, "log-refused");
+    expect(requestLine("log-refused")).toMatchObject({ errorCodes: ["TENANT_REQUIRED"] });
+    expect(requestLine("log-refused").tenants).toBeUndefined();
+  });
+});
