@@ -78,14 +78,16 @@ export function contextFactory(deps: ContextDeps): (requestId: string, principal
     deps.log.warn({ enumName, wireValue }, "upstream sent an enum value usergraph does not know; served as UNSPECIFIED");
   };
   const tenants = deps.tenants;
-  const single = tenants === undefined || tenants.ids.length === 1;
+  // Without TENANTS_FILE: the one tenant, never reloaded. With it, the tenants may change at any SIGHUP
+  // (even from one to several), so every request reads the list in force and goes the multi-tenant way.
+  const single = tenants === undefined || !tenants.reloadable;
   /**
    * The loaders of the one tenant the caller sees; with several or none visible, loaders that refuse every
    * use (TENANT_REQUIRED, or FORBIDDEN for none), so no root field can read any tenant's data.
    */
   const loadersOf = (principal: Principal, deadline: Deadline, onStale: (note: StaleNote) => void, touched: Set<string>): Loaders => {
     const visible = visibleTenants(principal, tenants!.ids);
-    const runtime = visible.length === 1 ? tenants!.get(visible[0]!) : undefined;
+    const runtime = visible.length === 1 ? tenants!.get(visible[0]!, deadline) : undefined;
     if (runtime) {
       touched.add(runtime.id);
       return createLoaders(runtime.started, deadline, onStale);
@@ -98,11 +100,14 @@ export function contextFactory(deps: ContextDeps): (requestId: string, principal
     });
   };
   const access: TenantAccess = {
-    ids: tenants?.ids ?? [DEFAULT_TENANT],
+    get ids() {
+      return tenants?.ids ?? [DEFAULT_TENANT];
+    },
     single,
     nameOf: (id) => tenants?.nameOf(id) ?? id,
     loaders: (id, deadline, onStale) => {
-      const runtime = tenants?.get(id);
+      // Held for the request's lifetime: a reload that retires the tenant lets this request finish first.
+      const runtime = tenants?.get(id, deadline);
       return runtime ? createLoaders(runtime.started, deadline, onStale) : undefined;
     },
   };

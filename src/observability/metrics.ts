@@ -139,6 +139,13 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly tenantsReloads = new Counter({
+    name: "usergraph_tenants_reloads_total",
+    help: "Reloads of TENANTS_FILE (SIGHUP), by outcome: applied, or refused (the file did not validate; the tenants in force are kept).",
+    labelNames: ["outcome"] as const,
+    registers: [this.registry],
+  });
+
   constructor(private readonly labelOptions: OperationLabelOptions = {}) {
     collectDefaultMetrics({ register: this.registry, prefix: "usergraph_" });
     for (const name of labelOptions.operationNames ?? []) this.operations.add(name);
@@ -162,6 +169,36 @@ export class Metrics {
     let duration = this.durationChildren.get(dkey);
     if (duration === undefined) this.durationChildren.set(dkey, (duration = this.upstreamDuration.labels(source, phase, tenant)));
     duration.observe(seconds);
+  }
+
+  /**
+   * Drops every series of a tenant no longer configured (removed from TENANTS_FILE, its last request over),
+   * so the label stays bounded by the tenants in force, and a tenant added again starts from fresh series.
+   */
+  async forgetTenant(tenant: string): Promise<void> {
+    for (const cache of [this.callChildren, this.durationChildren, this.lookupChildren])
+      for (const key of cache.keys()) if (key.startsWith(`${tenant}|`)) cache.delete(key);
+    const perTenant = [
+      this.upstreamCalls,
+      this.upstreamDuration,
+      this.cacheLookups,
+      this.rateLimitWait,
+      this.circuitState,
+      this.tokenRefreshes,
+      this.tokenFailures,
+    ] as const;
+    for (const metric of perTenant) {
+      const done = new Set<string>();
+      for (const { labels } of (await metric.get()).values as Array<{ labels: Record<string, string | number | undefined> }>) {
+        if (labels.tenant !== tenant) continue;
+        // A histogram's buckets, sum and count share one series' labels but for `le`.
+        const series = Object.fromEntries(Object.entries(labels).filter(([name]) => name !== "le")) as Record<string, string | number>;
+        const key = JSON.stringify(series);
+        if (done.has(key)) continue;
+        done.add(key);
+        (metric as { remove(labels: Record<string, string | number>): void }).remove(series);
+      }
+    }
   }
 
   /** Entity lookups of a tenant's source, by result (see cacheLookups); children cached as above. */

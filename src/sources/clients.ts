@@ -15,6 +15,8 @@ import { SharedRateLimiter } from "../upstream/shared-rate-limiter";
 import { SharedPendingMemory } from "../upstream/shared-pending-memory";
 import { RetryPolicy, type RetryOptions } from "../upstream/retry-policy";
 import type { SourceName } from "../upstream/source";
+import type { Deadline } from "../upstream/deadline";
+import { isDeepStrictEqual } from "node:util";
 import { TokenCache, type TokenBackoffOptions, type TokenCacheEvents } from "../upstream/token-cache";
 import { UpstreamError } from "../upstream/upstream-error";
 import { clip } from "../observability/log-bounds";
@@ -72,29 +74,64 @@ export interface TenantRuntime {
 
 /** The configured tenants; each one's sources start on first use (`get`), so an idle tenant never logs in. */
 export interface TenantRuntimes {
-  /** The configured tenant ids, in the file's order (one, `default`, without TENANTS_FILE). */
+  /** The configured tenant ids, in the file's order (one, `default`, without TENANTS_FILE); a reload replaces them. */
   readonly ids: readonly string[];
+  /**
+   * The tenants come from TENANTS_FILE, and `reload` may change them: every tenant starts on first use and
+   * requests go the multi-tenant way. False without the file: the one tenant `default`, started at once.
+   */
+  readonly reloadable: boolean;
   /** A tenant's display name, without starting it. */
   nameOf(id: string): string | undefined;
-  /** The tenant's runtime, started now if it was not; undefined for an id that is not configured. */
-  get(id: string): TenantRuntime | undefined;
-  /** The tenants started so far. */
+  /**
+   * The tenant's runtime, started now if it was not; undefined for an id that is not configured. With
+   * `holder`, the runtime stays open until that request's lifetime is over, even if a reload retires it.
+   */
+  get(id: string, holder?: Deadline): TenantRuntime | undefined;
+  /** The tenants started so far (and not retired by a reload). */
   started(): readonly TenantRuntime[];
+  /**
+   * Puts a new list of tenants in force at once (SIGHUP). Added ones start on first use; a removed tenant is
+   * gone for every new request (FORBIDDEN), and a tenant whose connection changed (a rotated secret, another
+   * URL) starts afresh on its next use. The runtimes they had are retired: out of `started()` at once, and
+   * closed (limiters, timers) when their last request in flight is over.
+   */
+  reload(next: readonly TenantConfig[]): TenantsReloaded;
+  /** Runtimes retired by a reload that requests in flight still hold. */
+  retiring(): number;
+}
+
+/** What a reload changed, by tenant id. */
+export interface TenantsReloaded {
+  added: string[];
+  removed: string[];
+  /** Connection changed (credentials, URLs): restarted on next use. */
+  restarted: string[];
 }
 
 export interface Clients {
   /**
    * Each configured source's runtime, by its name, in a single-tenant deployment (started at once, as
-   * before tenants); empty with several tenants, whose sources are in `tenants`.
+   * before tenants); empty with TENANTS_FILE, whose tenants' sources are in `tenants`.
    */
   sources: ReadonlyMap<SourceName, SourceRuntime>;
-  /** What the loaders read in a single-tenant deployment (`sources`' state); unconfigured entries with several tenants. */
+  /** What the loaders read in a single-tenant deployment (`sources`' state); unconfigured entries with TENANTS_FILE. */
   started: readonly StartedEntry[];
   tenants: TenantRuntimes;
   pendingMemory: PendingMemory;
   close(): Promise<void>;
   /** Rejects every caller queued for a rate-limit slot with a retryable error (shutdown); the pool stays open. */
   drainQueues(): void;
+}
+
+/** A started tenant: its runtime, its guards (for the queue gauge and closing), and who holds it. */
+interface Running {
+  runtime: TenantRuntime;
+  guardSet: { tenant: string; own: Partial<Record<SourceName, Required<SourceGuards>>> };
+  /** Requests in flight that use it. */
+  holds: number;
+  /** Out of service since a reload; closed when `holds` reaches 0. */
+  retired: boolean;
 }
 
 /**
@@ -224,10 +261,11 @@ export function createClients(options: ClientsOptions): Clients {
    * guards: Defender's quota is per customer tenant) and its id in every identity (`where`), so budgets,
    * cache keys, pending ids and cursor keys never meet another tenant's, even with the same credentials.
    */
-  const startTenant = (tenant: TenantConfig): TenantRuntime => {
-    const isDefault = tenant.id === DEFAULT_TENANT;
+  const startTenant = (tenant: TenantConfig): Running => {
+    const isDefault = !reloadable;
     const ownGuards: Partial<Record<SourceName, Required<SourceGuards>>> = isDefault ? guards : {};
-    allGuards.add({ tenant: tenant.id, own: ownGuards });
+    const guardSet = { tenant: tenant.id, own: ownGuards };
+    allGuards.add(guardSet);
     const tenantSender = isDefault
       ? sender
       : new RetryingSender(transport, new RetryPolicy(options.retry), options.attemptTimeoutMs, observerFor(tenant.id, true), ownGuards);
@@ -286,28 +324,74 @@ export function createClients(options: ClientsOptions): Clients {
       if (made) sources.set(name, made.runtime);
       started.push({ source, state: made?.state });
     }
-    return { id: tenant.id, name: tenant.name, sources, started };
+    return { runtime: { id: tenant.id, name: tenant.name, sources, started }, guardSet, holds: 0, retired: false };
   };
 
   const configured = configuredTenants(options.config);
-  const byId = new Map(configured.map((t) => [t.id, t]));
-  const running = new Map<string, TenantRuntime>();
-  const tenants: TenantRuntimes = {
-    ids: configured.map((t) => t.id),
-    nameOf: (id) => byId.get(id)?.name,
-    get(id) {
-      let runtime = running.get(id);
-      if (runtime) return runtime;
-      const tenant = byId.get(id);
-      if (!tenant) return undefined;
-      runtime = startTenant(tenant);
-      running.set(id, runtime);
-      return runtime;
-    },
-    started: () => [...running.values()],
+  const reloadable = options.config.tenants !== undefined;
+  let byId = new Map(configured.map((t) => [t.id, t]));
+  let ids: readonly string[] = configured.map((t) => t.id);
+  const running = new Map<string, Running>();
+  const retired = new Set<Running>();
+  /** A retired runtime's last request is over: its limiters (and their timers) close, its series go. */
+  const close = (r: Running) => {
+    retired.delete(r);
+    allGuards.delete(r.guardSet);
+    for (const g of Object.values(r.guardSet.own)) g?.limiter.close();
+    // A tenant no longer configured leaves no series behind (one restarted keeps its own: same labels).
+    if (!byId.has(r.runtime.id)) void metrics?.forgetTenant(r.runtime.id);
   };
-  // One tenant (today's deployments): started at once, as before tenants; several: each on first use.
-  const single = configured.length === 1 ? tenants.get(configured[0]!.id)! : undefined;
+  const tenants: TenantRuntimes = {
+    get ids() {
+      return ids;
+    },
+    reloadable,
+    nameOf: (id) => byId.get(id)?.name,
+    get(id, holder) {
+      let r = running.get(id);
+      if (!r) {
+        const tenant = byId.get(id);
+        if (!tenant) return undefined;
+        r = startTenant(tenant);
+        running.set(id, r);
+      }
+      if (holder && reloadable) {
+        const held = r;
+        held.holds++;
+        holder.whenOver(() => {
+          if (--held.holds === 0 && held.retired) close(held);
+        });
+      }
+      return r.runtime;
+    },
+    started: () => [...running.values()].map((r) => r.runtime),
+    reload(next) {
+      const nextById = new Map(next.map((t) => [t.id, t]));
+      const change: TenantsReloaded = { added: [], removed: [], restarted: [] };
+      for (const [id, old] of byId) {
+        const now = nextById.get(id);
+        if (!now) change.removed.push(id);
+        else if (!isDeepStrictEqual(old.connections, now.connections)) change.restarted.push(id);
+      }
+      for (const id of nextById.keys()) if (!byId.has(id)) change.added.push(id);
+      // All at once, between two requests' steps: no request sees half of the old list and half of the new.
+      byId = nextById;
+      ids = next.map((t) => t.id);
+      for (const id of [...change.removed, ...change.restarted]) {
+        const r = running.get(id);
+        if (!r) continue;
+        running.delete(id);
+        r.retired = true;
+        if (r.holds === 0) close(r);
+        else retired.add(r);
+      }
+      return change;
+    },
+    retiring: () => retired.size,
+  };
+  // Without TENANTS_FILE (today's deployments): the one tenant started at once, as before tenants; with it,
+  // each tenant on first use.
+  const single = reloadable ? undefined : tenants.get(configured[0]!.id)!;
   const sources = single?.sources ?? new Map<SourceName, SourceRuntime>();
   const started: readonly StartedEntry[] = single?.started ?? options.sources.map((source) => ({ source, state: undefined }));
 
