@@ -353,6 +353,19 @@ function readManifests(env: Env, problems: string[]): string[] {
 }
 
 /**
+ * TENANTS_FILE read again (SIGHUP): its tenants, or the problems that refuse it, by the rules start-up
+ * applies to the file. Nothing else of the configuration is read again: keys naming a tenant the file no
+ * longer lists are not a problem here, they see nothing of it (see visibleTenants).
+ */
+export function reloadTenants(env: Env): { tenants: TenantConfig[]; problems: string[] } {
+  const problems: string[] = [];
+  const path = env.TENANTS_FILE?.trim() || undefined;
+  if (!path) return { tenants: [], problems: ["TENANTS_FILE is not set"] };
+  const tenants = readTenantsFile(path, env, sources(), (e, p) => new Reader(e, p), problems);
+  return { tenants, problems };
+}
+
+/**
  * Every tenant this deployment serves: TENANTS_FILE's, or without it the one tenant `default` whose
  * connections are the single-tenant variables' (or the demo's simulator).
  */

@@ -39,6 +39,13 @@ export interface Context {
   tenantView(id: string, responseKey: string | number): TenantView;
   /** `tenants`: every tenant the caller may see, each with a context of its own. */
   visibleTenantViews(responseKey: string | number): TenantView[];
+  /**
+   * The tenants this request touched, in the order it did, for its log line: the caller's one tenant when a
+   * root field read data, each tenant a `tenant(id:)` or `tenants` field opened. Only configured ids the
+   * caller may see are ever added (an id the caller spelled that is not one is never here). Every copy of
+   * the context shares it.
+   */
+  readonly tenantsTouched: Set<string>;
 }
 
 /** A tenant as `Query.tenant` answers it: its id and name, and the context its fields are resolved with. */
@@ -71,15 +78,20 @@ export function contextFactory(deps: ContextDeps): (requestId: string, principal
     deps.log.warn({ enumName, wireValue }, "upstream sent an enum value usergraph does not know; served as UNSPECIFIED");
   };
   const tenants = deps.tenants;
-  const single = tenants === undefined || tenants.ids.length === 1;
+  // Without TENANTS_FILE: the one tenant, never reloaded. With it, the tenants may change at any SIGHUP
+  // (even from one to several), so every request reads the list in force and goes the multi-tenant way.
+  const single = tenants === undefined || !tenants.reloadable;
   /**
    * The loaders of the one tenant the caller sees; with several or none visible, loaders that refuse every
    * use (TENANT_REQUIRED, or FORBIDDEN for none), so no root field can read any tenant's data.
    */
-  const loadersOf = (principal: Principal, deadline: Deadline, onStale: (note: StaleNote) => void): Loaders => {
+  const loadersOf = (principal: Principal, deadline: Deadline, onStale: (note: StaleNote) => void, touched: Set<string>): Loaders => {
     const visible = visibleTenants(principal, tenants!.ids);
-    const runtime = visible.length === 1 ? tenants!.get(visible[0]!) : undefined;
-    if (runtime) return createLoaders(runtime.started, deadline, onStale);
+    const runtime = visible.length === 1 ? tenants!.get(visible[0]!, deadline) : undefined;
+    if (runtime) {
+      touched.add(runtime.id);
+      return createLoaders(runtime.started, deadline, onStale);
+    }
     const refusal = new TenantRequiredError(visible.length);
     return new Proxy({} as Loaders, {
       get: () => {
@@ -88,11 +100,14 @@ export function contextFactory(deps: ContextDeps): (requestId: string, principal
     });
   };
   const access: TenantAccess = {
-    ids: tenants?.ids ?? [DEFAULT_TENANT],
+    get ids() {
+      return tenants?.ids ?? [DEFAULT_TENANT];
+    },
     single,
     nameOf: (id) => tenants?.nameOf(id) ?? id,
     loaders: (id, deadline, onStale) => {
-      const runtime = tenants?.get(id);
+      // Held for the request's lifetime: a reload that retires the tenant lets this request finish first.
+      const runtime = tenants?.get(id, deadline);
       return runtime ? createLoaders(runtime.started, deadline, onStale) : undefined;
     },
   };
@@ -102,15 +117,30 @@ export function contextFactory(deps: ContextDeps): (requestId: string, principal
     deadline.caller = `${principal.kind}:${principal.subject}`;
     const stale: StaleNote[] = [];
     const onStale = (note: StaleNote) => stale.push(note);
+    const touched = new Set<string>();
     // The single-tenant hot path is as before tenants: a credential naming no tenant sees the only one.
     // Made on first use: a request that reads no source (`{ __typename }`, introspection, a refusal) makes none.
     const loaders: LoaderBox = {
       make:
         single && (tenants === undefined || principal.tenants === undefined)
-          ? () => createLoaders(deps.started, deadline, onStale)
-          : () => loadersOf(principal, deadline, onStale),
+          ? () => {
+              touched.add(access.ids[0]!);
+              return createLoaders(deps.started, deadline, onStale);
+            }
+          : () => loadersOf(principal, deadline, onStale, touched),
     };
-    return new RequestContext(loaders, deadline, stale, requestId, principal, deps.log, reportUnknownEnum, deps.maxListIds, access);
+    return new RequestContext(
+      loaders,
+      deadline,
+      stale,
+      requestId,
+      principal,
+      deps.log,
+      reportUnknownEnum,
+      deps.maxListIds,
+      access,
+      touched,
+    );
   };
 }
 
@@ -154,6 +184,7 @@ class RequestContext implements Context {
     readonly reportUnknownEnum: (enumName: string, wireValue: string) => void,
     readonly maxListIds: Readonly<Record<string, number>>,
     private readonly access: TenantAccess,
+    readonly tenantsTouched: Set<string>,
   ) {}
 
   scopedFor(info: GraphQLResolveInfo): Context {
@@ -162,8 +193,10 @@ class RequestContext implements Context {
   }
 
   tenantView(id: string, responseKey: string | number): TenantView {
-    if (!visibleTenants(this.principal, this.access.ids).includes(id)) throw new TenantForbiddenError();
-    return this.viewOf(id, String(responseKey));
+    // The configured id, not the caller's string: only what `visibleTenants` returns goes on (log lines included).
+    const visible = visibleTenants(this.principal, this.access.ids).find((v) => v === id);
+    if (visible === undefined) throw new TenantForbiddenError();
+    return this.viewOf(visible, String(responseKey));
   }
 
   visibleTenantViews(responseKey: string | number): TenantView[] {
@@ -172,7 +205,10 @@ class RequestContext implements Context {
 
   private viewOf(id: string, scopeKey: string): TenantView {
     const name = this.access.nameOf(id);
-    if (this.access.single) return { id, name, context: this };
+    if (this.access.single) {
+      this.tenantsTouched.add(id);
+      return { id, name, context: this };
+    }
     // Only what differs is copied: the tenant's loaders; deadline, stale notes, principal and log are the request's.
     let context = this.tenantContexts?.get(id);
     if (!context) {
@@ -187,6 +223,7 @@ class RequestContext implements Context {
       (this.tenantContexts ??= new Map()).set(id, context);
     }
     (this.tenantScoped ??= new Map()).set(scopeKey, context);
+    this.tenantsTouched.add(id);
     return { id, name, context };
   }
 

@@ -1,7 +1,7 @@
 import "reflect-metadata";
 import type { AddressInfo } from "node:net";
 import type { DestinationStream, Logger } from "pino";
-import type { Config } from "./config";
+import { reloadTenants, type Config, type Env } from "./config";
 import { demoExampleVariables, withSimulatorSources } from "./demo";
 import { Authenticator } from "./auth/authenticator";
 import { createLogger, Redactor } from "./observability/logger";
@@ -38,15 +38,24 @@ export interface Gateway {
   redis?: RedisLink;
   /** The registered documents (TRUSTED_DOCUMENTS); `reload()` on SIGHUP. */
   trustedDocuments: TrustedDocuments;
+  /**
+   * SIGHUP: reads TENANTS_FILE again (with `env`'s secrets) and puts its tenants in force at once, or, when
+   * the file does not validate, keeps the tenants in force and logs one error listing the problems. Says
+   * whether it applied; false without TENANTS_FILE (nothing to reload).
+   */
+  reloadTenants(env: Env): boolean;
   /** Where GET /metrics is served (METRICS_PORT's listener, or the GraphQL port); undefined when it is off. */
   metricsUrl?: string;
   /** Graceful: finish in-flight requests, then close the pool and the simulator. Says whether any request went unanswered. */
   stop(): Promise<ShutdownSummary>;
 }
 
-/** With several tenants, resolvers below `tenant(id:)` read that tenant's loaders (src/tenant-schema.ts); one tenant pays nothing. */
-function tenantScoped(schema: GraphQLSchema, tenants: number): GraphQLSchema {
-  if (tenants > 1) scopeResolversByTenant(schema);
+/**
+ * With TENANTS_FILE, resolvers below `tenant(id:)` read that tenant's loaders (src/tenant-schema.ts), however
+ * many tenants the file lists now (a reload may add more); without it, the one tenant pays nothing.
+ */
+function tenantScoped(schema: GraphQLSchema, reloadable: boolean): GraphQLSchema {
+  if (reloadable) scopeResolversByTenant(schema);
   return schema;
 }
 
@@ -156,7 +165,7 @@ export async function startGateway(input: Config, options: GatewayOptions = {}):
         cache,
         negativeMs: config.cacheNegativeTtlMs,
         staleIfErrorMs: config.cacheStaleIfErrorMs,
-        observe: (source, result, count) => metrics.cacheLookups.inc({ source, result }, count),
+        // Lookups are counted per tenant by createClients (usergraph_cache_lookups_total's `tenant`).
       },
       listings,
     });
@@ -165,7 +174,7 @@ export async function startGateway(input: Config, options: GatewayOptions = {}):
     metrics.watchCache(() => ({ entries: cache.entries, bytes: cache.bytes }));
     metrics.watchListings(() => ({ entries: listings.entries, bytes: listings.bytes }));
     server = await createServer({
-      schema: config.federationSubgraph ? await buildSubgraphAppSchema() : tenantScoped(await buildAppSchema(), clients.tenants.ids.length),
+      schema: config.federationSubgraph ? await buildSubgraphAppSchema() : tenantScoped(await buildAppSchema(), clients.tenants.reloadable),
       log,
       landingPage: config.sandbox,
       introspection: config.introspection,
@@ -173,7 +182,8 @@ export async function startGateway(input: Config, options: GatewayOptions = {}):
       trustProxy: config.trustProxy,
       shutdownGraceMs: config.shutdownGraceMs,
       authenticator: config.auth.open ? undefined : new Authenticator(config.auth),
-      limits: config.limits,
+      // `tenants { … }` is priced once per tenant in force (a reload changes how many).
+      limits: Object.defineProperty({ ...config.limits }, "tenants", { get: () => openTenants.ids.length, enumerable: true }),
       maxBodyBytes: config.maxBodyBytes,
       requestTimeoutMs: config.requestDeadlineMs + 10_000,
       corsOrigins: config.corsOrigins,
@@ -196,18 +206,17 @@ export async function startGateway(input: Config, options: GatewayOptions = {}):
         redis: redis && { client: redis.client, prefix: redis.prefix },
       },
       probes: [...clients.sources].map(([source, runtime]) => ({ source, token: runtime.token, circuit: runtime.guards.circuit })),
-      tenantProbes:
-        clients.tenants.ids.length > 1
-          ? () =>
-              openTenants.started().flatMap((t) =>
-                [...t.sources].map(([source, runtime]) => ({
-                  tenant: t.id,
-                  source,
-                  token: runtime.token,
-                  circuit: runtime.guards.circuit,
-                })),
-              )
-          : undefined,
+      tenantProbes: clients.tenants.reloadable
+        ? () =>
+            openTenants.started().flatMap((t) =>
+              [...t.sources].map(([source, runtime]) => ({
+                tenant: t.id,
+                source,
+                token: runtime.token,
+                circuit: runtime.guards.circuit,
+              })),
+            )
+        : undefined,
       contextDeps: {
         started: stores.started,
         tenants: clients.tenants,
@@ -249,6 +258,23 @@ export async function startGateway(input: Config, options: GatewayOptions = {}):
     metrics,
     redis,
     trustedDocuments,
+    reloadTenants(env) {
+      if (!openClients.tenants.reloadable) return false;
+      const at = { component: "tenants" };
+      const { tenants, problems } = reloadTenants(env);
+      if (problems.length > 0) {
+        metrics.tenantsReloads.inc({ outcome: "refused" });
+        // The problems name the file's fields and variables, never a secret's value (src/tenants-file.ts).
+        log.error({ ...at, problems }, "TENANTS_FILE NOT reloaded: the tenants in force are unchanged");
+        return false;
+      }
+      const change = openClients.tenants.reload(tenants);
+      metrics.tenantsReloads.inc({ outcome: "applied" });
+      // The trusted documents follow: each tenant's own manifests (TENANTS_FILE `documents`) with the global ones.
+      trustedDocuments.reload(tenants);
+      log.info({ ...at, tenants: tenants.length, ...change }, "TENANTS_FILE reloaded");
+      return true;
+    },
     metricsUrl: metricsPlacement(metricsExposure) === "off" ? undefined : (openMetricsListener?.url ?? `${baseUrl}/metrics`),
     // Once: a second call (a signal during shutdown, a test's cleanup after its own stop) waits for the
     // same shutdown instead of closing the pool and the listeners twice.

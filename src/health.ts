@@ -36,7 +36,7 @@ export interface Readiness {
   /** Only with REDIS_URL. Redis being down does not make usergraph unready: it serves without it. */
   redis?: RedisHealth;
   /**
-   * With several tenants: each started tenant's sources, from what their tokens and circuits already know
+   * With TENANTS_FILE: each started tenant's sources, from what their tokens and circuits already know
    * (`token: "idle"` until a request needs one): one customer's trouble is reported here, never a 503.
    */
   tenants?: Record<string, { degraded: SourceName[]; sources: Record<SourceName, SourceHealth> }>;

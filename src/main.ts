@@ -35,11 +35,10 @@ async function main(): Promise<void> {
   }
   const gateway = await startGateway(config);
   const tenants = gateway.clients.tenants.ids;
-  // With several tenants, nothing is started yet: each tenant logs in on its first request (docs/tenants.md).
-  const sources =
-    tenants.length > 1
-      ? `${tenants.length} tenants (each started on its first request)`
-      : [...gateway.clients.sources.keys()].map((name) => sourceFacts(name)?.short ?? name).join(" and ") || "no source";
+  // With TENANTS_FILE, nothing is started yet: each tenant logs in on its first request (docs/tenants.md).
+  const sources = gateway.clients.tenants.reloadable
+    ? `${tenants.length} tenant${tenants.length === 1 ? "" : "s"} (each started on its first request)`
+    : [...gateway.clients.sources.keys()].map((name) => sourceFacts(name)?.short ?? name).join(" and ") || "no source";
   gateway.log.info({ url: gateway.url, demo: config.demo, sources }, "usergraph listening");
   const pages = { sandbox: config.sandbox, explorer: config.explorer };
   if (config.demo && gateway.simulator) process.stdout.write(demoBanner(gateway.url, gateway.simulator.url, pages));
@@ -76,8 +75,11 @@ async function main(): Promise<void> {
       },
     );
   };
-  // SIGHUP reads the trusted documents' manifests again; one that does not load leaves the registry as it was.
-  process.on("SIGHUP", () => void gateway.trustedDocuments.reload());
+  // SIGHUP reads TENANTS_FILE and the trusted documents' manifests again (a reloaded file brings its tenants'
+  // own manifests with it); one that does not load leaves what is in force as it was.
+  process.on("SIGHUP", () => {
+    if (!gateway.reloadTenants(process.env)) gateway.trustedDocuments.reload();
+  });
   process.on("SIGTERM", () => shutdown("SIGTERM"));
   process.on("SIGINT", () => shutdown("SIGINT"));
 }

@@ -39,7 +39,7 @@ export interface ServerOptions {
   /** Production: no "Did you mean …" suggestions in errors (they spell out the schema to whoever probes it). */
   hideSchemaHints: boolean;
   probes: SourceProbe[];
-  /** With several tenants: the sources of the tenants started so far (src/health.ts TenantProbe). */
+  /** With TENANTS_FILE: the sources of the tenants started so far (src/health.ts TenantProbe). */
   tenantProbes?: () => readonly TenantProbe[];
   /** How long in-flight requests get to finish on shutdown before connections are cut. */
   shutdownGraceMs: number;

@@ -75,8 +75,9 @@ export function withTenantFields(schema: GraphQLSchema): GraphQLSchema {
 /**
  * With several tenants, every resolver below `tenant(id:)` or `tenants` must read that tenant's loaders,
  * but graphql-js hands every resolver the one request context: each resolver is wrapped to swap in the
- * tenant's context, found by the root of its path. Only installed when the deployment has several tenants
- * (a single-tenant one pays nothing), and a request that asks no tenant field pays one property check.
+ * tenant's context, found by the root of its path. Only installed with TENANTS_FILE, even of one tenant (a
+ * reload may add more; a deployment without the file pays nothing), and a request that asks no tenant field
+ * pays one property check.
  */
 export function scopeResolversByTenant(schema: GraphQLSchema): void {
   for (const type of Object.values(schema.getTypeMap())) {

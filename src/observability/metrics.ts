@@ -8,6 +8,13 @@ export const OPERATION_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
 const MAX_OPERATION_LABELS = 100;
 const MAX_OPERATION_LABELS_PER_CALLER = 20;
 
+/** One tenant's source and how many calls wait for its rate-limit slots. */
+export interface QueueDepth {
+  tenant: string;
+  source: SourceName;
+  depth: number;
+}
+
 export interface OperationLabelOptions {
   /** METRICS_OPERATION_NAMES: the only operation names with a label of their own; none is added at run time. */
   operationNames?: readonly string[];
@@ -33,21 +40,21 @@ export class Metrics {
   });
   readonly upstreamCalls = new Counter({
     name: "usergraph_upstream_calls_total",
-    help: "HTTP attempts to a vendor, by source, phase (api, token), status (HTTP status, timeout or network) and attempt number.",
-    labelNames: ["source", "phase", "status", "attempt"] as const,
+    help: "HTTP attempts to a vendor, by source, phase (api, token), status (HTTP status, timeout or network), attempt number and tenant.",
+    labelNames: ["source", "phase", "status", "attempt", "tenant"] as const,
     registers: [this.registry],
   });
   readonly upstreamDuration = new Histogram({
     name: "usergraph_upstream_call_duration_seconds",
-    help: "Duration of one HTTP attempt to a vendor, by source and phase.",
-    labelNames: ["source", "phase"] as const,
+    help: "Duration of one HTTP attempt to a vendor, by source, phase and tenant.",
+    labelNames: ["source", "phase", "tenant"] as const,
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registers: [this.registry],
   });
   readonly cacheLookups = new Counter({
     name: "usergraph_cache_lookups_total",
-    help: "Entity lookups by source and result: hit (fresh in cache), miss (fetched), joined (shared an in-flight fetch), stale (served stale on a vendor error), shared_hit (fresh in Redis), shared_joined (waited for another replica's fetch).",
-    labelNames: ["source", "result"] as const,
+    help: "Entity lookups by source and result: hit (fresh in cache), miss (fetched), joined (shared an in-flight fetch), stale (served stale on a vendor error), shared_hit (fresh in Redis), shared_joined (waited for another replica's fetch); by tenant.",
+    labelNames: ["source", "result", "tenant"] as const,
     registers: [this.registry],
   });
   /** Trusted documents (src/documents/): requests whose document no manifest registers, by what was done (logged, refused). */
@@ -69,7 +76,7 @@ export class Metrics {
   });
   /** Read at scrape time from whatever `watch` registered, rather than updated on every change. */
   private cacheSize: () => { entries: number; bytes: number } = () => ({ entries: 0, bytes: 0 });
-  private queueDepths: () => Array<[SourceName, number]> = () => [];
+  private queueDepths: () => Iterable<QueueDepth> = () => [];
   private listingsSize: () => { entries: number; bytes: number } = () => ({ entries: 0, bytes: 0 });
 
   readonly cacheEntries: Gauge = new Gauge({
@@ -98,24 +105,29 @@ export class Metrics {
   });
   readonly rateLimitWait = new Histogram({
     name: "usergraph_rate_limiter_wait_seconds",
-    help: "Time a call waited for an outbound rate-limit slot, by source.",
-    labelNames: ["source"] as const,
+    help: "Time a call waited for an outbound rate-limit slot, by source and tenant.",
+    labelNames: ["source", "tenant"] as const,
     buckets: [0.001, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20],
     registers: [this.registry],
   });
-  readonly rateLimitQueue: Gauge<"source"> = new Gauge({
+  readonly rateLimitQueue: Gauge<"source" | "tenant"> = new Gauge({
     name: "usergraph_rate_limiter_queue_depth",
-    help: "Calls waiting for an outbound rate-limit slot, by source.",
-    labelNames: ["source"] as const,
+    help: "Calls waiting for an outbound rate-limit slot, by source and tenant.",
+    labelNames: ["source", "tenant"] as const,
     registers: [this.registry],
     collect: (): void => {
-      for (const [source, depth] of this.queueDepths()) this.rateLimitQueue.set({ source }, depth);
+      // Rebuilt at each scrape from the tenants running now: a tenant removed from TENANTS_FILE leaves no series.
+      this.rateLimitQueue.reset();
+      for (const { tenant, source, depth } of this.queueDepths()) {
+        const labels = { source, tenant };
+        this.rateLimitQueue.inc(labels, depth);
+      }
     },
   });
   readonly circuitState = new Gauge({
     name: "usergraph_circuit_state",
-    help: "Circuit breaker state by source: 0 closed, 1 half-open, 2 open.",
-    labelNames: ["source"] as const,
+    help: "Circuit breaker state by source and tenant: 0 closed, 1 half-open, 2 open.",
+    labelNames: ["source", "tenant"] as const,
     registers: [this.registry],
   });
   readonly redisUp = new Gauge({
@@ -125,15 +137,22 @@ export class Metrics {
   });
   readonly tokenRefreshes = new Counter({
     name: "usergraph_token_refreshes_total",
-    help: "Access tokens obtained from a vendor's token endpoint, by source.",
-    labelNames: ["source"] as const,
+    help: "Access tokens obtained from a vendor's token endpoint, by source and tenant.",
+    labelNames: ["source", "tenant"] as const,
     registers: [this.registry],
   });
 
   readonly tokenFailures = new Counter({
     name: "usergraph_token_failures_total",
-    help: "Failed token requests to a vendor's token endpoint, by source (each is remembered with backoff, not retried per caller).",
-    labelNames: ["source"] as const,
+    help: "Failed token requests to a vendor's token endpoint, by source and tenant (each is remembered with backoff, not retried per caller).",
+    labelNames: ["source", "tenant"] as const,
+    registers: [this.registry],
+  });
+
+  readonly tenantsReloads = new Counter({
+    name: "usergraph_tenants_reloads_total",
+    help: "Reloads of TENANTS_FILE (SIGHUP), by outcome: applied, or refused (the file did not validate; the tenants in force are kept).",
+    labelNames: ["outcome"] as const,
     registers: [this.registry],
   });
 
@@ -144,17 +163,60 @@ export class Metrics {
 
   private readonly callChildren = new Map<string, { inc: () => void }>();
   private readonly durationChildren = new Map<string, { observe: (v: number) => void }>();
+  private readonly lookupChildren = new Map<string, { inc: (n: number) => void }>();
 
-  /** One upstream attempt. Label children are cached: hashing four labels per call showed in profiles. */
-  recordUpstreamCall(source: string, phase: string, status: string, attempt: number, seconds: number): void {
-    const key = `${source}|${phase}|${status}|${attempt}`;
+  /**
+   * One upstream attempt of a tenant's source. Label children are cached: hashing the labels per call
+   * showed in profiles. `tenant` is a configured tenant id (the caller never spells it: see clients.ts).
+   */
+  recordUpstreamCall(tenant: string, source: string, phase: string, status: string, attempt: number, seconds: number): void {
+    const key = `${tenant}|${source}|${phase}|${status}|${attempt}`;
     let calls = this.callChildren.get(key);
-    if (calls === undefined) this.callChildren.set(key, (calls = this.upstreamCalls.labels(source, phase, status, String(attempt))));
+    if (calls === undefined)
+      this.callChildren.set(key, (calls = this.upstreamCalls.labels(source, phase, status, String(attempt), tenant)));
     calls.inc();
-    const dkey = `${source}|${phase}`;
+    const dkey = `${tenant}|${source}|${phase}`;
     let duration = this.durationChildren.get(dkey);
-    if (duration === undefined) this.durationChildren.set(dkey, (duration = this.upstreamDuration.labels(source, phase)));
+    if (duration === undefined) this.durationChildren.set(dkey, (duration = this.upstreamDuration.labels(source, phase, tenant)));
     duration.observe(seconds);
+  }
+
+  /**
+   * Drops every series of a tenant no longer configured (removed from TENANTS_FILE, its last request over),
+   * so the label stays bounded by the tenants in force, and a tenant added again starts from fresh series.
+   */
+  async forgetTenant(tenant: string): Promise<void> {
+    for (const cache of [this.callChildren, this.durationChildren, this.lookupChildren])
+      for (const key of cache.keys()) if (key.startsWith(`${tenant}|`)) cache.delete(key);
+    const perTenant = [
+      this.upstreamCalls,
+      this.upstreamDuration,
+      this.cacheLookups,
+      this.rateLimitWait,
+      this.circuitState,
+      this.tokenRefreshes,
+      this.tokenFailures,
+    ] as const;
+    for (const metric of perTenant) {
+      const done = new Set<string>();
+      for (const { labels } of (await metric.get()).values as Array<{ labels: Record<string, string | number | undefined> }>) {
+        if (labels.tenant !== tenant) continue;
+        // A histogram's buckets, sum and count share one series' labels but for `le`.
+        const series = Object.fromEntries(Object.entries(labels).filter(([name]) => name !== "le")) as Record<string, string | number>;
+        const key = JSON.stringify(series);
+        if (done.has(key)) continue;
+        done.add(key);
+        (metric as { remove(labels: Record<string, string | number>): void }).remove(series);
+      }
+    }
+  }
+
+  /** Entity lookups of a tenant's source, by result (see cacheLookups); children cached as above. */
+  countLookups(tenant: string, source: string, result: string, count: number): void {
+    const key = `${tenant}|${source}|${result}`;
+    let child = this.lookupChildren.get(key);
+    if (child === undefined) this.lookupChildren.set(key, (child = this.cacheLookups.labels(source, result, tenant)));
+    child.inc(count);
   }
 
   watchCache(size: () => { entries: number; bytes: number }): void {
@@ -171,12 +233,13 @@ export class Metrics {
     this.redisUp.set(up ? 1 : 0);
   }
 
-  watchQueues(depths: () => Array<[SourceName, number]>): void {
+  /** Read at each scrape: every running tenant's sources and their callers waiting for a slot. */
+  watchQueues(depths: () => Iterable<QueueDepth>): void {
     this.queueDepths = depths;
   }
 
-  setCircuit(source: SourceName, state: keyof typeof CIRCUIT_VALUE): void {
-    this.circuitState.set({ source }, CIRCUIT_VALUE[state]);
+  setCircuit(tenant: string, source: SourceName, state: keyof typeof CIRCUIT_VALUE): void {
+    this.circuitState.set({ source, tenant }, CIRCUIT_VALUE[state]);
   }
 
   /**

@@ -76,6 +76,8 @@ export function logRequest(
     {
       requestId: contextValue.requestId,
       caller: clip(principal.subject),
+      // The tenants whose data the request read or opened: configured ids the caller may see, only.
+      tenants: contextValue.tenantsTouched.size > 0 ? [...contextValue.tenantsTouched] : undefined,
       operationName: clip(operationName ?? undefined) ?? null,
       outcome,
       durationMs: Math.round(seconds * 10_000) / 10,

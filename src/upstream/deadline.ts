@@ -156,6 +156,17 @@ export class Deadline {
   }
 
   /**
+   * Calls `listener` once the lifetime is over (as `signal` aborts), at once if it already is, without
+   * arming the deadline's timer: for bookkeeping that must end with the request (a tenant's runtime kept
+   * open for its requests in flight, src/sources/clients.ts).
+   */
+  whenOver(listener: () => void): void {
+    const lifetime = this.lifetime;
+    if (lifetime.aborted) listener();
+    else lifetime.addEventListener("abort", listener);
+  }
+
+  /**
    * The request is over (its answer is sent, or its client went away): its queued and sleeping work stops
    * and no further vendor call goes out for it, unless another request still waits on that work.
    */

@@ -41,3 +41,9 @@ export function writeTenantsFile(dir: string, tenants: unknown[], name = "tenant
   writeFileSync(path, JSON.stringify({ tenants }));
   return path;
 }
+
+/** The ESET variables every tenantEntry names. */
+export const SIM_ESET_ENV = {
+  SIM_ESET_USER: SIMULATOR_CREDENTIALS.esetUsername,
+  SIM_ESET_PASSWORD: SIMULATOR_CREDENTIALS.esetPassword,
+};

@@ -47,15 +47,15 @@ describe("metrics at /metrics", () => {
     ]) {
       expect(text).toContain(name);
     }
-    expect(text).toContain('usergraph_circuit_state{source="DEFENDER"} 0');
-    expect(text).toContain('usergraph_rate_limiter_queue_depth{source="ESET"} 0');
+    expect(text).toContain('usergraph_circuit_state{source="DEFENDER",tenant="default"} 0');
+    expect(text).toContain('usergraph_rate_limiter_queue_depth{source="ESET",tenant="default"} 0');
   });
 
   it("moves its values when calls are made", async () => {
     const before = await scrape();
-    const esetCalls = 'usergraph_upstream_calls_total{source="ESET",phase="api",status="200",attempt="1"}';
-    const hits = 'usergraph_cache_lookups_total{source="ESET",result="hit"}';
-    const misses = 'usergraph_cache_lookups_total{source="ESET",result="miss"}';
+    const esetCalls = 'usergraph_upstream_calls_total{source="ESET",phase="api",status="200",attempt="1",tenant="default"}';
+    const hits = 'usergraph_cache_lookups_total{source="ESET",result="hit",tenant="default"}';
+    const misses = 'usergraph_cache_lookups_total{source="ESET",result="miss",tenant="default"}';
     const requests = 'usergraph_graphql_request_duration_seconds_count{operation="EsetUsers",outcome="success"}';
     stack.sim.reset();
     await stack.gql(EsetUsersDocument, { uuids: [DEMO.esetAlice, DEMO.esetBob] });
@@ -66,7 +66,7 @@ describe("metrics at /metrics", () => {
     expect(sample(after, misses) - sample(before, misses)).toBe(2);
     expect(sample(after, hits) - sample(before, hits)).toBe(2);
     expect(sample(after, requests) - sample(before, requests)).toBe(2);
-    expect(sample(after, 'usergraph_token_refreshes_total{source="ESET"}')).toBeGreaterThanOrEqual(1);
+    expect(sample(after, 'usergraph_token_refreshes_total{source="ESET",tenant="default"}')).toBeGreaterThanOrEqual(1);
     expect(sample(after, "usergraph_cache_entries")).toBeGreaterThanOrEqual(2);
   });
 
@@ -76,7 +76,7 @@ describe("metrics at /metrics", () => {
     await stack.gql(DefenderUserDocument, { id: "fresh-id-for-metrics" });
     const after = await scrape();
     for (const attempt of ["1", "2", "3"]) {
-      const series = `usergraph_upstream_calls_total{source="DEFENDER",phase="api",status="503",attempt="${attempt}"}`;
+      const series = `usergraph_upstream_calls_total{source="DEFENDER",phase="api",status="503",attempt="${attempt}",tenant="default"}`;
       expect(sample(after, series) - sample(before, series)).toBe(1);
     }
     const failed = 'usergraph_graphql_request_duration_seconds_count{operation="DefenderUser",outcome="partial"}';
@@ -101,6 +101,8 @@ describe("structured logs", () => {
       upstreamCalls: 1,
       cacheHits: 0,
       errorCodes: ["UPSTREAM_FORBIDDEN", "UPSTREAM_FORBIDDEN"],
+      // Without TENANTS_FILE, the one tenant's id.
+      tenants: ["default"],
     });
     expect(typeof request[0]!.durationMs).toBe("number");
     const upstream = lines.filter((e) => e.msg === "upstream call");
