@@ -106,7 +106,7 @@ it("SIGHUP reads a tenant's own manifests (TENANTS_FILE documents) again too", a
   const unset = Object.fromEntries(Object.keys(simulatorEnv(sim)).map((k) => [k, ""]));
   const app = run({ ...unset, ...TENANT_SECRETS, TENANTS_FILE: tenants, TRUSTED_DOCUMENTS: "enforce" });
   try {
-    const url = await until(() => /serving Defender and ESET at (http:\/\/\S+\/graphql)/.exec(app.out())?.[1]);
+    const url = await until(() => /usergraph is serving 1 tenant [^\n]* at (http:\/\/\S+\/graphql)/.exec(app.out())?.[1]);
     const send = async () =>
       (
         await fetch(url, {
