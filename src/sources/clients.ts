@@ -245,7 +245,9 @@ export function createClients(options: ClientsOptions): Clients {
         },
         tokenCache: (fetch) => new TokenCache(fetch, tokenEvents(name, isDefault ? undefined : tenant.id), options.tokenBackoff),
         pendingStore: (identity) =>
-          options.redis ? new SharedPendingMemory(pendingMemory, options.redis, `${name}:${fingerprint(identity)}:`) : pendingMemory,
+          options.redis
+            ? new SharedPendingMemory(pendingMemory, options.redis, `${name}:${fingerprint(identity)}:`)
+            : pendingMemory.within(`${name}:${fingerprint(identity)}:`),
         store: <V>({
           keyPrefix,
           freshMs,
@@ -265,7 +267,8 @@ export function createClients(options: ClientsOptions): Clients {
           }),
         storeCommon: options.storeCommon,
         redis: options.redis,
-        listings: options.listings,
+        // One bound for every tenant's listings, each tenant's kept under its id (the default tenant's as before).
+        listings: isDefault ? options.listings : options.listings.within(`tenant:${tenant.id}`),
         sharedListings: (keyPrefix) => options.redis && new SharedListings(options.redis, keyPrefix),
       };
       const made = source.start(kit);

@@ -190,6 +190,11 @@ export interface PendingStore {
   delete(key: string): void;
 }
 
+/** A pending store in this process: answers at once. */
+export interface LocalPending extends PendingStore {
+  get(key: string): string | undefined;
+}
+
 /**
  * ESET keeps a 202'd answer for 10 minutes under its response-id. When our deadline passes first, the id is
  * remembered by request, so the client's retry of the same query resumes polling instead of asking ESET to
@@ -225,6 +230,19 @@ export class PendingMemory implements PendingStore {
 
   get size(): number {
     return this.entries.size;
+  }
+
+  /**
+   * This memory (one bound for all), its keys in a namespace of their own: an ESET account's pending ids
+   * under its identity, so two tenants sending the same request to the same regional API never resume
+   * each other's response-id.
+   */
+  within(namespace: string): LocalPending {
+    return {
+      get: (key) => this.get(namespace + key),
+      set: (key, responseId) => this.set(namespace + key, responseId),
+      delete: (key) => this.delete(namespace + key),
+    };
   }
 }
 
