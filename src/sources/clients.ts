@@ -220,7 +220,14 @@ export function createClients(options: ClientsOptions): Clients {
     if (!isDefault) allGuards.push(ownGuards);
     const tenantSender = isDefault
       ? sender
-      : new RetryingSender(transport, new RetryPolicy(options.retry), options.attemptTimeoutMs, observerFor(tenant.id), ownGuards);
+      : new RetryingSender(
+          transport,
+          new RetryPolicy(options.retry),
+          options.attemptTimeoutMs,
+          observerFor(tenant.id),
+          ownGuards,
+          tenant.id,
+        );
     const where = isDefault ? options.where : (url: URL) => `tenant:${tenant.id}|${options.where(url)}`;
     const sources = new Map<SourceName, SourceRuntime>();
     const started: StartedEntry[] = [];

@@ -56,6 +56,8 @@ export class RetryingSender {
     private readonly attemptTimeoutMs: number,
     private readonly observe: AttemptObserver,
     private readonly guards: Partial<Record<SourceName, SourceGuards>> = {},
+    /** The tenant whose calls these are: each tenant's calls count against its own share of the operation's price. */
+    readonly tenant?: string,
   ) {}
 
   async send(options: SendOptions): Promise<HttpResult> {
@@ -116,7 +118,7 @@ export class RetryingSender {
         });
         const wait = e.kind === "network" && this.retry.canRetry(retries) ? this.retry.backoffMs(retries) : Infinity;
         // A retry is an attempt the vendor counts: one past the operation's budget is not sent (Deadline.attemptBudget).
-        const again = wait < deadline.remaining() && (phase !== "api" || deadline.spendAttempt(source));
+        const again = wait < deadline.remaining() && (phase !== "api" || deadline.spendAttempt(source, this.tenant));
         // An attempt cut short because its request ended says nothing about the vendor's health (one that
         // ran into the deadline does: a vendor that hangs).
         judge(ticket, attempt.signal!.aborted && deadline.ended ? "neutral" : "failure", !again);
@@ -148,7 +150,7 @@ export class RetryingSender {
         return res;
       }
       const wait = retryAfterMs ?? this.retry.backoffMs(retries);
-      if (wait < deadline.remaining() && phase === "api" && !deadline.spendAttempt(source)) {
+      if (wait < deadline.remaining() && phase === "api" && !deadline.spendAttempt(source, this.tenant)) {
         // The operation's attempts are spent: this answer stands, as after the last retry (the vendor's own error).
         judge(ticket, outcome, true);
         return res;
@@ -277,7 +279,8 @@ export class JsonApi {
     // A call still queued (DEFENDER_CONCURRENCY) when its request ended neither goes out nor counts.
     req.deadline.assertTimeLeft(source);
     // Each attempt is paid for before it goes out: the first here, retries in RetryingSender, polls below.
-    req.deadline.spendCall(source);
+    const tenant = this.options.sender.tenant;
+    req.deadline.spendCall(source, tenant);
     const origin = this.options.baseUrl.origin;
     const path = this.options.baseUrl.pathname.replace(/\/$/, "") + req.path;
     const body = req.body === undefined ? undefined : JSON.stringify(req.body);
@@ -318,7 +321,7 @@ export class JsonApi {
       if (res.status === 202 && pending) {
         responseId = header(res, "response-id") ?? responseId;
         // A poll the operation's price cannot pay ends like one past the deadline: the id is kept for the next try.
-        if (pollMs >= req.deadline.remaining() || !req.deadline.spendAttempt(source)) {
+        if (pollMs >= req.deadline.remaining() || !req.deadline.spendAttempt(source, tenant)) {
           if (responseId !== undefined) pending.memory.set(pendingKey, responseId);
           throw new UpstreamError(source, "pending", `${source} still processing ${req.method} ${req.path} at the deadline`, {
             status: 202,
@@ -335,7 +338,7 @@ export class JsonApi {
         responseId = undefined;
         pending?.memory.delete(pendingKey);
         restartedExpiredPending = true;
-        if (!req.deadline.spendAttempt(source)) throw req.deadline.overPrice(source);
+        if (!req.deadline.spendAttempt(source, tenant)) throw req.deadline.overPrice(source, tenant);
         continue;
       }
       if (responseId !== undefined) pending?.memory.delete(pendingKey);

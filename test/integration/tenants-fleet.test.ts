@@ -185,6 +185,51 @@ describe("fleet views across tenants", () => {
   });
 });
 
+describe("the price of an operation over several tenants", () => {
+  const ids = (tag: string) => Array.from({ length: 60 }, (_, i) => `nosuch${tag}\\u${i}`);
+  const USERS = "query ($ids: [ID!]!) { tenants { id defenderUsers(ids: $ids) { id } } }";
+
+  it("applies MAX_DEFENDER_COST to each tenant's share: 60 lookups in each of two tenants run, each tenant's calls at its own vendor", async () => {
+    const gw = await gateway(false);
+    // 60 per tenant (180 for the 3 configured, under MAX_COST): over MAX_DEFENDER_COST (100) only if tenants shared it.
+    const res = await ask(gw, KEY_AB, USERS, { ids: ids("x") });
+    expect(res.body.errors).toBeUndefined();
+    const tenants = res.body.data!.tenants as Array<{ id: string; defenderUsers: unknown[] }>;
+    expect(tenants.map((t) => [t.id, t.defenderUsers.length])).toEqual([
+      ["a", 60],
+      ["b", 60],
+    ]);
+    // Each tenant's 60 calls were counted against its own share at run time (one shared budget of 60 would
+    // have refused the second tenant's).
+    expect(simA.count({ endpoint: "users.get" })).toBe(60);
+    expect(simB.count({ endpoint: "users.get" })).toBe(60);
+  });
+
+  it("adds up the aliases naming one tenant: 2 × 60 in A is refused before any call", async () => {
+    const gw = await gateway(false);
+    const res = await ask(
+      gw,
+      KEY_AB,
+      "query ($x: [ID!]!, $y: [ID!]!, $t: ID!, $u: ID!) { x: tenant(id: $t) { defenderUsers(ids: $x) { id } } y: tenant(id: $u) { defenderUsers(ids: $y) { id } } }",
+      { x: ids("p"), y: ids("q"), t: "a", u: "a" },
+    );
+    expect(res.status).toBe(400);
+    expect(codes(res)).toEqual(["OPERATION_LIMIT_EXCEEDED"]);
+    expect(res.body.errors![0]!.message).toContain('may make 120 Defender calls in tenant "a"');
+    expect(simA.requests.length + simB.requests.length).toBe(0);
+    // The same document naming two tenants is priced 60 in each and runs.
+    const two = await ask(
+      gw,
+      KEY_AB,
+      "query ($x: [ID!]!, $y: [ID!]!, $t: ID!, $u: ID!) { x: tenant(id: $t) { defenderUsers(ids: $x) { id } } y: tenant(id: $u) { defenderUsers(ids: $y) { id } } }",
+      { x: ids("p"), y: ids("q"), t: "a", u: "b" },
+    );
+    expect(two.body.errors).toBeUndefined();
+    expect(simA.count({ endpoint: "users.get" })).toBe(60);
+    expect(simB.count({ endpoint: "users.get" })).toBe(60);
+  });
+});
+
 describe("what a tenant keeps in process", () => {
   it("never resumes another tenant's pending ESET response-id (same regional API, same request)", async () => {
     // A and C share a simulator (one ESET URL, as every customer of a region does) and send the same request.
