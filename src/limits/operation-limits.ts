@@ -131,7 +131,8 @@ export function operationCostPlugin(limits: OperationLimits, schema: GraphQLSche
         // Only a finished pricing is remembered: a walk refused by coercion errors is never taken as a price.
         if (outcome !== null) {
           if (!byShape) priced.set(document, (byShape = new Map()));
-          if (byShape.size < 64) byShape.set(shape, outcome);
+          // Bounded per document; one more entry per tenant when `tenant(id: $var)` makes the tenant part of the shape.
+          if (byShape.size < 64 + (idVariables.length > 0 ? (limits.tenants ?? 1) : 0)) byShape.set(shape, outcome);
         }
       }
       if (outcome === null) return;
