@@ -8,6 +8,8 @@ import {
   getNamedType,
   getVariableValues,
   isCompositeType,
+  Kind,
+  visit,
   type DocumentNode,
   type GraphQLField,
   type GraphQLNamedType,
@@ -17,7 +19,8 @@ import {
   type ValidationRule,
 } from "graphql";
 import { getComplexity, type ComplexityEstimator } from "graphql-query-complexity";
-import type { Deadline } from "../upstream/deadline";
+import type { CallBudgets, Deadline } from "../upstream/deadline";
+import { clip } from "../observability/log-bounds";
 import { registeredSources, type SourceName } from "../upstream/source";
 import type { PlanPrice, PriceBook, VendorName } from "./price-book";
 import { variablesProblem } from "./variable-limits";
@@ -127,6 +130,8 @@ export class OperationPricer {
   // is kept per document (Apollo hands out the same DocumentNode for the same query text, the fast path
   // keeps one per registered document) and per shape of the variables, which is all a price depends on.
   private readonly priced = new WeakMap<DocumentNode, Map<string, Priced>>();
+  // The variables a document's `tenant(id:)` fields read: a price depends on which tenants they name.
+  private readonly tenantVariables = new WeakMap<DocumentNode, readonly string[]>();
 
   constructor(
     private readonly limits: OperationLimits,
@@ -142,7 +147,10 @@ export class OperationPricer {
     // First: the walks below (and graphql-js's) recurse, and a lone surrogate breaks every URL and key.
     const refused = variablesProblem(variables);
     if (refused) return refused;
-    const shape = `${operation.name?.value ?? ""}|${priceShape(variables)}`;
+    let idVariables = this.tenantVariables.get(document);
+    if (!idVariables) this.tenantVariables.set(document, (idVariables = tenantIdVariables(document)));
+    let shape = `${operation.name?.value ?? ""}|${priceShape(variables)}`;
+    if (idVariables.length > 0) shape += `|${JSON.stringify(idVariables.map((name) => variables[name]))}`;
     let byShape = this.priced.get(document);
     let outcome: Priced | null | undefined = byShape?.get(shape);
     if (outcome === undefined) {
@@ -150,7 +158,8 @@ export class OperationPricer {
       // Only a finished pricing is remembered: a walk refused by coercion errors is never taken as a price.
       if (outcome !== null) {
         if (!byShape) this.priced.set(document, (byShape = new Map()));
-        if (byShape.size < 64) byShape.set(shape, outcome);
+        // Bounded per document; one more entry per tenant when `tenant(id: $var)` makes the tenant part of the shape.
+        if (byShape.size < 64 + (idVariables.length > 0 ? (this.limits.tenants ?? 1) : 0)) byShape.set(shape, outcome);
       }
     }
     if (outcome === null) return null;
@@ -166,6 +175,7 @@ export class OperationPricer {
   promise(outcome: Priced, deadline: Deadline): void {
     deadline.callBudget = outcome.callBudget;
     deadline.attemptBudget = outcome.attemptBudget;
+    if (outcome.tenantBudgets) deadline.tenantBudgets = outcome.tenantBudgets;
   }
 }
 
@@ -175,8 +185,67 @@ export class OperationPricer {
  */
 export interface Priced {
   problems: string[];
+  /** With tenant fields: the share of any tenant the operation does not name (its root fields and `tenants`). */
   callBudget: Record<SourceName, number>;
   attemptBudget: Record<SourceName, number>;
+  /** Each tenant `tenant(id:)` names: its own share (root fields, `tenants`, and its aliases). */
+  tenantBudgets?: ReadonlyMap<string, CallBudgets>;
+}
+
+/**
+ * Where an operation's calls go, per source. A vendor's quota is per tenant (Defender's 100 a minute is
+ * each customer tenant's), so a source's cap (MAX_DEFENDER_COST) and the run-time budget apply to each
+ * tenant's share: `root` (root fields, answered for the caller's one tenant), `every` (`tenants { … }`,
+ * once for each tenant) and `named` (`tenant(id:)`, by the id it names; aliases naming one id add up, as
+ * they share that tenant's loaders). A tenant's share is root + every + its named part; the whole
+ * operation (MAX_COST) is root + every × tenants + every named part.
+ */
+interface Shares {
+  root: number;
+  every: number;
+  named: Map<string, number>;
+}
+
+const noShares = (): Shares => ({ root: 0, every: 0, named: new Map() });
+
+/**
+ * Wraps an estimator to record, at each field of Query (walked after its selection), whose share its value
+ * is. `occurrences`, when given, is a plan walk's counter: how many of the plan's fields ran below each
+ * root field, attributed the same way (the walk visits a root field's selection just before the field).
+ */
+function sharing(
+  estimator: ComplexityEstimator,
+  shares: Shares,
+  occurrences?: { count: number; attributed: number; shares: Shares },
+): ComplexityEstimator {
+  const add = (into: Shares, field: string, id: unknown, value: number, child: number): void => {
+    if (field === "tenant") into.named.set(String(id), (into.named.get(String(id)) ?? 0) + value);
+    else if (field === "tenants") into.every += child;
+    else into.root += value;
+  };
+  return (a) => {
+    const value = estimator(a);
+    if (a.type.name !== "Query" || typeof value !== "number") return value;
+    add(shares, a.field.name, a.args.id, value, a.childComplexity);
+    if (occurrences) {
+      const seen = occurrences.count - occurrences.attributed;
+      occurrences.attributed = occurrences.count;
+      add(occurrences.shares, a.field.name, a.args.id, seen, seen);
+    }
+    return value;
+  };
+}
+
+/** The variables the `tenant(id:)` fields of a document read their id from (any field so named: a superset is safe). */
+function tenantIdVariables(document: DocumentNode): readonly string[] {
+  const names = new Set<string>();
+  visit(document, {
+    Field(node) {
+      if (node.name.value !== "tenant") return;
+      for (const arg of node.arguments ?? []) if (arg.value.kind === Kind.VARIABLE) names.add(arg.value.name.value);
+    },
+  });
+  return [...names];
 }
 
 /** The operation's price and its problems (none: within every limit), or null when its variables do not coerce. */
@@ -202,22 +271,40 @@ function price(
       maxQueryNodes: MAX_PRICED_NODES,
     });
   const notes: WalkNotes = { plans: new Set(), unpriced: new Set() };
-  const calls = new Map<SourceName, number>();
+  const calls = new Map<SourceName, Shares>();
+  const tenantsRun = limits.tenants ?? 1;
   try {
     // One walk per source the prices name; id lists are checked on the first (a book with no source still walks once).
     const vendors = book.vendors.length > 0 ? book.vendors : [""];
-    vendors.forEach((vendor, i) =>
-      calls.set(vendor, walk(vendorCallEstimator(vendor, limits, book, i === 0 ? problems : undefined, notes))),
-    );
-    // Planned relations are priced for the whole operation (price-book.ts PlanPrice): one more walk per plan used.
+    vendors.forEach((vendor, i) => {
+      const shares = noShares();
+      walk(sharing(vendorCallEstimator(vendor, limits, book, i === 0 ? problems : undefined, notes), shares));
+      calls.set(vendor, shares);
+    });
+    // Planned relations are priced for the whole operation (price-book.ts PlanPrice): one more walk per plan
+    // used. A plan group is one tenant's (its loaders'), so each share is priced as a plan of its own.
     for (const plan of notes.plans) {
       const { vendor, perGroup, groupPerOccurrence, listingPages } = plan;
-      let occurrences = 0;
-      const runs = walk(vendorCallEstimator(vendor, limits, book, undefined, undefined, { plan, onOccurrence: () => occurrences++ }));
-      const groups = groupPerOccurrence ? occurrences : 1;
-      // One key never lists (listingPays); two or more may list and still ask the keys it does not answer.
-      const planned = Math.min(runs >= 2 ? runs + groups * listingPages : runs, groups * perGroup);
-      calls.set(vendor, (calls.get(vendor) ?? 0) + planned);
+      const runs = noShares();
+      const occurrences = { count: 0, attributed: 0, shares: noShares() };
+      walk(
+        sharing(
+          vendorCallEstimator(vendor, limits, book, undefined, undefined, { plan, onOccurrence: () => occurrences.count++ }),
+          runs,
+          occurrences,
+        ),
+      );
+      const planned = (run: number, occurred: number): number => {
+        const groups = groupPerOccurrence ? occurred : 1;
+        // One key never lists (listingPays); two or more may list and still ask the keys it does not answer.
+        return Math.min(run >= 2 ? run + groups * listingPages : run, groups * perGroup);
+      };
+      const shares = calls.get(vendor) ?? noShares();
+      shares.root += planned(runs.root, occurrences.shares.root);
+      shares.every += planned(runs.every, occurrences.shares.every);
+      for (const [id, run] of runs.named)
+        shares.named.set(id, (shares.named.get(id) ?? 0) + planned(run, occurrences.shares.named.get(id) ?? 0));
+      calls.set(vendor, shares);
     }
   } catch (err) {
     // Fail closed: a walk that does not finish (too many nodes, an argument that does not coerce on one
@@ -232,21 +319,45 @@ function price(
     // Fail closed: a field that may call a vendor and has no price could hide any number of calls.
     problems.push(`it selects ${[...notes.unpriced].sort().join(", ")}, which usergraph cannot price, so it refuses them`);
   }
+  const named = new Set<string>();
+  let perTenant = false;
+  for (const shares of calls.values()) {
+    for (const id of shares.named.keys()) named.add(id);
+    if (shares.every > 0 || shares.named.size > 0) perTenant = true;
+  }
   const callBudget: Record<SourceName, number> = {};
   const attemptBudget: Record<SourceName, number> = {};
+  const tenantBudgets = new Map([...named].map((id) => [id, { callBudget: {}, attemptBudget: {} }] as const));
   for (const source of registeredSources()) {
     if (!source.costLimit) continue;
-    const made = calls.get(source.name) ?? 0;
+    const shares = calls.get(source.name) ?? noShares();
     // Fail closed: a source that declares a cap and has no value for it gets none of its calls.
     const max = limits.sourceCost[source.name] ?? 0;
-    if (made > max) problems.push(`it may make ${made} ${source.short} calls; the limit is ${max} (${source.costLimit.setting})`);
-    callBudget[source.name] = made;
-    attemptBudget[source.name] = Math.min(max, made + (limits.retryReserve ?? 0));
+    const budget = (made: number, into: Required<CallBudgets>): void => {
+      into.callBudget[source.name] = made;
+      into.attemptBudget[source.name] = Math.min(max, made + (limits.retryReserve ?? 0));
+    };
+    // The cap is per tenant: the largest share is the one that must fit (any tenant not named: root + every).
+    let largest = { made: shares.root + shares.every, where: perTenant ? " in each tenant" : "" };
+    budget(largest.made, { callBudget, attemptBudget });
+    for (const id of named) {
+      const made = shares.root + shares.every + (shares.named.get(id) ?? 0);
+      budget(made, tenantBudgets.get(id)!);
+      if (made > largest.made) largest = { made, where: ` in tenant "${clip(id)}"` };
+    }
+    if (largest.made > max)
+      problems.push(
+        `it may make ${largest.made} ${source.short} calls${largest.where}; the limit is ${max} (${source.costLimit.setting}${perTenant ? ", per tenant" : ""})`,
+      );
   }
+  // MAX_COST bounds the whole operation's work, whatever tenants it spans.
   let total = 0;
-  for (const made of calls.values()) total += made;
+  for (const { root, every, named: byId } of calls.values()) {
+    total += root + every * tenantsRun;
+    for (const made of byId.values()) total += made;
+  }
   if (total > limits.maxCost) problems.push(`its cost is ${total} vendor calls; the limit is ${limits.maxCost} (MAX_COST)`);
-  return { problems, callBudget, attemptBudget };
+  return { problems, callBudget, attemptBudget, tenantBudgets: tenantBudgets.size > 0 ? tenantBudgets : undefined };
 }
 
 /**

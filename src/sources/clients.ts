@@ -268,7 +268,14 @@ export function createClients(options: ClientsOptions): Clients {
     allGuards.add(guardSet);
     const tenantSender = isDefault
       ? sender
-      : new RetryingSender(transport, new RetryPolicy(options.retry), options.attemptTimeoutMs, observerFor(tenant.id, true), ownGuards);
+      : new RetryingSender(
+          transport,
+          new RetryPolicy(options.retry),
+          options.attemptTimeoutMs,
+          observerFor(tenant.id, true),
+          ownGuards,
+          tenant.id,
+        );
     // Cache lookups counted under the tenant's id (a configured one: metric labels stay bounded).
     const storeCommon: StoreCommon = metrics
       ? { ...options.storeCommon, observe: (source, result, count) => metrics.countLookups(tenant.id, source, result, count) }
@@ -297,7 +304,9 @@ export function createClients(options: ClientsOptions): Clients {
         },
         tokenCache: (fetch) => new TokenCache(fetch, tokenEvents(name, tenant.id, !isDefault), options.tokenBackoff),
         pendingStore: (identity) =>
-          options.redis ? new SharedPendingMemory(pendingMemory, options.redis, `${name}:${fingerprint(identity)}:`) : pendingMemory,
+          options.redis
+            ? new SharedPendingMemory(pendingMemory, options.redis, `${name}:${fingerprint(identity)}:`)
+            : pendingMemory.within(`${name}:${fingerprint(identity)}:`),
         store: <V>({
           keyPrefix,
           freshMs,
@@ -317,7 +326,8 @@ export function createClients(options: ClientsOptions): Clients {
           }),
         storeCommon,
         redis: options.redis,
-        listings: options.listings,
+        // One bound for every tenant's listings, each tenant's kept under its id (the default tenant's as before).
+        listings: isDefault ? options.listings : options.listings.within(`tenant:${tenant.id}`),
         sharedListings: (keyPrefix) => options.redis && new SharedListings(options.redis, keyPrefix),
       };
       const made = source.start(kit);

@@ -20,29 +20,44 @@ export interface KeptListing {
 export class ListingBudget {
   private readonly lru: LRUCache<string, KeptListing>;
 
-  constructor(readonly maxBytes: number) {
-    this.lru = new LRUCache<string, KeptListing>({
-      maxSize: maxBytes,
-      sizeCalculation: (entry) => Math.max(1, entry.bytes),
-    });
+  constructor(
+    readonly maxBytes: number,
+    /** This view's namespace (see `within`), before every key. */
+    private readonly namespace = "",
+    shared?: LRUCache<string, KeptListing>,
+  ) {
+    this.lru =
+      shared ??
+      new LRUCache<string, KeptListing>({
+        maxSize: maxBytes,
+        sizeCalculation: (entry) => Math.max(1, entry.bytes),
+      });
+  }
+
+  /**
+   * The same budget (one bound for all), its keys in a namespace of their own: a tenant's listings are kept
+   * under its id, so two tenants asking the same window or list never read each other's listing.
+   */
+  within(namespace: string): ListingBudget {
+    return new ListingBudget(this.maxBytes, `${this.namespace}${namespace}|`, this.lru);
   }
 
   get(key: string): KeptListing | undefined {
-    return this.lru.get(key);
+    return this.lru.get(this.namespace + key);
   }
 
   /** Keeps a listing for `keepMs`; false when it alone is larger than the budget (then nothing is kept). */
   set(key: string, entry: KeptListing, keepMs: number): boolean {
     if (entry.bytes > this.maxBytes) {
-      this.lru.delete(key);
+      this.lru.delete(this.namespace + key);
       return false;
     }
-    this.lru.set(key, entry, { ttl: Math.max(1, keepMs) });
+    this.lru.set(this.namespace + key, entry, { ttl: Math.max(1, keepMs) });
     return true;
   }
 
   delete(key: string): void {
-    this.lru.delete(key);
+    this.lru.delete(this.namespace + key);
   }
 
   /** Approximate bytes kept now. */

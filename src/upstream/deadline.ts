@@ -29,7 +29,9 @@ export class Deadline {
   /**
    * The vendor calls the operation was priced at (src/limits/operation-limits.ts), when it was priced: the
    * price is a promise to the vendor's quota, so a path the price did not foresee (machines missing from
-   * the fleet listing, alert holders evicted from the cache) fails its field instead of overspending.
+   * the fleet listing, alert holders evicted from the cache) fails its field instead of overspending. With
+   * tenants, each tenant's calls are counted on their own (a vendor's quota is per tenant): this is the
+   * budget of every tenant the operation does not name in `tenantBudgets`.
    */
   callBudget?: Partial<Record<SourceName, number>>;
   /**
@@ -37,31 +39,46 @@ export class Deadline {
    * quota sees. Its price plus a small reserve for retries, never past MAX_DEFENDER_COST.
    */
   attemptBudget?: Partial<Record<SourceName, number>>;
-  private readonly callsMade: Partial<Record<SourceName, number>> = {};
-  private readonly attemptsMade: Partial<Record<SourceName, number>> = {};
+  /** The budgets of the tenants the operation names with `tenant(id:)`, by tenant id (each its own price). */
+  tenantBudgets?: ReadonlyMap<string, CallBudgets>;
+  private readonly spent: Spent = { calls: {}, attempts: {} };
+  /** What each tenant spent, by tenant id: a tenant's calls never use another tenant's budget. */
+  private spentByTenant?: Map<string, Spent>;
 
-  /** Counts a logical API call's first attempt; refuses it past the price or the attempt budget. */
-  spendCall(source: SourceName): void {
-    const budget = this.callBudget?.[source];
-    const made = this.callsMade[source] ?? 0;
-    if (budget !== undefined && made >= budget) throw this.overPrice(source, budget);
-    if (!this.spendAttempt(source)) throw this.overPrice(source, this.attemptBudget?.[source] ?? 0);
-    this.callsMade[source] = made + 1;
+  /** A tenant's budgets and spend; the operation's own for calls that name no tenant. */
+  private ledger(tenant: string | undefined): [CallBudgets, Spent] {
+    if (tenant === undefined) return [this, this.spent];
+    let spent = this.spentByTenant?.get(tenant);
+    if (!spent) (this.spentByTenant ??= new Map()).set(tenant, (spent = { calls: {}, attempts: {} }));
+    return [this.tenantBudgets?.get(tenant) ?? this, spent];
+  }
+
+  /** Counts a logical API call's first attempt, to `tenant`'s budget; refuses it past the price or the attempt budget. */
+  spendCall(source: SourceName, tenant?: string): void {
+    const [budgets, spent] = this.ledger(tenant);
+    const budget = budgets.callBudget?.[source];
+    const made = spent.calls[source] ?? 0;
+    if (budget !== undefined && made >= budget) throw this.overPrice(source, tenant, budget);
+    if (!this.spendAttempt(source, tenant)) throw this.overPrice(source, tenant);
+    spent.calls[source] = made + 1;
   }
 
   /** Counts one more attempt of a call under way (a retry, an ESET poll); false, counting nothing, past the attempt budget. */
-  spendAttempt(source: SourceName): boolean {
-    const budget = this.attemptBudget?.[source];
-    const made = this.attemptsMade[source] ?? 0;
+  spendAttempt(source: SourceName, tenant?: string): boolean {
+    const [budgets, spent] = this.ledger(tenant);
+    const budget = budgets.attemptBudget?.[source];
+    const made = spent.attempts[source] ?? 0;
     if (budget !== undefined && made >= budget) return false;
-    this.attemptsMade[source] = made + 1;
+    spent.attempts[source] = made + 1;
     return true;
   }
 
   /** The error for a call the budget refused. */
-  overPrice(source: SourceName, budget = this.attemptBudget?.[source] ?? this.callBudget?.[source] ?? 0): UpstreamError {
-    return new UpstreamError(source, "over-price", `${source}: the operation already made the ${budget} calls its price allows`, {
-      priced: budget,
+  overPrice(source: SourceName, tenant?: string, budget?: number): UpstreamError {
+    const [budgets] = this.ledger(tenant);
+    const priced = budget ?? budgets.attemptBudget?.[source] ?? budgets.callBudget?.[source] ?? 0;
+    return new UpstreamError(source, "over-price", `${source}: the operation already made the ${priced} calls its price allows`, {
+      priced,
     });
   }
 
@@ -232,6 +249,17 @@ export class Deadline {
 }
 
 const TIMER_STEP_MS = 100;
+
+/** An operation's budgets for each source with a cap of its own: its price, and its attempts (retries included). */
+export interface CallBudgets {
+  callBudget?: Partial<Record<SourceName, number>>;
+  attemptBudget?: Partial<Record<SourceName, number>>;
+}
+
+interface Spent {
+  calls: Partial<Record<SourceName, number>>;
+  attempts: Partial<Record<SourceName, number>>;
+}
 
 /**
  * What the waits of a request listen to: the part of `AbortSignal` they and undici use (undici takes any

@@ -56,6 +56,8 @@ export class RetryingSender {
     private readonly attemptTimeoutMs: number,
     private readonly observe: AttemptObserver,
     private readonly guards: Partial<Record<SourceName, SourceGuards>> = {},
+    /** The tenant whose calls these are: each tenant's calls count against its own share of the operation's price. */
+    readonly tenant?: string,
   ) {}
 
   async send(options: SendOptions): Promise<HttpResult> {
@@ -116,7 +118,7 @@ export class RetryingSender {
         });
         const wait = e.kind === "network" && this.retry.canRetry(retries) ? this.retry.backoffMs(retries) : Infinity;
         // A retry is an attempt the vendor counts: one past the operation's budget is not sent (Deadline.attemptBudget).
-        const again = wait < deadline.remaining() && (phase !== "api" || deadline.spendAttempt(source));
+        const again = wait < deadline.remaining() && (phase !== "api" || deadline.spendAttempt(source, this.tenant));
         // An attempt cut short because its request ended says nothing about the vendor's health (one that
         // ran into the deadline does: a vendor that hangs).
         judge(ticket, attempt.signal!.aborted && deadline.ended ? "neutral" : "failure", !again);
@@ -148,7 +150,7 @@ export class RetryingSender {
         return res;
       }
       const wait = retryAfterMs ?? this.retry.backoffMs(retries);
-      if (wait < deadline.remaining() && phase === "api" && !deadline.spendAttempt(source)) {
+      if (wait < deadline.remaining() && phase === "api" && !deadline.spendAttempt(source, this.tenant)) {
         // The operation's attempts are spent: this answer stands, as after the last retry (the vendor's own error).
         judge(ticket, outcome, true);
         return res;
@@ -197,6 +199,11 @@ export interface PendingStore {
   delete(key: string): void;
 }
 
+/** A pending store in this process: answers at once. */
+export interface LocalPending extends PendingStore {
+  get(key: string): string | undefined;
+}
+
 /**
  * ESET keeps a 202'd answer for 10 minutes under its response-id. When our deadline passes first, the id is
  * remembered by request, so the client's retry of the same query resumes polling instead of asking ESET to
@@ -233,6 +240,19 @@ export class PendingMemory implements PendingStore {
   get size(): number {
     return this.entries.size;
   }
+
+  /**
+   * This memory (one bound for all), its keys in a namespace of their own: an ESET account's pending ids
+   * under its identity, so two tenants sending the same request to the same regional API never resume
+   * each other's response-id.
+   */
+  within(namespace: string): LocalPending {
+    return {
+      get: (key) => this.get(namespace + key),
+      set: (key, responseId) => this.set(namespace + key, responseId),
+      delete: (key) => this.delete(namespace + key),
+    };
+  }
 }
 
 export interface JsonRequest {
@@ -266,7 +286,8 @@ export class JsonApi {
     // A call still queued (DEFENDER_CONCURRENCY) when its request ended neither goes out nor counts.
     req.deadline.assertTimeLeft(source);
     // Each attempt is paid for before it goes out: the first here, retries in RetryingSender, polls below.
-    req.deadline.spendCall(source);
+    const tenant = this.options.sender.tenant;
+    req.deadline.spendCall(source, tenant);
     const origin = this.options.baseUrl.origin;
     const path = this.options.baseUrl.pathname.replace(/\/$/, "") + req.path;
     const body = req.body === undefined ? undefined : JSON.stringify(req.body);
@@ -328,7 +349,7 @@ export class JsonApi {
         responseId = header(res, "response-id") ?? responseId;
         pendingRequestId = header(res, "request-id");
         // A poll the operation's price cannot pay ends like one past the deadline: the id is kept for the next try.
-        if (pollMs >= req.deadline.remaining() || !req.deadline.spendAttempt(source)) {
+        if (pollMs >= req.deadline.remaining() || !req.deadline.spendAttempt(source, tenant)) {
           if (responseId !== undefined) pending.memory.set(pendingKey, responseId);
           throw new UpstreamError(source, "pending", `${source} still processing ${req.method} ${req.path} at the deadline`, {
             status: 202,
@@ -345,7 +366,7 @@ export class JsonApi {
         responseId = undefined;
         pending?.memory.delete(pendingKey);
         restartedExpiredPending = true;
-        if (!req.deadline.spendAttempt(source)) throw req.deadline.overPrice(source);
+        if (!req.deadline.spendAttempt(source, tenant)) throw req.deadline.overPrice(source, tenant);
         continue;
       }
       if (responseId !== undefined) pending?.memory.delete(pendingKey);

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import type { PendingMemory, PendingStore } from "./http-json";
+import type { LocalPending, PendingMemory, PendingStore } from "./http-json";
 import type { RedisLink } from "../store/redis-link";
 
 /**
@@ -10,13 +10,17 @@ import type { RedisLink } from "../store/redis-link";
  */
 export class SharedPendingMemory implements PendingStore {
   private readonly prefix: string;
+  private readonly local: LocalPending;
+  private readonly ttlMs: number;
 
   constructor(
-    private readonly local: PendingMemory,
+    local: PendingMemory,
     private readonly link: RedisLink,
     namespace: string,
   ) {
     this.prefix = `${link.prefix}p:${namespace}`;
+    this.local = local.within(namespace);
+    this.ttlMs = local.ttlMs;
   }
 
   async get(key: string): Promise<string | undefined> {
@@ -34,7 +38,7 @@ export class SharedPendingMemory implements PendingStore {
     this.local.set(key, responseId);
     if (!this.link.available) return;
     this.link.client
-      .set(this.redisKey(key), responseId, "PX", this.local.ttlMs)
+      .set(this.redisKey(key), responseId, "PX", this.ttlMs)
       .catch((err: unknown) => this.link.noteFailure("pending write", err));
   }
 

@@ -24,10 +24,16 @@ const LIMITS: OperationLimits & { sourceCost: Record<string, number> } = {
 };
 
 /** Runs the cost plugin on one operation; the problems it refuses with, or [] when it lets the operation through. */
-async function problemsOf(schema: GraphQLSchema, query: string, variables: Record<string, unknown> = {}): Promise<string[]> {
-  const document = parse(query);
+async function problemsOf(
+  schema: GraphQLSchema,
+  query: string,
+  variables: Record<string, unknown> = {},
+  // The same plugin and document across calls: its price memory is in play.
+  reuse?: { plugin: ReturnType<typeof operationCostPlugin>; document: ReturnType<typeof parse> },
+): Promise<string[]> {
+  const document = reuse?.document ?? parse(query);
   const operation = document.definitions.find((d) => d.kind === "OperationDefinition")!;
-  const hooks = await operationCostPlugin(new OperationPricer(LIMITS, schema, PRICE_BOOK)).requestDidStart!({} as never);
+  const hooks = await (reuse?.plugin ?? operationCostPlugin(new OperationPricer(LIMITS, schema, PRICE_BOOK))).requestDidStart!({} as never);
   try {
     await (hooks as { didResolveOperation: (r: unknown) => Promise<void> }).didResolveOperation({
       document,
@@ -98,10 +104,20 @@ describe("the price of Defender's relations", () => {
     expect(await atLimit(`{ a: tenant(id: "a") { ${root} } }`, 100)).toEqual([expect.stringContaining("may make 104 Defender calls")]);
     LIMITS.tenants = 3;
     try {
-      // 3 × (50 user GETs + 50 machine lists) + one alert plan group (4). Each tenant has a plan group of its
-      // own, so the true worst case is 312: planned relations under `tenants` are not yet priced per tenant
-      // (the run-time attempt budget still stops the operation at its price).
-      expect(await atLimit(`{ tenants { ${root} } }`, 100)).toEqual([expect.stringContaining("may make 304 Defender calls")]);
+      // Each tenant's share: 50 user GETs + 50 machine lists + its own alert plan group (4): 104 in each, 312 in all.
+      expect(await atLimit(`{ tenants { ${root} } }`, 100)).toEqual([
+        "it may make 104 Defender calls in each tenant; the limit is 100 (MAX_DEFENDER_COST, per tenant)",
+      ]);
+      // The cap is per tenant (Defender's quota is each customer tenant's): 104 in each fits a cap of 104.
+      expect(await atLimit(`{ tenants { ${root} } }`, 104)).toEqual([]);
+      // MAX_COST bounds the whole operation: 3 × 104.
+      const saved = LIMITS.maxCost;
+      LIMITS.maxCost = 311;
+      try {
+        expect(await atLimit(`{ tenants { ${root} } }`, 104)).toEqual([expect.stringContaining("its cost is 312 vendor calls")]);
+      } finally {
+        LIMITS.maxCost = saved;
+      }
     } finally {
       delete LIMITS.tenants;
     }
@@ -110,6 +126,46 @@ describe("the price of Defender's relations", () => {
     expect(await atLimit(`{ tenant(id: "a") { defenderUsers(ids: ${many}) { id } } }`, 1000)).toEqual([
       expect.stringContaining("has 101 ids; the limit is 100"),
     ]);
+  });
+
+  it("prices each tenant's plan groups as that tenant's own, and aliases naming one tenant together", async () => {
+    // The fleet plan: per tenant 50 user GETs + min(50 + 10 pages, 20) = 70, where one shared group priced 150 + 20.
+    const fleet = `defenderUsers(ids: ${users}) { mostPrevalentMachine { id } }`;
+    LIMITS.tenants = 3;
+    try {
+      expect(await atLimit(`{ tenants { ${fleet} } }`, 69)).toEqual([
+        "it may make 70 Defender calls in each tenant; the limit is 69 (MAX_DEFENDER_COST, per tenant)",
+      ]);
+      const saved = LIMITS.maxCost;
+      LIMITS.maxCost = 209;
+      try {
+        expect(await atLimit(`{ tenants { ${fleet} } }`, 70)).toEqual([expect.stringContaining("its cost is 210 vendor calls")]);
+      } finally {
+        LIMITS.maxCost = saved;
+      }
+    } finally {
+      delete LIMITS.tenants;
+    }
+    // Two tenants by alias: each its own 70; the same tenant twice shares its loaders, so its share adds up
+    // (100 GETs + min(100 + 10, 20)), and the id is a variable's: priced by its value, not its shape.
+    const two = `query ($x: ID!, $y: ID!) { a: tenant(id: $x) { ${fleet} } b: tenant(id: $y) { ${fleet} } }`;
+    const schema = await buildAppSchema();
+    const reuse = { plugin: operationCostPlugin(new OperationPricer(LIMITS, schema, PRICE_BOOK)), document: parse(two) };
+    const saved = LIMITS.sourceCost.DEFENDER;
+    LIMITS.sourceCost.DEFENDER = 70;
+    try {
+      expect(await problemsOf(schema, two, { x: "c1", y: "c2" }, reuse)).toEqual([]);
+      expect(await problemsOf(schema, two, { x: "c1", y: "c1" }, reuse)).toEqual([
+        'it may make 120 Defender calls in tenant "c1"; the limit is 70 (MAX_DEFENDER_COST, per tenant)',
+      ]);
+      expect(await problemsOf(schema, two, { x: "c3", y: "c4" }, reuse)).toEqual([]);
+    } finally {
+      LIMITS.sourceCost.DEFENDER = saved;
+    }
+    // Root fields are the caller's one tenant: they count in the share of every tenant the operation names.
+    const mixed = `{ ${fleet} a: tenant(id: "c1") { defenderUser(id: "x") { id } } }`;
+    expect(await atLimit(mixed, 71)).toEqual([]);
+    expect(await atLimit(mixed, 70)).toEqual([expect.stringContaining('may make 71 Defender calls in tenant "c1"')]);
   });
 
   it("still refuses per-user relations that have no plan across 50 users", async () => {
