@@ -265,7 +265,8 @@ export function createClients(options: ClientsOptions): Clients {
           }),
         storeCommon: options.storeCommon,
         redis: options.redis,
-        listings: options.listings,
+        // Listings are named alike in every tenant ("fleet"): another tenant's go under keys of its own.
+        listings: isDefault ? options.listings : options.listings.scoped(`tenant:${tenant.id}|`),
         sharedListings: (keyPrefix) => options.redis && new SharedListings(options.redis, keyPrefix),
       };
       const made = source.start(kit);

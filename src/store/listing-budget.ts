@@ -19,33 +19,50 @@ export interface KeptListing {
  */
 export class ListingBudget {
   private readonly lru: LRUCache<string, KeptListing>;
+  /** Put before every key: a tenant's view of the one budget (see `scoped`); "" for the process's own. */
+  private readonly prefix: string;
 
-  constructor(readonly maxBytes: number) {
-    this.lru = new LRUCache<string, KeptListing>({
-      maxSize: maxBytes,
-      sizeCalculation: (entry) => Math.max(1, entry.bytes),
-    });
+  constructor(
+    readonly maxBytes: number,
+    within?: { lru: LRUCache<string, KeptListing>; prefix: string },
+  ) {
+    this.lru =
+      within?.lru ??
+      new LRUCache<string, KeptListing>({
+        maxSize: maxBytes,
+        sizeCalculation: (entry) => Math.max(1, entry.bytes),
+      });
+    this.prefix = within?.prefix ?? "";
+  }
+
+  /**
+   * The same budget (one bound, one LRU) under keys of their own: a tenant's listings are named like every
+   * other tenant's ("fleet", an alert window's hours), so each tenant's sources get a view whose keys carry
+   * the tenant, and one tenant's listing is never another's (src/sources/clients.ts).
+   */
+  scoped(prefix: string): ListingBudget {
+    return new ListingBudget(this.maxBytes, { lru: this.lru, prefix: `${this.prefix}${prefix}` });
   }
 
   get(key: string): KeptListing | undefined {
-    return this.lru.get(key);
+    return this.lru.get(this.prefix + key);
   }
 
   /** Keeps a listing for `keepMs`; false when it alone is larger than the budget (then nothing is kept). */
   set(key: string, entry: KeptListing, keepMs: number): boolean {
     if (entry.bytes > this.maxBytes) {
-      this.lru.delete(key);
+      this.lru.delete(this.prefix + key);
       return false;
     }
-    this.lru.set(key, entry, { ttl: Math.max(1, keepMs) });
+    this.lru.set(this.prefix + key, entry, { ttl: Math.max(1, keepMs) });
     return true;
   }
 
   delete(key: string): void {
-    this.lru.delete(key);
+    this.lru.delete(this.prefix + key);
   }
 
-  /** Approximate bytes kept now. */
+  /** Approximate bytes kept now (by every view of the budget). */
   get bytes(): number {
     return this.lru.calculatedSize;
   }
