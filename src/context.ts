@@ -56,6 +56,15 @@ export interface ContextDeps {
   requestDeadlineMs: number;
   maxListIds: Readonly<Record<string, number>>;
   log: Logger;
+  /**
+   * Demo mode only (src/demo.ts; never set outside it): the tenant a caller whose credential names no
+   * tenant asks with root fields, and such a caller sees every tenant through `tenants` and `tenant(id:)`.
+   * The contract's rule (a caller of several tenants gets TENANT_REQUIRED on root fields, a credential that
+   * names none sees none of several) is bent here so the README's first queries answer on the demo's first
+   * tenant while its second is one `tenant(id:)` away: the demo holds made-up data only. Anywhere else such
+   * a caller still sees nothing (docs/tenants.md, "Trying it in the demo").
+   */
+  demoRootTenant?: string;
 }
 
 /**
@@ -72,13 +81,19 @@ export function contextFactory(deps: ContextDeps): (requestId: string, principal
   };
   const tenants = deps.tenants;
   const single = tenants === undefined || tenants.ids.length === 1;
+  const demoRoot = deps.demoRootTenant;
+  /** What a caller may see: the contract's rule, or every tenant for a caller naming none in the demo (demoRootTenant). */
+  const visibleTo = (principal: Principal, ids: readonly string[]): readonly string[] =>
+    demoRoot !== undefined && principal.tenants === undefined ? ids : visibleTenants(principal, ids);
   /**
    * The loaders of the one tenant the caller sees; with several or none visible, loaders that refuse every
    * use (TENANT_REQUIRED, or FORBIDDEN for none), so no root field can read any tenant's data.
    */
   const loadersOf = (principal: Principal, deadline: Deadline, onStale: (note: StaleNote) => void): Loaders => {
-    const visible = visibleTenants(principal, tenants!.ids);
-    const runtime = visible.length === 1 ? tenants!.get(visible[0]!) : undefined;
+    const visible = visibleTo(principal, tenants!.ids);
+    // In the demo, a caller naming no tenant asks root fields of its first one (see ContextDeps.demoRootTenant).
+    const root = demoRoot !== undefined && principal.tenants === undefined ? demoRoot : visible.length === 1 ? visible[0] : undefined;
+    const runtime = root === undefined ? undefined : tenants!.get(root);
     if (runtime) return createLoaders(runtime.started, deadline, onStale);
     const refusal = new TenantRequiredError(visible.length);
     return new Proxy({} as Loaders, {
@@ -90,6 +105,7 @@ export function contextFactory(deps: ContextDeps): (requestId: string, principal
   const access: TenantAccess = {
     ids: tenants?.ids ?? [DEFAULT_TENANT],
     single,
+    visible: visibleTo,
     nameOf: (id) => tenants?.nameOf(id) ?? id,
     loaders: (id, deadline, onStale) => {
       const runtime = tenants?.get(id);
@@ -122,6 +138,8 @@ export function contextFactory(deps: ContextDeps): (requestId: string, principal
 /** What a request may know of the tenants: their ids and names, and how to make one tenant's loaders. */
 interface TenantAccess {
   ids: readonly string[];
+  /** The ids of `ids` this caller may see (visibleTenants, or the demo's rule: ContextDeps.demoRootTenant). */
+  visible(principal: Principal, ids: readonly string[]): readonly string[];
   /** One tenant: its loaders are the request's own (`tenant(id:)` swaps no context). */
   single: boolean;
   nameOf(id: string): string;
@@ -162,12 +180,12 @@ class RequestContext implements Context {
   }
 
   tenantView(id: string, responseKey: string | number): TenantView {
-    if (!visibleTenants(this.principal, this.access.ids).includes(id)) throw new TenantForbiddenError();
+    if (!this.access.visible(this.principal, this.access.ids).includes(id)) throw new TenantForbiddenError();
     return this.viewOf(id, String(responseKey));
   }
 
   visibleTenantViews(responseKey: string | number): TenantView[] {
-    return visibleTenants(this.principal, this.access.ids).map((id, i) => this.viewOf(id, `${responseKey}.${i}`));
+    return this.access.visible(this.principal, this.access.ids).map((id, i) => this.viewOf(id, `${responseKey}.${i}`));
   }
 
   private viewOf(id: string, scopeKey: string): TenantView {
