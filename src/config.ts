@@ -7,6 +7,7 @@ import type { OperationLimits } from "./limits/operation-limits";
 import { parseRateWindows, type RateWindow } from "./upstream/rate-limiter";
 import { ManifestError, readManifest } from "./documents/registry";
 import { DEFAULT_TENANT, readTenantsFile, type TenantConfig } from "./tenants-file";
+import { DEMO_TENANTS } from "./demo";
 
 export type { TenantConfig };
 
@@ -58,8 +59,9 @@ export interface Config {
   /** Each registered source's connection and settings, by its name (what it declared in its `config`). */
   sources: Readonly<Record<SourceName, SourceConfig>>;
   /**
-   * TENANTS_FILE's tenants (docs/tenants.md); absent without it, when today's variables make the one tenant
-   * `default` (see `configuredTenants`).
+   * TENANTS_FILE's tenants (docs/tenants.md), or in demo mode the demo's (DEMO_TENANTS, set by the gateway
+   * once their simulators listen); absent otherwise, when today's variables make the one tenant `default`
+   * (see `configuredTenants`).
    */
   tenants?: readonly TenantConfig[];
   upstreamTimeoutMs: number;
@@ -277,7 +279,14 @@ export function loadConfig(env: Env = process.env): Config {
       // An outage (5xx, timeout, network) backs off to 4 s at most, so service resumes within seconds of its end.
       maxTransientMs: 1000 * read.int("TOKEN_RETRY_TRANSIENT_MAX_SECONDS", 4, 1, 86_400),
     },
-    auth: readAuth(read, env, problems, demo || (noConnection && !tenants), tenants?.map((t) => t.id) ?? [DEFAULT_TENANT]),
+    // The demo serves its own tenants (src/demo.ts), so a key may name them (`key@woodgrove`).
+    auth: readAuth(
+      read,
+      env,
+      problems,
+      demo || (noConnection && !tenants),
+      tenants?.map((t) => t.id) ?? (demo ? DEMO_TENANTS.map((t) => t.id) : [DEFAULT_TENANT]),
+    ),
     production,
     introspection: read.bool("GRAPHQL_INTROSPECTION", !production),
     sandbox: read.bool("GRAPHQL_SANDBOX", !production),

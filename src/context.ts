@@ -63,6 +63,15 @@ export interface ContextDeps {
   requestDeadlineMs: number;
   maxListIds: Readonly<Record<string, number>>;
   log: Logger;
+  /**
+   * Demo mode only (src/demo.ts; never set outside it): the tenant a caller whose credential names no
+   * tenant asks with root fields, and such a caller sees every tenant through `tenants` and `tenant(id:)`.
+   * The contract's rule (a caller of several tenants gets TENANT_REQUIRED on root fields, a credential that
+   * names none sees none of several) is bent here so the README's first queries answer on the demo's first
+   * tenant while its second is one `tenant(id:)` away: the demo holds made-up data only. Anywhere else such
+   * a caller still sees nothing (docs/tenants.md, "Trying it in the demo").
+   */
+  demoRootTenant?: string;
 }
 
 /**
@@ -78,16 +87,23 @@ export function contextFactory(deps: ContextDeps): (requestId: string, principal
     deps.log.warn({ enumName, wireValue }, "upstream sent an enum value usergraph does not know; served as UNSPECIFIED");
   };
   const tenants = deps.tenants;
-  // Without TENANTS_FILE: the one tenant, never reloaded. With it, the tenants may change at any SIGHUP
-  // (even from one to several), so every request reads the list in force and goes the multi-tenant way.
-  const single = tenants === undefined || !tenants.reloadable;
+  // Without TENANTS_FILE the tenants are fixed: the one tenant of today's variables, or the demo's. With it,
+  // they may change at any SIGHUP (even from one to several), so every request reads the list in force.
+  const fixed = tenants === undefined || !tenants.reloadable;
+  const single = fixed && (tenants === undefined || tenants.ids.length === 1);
+  const demoRoot = deps.demoRootTenant;
+  /** What a caller may see: the contract's rule, or every tenant for a caller naming none in the demo (demoRootTenant). */
+  const visibleTo = (principal: Principal, ids: readonly string[]): readonly string[] =>
+    demoRoot !== undefined && principal.tenants === undefined ? ids : visibleTenants(principal, ids);
   /**
    * The loaders of the one tenant the caller sees; with several or none visible, loaders that refuse every
    * use (TENANT_REQUIRED, or FORBIDDEN for none), so no root field can read any tenant's data.
    */
   const loadersOf = (principal: Principal, deadline: Deadline, onStale: (note: StaleNote) => void, touched: Set<string>): Loaders => {
-    const visible = visibleTenants(principal, tenants!.ids);
-    const runtime = visible.length === 1 ? tenants!.get(visible[0]!, deadline) : undefined;
+    const visible = visibleTo(principal, tenants!.ids);
+    // In the demo, a caller naming no tenant asks root fields of its first one (see ContextDeps.demoRootTenant).
+    const root = demoRoot !== undefined && principal.tenants === undefined ? demoRoot : visible.length === 1 ? visible[0] : undefined;
+    const runtime = root === undefined ? undefined : tenants!.get(root, deadline);
     if (runtime) {
       touched.add(runtime.id);
       return createLoaders(runtime.started, deadline, onStale);
@@ -104,6 +120,7 @@ export function contextFactory(deps: ContextDeps): (requestId: string, principal
       return tenants?.ids ?? [DEFAULT_TENANT];
     },
     single,
+    visible: visibleTo,
     nameOf: (id) => tenants?.nameOf(id) ?? id,
     loaders: (id, deadline, onStale) => {
       // Held for the request's lifetime: a reload that retires the tenant lets this request finish first.
@@ -122,7 +139,7 @@ export function contextFactory(deps: ContextDeps): (requestId: string, principal
     // Made on first use: a request that reads no source (`{ __typename }`, introspection, a refusal) makes none.
     const loaders: LoaderBox = {
       make:
-        single && (tenants === undefined || principal.tenants === undefined)
+        fixed && (tenants === undefined || principal.tenants === undefined)
           ? () => {
               touched.add(access.ids[0]!);
               return createLoaders(deps.started, deadline, onStale);
@@ -152,6 +169,8 @@ export function contextFactory(deps: ContextDeps): (requestId: string, principal
 /** What a request may know of the tenants: their ids and names, and how to make one tenant's loaders. */
 interface TenantAccess {
   ids: readonly string[];
+  /** The ids of `ids` this caller may see (visibleTenants, or the demo's rule: ContextDeps.demoRootTenant). */
+  visible(principal: Principal, ids: readonly string[]): readonly string[];
   /** One tenant: its loaders are the request's own (`tenant(id:)` swaps no context). */
   single: boolean;
   nameOf(id: string): string;
@@ -193,14 +212,14 @@ class RequestContext implements Context {
   }
 
   tenantView(id: string, responseKey: string | number): TenantView {
-    // The configured id, not the caller's string: only what `visibleTenants` returns goes on (log lines included).
-    const visible = visibleTenants(this.principal, this.access.ids).find((v) => v === id);
+    // The configured id, not the caller's string: only what `visible` returns goes on (log lines included).
+    const visible = this.access.visible(this.principal, this.access.ids).find((v) => v === id);
     if (visible === undefined) throw new TenantForbiddenError();
     return this.viewOf(visible, String(responseKey));
   }
 
   visibleTenantViews(responseKey: string | number): TenantView[] {
-    return visibleTenants(this.principal, this.access.ids).map((id, i) => this.viewOf(id, `${responseKey}.${i}`));
+    return this.access.visible(this.principal, this.access.ids).map((id, i) => this.viewOf(id, `${responseKey}.${i}`));
   }
 
   private viewOf(id: string, scopeKey: string): TenantView {

@@ -1,15 +1,42 @@
-import type { Config } from "./config";
+import type { Config, TenantConfig } from "./config";
 import { DEMO } from "./simulator/demo-data";
-import type { Simulator } from "./simulator/simulator";
+import type { Simulator, SimulatorDataset } from "./simulator/simulator";
 import { sources } from "./sources";
+import { DEFAULT_TENANT } from "./tenants-file";
+import type { SourceName } from "./upstream/source";
+
+/**
+ * The demo's customers, each served by a simulator of its own (its own data and credentials). The first is
+ * `default`, today's single tenant, so the README's root-field queries, cursors and cache keys are those of
+ * a single-tenant deployment; the second shows tenancy (docs/tenants.md, "Trying it in the demo").
+ */
+export const DEMO_TENANTS: ReadonlyArray<{ id: string; name: string; dataset: SimulatorDataset }> = [
+  { id: DEFAULT_TENANT, name: "Contoso", dataset: "demo" },
+  { id: "woodgrove", name: "Woodgrove Bank", dataset: "woodgrove" },
+];
+
+/** Each source that has a side in the simulator, pointed at it with the credentials it accepts. */
+function connectionsTo(simulator: Simulator): Record<SourceName, unknown> {
+  const connections: Record<SourceName, unknown> = {};
+  for (const source of sources()) if (source.demo) connections[source.name] = source.demo(simulator);
+  return connections;
+}
 
 /** Points every source that has a side in the simulator at it, with the credentials it accepts. */
 export function withSimulatorSources(config: Config, simulator: Simulator): Config {
   const entries = { ...config.sources };
-  for (const source of sources()) {
-    if (source.demo) entries[source.name] = { settings: entries[source.name]?.settings, connection: source.demo(simulator) };
-  }
+  for (const [name, connection] of Object.entries(connectionsTo(simulator)))
+    entries[name] = { settings: entries[name]?.settings, connection };
   return Object.freeze({ ...config, sources: entries });
+}
+
+/**
+ * The demo's tenants (DEMO_TENANTS), each on its own simulator (in DEMO_TENANTS' order): the first's are
+ * also the single-tenant connections (`sources`), as before tenants.
+ */
+export function withSimulatorTenants(config: Config, simulators: readonly Simulator[]): Config {
+  const tenants: TenantConfig[] = DEMO_TENANTS.map((t, i) => ({ id: t.id, name: t.name, connections: connectionsTo(simulators[i]!) }));
+  return Object.freeze({ ...withSimulatorSources(config, simulators[0]!), tenants });
 }
 
 /**
@@ -30,6 +57,9 @@ export function demoExampleVariables(now = Date.now()): Record<string, unknown> 
     since: new Date(now - 7 * 86_400_000).toISOString(),
     machineId: "fs01",
     alertFilter: { severities: ["HIGH", "MEDIUM"] },
+    // both-tenants.graphql: the demo's two customers (DEMO_TENANTS).
+    customerA: DEMO_TENANTS[0]!.id,
+    customerB: DEMO_TENANTS[1]!.id,
   };
 }
 
@@ -67,6 +97,10 @@ export function demoBanner(graphqlUrl: string, simulatorUrl: string, pages: Bann
     "",
     `  curl -s ${graphqlUrl} -H 'content-type: application/json' \\`,
     `    -d '{"query":"{ esetUsers(uuids: [\\"${DEMO.esetAlice}\\", \\"${DEMO.esetBob}\\", \\"unknown\\"]) { uuid displayName protectionStatus activeProductIds } }"}'`,
+    "",
+    `Two customers (tenants), each on a simulator of its own: root fields answer for ${DEMO_TENANTS[0]!.name} ("${DEMO_TENANTS[0]!.id}"),`,
+    `tenant(id:) for either (the explorer's BothTenants tab asks both):`,
+    `  { ${DEMO_TENANTS.map((t) => `${t.id}: tenant(id: "${t.id}") { name esetUserList(first: 3) { edges { node { displayName } } } }`).join(" ")} }`,
     "",
     "Set DEFENDER_* and/or ESET_* variables (see README.md) to talk to the real vendors.",
     "",

@@ -2,7 +2,7 @@ import "reflect-metadata";
 import type { AddressInfo } from "node:net";
 import type { DestinationStream, Logger } from "pino";
 import { reloadTenants, type Config, type Env } from "./config";
-import { demoExampleVariables, withSimulatorSources } from "./demo";
+import { DEMO_TENANTS, demoExampleVariables, withSimulatorTenants } from "./demo";
 import { Authenticator } from "./auth/authenticator";
 import { createLogger, Redactor } from "./observability/logger";
 import { Metrics } from "./observability/metrics";
@@ -28,8 +28,10 @@ export interface Gateway {
   config: Config;
   log: Logger;
   server: AppServer;
-  /** Only in demo mode. */
+  /** Only in demo mode: the simulator of its first tenant (`default`). */
   simulator?: Simulator;
+  /** Only in demo mode: each demo tenant's simulator, by tenant id (DEMO_TENANTS). */
+  demoSimulators?: ReadonlyMap<string, Simulator>;
   clients: Clients;
   /** The one entity cache, and what each source's loaders read (the context's input). */
   stores: { cache: EntityCache; listings: ListingBudget; started: readonly StartedEntry[] };
@@ -81,12 +83,27 @@ export async function startGateway(input: Config, options: GatewayOptions = {}):
   const log = createLogger({ level: input.logLevel, redactor, destination: options.logDestination });
 
   let simulator: Simulator | undefined;
+  const simulators: Simulator[] = [];
+  const closeSimulators = () => Promise.all(simulators.map((sim) => sim.close()));
   let config = input;
   if (config.demo) {
-    simulator = await startSimulator({ port: config.simulatorPort, latencyMs: config.simulatorLatencyMs }).catch((err: unknown) => {
-      throw portInUse(err, "SIMULATOR_PORT", "the demo's vendor simulator", "127.0.0.1", config.simulatorPort);
-    });
-    config = withSimulatorSources(config, simulator);
+    // One simulator per demo tenant, each with its customer's data and credentials: the first on
+    // SIMULATOR_PORT (as before tenants), the others on free ports.
+    try {
+      for (const [i, tenant] of DEMO_TENANTS.entries()) {
+        const port = i === 0 ? config.simulatorPort : 0;
+        simulators.push(
+          await startSimulator({ port, latencyMs: config.simulatorLatencyMs, dataset: tenant.dataset }).catch((err: unknown) => {
+            throw portInUse(err, "SIMULATOR_PORT", "the demo's vendor simulator", "127.0.0.1", port);
+          }),
+        );
+      }
+    } catch (err) {
+      await closeSimulators();
+      throw err;
+    }
+    simulator = simulators[0];
+    config = withSimulatorTenants(config, simulators);
   }
   if (config.auth.jwt?.secret) redactor.addSecret(new TextDecoder().decode(config.auth.jwt.secret));
   for (const key of config.auth.apiKeys) redactor.addSecret(key.clear);
@@ -108,7 +125,7 @@ export async function startGateway(input: Config, options: GatewayOptions = {}):
     const { mode, manifests } = config.trustedDocuments;
     trustedDocuments = new TrustedDocuments(mode, manifests, log, metrics, undefined, config.tenants ?? []);
   } catch (err) {
-    await simulator?.close();
+    await closeSimulators();
     throw err;
   }
   const metricsExposure = { ...config.metrics, production: config.production };
@@ -223,6 +240,8 @@ export async function startGateway(input: Config, options: GatewayOptions = {}):
         requestDeadlineMs: config.requestDeadlineMs,
         log,
         maxListIds: config.limits.maxListIds,
+        // The demo only: a caller whose credential names no tenant sees both and asks root fields of the first.
+        demoRootTenant: config.demo ? DEMO_TENANTS[0]!.id : undefined,
       },
       trustedDocuments,
       compileDocuments: config.trustedDocuments.compiled,
@@ -236,7 +255,7 @@ export async function startGateway(input: Config, options: GatewayOptions = {}):
     await server?.stop().catch(() => {});
     await clients?.close().catch(() => {});
     await redis?.close();
-    await simulator?.close();
+    await closeSimulators();
     throw err;
   }
 
@@ -253,6 +272,7 @@ export async function startGateway(input: Config, options: GatewayOptions = {}):
     log,
     server: started,
     simulator,
+    demoSimulators: config.demo ? new Map(DEMO_TENANTS.map((t, i) => [t.id, simulators[i]!])) : undefined,
     clients: openClients,
     stores,
     metrics,
@@ -286,7 +306,7 @@ export async function startGateway(input: Config, options: GatewayOptions = {}):
         const summary = await started.stop(() => openClients.drainQueues());
         await openClients.close();
         await redis?.close();
-        await simulator?.close();
+        await closeSimulators();
         log.flush();
         return summary;
       })());

@@ -80,7 +80,15 @@ function assets(): Record<string, Asset> {
 /** The named operations in schema/operations/, most useful first, as GraphiQL tabs. */
 export function operationTabs(examples: Readonly<Record<string, unknown>> = {}): Array<{ query: string; variables?: string }> {
   const dir = join(root, "schema", "operations");
-  const first = ["both-users.graphql", "person.graphql", "eset-user-list.graphql", "defender-users.graphql", "eset-users.graphql"];
+  const first = [
+    "both-users.graphql",
+    // The demo's two tenants in one request (docs/tenants.md, "Trying it in the demo").
+    "both-tenants.graphql",
+    "person.graphql",
+    "eset-user-list.graphql",
+    "defender-users.graphql",
+    "eset-users.graphql",
+  ];
   const rank = (f: string) => (first.includes(f) ? first.indexOf(f) : first.length);
   const files = readdirSync(dir)
     .filter((f) => f.endsWith(".graphql"))

@@ -57,15 +57,16 @@ export interface DefenderRelations {
 }
 
 const TENANT = "a839b112-1253-6432-9bf6-94542403f21c";
-const HOUR = 3_600_000;
-const DAY = 24 * HOUR;
+export const HOUR = 3_600_000;
+export const DAY = 24 * HOUR;
 
 /** An ISO time `ms` before `now`, with Defender's 7-digit fraction of a second. */
-function before(now: number, ms: number): string {
+export function before(now: number, ms: number): string {
   return new Date(now - ms).toISOString().replace(/\.(\d{3})Z$/, ".$10000Z");
 }
 
-function machine(id: string, fields: WireObject): WireObject {
+/** A machine with every documented key: the defaults of a Contoso workstation, then `fields`. */
+export function machine(id: string, fields: WireObject): WireObject {
   return {
     id,
     computerDnsName: null,
@@ -126,11 +127,13 @@ export function evidence(entityType: string, evidenceCreationTime: string, field
   return Object.assign(item, fields);
 }
 
-function userEvidence(at: string, accountName: string, domainName: string, upn: string, sid: string, aadUserId: string): WireObject {
+/** User evidence: what Defender itself says an account's UPN is. */
+export function userEvidence(at: string, accountName: string, domainName: string, upn: string, sid: string, aadUserId: string): WireObject {
   return evidence("User", at, { accountName, domainName, userPrincipalName: upn, userSid: sid, aadUserId });
 }
 
-function alert(id: string, fields: WireObject): WireObject {
+/** An alert with every documented key (null when unknown), then `fields`. */
+export function alert(id: string, fields: WireObject): WireObject {
   return {
     id,
     incidentId: null,
@@ -166,7 +169,7 @@ function alert(id: string, fields: WireObject): WireObject {
 }
 
 /** Times of an alert `ageMs` old: events a few minutes before creation, updated `updatedMs` later. */
-function times(now: number, ageMs: number, updatedMs = 2 * 60_000): WireObject {
+export function times(now: number, ageMs: number, updatedMs = 2 * 60_000): WireObject {
   return {
     firstEventTime: before(now, ageMs + 4 * 60_000),
     lastEventTime: before(now, ageMs + 60_000),

@@ -3,11 +3,22 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo, Socket } from "node:net";
 import { activeProductsOf, DEMO, demoData, type WireObject } from "./demo-data";
 import { benchMachineId, benchRelations, demoRelations, type DefenderRelations } from "./defender-relations";
+import { woodgroveData } from "./woodgrove-data";
 import type { ActiveFault, Fault, FaultTarget } from "./faults";
 import { matches, ODataError, parseFilter, type FilterNode } from "./odata";
 import { stringifyWire } from "./wire-json";
 
-/** Credentials the simulator accepts; demo mode configures the clients with them. */
+/** The Entra app and ESET API user a simulator accepts (one customer's credentials). */
+export interface SimulatorCredentials {
+  readonly tenantId: string;
+  readonly clientId: string;
+  readonly clientSecret: string;
+  readonly scope: string;
+  readonly esetUsername: string;
+  readonly esetPassword: string;
+}
+
+/** Credentials the simulator accepts by default; demo mode configures the clients with them. */
 export const SIMULATOR_CREDENTIALS = {
   tenantId: "00000000-0000-4000-8000-00000000d3e0",
   clientId: "usergraph-demo-client",
@@ -15,7 +26,23 @@ export const SIMULATOR_CREDENTIALS = {
   scope: "https://api.securitycenter.microsoft.com/.default",
   esetUsername: "usergraph-demo@example.com",
   esetPassword: "demo-eset-password-not-for-production",
-} as const;
+} as const satisfies SimulatorCredentials;
+
+/** The demo's second customer (dataset "woodgrove"): its own Entra tenant, app and ESET API user. */
+export const WOODGROVE_CREDENTIALS = {
+  tenantId: "00000000-0000-4000-8000-0000000a3e0b",
+  clientId: "usergraph-demo-client-woodgrove",
+  clientSecret: "woodgrove-client-secret-not-for-production",
+  scope: "https://api.securitycenter.microsoft.com/.default",
+  esetUsername: "usergraph-demo@woodgrove.example",
+  esetPassword: "woodgrove-eset-password-not-for-production",
+} as const satisfies SimulatorCredentials;
+
+/**
+ * Which customer's data a simulator serves: `demo` (Contoso: the README's users, machines and alerts) or
+ * `woodgrove` (the demo's second tenant, src/simulator/woodgrove-data.ts: a few people of another company).
+ */
+export type SimulatorDataset = "demo" | "woodgrove";
 
 export interface SimulatorOptions {
   port?: number;
@@ -44,6 +71,10 @@ export interface SimulatorOptions {
    * with `@odata.nextLink`): lets a test follow many pages without generating 10,000 entities a page.
    */
   defenderPageSize?: number;
+  /** Whose data it serves (default `demo`); the generated extras (extraEsetUsers, …) come on top of either. */
+  dataset?: SimulatorDataset;
+  /** The credentials it accepts; default SIMULATOR_CREDENTIALS (WOODGROVE_CREDENTIALS for the `woodgrove` dataset). */
+  credentials?: SimulatorCredentials;
 }
 
 /** What usergraph's Entra app is granted in the simulator by default: every read permission it uses. */
@@ -136,6 +167,8 @@ export class Simulator {
   readonly peakInFlight: Record<SimSource, number> = { DEFENDER: 0, ESET: 0 };
   /** Every access and refresh token handed out, so tests can check none of them leaks. */
   readonly issuedTokens: string[] = [];
+  /** The Entra app and ESET API user whose token requests it grants. */
+  readonly credentials: SimulatorCredentials;
 
   private readonly faults: ActiveFault[] = [];
   /** While set (`holdApi`), API requests wait for it before they are answered. */
@@ -154,6 +187,7 @@ export class Simulator {
     this.tokenTtlSec = options.tokenTtlSec ?? 3599;
     this.defenderPageSize = options.defenderPageSize ?? MAX_PAGE;
     this.defenderRoles = options.defenderRoles ?? DEFAULT_DEFENDER_ROLES;
+    this.credentials = options.credentials ?? (options.dataset === "woodgrove" ? WOODGROVE_CREDENTIALS : SIMULATOR_CREDENTIALS);
     this.startedAt = Date.now();
     this.loadDemoData();
   }
@@ -164,7 +198,7 @@ export class Simulator {
 
   /** The Entra token endpoint for the simulator's tenant. */
   get defenderTokenUrl(): string {
-    return `${this.baseUrl}/${SIMULATOR_CREDENTIALS.tenantId}/oauth2/v2.0/token`;
+    return `${this.baseUrl}/${this.credentials.tenantId}/oauth2/v2.0/token`;
   }
 
   get esetTokenUrl(): string {
@@ -264,10 +298,17 @@ export class Simulator {
   }
 
   private loadDemoData(): void {
-    const data = demoData();
-    for (const u of data.defender) this.defenderUsers.set(u.id as string, u);
-    for (const u of data.eset) this.esetUsers.set(u.uuid as string, u);
-    this.addRelations(demoRelations(data.defender, this.startedAt));
+    if (this.options.dataset === "woodgrove") {
+      const data = woodgroveData(this.startedAt);
+      for (const u of data.defender) this.defenderUsers.set(u.id as string, u);
+      for (const u of data.eset) this.esetUsers.set(u.uuid as string, u);
+      this.addRelations(data.relations);
+    } else {
+      const data = demoData();
+      for (const u of data.defender) this.defenderUsers.set(u.id as string, u);
+      for (const u of data.eset) this.esetUsers.set(u.uuid as string, u);
+      this.addRelations(demoRelations(data.defender, this.startedAt));
+    }
     const benchUsers = this.options.extraDefenderUsers ?? 0;
     this.addRelations(
       benchRelations(this.options.extraDefenderMachines ?? 0, this.options.extraDefenderAlerts ?? 0, benchUsers, this.startedAt),
@@ -437,12 +478,12 @@ export class Simulator {
         trace_id: randomUUID(),
       }),
     });
-    if (tenant !== SIMULATOR_CREDENTIALS.tenantId) return fail(400, "invalid_request", "AADSTS90002: Tenant not found.");
+    if (tenant !== this.credentials.tenantId) return fail(400, "invalid_request", "AADSTS90002: Tenant not found.");
     if (form.get("grant_type") !== "client_credentials")
       return fail(400, "unsupported_grant_type", "AADSTS70003: The app requested an unsupported grant type.");
-    if (form.get("client_id") !== SIMULATOR_CREDENTIALS.clientId)
+    if (form.get("client_id") !== this.credentials.clientId)
       return fail(400, "unauthorized_client", "AADSTS700016: Application not found in the directory.");
-    if (form.get("client_secret") !== SIMULATOR_CREDENTIALS.clientSecret)
+    if (form.get("client_secret") !== this.credentials.clientSecret)
       return fail(401, "invalid_client", "AADSTS7000215: Invalid client secret provided.");
     if (!(form.get("scope") ?? "").endsWith("/.default"))
       return fail(400, "invalid_scope", "AADSTS1002012: The provided value for scope is not valid.");
@@ -461,7 +502,7 @@ export class Simulator {
       body: JSON.stringify({ error: "invalid_grant", error_description: description }),
     });
     if (grant === "password") {
-      if (form.get("username") !== SIMULATOR_CREDENTIALS.esetUsername || form.get("password") !== SIMULATOR_CREDENTIALS.esetPassword) {
+      if (form.get("username") !== this.credentials.esetUsername || form.get("password") !== this.credentials.esetPassword) {
         return invalid("Invalid username or password");
       }
     } else if (grant === "refresh_token") {
@@ -936,13 +977,13 @@ function benchDefenderUser(name: string, i: number, machines = 0): WireObject {
 /** Environment variables that point both usergraph sources at a simulator, with the credentials it accepts. */
 export function simulatorEnv(sim: Simulator): Record<string, string> {
   return {
-    DEFENDER_TENANT_ID: SIMULATOR_CREDENTIALS.tenantId,
-    DEFENDER_CLIENT_ID: SIMULATOR_CREDENTIALS.clientId,
-    DEFENDER_CLIENT_SECRET: SIMULATOR_CREDENTIALS.clientSecret,
+    DEFENDER_TENANT_ID: sim.credentials.tenantId,
+    DEFENDER_CLIENT_ID: sim.credentials.clientId,
+    DEFENDER_CLIENT_SECRET: sim.credentials.clientSecret,
     DEFENDER_API_URL: sim.url,
     DEFENDER_TOKEN_URL: sim.defenderTokenUrl,
-    ESET_USERNAME: SIMULATOR_CREDENTIALS.esetUsername,
-    ESET_PASSWORD: SIMULATOR_CREDENTIALS.esetPassword,
+    ESET_USERNAME: sim.credentials.esetUsername,
+    ESET_PASSWORD: sim.credentials.esetPassword,
     ESET_API_URL: sim.url,
     ESET_TOKEN_URL: sim.esetTokenUrl,
   };

@@ -251,7 +251,16 @@ export function createClients(options: ClientsOptions): Clients {
       );
     },
   });
-  const sender = new RetryingSender(transport, new RetryPolicy(options.retry), options.attemptTimeoutMs, observe, guards);
+  // The process's sender serves the deployment's first tenant (its only one, or the demo's `default`): its calls
+  // count against that tenant's share of an operation's price, which `tenant(id:)` may name (deadline.ts).
+  const sender = new RetryingSender(
+    transport,
+    new RetryPolicy(options.retry),
+    options.attemptTimeoutMs,
+    observe,
+    guards,
+    configuredTenants(options.config)[0]?.id,
+  );
   const pendingMemory = new PendingMemory();
 
   /**
@@ -262,7 +271,9 @@ export function createClients(options: ClientsOptions): Clients {
    * cache keys, pending ids and cursor keys never meet another tenant's, even with the same credentials.
    */
   const startTenant = (tenant: TenantConfig): Running => {
-    const isDefault = !reloadable;
+    // Without TENANTS_FILE: the deployment's first tenant (its only one, or the demo's `default`) keeps the
+    // process's sender, guards and identities as before tenants; the demo's second tenant gets its own.
+    const isDefault = !reloadable && tenant.id === configured[0]!.id;
     const ownGuards: Partial<Record<SourceName, Required<SourceGuards>>> = isDefault ? guards : {};
     const guardSet = { tenant: tenant.id, own: ownGuards };
     allGuards.add(guardSet);
@@ -338,7 +349,8 @@ export function createClients(options: ClientsOptions): Clients {
   };
 
   const configured = configuredTenants(options.config);
-  const reloadable = options.config.tenants !== undefined;
+  // TENANTS_FILE's tenants change on SIGHUP; the demo's (src/demo.ts) are fixed.
+  const reloadable = options.config.tenants !== undefined && !options.config.demo;
   let byId = new Map(configured.map((t) => [t.id, t]));
   let ids: readonly string[] = configured.map((t) => t.id);
   const running = new Map<string, Running>();

@@ -185,7 +185,7 @@ it("runs a query in /explorer in headless Chromium with nothing but 127.0.0.1 re
   expect(introspections.length).toBeGreaterThan(0);
   expect(introspections.every((x) => x.status === 200)).toBe(true);
   const tabs = await page.locator(".graphiql-tab .graphiql-tab-button").allTextContents();
-  expect(tabs.slice(0, 3).map((t) => t.trim())).toEqual(["BothUsers", "Person", "EsetUserList"]);
+  expect(tabs.slice(0, 3).map((t) => t.trim())).toEqual(["BothUsers", "BothTenants", "Person"]);
 
   // The first ready tab, with the demo's example variables, as it stands.
   await page.click(".graphiql-execute-button");
@@ -212,6 +212,25 @@ it("runs a query in /explorer in headless Chromium with nothing but 127.0.0.1 re
   expect(refusal).toContain('"esetUsers": null');
   expect(refusal).toContain('"id": "user1"');
   await page.screenshot({ path: join(root, "test-artifacts", "explorer-error.png") });
+
+  // The second ready tab asks the demo's two tenants at once: each answers with its own customer's data.
+  await page.locator(".graphiql-tab .graphiql-tab-button", { hasText: "BothTenants" }).click();
+  await page.locator(".graphiql-tab-active .graphiql-tab-button", { hasText: "BothTenants" }).waitFor({ timeout: 10_000 });
+  await page.locator(".graphiql-query-editor", { hasText: "fragment CustomerAtAGlance" }).waitFor({ timeout: 10_000 });
+  // Sent once the editor holds the tab's operation; read once its answer is back.
+  const answered = page.waitForResponse((r) => r.url().endsWith("/graphql") && (r.request().postData() ?? "").includes("BothTenants"), {
+    timeout: 15_000,
+  });
+  await page.click(".graphiql-execute-button");
+  expect((await answered).status()).toBe(200);
+  // The result pane renders the lines in view only: the answer's head, `tenants` and the first customer.
+  await page.locator(".result-window", { hasText: "Woodgrove Bank" }).waitFor({ timeout: 15_000 });
+  const tenants = (await page.locator(".result-window").textContent()) ?? "";
+  expect(tenants).toContain('"id": "default"');
+  expect(tenants).toContain('"name": "Contoso"');
+  expect(tenants).toContain('"id": "woodgrove"');
+  expect(tenants).toContain('"customerA"');
+  expect(tenants).not.toContain('"errors"');
 
   const origin = new URL(explorerUrl).host;
   expect([...hosts.keys()]).toEqual([origin]);

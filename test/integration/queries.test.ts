@@ -34,6 +34,15 @@ describe("queries against the simulator", () => {
     expect(stack.sim.count({ source: "DEFENDER", kind: "api" })).toBe(1);
   });
 
+  it("answers tenant(id: \"default\") in a single-tenant deployment within the operation's price, as the root field does", async () => {
+    // The process's sender serves the one tenant: its calls count against the share tenant(id:) names
+    // (with the root fields' share at 0 here, they were once refused OPERATION_LIMIT_EXCEEDED).
+    const query = `query ($id: ID!) { t: tenant(id: "default") { id defenderUser(id: $id) { id } } }`;
+    const res = await stack.post(JSON.stringify({ query, variables: { id: DEMO.defenderAlice } }));
+    expect(res.body).toEqual({ data: { t: { id: "default", defenderUser: { id: DEMO.defenderAlice } } } });
+    expect(stack.sim.count({ source: "DEFENDER", kind: "api" })).toBe(1);
+  });
+
   it("returns null and no error when ESET answers 404", async () => {
     const res = await stack.gql(EsetUserDocument, { uuid: "0000dead-0000-4000-8000-000000000000" });
     expect(res.body).toEqual({ data: { esetUser: null } });

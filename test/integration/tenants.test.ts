@@ -40,7 +40,10 @@ function tenantEntry(id: string, sim: Simulator, secretEnv: string) {
 }
 
 beforeAll(async () => {
-  [simA, simB] = await Promise.all([startSimulator(), startSimulator({ extraDefenderUsers: 3, extraEsetUsers: 5 })]);
+  [simA, simB] = await Promise.all([
+    startSimulator(),
+    startSimulator({ extraDefenderUsers: 3, extraEsetUsers: 5, extraDefenderMachines: 2, extraDefenderAlerts: 2 }),
+  ]);
   const file = join(mkdtempSync(join(tmpdir(), "usergraph-tenants-")), "tenants.json");
   // A and B use the same credentials on purpose: their cache entries and cursors are kept apart by the tenant
   // (and here also by their URLs: two simulators cannot share one).
@@ -217,6 +220,28 @@ describe("tenants", () => {
     expect(b.body.data!.defenderUser.id).toBe(id);
     expect(simA.count({ kind: "api", endpoint: "users.get" })).toBe(1);
     expect(simB.count({ kind: "api", endpoint: "users.get" })).toBe(1);
+  });
+
+  it("never serves A a listing B's caller kept (fleet, alert window, ESET's user list), 0 calls at B", async () => {
+    // Listings are named alike in every tenant ("fleet"): once, B's fleet was A's answer.
+    const since = new Date(Date.now() - 7 * 86_400_000).toISOString();
+    const lists = `query ($since: DateTime!) {
+      defenderMachines(first: 1, orderBy: { field: RISK_SCORE }) { totalCount }
+      defenderAlerts(first: 1, filter: { createdSince: $since }) { totalCount }
+      esetUserList(first: 1) { totalCount }
+    }`;
+    const b = await ask(KEY_B, lists, { since });
+    expect(b.body.errors).toBeUndefined();
+    expect(b.body.data!.defenderMachines.totalCount).toBe(simB.defenderMachines.size);
+    simB.reset();
+    const a = await ask(KEY_A, lists, { since });
+    expect(a.body.errors).toBeUndefined();
+    // B holds two machines, an alert or two this week and five ESET users more than A.
+    expect(a.body.data!.defenderMachines.totalCount).toBe(simA.defenderMachines.size);
+    expect(a.body.data!.defenderMachines.totalCount).toBeLessThan(b.body.data!.defenderMachines.totalCount);
+    expect(a.body.data!.defenderAlerts.totalCount).toBeLessThan(b.body.data!.defenderAlerts.totalCount);
+    expect(a.body.data!.esetUserList.totalCount).toBe(simA.esetUsers.size);
+    expect(simB.requests.length).toBe(0);
   });
 
   it("refuses under tenant(id:) a cursor minted in another tenant, with 0 calls at that tenant", async () => {

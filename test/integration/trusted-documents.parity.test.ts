@@ -49,6 +49,9 @@ const FOUND: Record<string, unknown> = {
   first: 3,
   machineId: "fs01.contoso.com",
   ref: "alice@contoso.com",
+  // BothTenants on a single-tenant gateway: its one tenant, and one it does not have (FORBIDDEN, alike on both paths).
+  customerA: "default",
+  customerB: "woodgrove",
 };
 const NOT_FOUND: Record<string, unknown> = {
   ...FOUND,
@@ -58,6 +61,7 @@ const NOT_FOUND: Record<string, unknown> = {
   uuids: ["00000000-0000-4000-8000-000000000000"],
   machineId: "nosuchmachine",
   ref: "nobody@contoso.com",
+  customerA: "nobody",
 };
 /** More ids than any list limit allows: refused by price before any vendor call. */
 const TOO_MANY: Record<string, unknown> = {

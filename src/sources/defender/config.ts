@@ -1,6 +1,6 @@
 import type { SourceConfigSpec } from "../../config";
 import type { RateWindow } from "../../upstream/rate-limiter";
-import { SIMULATOR_CREDENTIALS, type Simulator } from "../../simulator/simulator";
+import type { Simulator } from "../../simulator/simulator";
 
 /** Where and as whom usergraph calls Defender: an Entra app's client credentials. */
 export interface DefenderConnection {
@@ -85,10 +85,10 @@ export const defenderConfig: SourceConfigSpec<DefenderConnection, DefenderSettin
 /** The demo: Defender's side of the built-in simulator, with the credentials it accepts. */
 export function defenderOnSimulator(simulator: Simulator): DefenderConnection {
   return {
-    tenantId: SIMULATOR_CREDENTIALS.tenantId,
-    clientId: SIMULATOR_CREDENTIALS.clientId,
-    clientSecret: SIMULATOR_CREDENTIALS.clientSecret,
-    scope: SIMULATOR_CREDENTIALS.scope,
+    tenantId: simulator.credentials.tenantId,
+    clientId: simulator.credentials.clientId,
+    clientSecret: simulator.credentials.clientSecret,
+    scope: simulator.credentials.scope,
     apiUrl: new URL(simulator.url),
     tokenUrl: new URL(simulator.defenderTokenUrl),
   };

@@ -1,6 +1,6 @@
 import type { SourceConfigSpec } from "../../config";
 import type { RateWindow } from "../../upstream/rate-limiter";
-import { SIMULATOR_CREDENTIALS, type Simulator } from "../../simulator/simulator";
+import type { Simulator } from "../../simulator/simulator";
 
 export const ESET_REGIONS = ["eu", "de", "us", "ca"] as const;
 export type EsetRegion = (typeof ESET_REGIONS)[number];
@@ -67,8 +67,8 @@ export const esetConfig: SourceConfigSpec<EsetConnection, EsetSettings> = {
 /** The demo: ESET's side of the built-in simulator, with the credentials it accepts. */
 export function esetOnSimulator(simulator: Simulator): EsetConnection {
   return {
-    username: SIMULATOR_CREDENTIALS.esetUsername,
-    password: SIMULATOR_CREDENTIALS.esetPassword,
+    username: simulator.credentials.esetUsername,
+    password: simulator.credentials.esetPassword,
     region: "eu",
     apiUrl: new URL(simulator.url),
     tokenUrl: new URL(simulator.esetTokenUrl),
