@@ -4,7 +4,7 @@ import { InMemoryLRUCache, type KeyValueCache } from "@apollo/utils.keyvaluecach
 import type { Principal } from "../auth/principal";
 
 /**
- * Automatic persisted queries, one namespace per caller. Shared APQ lets any caller test whether someone
+ * Automatic persisted queries, one namespace per caller (and per the tenants it names). Shared APQ lets any caller test whether someone
  * else ran a given document (send its hash alone: PERSISTED_QUERY_NOT_FOUND or data), so every stored hash
  * is keyed by a digest of the principal too (kind and subject: an API key's label, a JWT's `sub`).
  *
@@ -55,8 +55,16 @@ export class PerPrincipalApq {
 
 const SHA256_HEX = /^[0-9a-f]{64}$/;
 
+/**
+ * The caller's namespace: kind and subject, and the tenants its credential names. The subject alone is not
+ * enough with tenants: two JWTs with one `sub` (or none: "(no sub)") may name different tenants, and the
+ * text of a query one tenant's caller stored (its literals) must not be run or confirmed for another's. A
+ * credential that names no tenant keeps the namespace it had before tenants, so no stored hash is lost.
+ */
 function keyOf(principal: Principal, hash: string): string {
-  const namespace = createHash("sha256").update(`${principal.kind}\n${principal.subject}`).digest("base64url").slice(0, 22);
+  const named = principal.tenants;
+  const tenants = named === undefined ? "" : `\n${named === "*" ? "*" : [...named].sort().join("+")}`;
+  const namespace = createHash("sha256").update(`${principal.kind}\n${principal.subject}${tenants}`).digest("base64url").slice(0, 22);
   return `${namespace}:${hash}`;
 }
 

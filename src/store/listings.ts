@@ -46,7 +46,17 @@ export interface ListingsOptions<I> {
 /** How often a replica waiting for another's listing looks whether its claim is gone. */
 const SHARED_POLL_MS = 50;
 
+/** Numbers each Listings' part of the budget (see `space`). */
+let instances = 0;
+
 export class Listings<I> {
+  /**
+   * This object's part of the budget's keys. The budget is one LRU for the whole process, and `name` is the
+   * same for every tenant's (and every credentials') listing of a kind: without a part of its own, a tenant's
+   * fleet would be served to another tenant's callers from the budget ("fleet|fleet"). Each source of each
+   * tenant makes its own Listings, so what one kept is found by it alone.
+   */
+  private readonly space = `${++instances}`;
   /** Keys kept, oldest first (maxKept). */
   private readonly keys = new Set<string>();
   /** Listings being fetched, with the request whose deadline and lifetime the fetch runs under. */
@@ -60,7 +70,7 @@ export class Listings<I> {
   constructor(private readonly o: ListingsOptions<I>) {}
 
   private slot(key: string): string {
-    return `${this.o.name}|${key}`;
+    return `${this.space}|${this.o.name}|${key}`;
   }
 
   /** A fresh listing, or undefined. */
