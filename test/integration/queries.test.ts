@@ -34,7 +34,7 @@ describe("queries against the simulator", () => {
     expect(stack.sim.count({ source: "DEFENDER", kind: "api" })).toBe(1);
   });
 
-  it("answers tenant(id: \"default\") in a single-tenant deployment within the operation's price, as the root field does", async () => {
+  it('answers tenant(id: "default") in a single-tenant deployment within the operation\'s price, as the root field does', async () => {
     // The process's sender serves the one tenant: its calls count against the share tenant(id:) names
     // (with the root fields' share at 0 here, they were once refused OPERATION_LIMIT_EXCEEDED).
     const query = `query ($id: ID!) { t: tenant(id: "default") { id defenderUser(id: $id) { id } } }`;
