@@ -88,6 +88,15 @@ export interface ShutdownSummary {
   cut: number;
 }
 
+const METHOD_NOT_ALLOWED_BODY = JSON.stringify({
+  errors: [
+    {
+      message: "/graphql takes GET, POST and OPTIONS only: send the operation as a POST with content-type application/json.",
+      extensions: { code: ErrorCode.BAD_REQUEST },
+    },
+  ],
+});
+
 const SHUTTING_DOWN_BODY = JSON.stringify({
   errors: [
     {
@@ -297,6 +306,21 @@ export async function createServer(options: ServerOptions): Promise<AppServer> {
     url: "/graphql",
     onRequest: gate.onRequest,
     handler: fastPath ? (request, reply) => fastPath.answer(request, reply) ?? apolloHandler(request, reply) : apolloHandler,
+  });
+
+  // GraphQL over HTTP: a method /graphql does not take (PUT, DELETE, PATCH, …) is 405 with the methods it
+  // does, not the 404 of a path usergraph does not serve. Answered from the headers in onRequest, so no
+  // body is read, nothing is authenticated and Apollo never sees it.
+  const graphqlMethods = new Set(["GET", "HEAD", "POST", "OPTIONS"]);
+  const refuseMethod = (request: FastifyRequest, reply: FastifyReply): void => {
+    closeIfBodyUnbounded(request, reply);
+    void reply.code(405).header("allow", "GET, POST, OPTIONS").type("application/json").send(METHOD_NOT_ALLOWED_BODY);
+  };
+  app.route({
+    method: app.supportedMethods.filter((m) => !graphqlMethods.has(m)),
+    url: "/graphql",
+    onRequest: (request, reply) => refuseMethod(request, reply),
+    handler: (request, reply) => refuseMethod(request, reply),
   });
 
   return {

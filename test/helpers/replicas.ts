@@ -36,7 +36,7 @@ export async function startReplica(sim: Simulator, env: Record<string, string>):
   child.stdout!.on("data", (d: Buffer) => (out += d.toString()));
   child.stderr!.on("data", (d: Buffer) => (out += d.toString()));
   const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
-  const until = Date.now() + 20_000;
+  const until = Date.now() + 60_000; // a cold start on a loaded 2-core machine has taken over 20 s
   for (;;) {
     const m = /serving .* at (http:\/\/127\.0\.0\.1:\d+\/graphql)/.exec(out);
     if (m) {

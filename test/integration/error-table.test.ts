@@ -265,7 +265,7 @@ const cases: Array<{ name: string; expected: Seen; run: () => Promise<Seen> }> =
   },
   {
     name: "a method /graphql does not take",
-    expected: { status: 404, code: "—" },
+    expected: { status: 405, code: "BAD_REQUEST" },
     run: () => fetch(url(main), { method: "PUT", headers: { "x-api-key": FULL } }).then(seen),
   },
   // Trusted documents (docs/security.md).
