@@ -1,5 +1,6 @@
 import { UpstreamError } from "./upstream-error";
 import type { SourceName } from "./source";
+import { DEFAULT_TENANT } from "../tenants-file";
 
 /**
  * The time budget and lifetime of one GraphQL request. Every upstream attempt, rate-limit wait, retry sleep
@@ -47,7 +48,9 @@ export class Deadline {
 
   /** A tenant's budgets and spend; the operation's own for calls that name no tenant. */
   private ledger(tenant: string | undefined): [CallBudgets, Spent] {
-    if (tenant === undefined) return [this, this.spent];
+    // Calls that name no tenant are the `default` tenant's (a single-tenant deployment's), however its
+    // fields were asked: root fields and `tenant(id: "default")` share its loaders and its budget.
+    if (tenant === undefined) return [this.tenantBudgets?.get(DEFAULT_TENANT) ?? this, this.spent];
     let spent = this.spentByTenant?.get(tenant);
     if (!spent) (this.spentByTenant ??= new Map()).set(tenant, (spent = { calls: {}, attempts: {} }));
     return [this.tenantBudgets?.get(tenant) ?? this, spent];

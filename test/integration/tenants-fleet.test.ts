@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { SIMULATOR_CREDENTIALS, startSimulator, type Simulator } from "../../src/simulator/simulator";
 import { expectedRanking } from "../helpers/risk-ranking";
-import { codes, startGatewayOn, type GatewayClient, type GraphQLResponse } from "../helpers/stack";
+import { codes, startGatewayOn, startStack, type GatewayClient, type GraphQLResponse } from "../helpers/stack";
 
 /**
  * The fleet views per tenant and across tenants, and what an operation over several tenants costs each of
@@ -258,3 +258,20 @@ describe("what a tenant keeps in process", () => {
     for (const call of ofC) expect(heldByA.has(call.headers["response-id"] as string)).toBe(false);
   });
 });
+
+describe("tenant(id:) in a single-tenant deployment", () => {
+  it('prices tenant(id: "default") as the root fields and lets its calls spend that price', async () => {
+    const stack = await startStack();
+    try {
+      const query =
+        'query ($ids: [ID!]!) { tenant(id: "default") { defenderUsers(ids: $ids) { id } } defenderUser(id: "nosuch\\\\root") { id } }';
+      const res = await stack.post(JSON.stringify({ query, variables: { ids: ids3 } }));
+      // Root fields and tenant(id: "default") are one tenant: its 4 calls are within its one budget of 4.
+      expect(res.body.errors).toBeUndefined();
+      expect(stack.sim.count({ endpoint: "users.get" })).toBe(4);
+    } finally {
+      await stack.close();
+    }
+  });
+});
+const ids3 = ["nosuch\\d1", "nosuch\\d2", "nosuch\\d3"];
