@@ -251,16 +251,7 @@ export function createClients(options: ClientsOptions): Clients {
       );
     },
   });
-  // The process's sender serves the deployment's first tenant (its only one, or the demo's `default`): its calls
-  // count against that tenant's share of an operation's price, which `tenant(id:)` may name (deadline.ts).
-  const sender = new RetryingSender(
-    transport,
-    new RetryPolicy(options.retry),
-    options.attemptTimeoutMs,
-    observe,
-    guards,
-    configuredTenants(options.config)[0]?.id,
-  );
+  const sender = new RetryingSender(transport, new RetryPolicy(options.retry), options.attemptTimeoutMs, observe, guards);
   const pendingMemory = new PendingMemory();
 
   /**

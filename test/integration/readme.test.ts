@@ -29,6 +29,8 @@ it("answers every query of the README's first five minutes without an error", as
   expect(queries).toHaveLength(3);
   const gateway = await demo();
   try {
+    // The demo serves two tenants (docs/tenants.md): the README's root fields answer for the first, as before.
+    expect(gateway.clients.tenants.ids).toEqual(["default", "woodgrove"]);
     for (const query of queries) {
       const body = await ask(gateway, query);
       expect(body.errors).toBeUndefined();

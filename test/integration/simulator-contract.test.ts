@@ -3,7 +3,7 @@ import { join } from "node:path";
 import Ajv, { type ValidateFunction } from "ajv";
 import addFormats from "ajv-formats";
 import { DEMO } from "../../src/simulator/demo-data";
-import { startSimulator, type Simulator, SIMULATOR_CREDENTIALS } from "../../src/simulator/simulator";
+import { startSimulator, type Simulator, SIMULATOR_CREDENTIALS, WOODGROVE_CREDENTIALS } from "../../src/simulator/simulator";
 
 /**
  * The simulator's ESET answers must match ESET's own OpenAPI (a copy of shared/specs in test/fixtures), so the tests and demo mode
@@ -125,6 +125,36 @@ describe("the simulator against ESET's OpenAPI", () => {
 
   it("catches a field the spec does not have", () => {
     expect(validators.get!({ user: { uuid: "x", email: "typo@example.com" } })).toBe(false);
+  });
+
+  it("answers the demo's second tenant (dataset woodgrove) in the documented shape, with its own credentials only", async () => {
+    const woodgrove = await startSimulator({ dataset: "woodgrove" });
+    try {
+      const login = (username: string, password: string) =>
+        fetch(woodgrove.esetTokenUrl, {
+          method: "POST",
+          headers: { "content-type": "application/x-www-form-urlencoded" },
+          body: new URLSearchParams({ grant_type: "password", username, password }),
+        });
+      expect((await login(SIMULATOR_CREDENTIALS.esetUsername, SIMULATOR_CREDENTIALS.esetPassword)).status).toBe(400);
+      const own = (await (await login(WOODGROVE_CREDENTIALS.esetUsername, WOODGROVE_CREDENTIALS.esetPassword)).json()) as {
+        access_token: string;
+      };
+      const get = async (path: string) => {
+        const res = await fetch(woodgrove.url + path, { headers: { authorization: `Bearer ${own.access_token}` } });
+        expect(res.status).toBe(200);
+        return (await res.json()) as unknown;
+      };
+      expect(woodgrove.esetUsers.size).toBe(4);
+      for (const uuid of woodgrove.esetUsers.keys()) expectValid(validators.get!, await get(`/v1/users/${uuid}`));
+      const list = await get("/v1/users?pageSize=50");
+      expectValid(validators.list!, list);
+      expect((list as { users: Array<{ uuid: string }> }).users.map((u) => u.uuid).sort()).toEqual([...woodgrove.esetUsers.keys()].sort());
+      // Nothing of the first tenant's: Contoso's users are not there.
+      expect(woodgrove.esetUsers.has(DEMO.esetAlice)).toBe(false);
+    } finally {
+      await woodgrove.close();
+    }
   });
 
   it("covers every ESET enum value in the demo data", () => {
@@ -357,6 +387,41 @@ describe("the simulator against Defender's documented machine, alert and user en
     ).toBe(true);
     for (const a of all) expectValid(check.alert, a);
     expectValid(check.alert, await defender(`/api/alerts/${encodeURIComponent(all[0]!.id as string)}?$expand=evidence`));
+  });
+
+  it("answers the demo's second tenant's machines, alerts and log-on users (dataset woodgrove) in the documented shapes", async () => {
+    const woodgrove = await startSimulator({ dataset: "woodgrove" });
+    try {
+      const res = await fetch(woodgrove.defenderTokenUrl, {
+        method: "POST",
+        headers: { "content-type": "application/x-www-form-urlencoded" },
+        body: new URLSearchParams({
+          grant_type: "client_credentials",
+          client_id: WOODGROVE_CREDENTIALS.clientId,
+          client_secret: WOODGROVE_CREDENTIALS.clientSecret,
+          scope: WOODGROVE_CREDENTIALS.scope,
+        }),
+      });
+      expect(res.status).toBe(200);
+      const token = ((await res.json()) as { access_token: string }).access_token;
+      const get = async (path: string) => {
+        const answer = await fetch(woodgrove.url + path, { headers: { authorization: `Bearer ${token}` } });
+        expect(answer.status).toBe(200);
+        return (await answer.json()) as Json;
+      };
+      const machines = values(await get("/api/machines"));
+      expect(machines.map((m) => m.computerDnsName as string).every((n) => n.endsWith(".woodgrovebank.com"))).toBe(true);
+      for (const m of machines) {
+        expectValid(check.machine, m);
+        for (const u of values(await get(`/api/machines/${m.id as string}/logonusers`))) expectValid(check.user, u);
+      }
+      const alerts = values(await get("/api/alerts?$expand=evidence"));
+      expect(alerts.length).toBe(3);
+      for (const a of alerts) expectValid(check.alert, a);
+      for (const u of woodgrove.defenderUsers.values()) expectValid(check.user, u);
+    } finally {
+      await woodgrove.close();
+    }
   });
 
   it("answers every machine's logged-on users in the documented user shape", async () => {
