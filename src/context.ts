@@ -37,6 +37,8 @@ export interface Context {
   scopedFor(info: GraphQLResolveInfo): Context;
   /** `tenant(id:)`: the tenant with a context of its own; FORBIDDEN for one the caller may not see or that does not exist. */
   tenantView(id: string, responseKey: string | number): TenantView;
+  /** How many tenants the caller may see: what `tenants { … }` runs for (its price, src/limits/operation-limits.ts). */
+  tenantsVisible(): number;
   /** `tenants`: every tenant the caller may see, each with a context of its own. */
   visibleTenantViews(responseKey: string | number): TenantView[];
   /**
@@ -74,6 +76,18 @@ export interface ContextDeps {
   demoRootTenant?: string;
 }
 
+/** What a caller may see: the contract's rule, or every tenant for a caller naming none in the demo (demoRootTenant). */
+function visibility(deps: ContextDeps): (principal: Principal, ids: readonly string[]) => readonly string[] {
+  const demoRoot = deps.demoRootTenant;
+  return (principal, ids) => (demoRoot !== undefined && principal.tenants === undefined ? ids : visibleTenants(principal, ids));
+}
+
+/** How many tenants a caller sees (what `tenants { … }` runs for), without a request context: the fast path prices before it makes one. */
+export function tenantsVisibleTo(deps: ContextDeps): (principal: Principal) => number {
+  const visibleTo = visibility(deps);
+  return (principal) => visibleTo(principal, deps.tenants?.ids ?? [DEFAULT_TENANT]).length;
+}
+
 /**
  * Builds the context factory once at start-up. The unknown-enum memory is shared (log each value once per
  * process); loaders and the deadline are new for every request.
@@ -92,9 +106,7 @@ export function contextFactory(deps: ContextDeps): (requestId: string, principal
   const fixed = tenants === undefined || !tenants.reloadable;
   const single = fixed && (tenants === undefined || tenants.ids.length === 1);
   const demoRoot = deps.demoRootTenant;
-  /** What a caller may see: the contract's rule, or every tenant for a caller naming none in the demo (demoRootTenant). */
-  const visibleTo = (principal: Principal, ids: readonly string[]): readonly string[] =>
-    demoRoot !== undefined && principal.tenants === undefined ? ids : visibleTenants(principal, ids);
+  const visibleTo = visibility(deps);
   /**
    * The loaders of the one tenant the caller sees; with several or none visible, loaders that refuse every
    * use (TENANT_REQUIRED, or FORBIDDEN for none), so no root field can read any tenant's data.
@@ -216,6 +228,10 @@ class RequestContext implements Context {
     const visible = this.access.visible(this.principal, this.access.ids).find((v) => v === id);
     if (visible === undefined) throw new TenantForbiddenError();
     return this.viewOf(visible, String(responseKey));
+  }
+
+  tenantsVisible(): number {
+    return this.access.visible(this.principal, this.access.ids).length;
   }
 
   visibleTenantViews(responseKey: string | number): TenantView[] {

@@ -10,7 +10,7 @@ import { GraphQLError, type GraphQLSchema } from "graphql";
 import type { Logger } from "pino";
 import type { Authenticator } from "./auth/authenticator";
 import { closeIfBodyUnbounded, RequestGate, type GateOptions } from "./auth/request-gate";
-import { contextFactory, type Context, type ContextDeps } from "./context";
+import { contextFactory, tenantsVisibleTo, type Context, type ContextDeps } from "./context";
 import { ErrorCode } from "./errors/error-code";
 import type { Metrics } from "./observability/metrics";
 import { priceBookOf } from "./graph-parts";
@@ -293,6 +293,7 @@ export async function createServer(options: ServerOptions): Promise<AppServer> {
       metrics: options.metrics,
       principalOf: (request) => gate.principalOf(request),
       makeContext,
+      tenantsVisible: tenantsVisibleTo(options.contextDeps),
       fallback: apolloHandler,
     });
     const prepare = fastPath;

@@ -147,7 +147,7 @@ export class FastPath {
     }
     const vars = (variables ?? {}) as Record<string, unknown>;
     // Refusals and variables that do not coerce are Apollo's to answer, in its words (see above).
-    const price = this.pricer.check(prepared.document, prepared.operation, vars);
+    const price = this.pricer.check(prepared.document, prepared.operation, vars, () => this.deps.tenantsVisible(principal));
     if (price === null || price instanceof GraphQLError) {
       this.declined.inc();
       return undefined;
@@ -286,6 +286,8 @@ export interface FastPathDeps {
   metrics: Metrics;
   principalOf: (request: FastifyRequest) => Principal | undefined;
   makeContext: (requestId: string, principal: Principal, arrivedAt?: number) => Context;
+  /** How many tenants the caller sees, for the price of `tenants { … }` (as the context says on Apollo's path). */
+  tenantsVisible: (principal: Principal) => number;
   /** Apollo's handler, for a request the fast path found it could not answer only once it ran (variables that do not coerce). */
   fallback: (request: FastifyRequest, reply: FastifyReply) => Promise<string>;
 }

@@ -110,7 +110,8 @@ export function operationCostPlugin(pricer: OperationPricer): ApolloServerPlugin
   const listener: GraphQLRequestListener<BaseContext> = {
     async didResolveOperation({ document, request, operation, contextValue }) {
       if (!operation) return;
-      const outcome = pricer.check(document, operation, request.variables ?? {});
+      const seen = (contextValue as Partial<TenantCount> | undefined)?.tenantsVisible;
+      const outcome = pricer.check(document, operation, request.variables ?? {}, seen && (() => seen.call(contextValue)));
       if (outcome instanceof GraphQLError) throw outcome;
       if (outcome === null) return;
       const deadline = (contextValue as { deadline?: Deadline } | undefined)?.deadline;
@@ -119,6 +120,11 @@ export function operationCostPlugin(pricer: OperationPricer): ApolloServerPlugin
   };
   const listening = Promise.resolve(listener);
   return { requestDidStart: () => listening };
+}
+
+/** A request context that can say how many tenants its caller sees (src/context.ts). */
+interface TenantCount {
+  tenantsVisible(): number;
 }
 
 /**
@@ -130,8 +136,9 @@ export class OperationPricer {
   // is kept per document (Apollo hands out the same DocumentNode for the same query text, the fast path
   // keeps one per registered document) and per shape of the variables, which is all a price depends on.
   private readonly priced = new WeakMap<DocumentNode, Map<string, Priced>>();
-  // The variables a document's `tenant(id:)` fields read: a price depends on which tenants they name.
-  private readonly tenantVariables = new WeakMap<DocumentNode, readonly string[]>();
+  // The variables a document's `tenant(id:)` fields read, and whether it selects `tenants`: a price depends on
+  // which tenants they name, and on how many the caller sees.
+  private readonly tenantFields = new WeakMap<DocumentNode, TenantFields>();
 
   constructor(
     private readonly limits: OperationLimits,
@@ -143,18 +150,33 @@ export class OperationPricer {
    * The refusal (too many ids, over a price limit, a variable value refused before any walk), the price,
    * or null when the variables do not coerce (graphql-js refuses that itself, before anything runs).
    */
-  check(document: DocumentNode, operation: OperationDefinitionNode, variables: Record<string, unknown>): GraphQLError | Priced | null {
+  check(
+    document: DocumentNode,
+    operation: OperationDefinitionNode,
+    variables: Record<string, unknown>,
+    /** How many tenants `Query.tenants` lists for this caller (asked only of a document that selects it); default `limits.tenants`. */
+    tenantsSeen?: () => number,
+  ): GraphQLError | Priced | null {
     // First: the walks below (and graphql-js's) recurse, and a lone surrogate breaks every URL and key.
     const refused = variablesProblem(variables);
     if (refused) return refused;
-    let idVariables = this.tenantVariables.get(document);
-    if (!idVariables) this.tenantVariables.set(document, (idVariables = tenantIdVariables(document)));
+    let tenantFields = this.tenantFields.get(document);
+    if (!tenantFields) this.tenantFields.set(document, (tenantFields = tenantFieldsOf(document)));
+    const idVariables = tenantFields.idVariables;
     let shape = `${operation.name?.value ?? ""}|${priceShape(variables)}`;
     if (idVariables.length > 0) shape += `|${JSON.stringify(idVariables.map((name) => variables[name]))}`;
+    // `tenants { … }` runs once per tenant the caller sees, not per tenant the deployment has: a caller of 2
+    // among 200 pays for 2 (and the demo's open caller for its 2, where the configured count says 1).
+    let limits = this.limits;
+    if (tenantFields.listsTenants && tenantsSeen) {
+      const seen = tenantsSeen();
+      if (seen !== (limits.tenants ?? 1)) limits = { ...limits, tenants: seen };
+      shape += `|${seen}`;
+    }
     let byShape = this.priced.get(document);
     let outcome: Priced | null | undefined = byShape?.get(shape);
     if (outcome === undefined) {
-      outcome = price(this.limits, this.book, this.schema, document, operation, variables);
+      outcome = price(limits, this.book, this.schema, document, operation, variables);
       // Only a finished pricing is remembered: a walk refused by coercion errors is never taken as a price.
       if (outcome !== null) {
         if (!byShape) this.priced.set(document, (byShape = new Map()));
@@ -236,16 +258,24 @@ function sharing(
   };
 }
 
-/** The variables the `tenant(id:)` fields of a document read their id from (any field so named: a superset is safe). */
-function tenantIdVariables(document: DocumentNode): readonly string[] {
+interface TenantFields {
+  /** The variables the `tenant(id:)` fields read their id from (any field so named: a superset is safe). */
+  idVariables: readonly string[];
+  /** Whether any field is named `tenants` (a superset of `Query.tenants` is safe: it only adds a shape key). */
+  listsTenants: boolean;
+}
+
+function tenantFieldsOf(document: DocumentNode): TenantFields {
   const names = new Set<string>();
+  let listsTenants = false;
   visit(document, {
     Field(node) {
+      if (node.name.value === "tenants") listsTenants = true;
       if (node.name.value !== "tenant") return;
       for (const arg of node.arguments ?? []) if (arg.value.kind === Kind.VARIABLE) names.add(arg.value.name.value);
     },
   });
-  return [...names];
+  return { idVariables: [...names], listsTenants };
 }
 
 /** The operation's price and its problems (none: within every limit), or null when its variables do not coerce. */
@@ -426,7 +456,8 @@ function vendorCallEstimator(
       return calls;
     }
     // `Tenant` carries every root field of Query (src/tenant-schema.ts), at the root field's price and limits;
-    // `tenant(id:)` runs its selection once, `tenants` once per tenant the deployment has (the worst case).
+    // `tenant(id:)` runs its selection once, `tenants` once per tenant the caller sees (`limits.tenants`, set per
+    // caller by OperationPricer.check; the deployment's count where no caller is known).
     const root = type.name === "Query" || type.name === "Tenant";
     if (type.name === "Query" && field.name === "tenant") return childComplexity;
     if (type.name === "Query" && field.name === "tenants") return (limits.tenants ?? 1) * childComplexity;

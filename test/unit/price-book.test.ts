@@ -30,6 +30,8 @@ async function problemsOf(
   variables: Record<string, unknown> = {},
   // The same plugin and document across calls: its price memory is in play.
   reuse?: { plugin: ReturnType<typeof operationCostPlugin>; document: ReturnType<typeof parse> },
+  /** The request's context, as the pipeline hands it to the plugin (how many tenants its caller sees). */
+  contextValue?: { tenantsVisible(): number },
 ): Promise<string[]> {
   const document = reuse?.document ?? parse(query);
   const operation = document.definitions.find((d) => d.kind === "OperationDefinition")!;
@@ -39,6 +41,7 @@ async function problemsOf(
       document,
       request: { variables },
       operation,
+      contextValue,
     });
     return [];
   } catch (err) {
@@ -126,6 +129,39 @@ describe("the price of Defender's relations", () => {
     expect(await atLimit(`{ tenant(id: "a") { defenderUsers(ids: ${many}) { id } } }`, 1000)).toEqual([
       expect.stringContaining("has 101 ids; the limit is 100"),
     ]);
+  });
+
+  it("prices tenants { … } for the tenants the caller sees, not every configured one", async () => {
+    const root = `defenderUsers(ids: ${users}) { machines { id } alerts(since: "${since}") { id } }`;
+    const schema = await buildAppSchema();
+    const saved = [LIMITS.maxCost, LIMITS.sourceCost.DEFENDER] as const;
+    LIMITS.tenants = 200;
+    LIMITS.maxCost = 311;
+    LIMITS.sourceCost.DEFENDER = 104;
+    const seeing = (n: number) => ({ tenantsVisible: () => n });
+    try {
+      // 104 a tenant: a caller of 2 among 200 pays 208, within 311; one of 3, 312; one of all 200, 20,800.
+      expect(await problemsOf(schema, `{ tenants { ${root} } }`, {}, undefined, seeing(2))).toEqual([]);
+      expect(await problemsOf(schema, `{ tenants { ${root} } }`, {}, undefined, seeing(3))).toEqual([
+        expect.stringContaining("its cost is 312 vendor calls"),
+      ]);
+      expect(await problemsOf(schema, `{ tenants { ${root} } }`, {}, undefined, seeing(200))).toEqual([
+        expect.stringContaining("its cost is 20800 vendor calls"),
+      ]);
+      // The same document, remembered per shape: the count is part of it (2 then 3 then 2 again).
+      const reuse = {
+        plugin: operationCostPlugin(new OperationPricer(LIMITS, schema, PRICE_BOOK)),
+        document: parse(`{ tenants { ${root} } }`),
+      };
+      expect(await problemsOf(schema, "", {}, reuse, seeing(2))).toEqual([]);
+      expect(await problemsOf(schema, "", {}, reuse, seeing(3))).toHaveLength(1);
+      expect(await problemsOf(schema, "", {}, reuse, seeing(2))).toEqual([]);
+      // Without a count (no request context), the deployment's: 200.
+      expect(await problemsOf(schema, `{ tenants { ${root} } }`)).toEqual([expect.stringContaining("its cost is 20800 vendor calls")]);
+    } finally {
+      [LIMITS.maxCost, LIMITS.sourceCost.DEFENDER] = saved;
+      delete LIMITS.tenants;
+    }
   });
 
   it("prices each tenant's plan groups as that tenant's own, and aliases naming one tenant together", async () => {
