@@ -35,6 +35,11 @@ export interface Context {
   tenantScoped?: Map<string, Context>;
   /** The context of the tenant field above this resolver's path (src/tenant-schema.ts), or this one. */
   scopedFor(info: GraphQLResolveInfo): Context;
+  /**
+   * The tenant whose data the field at `path` (an error's) read: the `tenant(id:)` or `tenants` entry above it,
+   * else the root fields' tenant once their loaders were made. Only configured ids (for log lines).
+   */
+  tenantAt(path: readonly (string | number)[] | undefined): string | undefined;
   /** `tenant(id:)`: the tenant with a context of its own; FORBIDDEN for one the caller may not see or that does not exist. */
   tenantView(id: string, responseKey: string | number): TenantView;
   /** How many tenants the caller may see: what `tenants { … }` runs for (its price, src/limits/operation-limits.ts). */
@@ -111,13 +116,19 @@ export function contextFactory(deps: ContextDeps): (requestId: string, principal
    * The loaders of the one tenant the caller sees; with several or none visible, loaders that refuse every
    * use (TENANT_REQUIRED, or FORBIDDEN for none), so no root field can read any tenant's data.
    */
-  const loadersOf = (principal: Principal, deadline: Deadline, onStale: (note: StaleNote) => void, touched: Set<string>): Loaders => {
+  const loadersOf = (
+    principal: Principal,
+    deadline: Deadline,
+    onStale: (note: StaleNote) => void,
+    touched: Set<string>,
+    box: LoaderBox,
+  ): Loaders => {
     const visible = visibleTo(principal, tenants!.ids);
     // In the demo, a caller naming no tenant asks root fields of its first one (see ContextDeps.demoRootTenant).
     const root = demoRoot !== undefined && principal.tenants === undefined ? demoRoot : visible.length === 1 ? visible[0] : undefined;
     const runtime = root === undefined ? undefined : tenants!.get(root, deadline);
     if (runtime) {
-      touched.add(runtime.id);
+      touched.add((box.tenant = runtime.id));
       return createLoaders(runtime.started, deadline, onStale);
     }
     const refusal = new TenantRequiredError(visible.length);
@@ -153,10 +164,10 @@ export function contextFactory(deps: ContextDeps): (requestId: string, principal
       make:
         fixed && (tenants === undefined || principal.tenants === undefined)
           ? () => {
-              touched.add(access.ids[0]!);
+              touched.add((loaders.tenant = access.ids[0]!));
               return createLoaders(deps.started, deadline, onStale);
             }
-          : () => loadersOf(principal, deadline, onStale, touched),
+          : () => loadersOf(principal, deadline, onStale, touched, loaders),
     };
     return new RequestContext(
       loaders,
@@ -197,6 +208,8 @@ interface TenantAccess {
 interface LoaderBox {
   made?: Loaders;
   make(): Loaders;
+  /** The tenant these loaders read, once known (for log lines). */
+  tenant?: string;
 }
 
 class RequestContext implements Context {
@@ -221,6 +234,12 @@ class RequestContext implements Context {
   scopedFor(info: GraphQLResolveInfo): Context {
     const [root, below] = pathRoot(info);
     return this.tenantScoped?.get(String(root)) ?? this.tenantScoped?.get(`${root}.${below}`) ?? this;
+  }
+
+  tenantAt(path: readonly (string | number)[] | undefined): string | undefined {
+    const root = path?.[0];
+    const scoped = root === undefined ? undefined : (this.tenantScoped?.get(String(root)) ?? this.tenantScoped?.get(`${root}.${path![1]}`));
+    return (scoped as RequestContext | undefined)?.loaderBox.tenant ?? this.loaderBox.tenant;
   }
 
   tenantView(id: string, responseKey: string | number): TenantView {
@@ -249,7 +268,7 @@ class RequestContext implements Context {
     if (!context) {
       const loaders = this.access.loaders(id, this.deadline, (note) => this.stale.push(note));
       if (!loaders) throw new TenantForbiddenError();
-      const loaderBox: LoaderBox = { made: loaders, make: () => loaders };
+      const loaderBox: LoaderBox = { made: loaders, make: () => loaders, tenant: id };
       const copy: Context = Object.assign(Object.create(Object.getPrototypeOf(this) as object) as Context, this, {
         loaderBox,
         tenantScoped: undefined,

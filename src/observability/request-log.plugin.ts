@@ -38,9 +38,12 @@ export function logRequestErrors(contextValue: Context, errors: readonly GraphQL
   for (const error of errors) {
     const original = unwrapResolverError(error);
     if (original instanceof UpstreamError) {
-      contextValue.log.info({ err: original, path: error.path }, "upstream error");
+      contextValue.log.info({ err: original, path: error.path, tenant: contextValue.tenantAt(error.path) }, "upstream error");
     } else if (original instanceof MissingScopeError) {
-      contextValue.log.info({ source: original.source, requiredScope: original.requiredScope, path: error.path }, "missing scope");
+      contextValue.log.info(
+        { source: original.source, requiredScope: original.requiredScope, path: error.path, tenant: contextValue.tenantAt(error.path) },
+        "missing scope",
+      );
     } else if (isClientMistake(error)) {
       // A persisted-query hash that does not match its query: the client's mistake, not an incident.
       contextValue.log.info({ reason: error.message }, "bad request");

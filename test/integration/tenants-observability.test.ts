@@ -150,6 +150,19 @@ describe("the request's log line with several tenants", () => {
     expect(requestLine("log-only-forbidden").tenants).toBeUndefined();
   });
 
+  it("names the tenant on each error's own line: the tenant(id:) above it, or the root fields' tenant", async () => {
+    // A 403 from ESET (not retried, not a circuit failure) in each tenant's simulator, once.
+    const ESET = "query ($uuid: ID!) { esetUser(uuid: $uuid) { uuid } }";
+    const uuid = "6f0d6c2e-3b5a-4b8e-9d3c-1a2b3c4d5e6f";
+    simA.inject({ target: "eset", kind: "status", status: 403 });
+    await ask(KEY_A, ESET, { uuid }, "log-error-root");
+    simB.inject({ target: "eset", kind: "status", status: 403 });
+    await ask(KEY_AB, '{ mine: tenant(id: "b") { esetUser(uuid: "6f0d6c2e-3b5a-4b8e-9d3c-1a2b3c4d5e6f") { uuid } } }', {}, "log-error-b");
+    const errorLines = (requestId: string) => gw.logs.entries("upstream error").filter((l) => l.requestId === requestId);
+    expect(errorLines("log-error-root").map((l) => l.tenant)).toEqual(["a"]);
+    expect(errorLines("log-error-b").map((l) => [l.tenant, l.path])).toEqual([["b", ["mine", "esetUser"]]]);
+  });
+
   it("names no tenant for a request that read none", async () => {
     await ask(KEY_AB, "{ __typename }", {}, "log-none");
     expect(requestLine("log-none").tenants).toBeUndefined();
