@@ -43,7 +43,9 @@ async function untilLookedUp(of: Replica[], count: number, ms = 30_000): Promise
     seen = { DEFENDER: 0, ESET: 0 };
     for (const r of of) {
       const text = await (await fetch(r.url.replace("/graphql", "/metrics"))).text();
-      for (const m of text.matchAll(/^usergraph_cache_lookups_total\{source="(\w+)",result="(hit|miss|joined)"\} (\d+)$/gm)) {
+      for (const m of text.matchAll(
+        /^usergraph_cache_lookups_total\{source="(\w+)",result="(hit|miss|joined)"(?:,tenant="[\w-]+")?\} (\d+)$/gm,
+      )) {
         seen[m[1]!] = (seen[m[1]!] ?? 0) + Number(m[3]);
       }
     }
