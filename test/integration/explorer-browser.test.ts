@@ -217,12 +217,21 @@ it("runs a query in /explorer in headless Chromium with nothing but 127.0.0.1 re
   await page.locator(".graphiql-tab .graphiql-tab-button", { hasText: "BothTenants" }).click();
   await page.locator(".graphiql-tab-active .graphiql-tab-button", { hasText: "BothTenants" }).waitFor({ timeout: 10_000 });
   await page.locator(".graphiql-query-editor", { hasText: "fragment CustomerAtAGlance" }).waitFor({ timeout: 10_000 });
-  // Sent once the editor holds the tab's operation; read once its answer is back.
+  // The tab's variables land in their editor a moment after its query (on a loaded CI machine, a click
+  // before that sent the previous tab's variables): wait until an editor holds the second customer's id.
+  await page.waitForFunction(
+    `[...document.querySelectorAll(".CodeMirror")].some((e) => e.CodeMirror && e.CodeMirror.getValue().includes('"customerB"'))`,
+    null,
+    { timeout: 10_000 },
+  );
+  // Sent once the editors hold the tab's operation and variables; read once its answer is back.
   const answered = page.waitForResponse((r) => r.url().endsWith("/graphql") && (r.request().postData() ?? "").includes("BothTenants"), {
     timeout: 15_000,
   });
   await page.click(".graphiql-execute-button");
-  expect((await answered).status()).toBe(200);
+  const both = await answered;
+  // The body too when it is not a 200, so a failure says why.
+  expect([both.status(), both.status() === 200 ? "" : await both.text()]).toEqual([200, ""]);
   // The result pane renders the lines in view only: the answer's head, `tenants` and the first customer.
   await page.locator(".result-window", { hasText: "Woodgrove Bank" }).waitFor({ timeout: 15_000 });
   const tenants = (await page.locator(".result-window").textContent()) ?? "";
