@@ -256,8 +256,8 @@ describe("shutdown under a queue", () => {
 
   it("answers every request, queued or hung, before its connection closes, and exits 0", async () => {
     // 5 Defender calls per 2 s: of 40 distinct lookups most wait in the limiter's queue; the simulator also
-    // takes 4 s per call, longer than the 2 s grace, so the calls under way cannot finish either.
-    const app = run({ PORT: "0", DEFENDER_RATE_LIMITS: "5/2s", SIMULATOR_LATENCY_MS: "4000", SHUTDOWN_GRACE_MS: "2000" });
+    // takes 20 s per call, far longer than the 2 s grace, so the calls under way cannot finish either.
+    const app = run({ PORT: "0", DEFENDER_RATE_LIMITS: "5/2s", SIMULATOR_LATENCY_MS: "20000", SHUTDOWN_GRACE_MS: "2000" });
     try {
       const [, url] = await waitFor(app.stdout, /Apollo Sandbox:\s+(http:\/\/127\.0\.0\.1:\d+\/graphql)/);
       const inflight = Array.from({ length: 40 }, (_, i) => post(url!, `{ defenderUser(id: "queued-user-${i}") { id } }`));
@@ -271,9 +271,11 @@ describe("shutdown under a queue", () => {
       expect([...codesSeen].every((c) => c === "RATE_LIMITED" || c === "SHUTTING_DOWN")).toBe(true);
       expect(codesSeen.has("SHUTTING_DOWN")).toBe(true);
       expect(await app.exited).toBe(0);
-      expect(Date.now() - signalled).toBeLessThan(6_000);
+      // It ended at its grace period, not when the vendor calls under way would have (20 s): not a speed
+      // bound, the line between the two behaviours, with 18 s of room for a loaded machine.
+      expect(Date.now() - signalled).toBeLessThan(20_000);
     } finally {
       app.child.kill("SIGKILL");
     }
-  }, 30_000);
+  }, 45_000);
 });
