@@ -224,14 +224,23 @@ it("runs a query in /explorer in headless Chromium with nothing but 127.0.0.1 re
     null,
     { timeout: 10_000 },
   );
-  // Sent once the editors hold the tab's operation and variables; read once its answer is back.
-  const answered = page.waitForResponse((r) => r.url().endsWith("/graphql") && (r.request().postData() ?? "").includes("BothTenants"), {
-    timeout: 15_000,
-  });
-  await page.click(".graphiql-execute-button");
-  const both = await answered;
-  // The body too when it is not a 200, so a failure says why.
-  expect([both.status(), both.status() === 200 ? "" : await both.text()]).toEqual([200, ""]);
+  // GraphiQL 3 keeps the previous tab's operation name for a moment after a switch (its state lags the
+  // editor; seen on a loaded CI machine: 400 "Unknown operation named RefusedNextToGood"): that answer, and
+  // only that one, is followed by another click, a few times at most.
+  let staleNames = 0;
+  for (let attempt = 1; ; attempt++) {
+    const answered = page.waitForResponse((r) => r.url().endsWith("/graphql") && (r.request().postData() ?? "").includes("BothTenants"), {
+      timeout: 15_000,
+    });
+    await page.click(".graphiql-execute-button");
+    const both = await answered;
+    if (both.status() === 200) break;
+    const text = await both.text();
+    expect([both.status(), text]).toEqual([400, expect.stringContaining("Unknown operation named")]);
+    expect(attempt).toBeLessThan(5);
+    staleNames++;
+    await page.waitForTimeout(500);
+  }
   // The result pane renders the lines in view only: the answer's head, `tenants` and the first customer.
   await page.locator(".result-window", { hasText: "Woodgrove Bank" }).waitFor({ timeout: 15_000 });
   const tenants = (await page.locator(".result-window").textContent()) ?? "";
@@ -244,7 +253,10 @@ it("runs a query in /explorer in headless Chromium with nothing but 127.0.0.1 re
   const origin = new URL(explorerUrl).host;
   expect([...hosts.keys()]).toEqual([origin]);
   expect(refused).toEqual([]);
-  expect(problems).toEqual([]);
+  // Chromium reports each 400 above on the console; those, and nothing else, are expected.
+  const stale = /^console error: Failed to load resource: the server responded with a status of 400/;
+  expect(problems.filter((p) => !stale.test(p))).toEqual([]);
+  expect(problems.filter((p) => stale.test(p)).length).toBeLessThanOrEqual(staleNames);
   expect(statSync(SCREENSHOT).size).toBeGreaterThan(10_000);
   await opened.context.close();
   process.stdout.write(
